@@ -1,0 +1,275 @@
+package io.switchboard.protocol.minichats;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.switchboard.protocol.Names;
+
+import java.io.IOException;
+import java.util.Arrays;
+
+/**
+ * Decodes the payload of a minichats text frame into a {@link MinichatsRequest} with jackson's
+ * streaming parser: no tree, no databind. {@code content} is never parsed into values; its raw
+ * bytes are located and sliced from the frame, so it is relayed byte for byte.
+ *
+ * <p>Thread-safe; one instance serves every connection. Fields may come in any order; unknown
+ * fields are ignored. The first problem found decides the error, but parsing goes on to the end
+ * of the document so that a {@code request_id} anywhere in it is still echoed.
+ */
+public final class MinichatsDecoder {
+
+    /** Heap copy of a direct payload, one per thread, grown to the largest message seen. */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[4096];
+        }
+    };
+
+    private final JsonFactory json;
+    private final int maxNestingDepth;
+    private final int maxChannelNameBytes;
+
+    /**
+     * @param maxMessageBytes the largest payload the transport lets through; strings, names and
+     *                        numbers are bounded by it (a huge number in {@code content} is relayed,
+     *                        not refused)
+     * @param maxNestingDepth the deepest nesting of objects and arrays accepted
+     * @param maxChannelNameBytes the longest channel name, in UTF-8 bytes
+     */
+    public MinichatsDecoder(int maxMessageBytes, int maxNestingDepth, int maxChannelNameBytes) {
+        if (maxMessageBytes <= 0) {
+            throw new IllegalArgumentException("maxMessageBytes: " + maxMessageBytes + " (expected: > 0)");
+        }
+        if (maxNestingDepth <= 0) {
+            throw new IllegalArgumentException("maxNestingDepth: " + maxNestingDepth + " (expected: > 0)");
+        }
+        if (maxChannelNameBytes <= 0) {
+            throw new IllegalArgumentException("maxChannelNameBytes: " + maxChannelNameBytes + " (expected: > 0)");
+        }
+        this.maxNestingDepth = maxNestingDepth;
+        this.maxChannelNameBytes = maxChannelNameBytes;
+        this.json = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder()
+                        .maxNestingDepth(maxNestingDepth)
+                        .maxStringLength(maxMessageBytes)
+                        .maxNameLength(maxMessageBytes)
+                        .maxNumberLength(maxMessageBytes)
+                        .maxDocumentLength(maxMessageBytes)
+                        .build())
+                .build();
+    }
+
+    /**
+     * Decodes one request from the readable bytes of {@code payload} (UTF-8 JSON, already
+     * validated as UTF-8 by the WebSocket layer). Does not take ownership of {@code payload}; the
+     * returned request's content is a slice of it.
+     *
+     * @throws MinichatsException when the payload is not a valid request; its code and detail are
+     *                            what the client is told
+     */
+    public MinichatsRequest decode(ByteBuf payload) throws MinichatsException {
+        int length = payload.readableBytes();
+        byte[] bytes;
+        int base;
+        if (payload.hasArray()) {
+            bytes = payload.array();
+            base = payload.arrayOffset() + payload.readerIndex();
+        } else {
+            bytes = scratch(length);
+            payload.getBytes(payload.readerIndex(), bytes, 0, length);
+            base = 0;
+        }
+        State s = new State();
+        try (JsonParser p = json.createParser(bytes, base, length)) {
+            parse(p, bytes, base, s);
+        } catch (StreamConstraintsException e) {
+            s.fail(ErrorCode.INVALID_REQUEST, "JSON nesting is deeper than " + maxNestingDepth + " levels");
+            throw s.error();
+        } catch (JsonProcessingException e) {
+            // The syntax error wins over any earlier semantic one: the frame is not JSON at all.
+            throw new MinichatsException(ErrorCode.INVALID_JSON,
+                    "Malformed JSON at " + where(e.getLocation()) + ": " + e.getOriginalMessage(),
+                    s.requestId);
+        } catch (IOException e) {
+            // A byte array source does no I/O; anything else is a bug of ours.
+            throw new MinichatsException(ErrorCode.INTERNAL, "Failed to read the request", s.requestId);
+        }
+        return s.toRequest(payload);
+    }
+
+    private static byte[] scratch(int length) {
+        byte[] bytes = SCRATCH.get();
+        if (bytes.length < length) {
+            bytes = new byte[Math.max(length, bytes.length * 2)];
+            SCRATCH.set(bytes);
+        }
+        return bytes;
+    }
+
+    private void parse(JsonParser p, byte[] bytes, int base, State s) throws IOException, MinichatsException {
+        JsonToken t = p.nextToken();
+        if (t == null) {
+            throw new MinichatsException(ErrorCode.INVALID_JSON, "Empty message", null);
+        }
+        if (t != JsonToken.START_OBJECT) {
+            p.skipChildren();
+            s.fail(ErrorCode.INVALID_REQUEST, "A request must be a JSON object");
+        } else {
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String field = p.currentName();
+                t = p.nextToken();
+                switch (field) {
+                    case "action":
+                        if (t == JsonToken.VALUE_STRING) {
+                            s.actionName = p.getText();
+                        } else {
+                            p.skipChildren();
+                            s.fail(ErrorCode.INVALID_REQUEST, "'action' must be a string");
+                        }
+                        break;
+                    case "params":
+                        if (t == JsonToken.START_OBJECT) {
+                            parseParams(p, s);
+                        } else if (t != JsonToken.VALUE_NULL) {
+                            p.skipChildren();
+                            s.fail(ErrorCode.INVALID_REQUEST, "'params' must be an object");
+                        }
+                        break;
+                    case "request_id":
+                        if (t == JsonToken.VALUE_STRING || t == JsonToken.VALUE_NUMBER_INT
+                                || t == JsonToken.VALUE_NUMBER_FLOAT) {
+                            int start = offset(p.currentTokenLocation().getByteOffset());
+                            int end = endOfValue(p, t);
+                            s.requestId = Arrays.copyOfRange(bytes, base + start, base + end);
+                        } else if (t != JsonToken.VALUE_NULL) {
+                            p.skipChildren();
+                            s.fail(ErrorCode.INVALID_REQUEST, "'request_id' must be a string or a number");
+                        }
+                        break;
+                    default:
+                        p.skipChildren();
+                        break;
+                }
+            }
+        }
+        if (p.nextToken() != null) {
+            throw new MinichatsException(ErrorCode.INVALID_JSON,
+                    "Unexpected data after the JSON value at " + where(p.currentTokenLocation()), s.requestId);
+        }
+    }
+
+    private static void parseParams(JsonParser p, State s) throws IOException {
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken t = p.nextToken();
+            switch (field) {
+                case "channel_name":
+                    if (t == JsonToken.VALUE_STRING) {
+                        s.channelName = p.getText();
+                        s.channelNameInvalid = false;
+                    } else {
+                        p.skipChildren();
+                        s.channelName = null;
+                        s.channelNameInvalid = true;
+                    }
+                    break;
+                case "content":
+                    s.contentStart = offset(p.currentTokenLocation().getByteOffset());
+                    s.contentEnd = endOfValue(p, t);
+                    break;
+                default:
+                    p.skipChildren();
+                    break;
+            }
+        }
+    }
+
+    /** Consumes the value whose first token is {@code t} and returns the offset just past it. */
+    private static int endOfValue(JsonParser p, JsonToken t) throws IOException {
+        if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+            p.skipChildren();
+        } else if (t == JsonToken.VALUE_STRING) {
+            // Strings are tokenized lazily; finish this one so the location is past its closing quote.
+            p.finishToken();
+        }
+        return offset(p.currentLocation().getByteOffset());
+    }
+
+    private static int offset(long byteOffset) {
+        return (int) byteOffset;
+    }
+
+    /** What one decode has seen so far. */
+    private final class State {
+        String actionName;
+        String channelName;
+        boolean channelNameInvalid;
+        int contentStart = -1;
+        int contentEnd = -1;
+        byte[] requestId;
+        ErrorCode errorCode;
+        String errorDetail;
+
+        void fail(ErrorCode code, String detail) {
+            if (errorCode == null) {
+                errorCode = code;
+                errorDetail = detail;
+            }
+        }
+
+        MinichatsException error() {
+            return new MinichatsException(errorCode, errorDetail, requestId);
+        }
+
+        MinichatsRequest toRequest(ByteBuf payload) throws MinichatsException {
+            if (errorCode != null) {
+                throw error();
+            }
+            if (actionName == null) {
+                throw new MinichatsException(ErrorCode.INVALID_REQUEST, "Missing 'action'", requestId);
+            }
+            Action action = Action.forWireName(actionName);
+            if (action == null) {
+                throw new MinichatsException(ErrorCode.UNKNOWN_ACTION,
+                        "Unknown action '" + abbreviate(actionName) + "'", requestId);
+            }
+            if (action == Action.LIST_CHANNELS) {
+                return new MinichatsRequest(action, null, null, requestId);
+            }
+            if (channelNameInvalid) {
+                throw new MinichatsException(ErrorCode.INVALID_PARAM, "'channel_name' must be a string", requestId);
+            }
+            if (channelName == null) {
+                throw new MinichatsException(ErrorCode.MISSING_PARAM, "Missing parameter 'channel_name'", requestId);
+            }
+            String invalid = Names.check("channel_name", channelName, maxChannelNameBytes);
+            if (invalid != null) {
+                throw new MinichatsException(ErrorCode.INVALID_PARAM, invalid, requestId);
+            }
+            ByteBuf content = null;
+            if (action == Action.PUBLISH) {
+                if (contentStart < 0) {
+                    throw new MinichatsException(ErrorCode.MISSING_PARAM, "Missing parameter 'content'", requestId);
+                }
+                content = payload.slice(payload.readerIndex() + contentStart, contentEnd - contentStart);
+            }
+            return new MinichatsRequest(action, channelName, content, requestId);
+        }
+    }
+
+    private static String where(JsonLocation location) {
+        return "line " + location.getLineNr() + ", column " + location.getColumnNr();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 64) + "...";
+    }
+}

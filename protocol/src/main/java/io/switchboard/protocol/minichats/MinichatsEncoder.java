@@ -1,0 +1,167 @@
+package io.switchboard.protocol.minichats;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.switchboard.protocol.IsoTimestamps;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.WebSocketFrames;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+
+/**
+ * Encodes every server message of the minichats dialect. Names arrive pre-quoted
+ * ({@link JsonStrings#quote}) so that a name is escaped once, not once per message.
+ *
+ * <p>Replies are encoded as a frame payload for the transport to frame; a delivery is encoded as
+ * a complete WebSocket frame, header included, because the same bytes go to every subscriber.
+ * Every method returns a new buffer that the caller must release (or pass on to a write, which
+ * releases it). Stateless and thread-safe.
+ */
+public final class MinichatsEncoder {
+
+    private static final byte[] DELIVERY_SENDER = ascii("{\"sender\":");
+    private static final byte[] DELIVERY_CHANNEL = ascii(",\"channel_name\":");
+    private static final byte[] DELIVERY_SENT_AT = ascii(",\"sent_at\":\"");
+    private static final byte[] DELIVERY_CONTENT = ascii("\",\"content\":");
+    private static final int DELIVERY_FIXED_BYTES = DELIVERY_SENDER.length + DELIVERY_CHANNEL.length
+            + DELIVERY_SENT_AT.length + IsoTimestamps.LENGTH + DELIVERY_CONTENT.length + 1;
+
+    private static final byte[] STATUS_OK = ascii("{\"status\":\"ok\"");
+    private static final byte[] STATUS_ERROR = ascii("{\"status\":\"error\"");
+    private static final byte[] REQUEST_ID = ascii(",\"request_id\":");
+    private static final byte[] INFO_CLIENT_NAME = ascii(",\"info\":{\"client_name\":");
+    private static final byte[] INFO_CHANNEL_NAME = ascii(",\"info\":{\"channel_name\":");
+    private static final byte[] CHANNEL_NAME = ascii("{\"channel_name\":");
+    private static final byte[] TOTAL_SUBSCRIBERS = ascii(",\"total_subscribers\":");
+    private static final byte[] INFO_CHANNELS = ascii(",\"info\":{\"channels\":[");
+    private static final byte[] INFO_DETAIL = ascii(",\"info\":{\"detail\":");
+    private static final byte[] CODE = ascii(",\"code\":\"");
+
+    private MinichatsEncoder() {
+    }
+
+    /** A channel as {@code list_channels} shows it. */
+    public interface ChannelSummary {
+        /** The channel's name as a JSON string literal ({@link JsonStrings#quote}). */
+        byte[] quotedName();
+
+        int totalSubscribers();
+    }
+
+    /**
+     * Returns the payload length of the delivery {@link #delivery} would encode, so a caller can
+     * refuse an over-size publish before encoding it.
+     */
+    public static int deliveryPayloadLength(byte[] quotedSender, byte[] quotedChannel, int contentLength) {
+        return DELIVERY_FIXED_BYTES + quotedSender.length + quotedChannel.length + contentLength;
+    }
+
+    /**
+     * Encodes {@code {"sender":S,"channel_name":C,"sent_at":T,"content":X}} as one complete, final,
+     * unmasked WebSocket text frame. Does not take ownership of {@code content} (its readable bytes
+     * are copied, unchanged). The caller must release the returned buffer.
+     */
+    public static ByteBuf delivery(ByteBufAllocator alloc, byte[] quotedSender, byte[] quotedChannel,
+                                   long sentAtEpochMillis, ByteBuf content) {
+        int payloadLength = deliveryPayloadLength(quotedSender, quotedChannel, content.readableBytes());
+        ByteBuf out = alloc.directBuffer(WebSocketFrames.textHeaderLength(payloadLength) + payloadLength);
+        boolean release = true;
+        try {
+            WebSocketFrames.writeTextHeader(out, payloadLength);
+            out.writeBytes(DELIVERY_SENDER)
+                    .writeBytes(quotedSender)
+                    .writeBytes(DELIVERY_CHANNEL)
+                    .writeBytes(quotedChannel)
+                    .writeBytes(DELIVERY_SENT_AT);
+            IsoTimestamps.write(out, sentAtEpochMillis);
+            out.writeBytes(DELIVERY_CONTENT)
+                    .writeBytes(content, content.readerIndex(), content.readableBytes())
+                    .writeByte('}');
+            release = false;
+            return out;
+        } finally {
+            if (release) {
+                out.release();
+            }
+        }
+    }
+
+    /** {@code {"status":"ok","info":{"client_name":N}}}, the first frame of a connection. */
+    public static ByteBuf connected(ByteBufAllocator alloc, byte[] quotedClientName) {
+        ByteBuf out = alloc.buffer(STATUS_OK.length + INFO_CLIENT_NAME.length + quotedClientName.length + 2);
+        return out.writeBytes(STATUS_OK).writeBytes(INFO_CLIENT_NAME).writeBytes(quotedClientName)
+                .writeByte('}').writeByte('}');
+    }
+
+    /** {@code {"status":"ok"}}, with {@code request_id} when not {@code null}. */
+    public static ByteBuf ok(ByteBufAllocator alloc, byte[] requestId) {
+        ByteBuf out = alloc.buffer(64);
+        out.writeBytes(STATUS_OK);
+        writeRequestId(out, requestId);
+        return out.writeByte('}');
+    }
+
+    /** {@code {"status":"ok","info":{"channel_name":C,"total_subscribers":N}}}. */
+    public static ByteBuf subscribed(ByteBufAllocator alloc, byte[] requestId, byte[] quotedChannel,
+                                     int totalSubscribers) {
+        ByteBuf out = alloc.buffer(96 + quotedChannel.length);
+        out.writeBytes(STATUS_OK);
+        writeRequestId(out, requestId);
+        out.writeBytes(INFO_CHANNEL_NAME).writeBytes(quotedChannel).writeBytes(TOTAL_SUBSCRIBERS);
+        writeInt(out, totalSubscribers);
+        return out.writeByte('}').writeByte('}');
+    }
+
+    /**
+     * {@code {"status":"ok","info":{"channels":[{"channel_name":C,"total_subscribers":N},...]}}}
+     * in the order given.
+     */
+    public static ByteBuf channels(ByteBufAllocator alloc, byte[] requestId,
+                                   List<? extends ChannelSummary> channels) {
+        ByteBuf out = alloc.buffer(64 + channels.size() * 48);
+        out.writeBytes(STATUS_OK);
+        writeRequestId(out, requestId);
+        out.writeBytes(INFO_CHANNELS);
+        for (int i = 0; i < channels.size(); i++) {
+            ChannelSummary c = channels.get(i);
+            if (i > 0) {
+                out.writeByte(',');
+            }
+            out.writeBytes(CHANNEL_NAME).writeBytes(c.quotedName()).writeBytes(TOTAL_SUBSCRIBERS);
+            writeInt(out, c.totalSubscribers());
+            out.writeByte('}');
+        }
+        return out.writeByte(']').writeByte('}').writeByte('}');
+    }
+
+    /** {@code {"status":"error","info":{"detail":D,"code":C}}}, with {@code request_id} when known. */
+    public static ByteBuf error(ByteBufAllocator alloc, byte[] requestId, ErrorCode code, String detail) {
+        byte[] quotedDetail = JsonStrings.quote(detail);
+        ByteBuf out = alloc.buffer(96 + quotedDetail.length);
+        out.writeBytes(STATUS_ERROR);
+        writeRequestId(out, requestId);
+        out.writeBytes(INFO_DETAIL).writeBytes(quotedDetail).writeBytes(CODE)
+                .writeCharSequence(code.wireName(), StandardCharsets.US_ASCII);
+        return out.writeByte('"').writeByte('}').writeByte('}');
+    }
+
+    /** {@link #error(ByteBufAllocator, byte[], ErrorCode, String)} for a refused request. */
+    public static ByteBuf error(ByteBufAllocator alloc, MinichatsException e) {
+        return error(alloc, e.requestId(), e.code(), e.detail());
+    }
+
+    private static void writeRequestId(ByteBuf out, byte[] requestId) {
+        if (requestId != null) {
+            out.writeBytes(REQUEST_ID).writeBytes(requestId);
+        }
+    }
+
+    private static void writeInt(ByteBuf out, int value) {
+        out.writeCharSequence(Integer.toString(value), StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+}

@@ -1,0 +1,194 @@
+package io.switchboard.protocol.minichats;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class MinichatsDecoderTest {
+
+    private final MinichatsDecoder decoder = new MinichatsDecoder(65536, 32, 128);
+
+    @Test
+    void decodesSubscribe() throws Exception {
+        MinichatsRequest r = decode("{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"news\"}}");
+        assertEquals(Action.SUBSCRIBE, r.action());
+        assertEquals("news", r.channelName());
+        assertNull(r.content());
+        assertNull(r.requestId());
+    }
+
+    @Test
+    void decodesUnsubscribe() throws Exception {
+        MinichatsRequest r = decode("{\"action\":\"unsubscribe\",\"params\":{\"channel_name\":\"news\"}}");
+        assertEquals(Action.UNSUBSCRIBE, r.action());
+        assertEquals("news", r.channelName());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"list_channels", "list"})
+    void decodesListChannelsAndItsAlias(String action) throws Exception {
+        MinichatsRequest r = decode("{\"action\":\"" + action + "\"}");
+        assertEquals(Action.LIST_CHANNELS, r.action());
+        assertNull(r.channelName());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "\"hello\"",
+            "\"esc\\\"aped \\u00e9 \\\\ \"",
+            "\"caf\u00e9 \u2603 \uD83D\uDE00\"",
+            "12",
+            "-0.5e+10",
+            "123456789012345678901234567890123456789012345678901234567890",
+            "true",
+            "false",
+            "null",
+            "{ \"a\" : [1, 2, {\"b\": null}] }",
+            "[ ]",
+            "{}",
+    })
+    void relaysContentOfAnyJsonTypeByteForByte(String content) throws Exception {
+        String json = "{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":" + content + "}}";
+        assertEquals(content, contentOf(decode(json)));
+        // Same with whitespace around the value and params before the action.
+        json = "{ \"params\" : { \"content\" :  " + content + "  , \"channel_name\":\"c\" } , \"action\":\"publish\" }";
+        assertEquals(content, contentOf(decode(json)));
+    }
+
+    @Test
+    void relaysContentFromADirectBuffer() throws Exception {
+        String json = "{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":{\"x\":[1,\"\u00e9\"]}}}";
+        ByteBuf direct = Unpooled.directBuffer().writeBytes(json.getBytes(StandardCharsets.UTF_8));
+        try {
+            assertEquals("{\"x\":[1,\"\u00e9\"]}", contentOf(decoder.decode(direct)));
+        } finally {
+            direct.release();
+        }
+    }
+
+    @Test
+    void relaysContentFromASlicedHeapBuffer() throws Exception {
+        byte[] json = ("xxxx{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":\"hi\"}}yy")
+                .getBytes(StandardCharsets.UTF_8);
+        ByteBuf slice = Unpooled.wrappedBuffer(json, 4, json.length - 6);
+        assertEquals("\"hi\"", contentOf(decoder.decode(slice)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"\"r-1\"", "7", "-3.25", "99999999999999999999999999"})
+    void keepsTheRawRequestId(String requestId) throws Exception {
+        MinichatsRequest r = decode("{\"request_id\":" + requestId + ",\"action\":\"list\"}");
+        assertArrayEquals(requestId.getBytes(StandardCharsets.UTF_8), r.requestId());
+    }
+
+    @Test
+    void ignoresUnknownFieldsAndNullParams() throws Exception {
+        MinichatsRequest r = decode("{\"action\":\"list\",\"params\":null,\"extra\":{\"deep\":[1]},\"request_id\":null}");
+        assertEquals(Action.LIST_CHANNELS, r.action());
+        assertNull(r.requestId());
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            // input | code | detail
+            "not json | invalid_json | `Malformed JSON at line 1, column 5: Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`",
+            "{\"action\": | invalid_json | Malformed JSON at line 1, column 11: Unexpected end-of-input within/between Object entries",
+            "`` | invalid_json | Empty message",
+            "`   ` | invalid_json | Empty message",
+            "{\"action\":\"list\"} trailing | invalid_json | `Malformed JSON at line 1, column 27: Unrecognized token 'trailing': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')`",
+            "{\"action\":\"list\"} {} | invalid_json | Unexpected data after the JSON value at line 1, column 19",
+            "[1,2] | invalid_request | A request must be a JSON object",
+            "\"subscribe\" | invalid_request | A request must be a JSON object",
+            "{} | invalid_request | Missing 'action'",
+            "{\"action\":5} | invalid_request | 'action' must be a string",
+            "{\"action\":\"list\",\"params\":[]} | invalid_request | 'params' must be an object",
+            "{\"action\":\"list\",\"request_id\":{}} | invalid_request | 'request_id' must be a string or a number",
+            "{\"action\":\"dance\"} | unknown_action | Unknown action 'dance'",
+            "{\"action\":\"Subscribe\",\"params\":{\"channel_name\":\"c\"}} | unknown_action | Unknown action 'Subscribe'",
+            "{\"action\":\"subscribe\"} | missing_param | Missing parameter 'channel_name'",
+            "{\"action\":\"subscribe\",\"params\":{}} | missing_param | Missing parameter 'channel_name'",
+            "{\"action\":\"unsubscribe\",\"params\":{\"channel\":\"c\"}} | missing_param | Missing parameter 'channel_name'",
+            "{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\"}} | missing_param | Missing parameter 'content'",
+            "{\"action\":\"subscribe\",\"params\":{\"channel_name\":7}} | invalid_param | 'channel_name' must be a string",
+            "{\"action\":\"subscribe\",\"params\":{\"channel_name\":null}} | invalid_param | 'channel_name' must be a string",
+            "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"\"}} | invalid_param | 'channel_name' must not be empty",
+            "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"a\\u0007b\"}} | invalid_param | 'channel_name' must not contain control characters",
+            "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"a\\nb\"}} | invalid_param | 'channel_name' must not contain control characters",
+    })
+    void refusesMalformedRequestsWithExactErrors(String input, String code, String detail) {
+        MinichatsException e = assertThrows(MinichatsException.class, () -> decode(input));
+        assertEquals(code, e.code().wireName());
+        assertEquals(detail, e.detail());
+    }
+
+    @Test
+    void refusesAChannelNameOverTheByteLimitCountingUtf8() throws Exception {
+        // 64 two-byte characters are 128 bytes: allowed. One more is 130 bytes: refused.
+        String ok = "\u00e9".repeat(64);
+        assertEquals(ok, decode(subscribe(ok)).channelName());
+        MinichatsException e = assertThrows(MinichatsException.class, () -> decode(subscribe(ok + "\u00e9")));
+        assertEquals(ErrorCode.INVALID_PARAM, e.code());
+        assertEquals("'channel_name' is longer than 128 bytes", e.detail());
+    }
+
+    @Test
+    void refusesNestingDeeperThanTheLimit() throws Exception {
+        // The request object itself is level 1, params level 2: content may nest 30 more.
+        String ok = "[".repeat(30) + "]".repeat(30);
+        assertEquals(ok, contentOf(decode(publish(ok))));
+        String deep = "[".repeat(31) + "]".repeat(31);
+        MinichatsException e = assertThrows(MinichatsException.class, () -> decode(publish(deep)));
+        assertEquals(ErrorCode.INVALID_REQUEST, e.code());
+        assertEquals("JSON nesting is deeper than 32 levels", e.detail());
+    }
+
+    @Test
+    void echoesTheRequestIdOfARefusedRequestWhereverItStands() {
+        MinichatsException e = assertThrows(MinichatsException.class,
+                () -> decode("{\"action\":\"nope\",\"request_id\":\"abc\"}"));
+        assertEquals(ErrorCode.UNKNOWN_ACTION, e.code());
+        assertArrayEquals("\"abc\"".getBytes(StandardCharsets.UTF_8), e.requestId());
+
+        e = assertThrows(MinichatsException.class, () -> decode("{\"request_id\":12,\"action\":"));
+        assertEquals(ErrorCode.INVALID_JSON, e.code());
+        assertArrayEquals("12".getBytes(StandardCharsets.UTF_8), e.requestId());
+    }
+
+    @Test
+    void relaysAHugeNumberVerbatim() throws Exception {
+        String huge = "9".repeat(5000) + ".5e-99999";
+        assertEquals(huge, contentOf(decode(publish(huge))));
+    }
+
+    @Test
+    void relaysALongString() throws Exception {
+        String text = "\"" + "x".repeat(60_000) + "\"";
+        assertEquals(text, contentOf(decode(publish(text))));
+    }
+
+    private static String publish(String content) {
+        return "{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":" + content + "}}";
+    }
+
+    private static String subscribe(String channel) {
+        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\"}}";
+    }
+
+    private MinichatsRequest decode(String json) throws MinichatsException {
+        return decoder.decode(Unpooled.wrappedBuffer(json.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static String contentOf(MinichatsRequest r) {
+        return r.content().toString(StandardCharsets.UTF_8);
+    }
+}

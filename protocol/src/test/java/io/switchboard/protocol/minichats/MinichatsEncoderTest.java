@@ -1,0 +1,132 @@
+package io.switchboard.protocol.minichats;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.switchboard.protocol.JsonStrings;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class MinichatsEncoderTest {
+
+    private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
+    private static final long T = Instant.parse("2026-11-22T01:32:03.123Z").toEpochMilli();
+
+    @Test
+    void encodesADeliveryAsOneCompleteTextFrame() {
+        ByteBuf content = utf8("{\"x\":[1, 2]}");
+        ByteBuf frame = MinichatsEncoder.delivery(ALLOC, JsonStrings.quote("Alice"), JsonStrings.quote("news"),
+                T, content);
+        try {
+            String payload = "{\"sender\":\"Alice\",\"channel_name\":\"news\",\"sent_at\":\"2026-11-22T01:32:03.123Z\","
+                    + "\"content\":{\"x\":[1, 2]}}";
+            assertEquals(0x81, frame.readUnsignedByte(), "FIN + text opcode");
+            assertEquals(payload.length(), frame.readUnsignedByte(), "unmasked 7-bit length");
+            assertEquals(payload, frame.toString(StandardCharsets.UTF_8));
+            assertEquals(0, content.readerIndex(), "content is read, not consumed");
+            assertEquals(payload.length(), MinichatsEncoder.deliveryPayloadLength(
+                    JsonStrings.quote("Alice"), JsonStrings.quote("news"), content.readableBytes()));
+        } finally {
+            frame.release();
+            content.release();
+        }
+    }
+
+    @Test
+    void escapesNamesInDeliveries() {
+        ByteBuf content = utf8("\"hi\"");
+        ByteBuf frame = MinichatsEncoder.delivery(ALLOC, JsonStrings.quote("Al\"ice\\"),
+                JsonStrings.quote("caf\u00e9"), T, content);
+        try {
+            frame.skipBytes(2);
+            assertEquals("{\"sender\":\"Al\\\"ice\\\\\",\"channel_name\":\"caf\u00e9\","
+                    + "\"sent_at\":\"2026-11-22T01:32:03.123Z\",\"content\":\"hi\"}", frame.toString(StandardCharsets.UTF_8));
+        } finally {
+            frame.release();
+            content.release();
+        }
+    }
+
+    @Test
+    void usesTheExtendedLengthFormsOfRfc6455() {
+        // Overhead of the delivery around a content of n bytes, with 1-byte names.
+        int overhead = MinichatsEncoder.deliveryPayloadLength(JsonStrings.quote("a"), JsonStrings.quote("b"), 0);
+        assertFrameHeader(125 - overhead, 2, 125);
+        assertFrameHeader(126 - overhead, 4, 126);
+        assertFrameHeader(65535 - overhead, 4, 65535);
+        assertFrameHeader(65536 - overhead, 10, 65536);
+    }
+
+    private static void assertFrameHeader(int contentLength, int headerLength, int payloadLength) {
+        ByteBuf content = Unpooled.wrappedBuffer(new byte[contentLength]);
+        ByteBuf frame = MinichatsEncoder.delivery(ALLOC, JsonStrings.quote("a"), JsonStrings.quote("b"), T, content);
+        try {
+            assertEquals(headerLength + payloadLength, frame.readableBytes());
+            assertEquals(0x81, frame.getUnsignedByte(0));
+            switch (headerLength) {
+                case 2:
+                    assertEquals(payloadLength, frame.getUnsignedByte(1));
+                    break;
+                case 4:
+                    assertEquals(126, frame.getUnsignedByte(1));
+                    assertEquals(payloadLength, frame.getUnsignedShort(2));
+                    break;
+                default:
+                    assertEquals(127, frame.getUnsignedByte(1));
+                    assertEquals(payloadLength, frame.getLong(2));
+            }
+        } finally {
+            frame.release();
+        }
+    }
+
+    @Test
+    void encodesReplies() {
+        byte[] id = "\"r1\"".getBytes(StandardCharsets.UTF_8);
+        assertJson("{\"status\":\"ok\",\"info\":{\"client_name\":\"Bob\"}}",
+                MinichatsEncoder.connected(ALLOC, JsonStrings.quote("Bob")));
+        assertJson("{\"status\":\"ok\"}", MinichatsEncoder.ok(ALLOC, null));
+        assertJson("{\"status\":\"ok\",\"request_id\":\"r1\"}", MinichatsEncoder.ok(ALLOC, id));
+        assertJson("{\"status\":\"ok\",\"request_id\":7,\"info\":{\"channel_name\":\"c\",\"total_subscribers\":3}}",
+                MinichatsEncoder.subscribed(ALLOC, "7".getBytes(StandardCharsets.UTF_8), JsonStrings.quote("c"), 3));
+        assertJson("{\"status\":\"ok\",\"info\":{\"channels\":[]}}", MinichatsEncoder.channels(ALLOC, null, List.of()));
+        assertJson("{\"status\":\"ok\",\"info\":{\"channels\":[{\"channel_name\":\"a\",\"total_subscribers\":1},"
+                        + "{\"channel_name\":\"b\",\"total_subscribers\":20}]}}",
+                MinichatsEncoder.channels(ALLOC, null, List.of(summary("a", 1), summary("b", 20))));
+        assertJson("{\"status\":\"error\",\"request_id\":\"r1\",\"info\":{\"detail\":\"Unknown action 'x\\\"'\","
+                        + "\"code\":\"unknown_action\"}}",
+                MinichatsEncoder.error(ALLOC, id, ErrorCode.UNKNOWN_ACTION, "Unknown action 'x\"'"));
+    }
+
+    private static MinichatsEncoder.ChannelSummary summary(String name, int count) {
+        return new MinichatsEncoder.ChannelSummary() {
+            @Override
+            public byte[] quotedName() {
+                return JsonStrings.quote(name);
+            }
+
+            @Override
+            public int totalSubscribers() {
+                return count;
+            }
+        };
+    }
+
+    private static void assertJson(String expected, ByteBuf actual) {
+        try {
+            assertEquals(expected, actual.toString(StandardCharsets.UTF_8));
+        } finally {
+            actual.release();
+        }
+    }
+
+    private static ByteBuf utf8(String s) {
+        return Unpooled.copiedBuffer(s, StandardCharsets.UTF_8);
+    }
+}
