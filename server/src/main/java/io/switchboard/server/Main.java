@@ -1,0 +1,77 @@
+package io.switchboard.server;
+
+import io.switchboard.server.internal.Settings;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The runnable node: {@code java -jar switchboard.jar [options]}. Reads the environment and flags
+ * ({@code --help} lists them), starts a {@link SwitchboardServer} and stops it gracefully on
+ * SIGTERM or SIGINT.
+ */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            System.out.print(Settings.usage());
+            return;
+        }
+        if (Arrays.asList(args).contains("--version")) {
+            System.out.println("switchboard " + SwitchboardConfig.BUILD_VERSION);
+            return;
+        }
+        SwitchboardConfig config;
+        try {
+            config = Settings.load(System.getenv(), args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("switchboard: " + e.getMessage());
+            System.err.println("Run with --help to list the options.");
+            System.exit(2);
+            return;
+        }
+        configureLogging(config);
+        // The logger is created only now, so that the logging setup above applies to it.
+        Logger logger = LoggerFactory.getLogger(Main.class);
+
+        SwitchboardServer server = SwitchboardServer.create(config);
+        try {
+            server.start().join();
+        } catch (RuntimeException e) {
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            logger.error("Cannot listen on {}:{}: {}", config.host(), config.port(), cause.toString());
+            System.exit(1);
+            return;
+        }
+        logger.info("Switchboard {} ({}) listening on {} ({}, {} event loops)", config.version(),
+                config.environment(), server.localAddress(), server.transportName(), config.ioThreads());
+        logger.debug("{}", config);
+
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            logger.info("Stopping: sending close 1001 to every client (up to {})", config.shutdownTimeout());
+            try {
+                server.stop().get(config.shutdownTimeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+                logger.info("Stopped");
+            } catch (Exception e) {
+                logger.warn("Stop did not finish cleanly: {}", e.toString());
+            }
+        }, "switchboard-shutdown"));
+    }
+
+    /**
+     * Points logback at the app's configuration, unless the user chose one with
+     * {@code -Dlogback.configurationFile}. The library jar ships no {@code logback.xml}, so an
+     * embedder's own logging setup is never overridden.
+     */
+    private static void configureLogging(SwitchboardConfig config) {
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "switchboard-logback.xml");
+        }
+        System.setProperty("switchboard.log.level", config.logDebug() ? "DEBUG" : "INFO");
+    }
+}

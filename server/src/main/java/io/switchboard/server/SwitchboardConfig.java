@@ -1,0 +1,296 @@
+package io.switchboard.server;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The immutable configuration of a Switchboard node. Build one with {@link #builder()}; derive a
+ * changed copy with {@link #toBuilder()}. Every setting has a default (given on its builder
+ * method) and is validated when set. Instances are thread-safe.
+ */
+public final class SwitchboardConfig {
+
+    /** The version reported when {@code APP_VERSION} is not set: the jar's, or {@code dev}. */
+    public static final String BUILD_VERSION = buildVersion();
+
+    private final String host;
+    private final int port;
+    private final String version;
+    private final String environment;
+    private final boolean logDebug;
+    private final Transport transport;
+    private final int ioThreads;
+    private final int maxMessageBytes;
+    private final int maxChannelNameBytes;
+    private final int maxClientNameBytes;
+    private final int maxSubscriptionsPerConnection;
+    private final int maxJsonDepth;
+    private final Duration handshakeTimeout;
+    private final Duration shutdownTimeout;
+
+    private SwitchboardConfig(Builder b) {
+        host = b.host;
+        port = b.port;
+        version = b.version;
+        environment = b.environment;
+        logDebug = b.logDebug;
+        transport = b.transport;
+        ioThreads = b.ioThreads;
+        maxMessageBytes = b.maxMessageBytes;
+        maxChannelNameBytes = b.maxChannelNameBytes;
+        maxClientNameBytes = b.maxClientNameBytes;
+        maxSubscriptionsPerConnection = b.maxSubscriptionsPerConnection;
+        maxJsonDepth = b.maxJsonDepth;
+        handshakeTimeout = b.handshakeTimeout;
+        shutdownTimeout = b.shutdownTimeout;
+    }
+
+    /** Returns a builder holding every default. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Returns a builder holding this configuration's values. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    /** The address to bind ({@code APP_HOST}). */
+    public String host() {
+        return host;
+    }
+
+    /** The port to bind ({@code APP_PORT}); 0 binds an ephemeral port. */
+    public int port() {
+        return port;
+    }
+
+    /** The version this node reports ({@code APP_VERSION}). */
+    public String version() {
+        return version;
+    }
+
+    /** The deployment environment's name, reported at startup ({@code APP_ENVIRONMENT}). */
+    public String environment() {
+        return environment;
+    }
+
+    /** Whether the runnable app logs at DEBUG ({@code LOG_DEBUG}). */
+    public boolean logDebug() {
+        return logDebug;
+    }
+
+    /** The socket transport ({@code TRANSPORT}). */
+    public Transport transport() {
+        return transport;
+    }
+
+    /** The number of event loops of a server that owns them ({@code IO_THREADS}). */
+    public int ioThreads() {
+        return ioThreads;
+    }
+
+    /**
+     * The largest WebSocket message, in bytes, in either direction ({@code MAX_MESSAGE_BYTES}).
+     * A larger inbound message closes the connection with 1009; a publish whose delivery would be
+     * larger is refused with {@code message_too_large}.
+     */
+    public int maxMessageBytes() {
+        return maxMessageBytes;
+    }
+
+    /** The longest channel name, in UTF-8 bytes ({@code MAX_CHANNEL_NAME_BYTES}). */
+    public int maxChannelNameBytes() {
+        return maxChannelNameBytes;
+    }
+
+    /** The longest client name, in UTF-8 bytes ({@code MAX_CLIENT_NAME_BYTES}). */
+    public int maxClientNameBytes() {
+        return maxClientNameBytes;
+    }
+
+    /** The most channels one connection may subscribe to at once ({@code MAX_SUBSCRIPTIONS}). */
+    public int maxSubscriptionsPerConnection() {
+        return maxSubscriptionsPerConnection;
+    }
+
+    /** The deepest JSON nesting accepted in a request ({@code MAX_JSON_DEPTH}). */
+    public int maxJsonDepth() {
+        return maxJsonDepth;
+    }
+
+    /** How long a connection may take to complete its WebSocket upgrade ({@code HANDSHAKE_TIMEOUT}). */
+    public Duration handshakeTimeout() {
+        return handshakeTimeout;
+    }
+
+    /**
+     * How long a stop may take: clients are sent close 1001 and given this long to leave before
+     * their connections are dropped ({@code SHUTDOWN_TIMEOUT}).
+     */
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    @Override
+    public String toString() {
+        return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
+                + ", environment=" + environment + ", logDebug=" + logDebug + ", transport=" + transport
+                + ", ioThreads=" + ioThreads + ", maxMessageBytes=" + maxMessageBytes
+                + ", maxChannelNameBytes=" + maxChannelNameBytes + ", maxClientNameBytes=" + maxClientNameBytes
+                + ", maxSubscriptionsPerConnection=" + maxSubscriptionsPerConnection
+                + ", maxJsonDepth=" + maxJsonDepth + ", handshakeTimeout=" + handshakeTimeout
+                + ", shutdownTimeout=" + shutdownTimeout + '}';
+    }
+
+    /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
+    public static final class Builder {
+        private String host = "0.0.0.0";
+        private int port = 3501;
+        private String version = BUILD_VERSION;
+        private String environment = "dev";
+        private boolean logDebug;
+        private Transport transport = Transport.AUTO;
+        private int ioThreads = Runtime.getRuntime().availableProcessors();
+        private int maxMessageBytes = 65536;
+        private int maxChannelNameBytes = 128;
+        private int maxClientNameBytes = 64;
+        private int maxSubscriptionsPerConnection = 1000;
+        private int maxJsonDepth = 32;
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+        private Builder() {
+        }
+
+        private Builder(SwitchboardConfig c) {
+            host = c.host;
+            port = c.port;
+            version = c.version;
+            environment = c.environment;
+            logDebug = c.logDebug;
+            transport = c.transport;
+            ioThreads = c.ioThreads;
+            maxMessageBytes = c.maxMessageBytes;
+            maxChannelNameBytes = c.maxChannelNameBytes;
+            maxClientNameBytes = c.maxClientNameBytes;
+            maxSubscriptionsPerConnection = c.maxSubscriptionsPerConnection;
+            maxJsonDepth = c.maxJsonDepth;
+            handshakeTimeout = c.handshakeTimeout;
+            shutdownTimeout = c.shutdownTimeout;
+        }
+
+        /** Default {@code 0.0.0.0}. */
+        public Builder host(String host) {
+            Objects.requireNonNull(host, "host");
+            if (host.isBlank()) {
+                throw new IllegalArgumentException("host: '" + host + "' (expected: a host name or address)");
+            }
+            this.host = host;
+            return this;
+        }
+
+        /** Default {@code 3501}; 0 binds an ephemeral port. */
+        public Builder port(int port) {
+            this.port = checkRange("port", port, 0, 65535);
+            return this;
+        }
+
+        /** Default: the jar's version, or {@code dev}. */
+        public Builder version(String version) {
+            this.version = Objects.requireNonNull(version, "version");
+            return this;
+        }
+
+        /** Default {@code dev}. */
+        public Builder environment(String environment) {
+            this.environment = Objects.requireNonNull(environment, "environment");
+            return this;
+        }
+
+        /** Default {@code false}. */
+        public Builder logDebug(boolean logDebug) {
+            this.logDebug = logDebug;
+            return this;
+        }
+
+        /** Default {@link Transport#AUTO}. */
+        public Builder transport(Transport transport) {
+            this.transport = Objects.requireNonNull(transport, "transport");
+            return this;
+        }
+
+        /** Default: the number of available processors. */
+        public Builder ioThreads(int ioThreads) {
+            this.ioThreads = checkRange("ioThreads", ioThreads, 1, 1024);
+            return this;
+        }
+
+        /** Default 65536 (64 KiB); at least 1024. */
+        public Builder maxMessageBytes(int maxMessageBytes) {
+            this.maxMessageBytes = checkRange("maxMessageBytes", maxMessageBytes, 1024, 64 * 1024 * 1024);
+            return this;
+        }
+
+        /** Default 128. */
+        public Builder maxChannelNameBytes(int maxChannelNameBytes) {
+            this.maxChannelNameBytes = checkRange("maxChannelNameBytes", maxChannelNameBytes, 1, 4096);
+            return this;
+        }
+
+        /** Default 64. */
+        public Builder maxClientNameBytes(int maxClientNameBytes) {
+            this.maxClientNameBytes = checkRange("maxClientNameBytes", maxClientNameBytes, 1, 4096);
+            return this;
+        }
+
+        /** Default 1000. */
+        public Builder maxSubscriptionsPerConnection(int maxSubscriptionsPerConnection) {
+            this.maxSubscriptionsPerConnection =
+                    checkRange("maxSubscriptionsPerConnection", maxSubscriptionsPerConnection, 1, 1_000_000);
+            return this;
+        }
+
+        /** Default 32. */
+        public Builder maxJsonDepth(int maxJsonDepth) {
+            this.maxJsonDepth = checkRange("maxJsonDepth", maxJsonDepth, 2, 1000);
+            return this;
+        }
+
+        /** Default 10 seconds. */
+        public Builder handshakeTimeout(Duration handshakeTimeout) {
+            this.handshakeTimeout = checkPositive("handshakeTimeout", handshakeTimeout);
+            return this;
+        }
+
+        /** Default 10 seconds. */
+        public Builder shutdownTimeout(Duration shutdownTimeout) {
+            this.shutdownTimeout = checkPositive("shutdownTimeout", shutdownTimeout);
+            return this;
+        }
+
+        public SwitchboardConfig build() {
+            return new SwitchboardConfig(this);
+        }
+
+        private static int checkRange(String name, int value, int min, int max) {
+            if (value < min || value > max) {
+                throw new IllegalArgumentException(name + ": " + value + " (expected: " + min + " to " + max + ")");
+            }
+            return value;
+        }
+
+        private static Duration checkPositive(String name, Duration value) {
+            Objects.requireNonNull(value, name);
+            if (value.isNegative() || value.isZero()) {
+                throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
+            }
+            return value;
+        }
+    }
+
+    private static String buildVersion() {
+        String v = SwitchboardConfig.class.getPackage().getImplementationVersion();
+        return v != null ? v : "dev";
+    }
+}

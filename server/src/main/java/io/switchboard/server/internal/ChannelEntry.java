@@ -1,0 +1,63 @@
+package io.switchboard.server.internal;
+
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.MinichatsEncoder;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * A channel in the shared registry: its name (encoded once), its subscriber count and the local
+ * groups that have members, one per event loop. The {@link Broker} changes an entry only under
+ * its lock; publishers read {@link #groups} and the count without one.
+ */
+final class ChannelEntry implements MinichatsEncoder.ChannelSummary {
+
+    private static final LocalGroup[] NO_GROUPS = new LocalGroup[0];
+
+    final String name;
+    final byte[] utf8Name;
+    private final byte[] quotedName;
+    /** Copy-on-write: replaced, never changed in place, so a publisher reads a stable array. */
+    volatile LocalGroup[] groups = NO_GROUPS;
+    volatile int subscribers;
+
+    ChannelEntry(String name) {
+        this.name = name;
+        this.utf8Name = name.getBytes(StandardCharsets.UTF_8);
+        this.quotedName = JsonStrings.quote(name);
+    }
+
+    @Override
+    public byte[] quotedName() {
+        return quotedName;
+    }
+
+    @Override
+    public int totalSubscribers() {
+        return subscribers;
+    }
+
+    void addGroup(LocalGroup group) {
+        LocalGroup[] old = groups;
+        LocalGroup[] grown = Arrays.copyOf(old, old.length + 1);
+        grown[old.length] = group;
+        groups = grown;
+    }
+
+    void removeGroup(LocalGroup group) {
+        LocalGroup[] old = groups;
+        LocalGroup[] shrunk = new LocalGroup[old.length - 1];
+        for (int i = 0, j = 0; i < old.length; i++) {
+            if (old[i] != group) {
+                shrunk[j++] = old[i];
+            }
+        }
+        groups = shrunk;
+    }
+
+    /** Orders channels by their names' UTF-8 bytes, as PROTOCOL.md compares names. */
+    static int compareByName(ChannelEntry a, ChannelEntry b) {
+        return Arrays.compareUnsigned(a.utf8Name, b.utf8Name);
+    }
+}

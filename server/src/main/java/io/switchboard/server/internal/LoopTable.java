@@ -1,0 +1,56 @@
+package io.switchboard.server.internal;
+
+import io.netty.util.concurrent.EventExecutor;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One event loop's share of every channel: the local group of subscribers of each channel that
+ * has subscribers on this loop, and the connections that wait for the batch flush.
+ *
+ * <p>Not thread-safe; all methods must be called from the event loop, {@link #executor}.
+ */
+final class LoopTable {
+
+    final EventExecutor executor;
+    /** Channel name to the local group; a group is here exactly while it has members. */
+    final Map<String, LocalGroup> groups = new HashMap<>();
+
+    private final ArrayList<Connection> toFlush = new ArrayList<>();
+    private final Runnable flushTask = this::flushAll;
+    private boolean flushScheduled;
+
+    LoopTable(EventExecutor executor) {
+        this.executor = executor;
+    }
+
+    /**
+     * Notes that {@code connection} has unflushed deliveries. The flush runs as a task queued
+     * behind whatever the loop already has to do, so every delivery that reaches this loop before
+     * it (from any number of publishes) shares one flush per connection.
+     */
+    void flushLater(Connection connection) {
+        if (connection.flushPending) {
+            return;
+        }
+        connection.flushPending = true;
+        toFlush.add(connection);
+        if (!flushScheduled) {
+            flushScheduled = true;
+            executor.execute(flushTask);
+        }
+    }
+
+    private void flushAll() {
+        flushScheduled = false;
+        // Index loop: a flush may fail and close a connection, which must not upset the iteration.
+        for (int i = 0; i < toFlush.size(); i++) {
+            Connection c = toFlush.get(i);
+            c.flushPending = false;
+            c.ctx.flush();
+        }
+        toFlush.clear();
+    }
+}

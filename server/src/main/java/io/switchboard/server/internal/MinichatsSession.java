@@ -1,0 +1,228 @@
+package io.switchboard.server.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
+import io.netty.util.ReferenceCountUtil;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.protocol.minichats.MinichatsEncoder;
+import io.switchboard.protocol.minichats.MinichatsException;
+import io.switchboard.protocol.minichats.MinichatsRequest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One minichats connection (PROTOCOL.md section 1): confirms the connection, serves each request
+ * in order and replies to it, and hands publishes to the {@link Broker}. Replies are flushed once
+ * per read batch; deliveries once per fan-out batch.
+ *
+ * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe.
+ */
+final class MinichatsSession extends ChannelInboundHandlerAdapter {
+
+    private static final Logger logger = LoggerFactory.getLogger(MinichatsSession.class);
+
+    private final Broker broker;
+    private final MinichatsDecoder decoder;
+    private final int maxMessageBytes;
+    private final int maxSubscriptions;
+    private final String clientName;
+    private final byte[] quotedName;
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private Connection connection;
+    private ChannelHandlerContext ctx;
+    private boolean handshakeComplete;
+
+    MinichatsSession(Broker broker, MinichatsDecoder decoder, int maxMessageBytes, int maxSubscriptions,
+                     String clientName) {
+        this.broker = broker;
+        this.decoder = decoder;
+        this.maxMessageBytes = maxMessageBytes;
+        this.maxSubscriptions = maxSubscriptions;
+        this.clientName = clientName;
+        this.quotedName = JsonStrings.quote(clientName);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        connection = broker.connect(ctx);
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof HandshakeComplete) {
+            handshakeComplete = true;
+            logger.debug("{} connected as {}", ctx.channel(), clientName);
+            ctx.writeAndFlush(new TextWebSocketFrame(MinichatsEncoder.connected(ctx.alloc(), quotedName)));
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof TextWebSocketFrame) {
+            try {
+                serve(ctx, ((TextWebSocketFrame) msg).content());
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        } else if (msg instanceof BinaryWebSocketFrame) {
+            ReferenceCountUtil.release(msg);
+            reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
+                    "Binary frames are not supported: send requests as JSON text frames"));
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        for (Subscription s : subscriptions.values()) {
+            broker.unsubscribe(s);
+        }
+        subscriptions.clear();
+        logger.debug("{} {} disconnected", ctx.channel(), clientName);
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            // A fragmented message over the limit (a single over-size frame is refused by the decoder).
+            close(ctx, WebSocketCloseStatus.MESSAGE_TOO_BIG, "Message is larger than " + maxMessageBytes + " bytes");
+        } else {
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    /**
+     * Closes the session because the server stops: close 1001 once the handshake is done, a plain
+     * close before. Must be called from the connection's event loop.
+     */
+    void goAway() {
+        if (handshakeComplete) {
+            close(ctx, WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "Server shutting down");
+        } else {
+            ctx.close();
+        }
+    }
+
+    /** Serves one request. Does not take ownership of {@code payload}. */
+    private void serve(ChannelHandlerContext ctx, ByteBuf payload) {
+        MinichatsRequest request;
+        try {
+            request = decoder.decode(payload);
+        } catch (MinichatsException e) {
+            reply(ctx, MinichatsEncoder.error(ctx.alloc(), e));
+            return;
+        }
+        try {
+            switch (request.action()) {
+                case SUBSCRIBE:
+                    subscribe(ctx, request);
+                    break;
+                case UNSUBSCRIBE:
+                    unsubscribe(ctx, request);
+                    break;
+                case PUBLISH:
+                    publish(ctx, request);
+                    break;
+                case LIST_CHANNELS:
+                    reply(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), broker.channels()));
+                    break;
+                default:
+                    throw new IllegalStateException("Unhandled action: " + request.action());
+            }
+        } catch (MinichatsException e) {
+            reply(ctx, MinichatsEncoder.error(ctx.alloc(), e));
+        } catch (RuntimeException e) {
+            reply(ctx, MinichatsEncoder.error(ctx.alloc(), request.requestId(), ErrorCode.INTERNAL,
+                    "Internal error while serving '" + request.action().name().toLowerCase() + "'"));
+            ctx.fireExceptionCaught(e);
+        }
+    }
+
+    private void subscribe(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        String name = request.channelName();
+        Subscription existing = subscriptions.get(name);
+        if (existing != null) {
+            ChannelEntry entry = existing.entry();
+            reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(), entry.quotedName(),
+                    entry.subscribers));
+            return;
+        }
+        if (subscriptions.size() >= maxSubscriptions) {
+            throw new MinichatsException(ErrorCode.INVALID_REQUEST,
+                    "Too many subscriptions: a connection may subscribe to at most " + maxSubscriptions + " channels",
+                    request.requestId());
+        }
+        Broker.Joined joined = broker.subscribe(connection, name);
+        subscriptions.put(name, joined.subscription());
+        logger.debug("{} {} subscribed to {}", ctx.channel(), clientName, name);
+        reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(),
+                joined.subscription().entry().quotedName(), joined.totalSubscribers()));
+    }
+
+    private void unsubscribe(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        Subscription s = subscriptions.remove(request.channelName());
+        if (s == null) {
+            throw notSubscribed(request);
+        }
+        broker.unsubscribe(s);
+        logger.debug("{} {} unsubscribed from {}", ctx.channel(), clientName, request.channelName());
+        reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+    }
+
+    private void publish(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        Subscription s = subscriptions.get(request.channelName());
+        if (s == null) {
+            throw notSubscribed(request);
+        }
+        ChannelEntry entry = s.entry();
+        ByteBuf content = request.content();
+        int size = MinichatsEncoder.deliveryPayloadLength(quotedName, entry.quotedName(), content.readableBytes());
+        if (size > maxMessageBytes) {
+            throw new MinichatsException(ErrorCode.MESSAGE_TOO_LARGE,
+                    "The delivery would be " + size + " bytes, over the limit of " + maxMessageBytes + " bytes",
+                    request.requestId());
+        }
+        // The publisher's ok goes out before its own copy of the delivery (PROTOCOL.md section 1).
+        reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+        ByteBuf frame = MinichatsEncoder.delivery(broker.frameAllocator(), quotedName, entry.quotedName(),
+                System.currentTimeMillis(), content);
+        broker.publish(connection.loop, entry, frame);
+    }
+
+    private static MinichatsException notSubscribed(MinichatsRequest request) {
+        return new MinichatsException(ErrorCode.NOT_SUBSCRIBED,
+                "Not subscribed to channel '" + request.channelName() + "'", request.requestId());
+    }
+
+    /** Writes a reply; the read batch's end flushes it. Takes ownership of {@code payload}. */
+    private static void reply(ChannelHandlerContext ctx, ByteBuf payload) {
+        ctx.write(new TextWebSocketFrame(payload), ctx.voidPromise());
+    }
+
+    private static void close(ChannelHandlerContext ctx, WebSocketCloseStatus status, String reason) {
+        ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(ChannelFutureListener.CLOSE);
+    }
+}

@@ -1,0 +1,39 @@
+package io.switchboard.server.internal;
+
+/**
+ * The names of Switchboard's handlers, and the one place their order is drawn. Code inserts a
+ * handler next to a named neighbour, never by index.
+ *
+ * <pre>
+ * accepted connection (HTTP):
+ *   {@link #HTTP_CODEC} -> {@link #HTTP_AGGREGATOR} -> {@link #ROUTER} -> {@link #TAIL}
+ *
+ * after the router accepts a WebSocket upgrade (Netty's handshaker replaces the HTTP codec with its
+ * own "wsdecoder" / "wsencoder" and removes the aggregator; the router removes itself):
+ *   wsdecoder -> wsencoder -> [Utf8FrameValidator] -> [handshake handler] -> {@link #WS_PROTOCOL}
+ *     -> {@link #WS_AGGREGATOR} -> {@link #SESSION} -> {@link #TAIL}
+ * </pre>
+ *
+ * Deliveries are written from {@link #SESSION}'s context as complete, pre-encoded frames
+ * ({@code ByteBuf}s), which pass through Netty's frame encoder untouched.
+ */
+public final class PipelineNames {
+
+    /** {@code HttpServerCodec}. */
+    public static final String HTTP_CODEC = "switchboard.httpCodec";
+    /** {@code HttpObjectAggregator}, for the handshake request only. */
+    public static final String HTTP_AGGREGATOR = "switchboard.httpAggregator";
+    /** {@link HandshakeRouter}: path to dialect, validation, plain HTTP pages. */
+    public static final String ROUTER = "switchboard.router";
+    /** {@code WebSocketServerProtocolHandler}: handshake, ping/pong, close handshake. */
+    public static final String WS_PROTOCOL = "switchboard.wsProtocol";
+    /** {@code WebSocketFrameAggregator}: joins fragmented messages, up to the message limit. */
+    public static final String WS_AGGREGATOR = "switchboard.wsAggregator";
+    /** The dialect's session handler, e.g. {@link MinichatsSession}. */
+    public static final String SESSION = "switchboard.session";
+    /** {@link ExceptionLogger}, always last. */
+    public static final String TAIL = "switchboard.tail";
+
+    private PipelineNames() {
+    }
+}

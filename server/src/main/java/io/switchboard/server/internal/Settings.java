@@ -1,0 +1,184 @@
+package io.switchboard.server.internal;
+
+import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.Transport;
+
+import java.time.Duration;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.BiConsumer;
+
+/**
+ * Maps environment variables and command-line flags onto one {@link SwitchboardConfig.Builder}.
+ * Every setting is an environment variable ({@code APP_PORT}) and the same flag in lower case
+ * ({@code --app-port 3501} or {@code --app-port=3501}); a flag wins over the environment.
+ */
+public final class Settings {
+
+    /** One setting: its variable, what it means, and how it applies to the builder. */
+    public record Setting(String env, String value, String defaultValue, String description,
+                          BiConsumer<SwitchboardConfig.Builder, String> apply) {
+
+        /** The flag of this setting, e.g. {@code --app-port}. */
+        public String flag() {
+            return "--" + env.toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /** Every setting, in the order --help lists them. */
+    public static final List<Setting> ALL = List.of(
+            new Setting("APP_HOST", "ADDRESS", "0.0.0.0", "address to bind",
+                    SwitchboardConfig.Builder::host),
+            new Setting("APP_PORT", "PORT", "3501", "HTTP/WebSocket port (0: any free port)",
+                    (b, v) -> b.port(parseInt(v))),
+            new Setting("APP_VERSION", "TEXT", "the build's version", "version this node reports",
+                    SwitchboardConfig.Builder::version),
+            new Setting("APP_ENVIRONMENT", "NAME", "dev", "environment name, logged at startup",
+                    SwitchboardConfig.Builder::environment),
+            new Setting("LOG_DEBUG", "BOOL", "false", "log at DEBUG",
+                    (b, v) -> b.logDebug(parseBoolean(v))),
+            new Setting("TRANSPORT", "auto|epoll|nio", "auto", "socket transport",
+                    (b, v) -> b.transport(parseTransport(v))),
+            new Setting("IO_THREADS", "N", "number of CPUs", "event loop threads",
+                    (b, v) -> b.ioThreads(parseInt(v))),
+            new Setting("MAX_MESSAGE_BYTES", "BYTES", "65536", "largest WebSocket message either way (over: close 1009)",
+                    (b, v) -> b.maxMessageBytes(parseInt(v))),
+            new Setting("MAX_CHANNEL_NAME_BYTES", "BYTES", "128", "longest channel name",
+                    (b, v) -> b.maxChannelNameBytes(parseInt(v))),
+            new Setting("MAX_CLIENT_NAME_BYTES", "BYTES", "64", "longest client name",
+                    (b, v) -> b.maxClientNameBytes(parseInt(v))),
+            new Setting("MAX_SUBSCRIPTIONS", "N", "1000", "channels one connection may subscribe to",
+                    (b, v) -> b.maxSubscriptionsPerConnection(parseInt(v))),
+            new Setting("MAX_JSON_DEPTH", "N", "32", "deepest JSON nesting in a request",
+                    (b, v) -> b.maxJsonDepth(parseInt(v))),
+            new Setting("HANDSHAKE_TIMEOUT", "DURATION", "10s", "time allowed to complete the WebSocket upgrade",
+                    (b, v) -> b.handshakeTimeout(parseDuration(v))),
+            new Setting("SHUTDOWN_TIMEOUT", "DURATION", "10s", "time clients get to leave on stop",
+                    (b, v) -> b.shutdownTimeout(parseDuration(v))));
+
+    private Settings() {
+    }
+
+    /**
+     * Builds the configuration from {@code env} and then {@code args}.
+     *
+     * @throws IllegalArgumentException with a message for the user when a flag is unknown or a
+     *                                  value is malformed or out of range
+     */
+    public static SwitchboardConfig load(Map<String, String> env, String[] args) {
+        SwitchboardConfig.Builder builder = SwitchboardConfig.builder();
+        for (Setting s : ALL) {
+            String value = env.get(s.env());
+            if (value != null && !value.isEmpty()) {
+                apply(builder, s, value, s.env() + "=" + value);
+            }
+        }
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String flag = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (eq > 0) {
+                flag = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            Setting s = byFlag(flag);
+            if (s == null) {
+                throw new IllegalArgumentException("unknown option '" + arg + "'");
+            }
+            if (value == null) {
+                if (i + 1 == args.length) {
+                    throw new IllegalArgumentException("option " + flag + " needs a value (" + s.value() + ")");
+                }
+                value = args[++i];
+            }
+            apply(builder, s, value, flag + " " + value);
+        }
+        return builder.build();
+    }
+
+    /** The settings as --help prints them. */
+    public static String usage() {
+        StringBuilder out = new StringBuilder();
+        out.append("Usage: java -jar switchboard.jar [--help] [--version] [OPTION VALUE]...\n\n")
+                .append("Every option is also an environment variable; an option wins over its variable.\n")
+                .append("Durations: 500ms, 10s, 2m, or ISO-8601 (PT10S). Booleans: true or false.\n\n");
+        for (Setting s : ALL) {
+            String left = String.format("  %s %s", s.flag(), s.value());
+            out.append(String.format("%-40s %s [%s, default %s]%n", left, s.description(), s.env(),
+                    s.defaultValue()));
+        }
+        return out.toString();
+    }
+
+    private static Setting byFlag(String flag) {
+        for (Setting s : ALL) {
+            if (s.flag().equals(flag)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private static void apply(SwitchboardConfig.Builder builder, Setting s, String value, String source) {
+        try {
+            s.apply().accept(builder, value.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": " + e.getMessage(), e);
+        }
+    }
+
+    static int parseInt(String v) {
+        try {
+            return Integer.parseInt(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + v + "' is not a whole number");
+        }
+    }
+
+    static boolean parseBoolean(String v) {
+        switch (v.toLowerCase(Locale.ROOT)) {
+            case "true":
+            case "1":
+            case "yes":
+                return true;
+            case "false":
+            case "0":
+            case "no":
+                return false;
+            default:
+                throw new IllegalArgumentException("'" + v + "' is not a boolean (expected: true or false)");
+        }
+    }
+
+    static Transport parseTransport(String v) {
+        try {
+            return Transport.valueOf(v.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("'" + v + "' is not a transport (expected: auto, epoll or nio)");
+        }
+    }
+
+    static Duration parseDuration(String v) {
+        String s = v.toLowerCase(Locale.ROOT);
+        try {
+            if (s.startsWith("p")) {
+                return Duration.parse(v);
+            }
+            if (s.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(s.substring(0, s.length() - 2)));
+            }
+            if (s.endsWith("s")) {
+                return Duration.ofSeconds(Long.parseLong(s.substring(0, s.length() - 1)));
+            }
+            if (s.endsWith("m")) {
+                return Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 1)));
+            }
+        } catch (NumberFormatException | DateTimeParseException e) {
+            // fall through to the message below
+        }
+        throw new IllegalArgumentException("'" + v + "' is not a duration (expected: e.g. 500ms, 10s, 2m)");
+    }
+}

@@ -1,0 +1,420 @@
+package io.switchboard.server;
+
+import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.RawClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** PROTOCOL.md section 1 on a real server, over loopback, with a standard and a raw client. */
+@Timeout(60)
+class MinichatsIT {
+
+    private static final Pattern SENT_AT = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
+
+    private static SwitchboardServer server;
+    private static InetSocketAddress address;
+
+    @BeforeAll
+    static void start() {
+        server = SwitchboardServer.create(SwitchboardConfig.builder().host("127.0.0.1").port(0)
+                .maxSubscriptionsPerConnection(3).build());
+        server.start().join();
+        address = server.localAddress();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop().join();
+    }
+
+    @Test
+    void confirmsTheConnectionWithTheGivenName() {
+        try (JdkClient c = JdkClient.connect(address, "?client_name=Alice")) {
+            assertEquals("{\"status\":\"ok\",\"info\":{\"client_name\":\"Alice\"}}", c.next());
+        }
+    }
+
+    @Test
+    void confirmsAPercentEncodedUnicodeName() {
+        try (JdkClient c = JdkClient.connect(address, "?client_name=Z%C3%B6e%20%22Z%22")) {
+            assertEquals("{\"status\":\"ok\",\"info\":{\"client_name\":\"Z\u00f6e \\\"Z\\\"\"}}", c.next());
+        }
+    }
+
+    @Test
+    void generatesANameWhenNoneOrAnEmptyOneIsGiven() {
+        for (String query : List.of("", "?client_name=", "?other=1")) {
+            try (JdkClient c = JdkClient.connect(address, query)) {
+                String m = c.next();
+                assertTrue(m.matches("\\{\"status\":\"ok\",\"info\":\\{\"client_name\":\"guest-[0-9a-f]{6}\"}}"), m);
+            }
+        }
+    }
+
+    @Test
+    void refusesAnInvalidClientNameWith400AndAJsonReason() throws Exception {
+        assertRefusal("/api/connect?client_name=a%07b", "400 Bad Request",
+                "{\"status\":\"error\",\"info\":{\"detail\":\"'client_name' must not contain control characters\","
+                        + "\"code\":\"invalid_param\"}}");
+        assertRefusal("/api/connect?client_name=" + "x".repeat(65), "400 Bad Request",
+                "{\"status\":\"error\",\"info\":{\"detail\":\"'client_name' is longer than 64 bytes\","
+                        + "\"code\":\"invalid_param\"}}");
+        // 64 bytes is the limit, not over it.
+        try (RawClient raw = new RawClient(address)) {
+            assertTrue(raw.upgrade("/api/connect?client_name=" + "x".repeat(64)).startsWith("HTTP/1.1 101 "));
+        }
+    }
+
+    @Test
+    void answersPlainHttpRequests() throws Exception {
+        try (RawClient raw = new RawClient(address)) {
+            raw.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            String page = raw.readToEnd();
+            assertTrue(page.startsWith("HTTP/1.1 200 OK\r\n"), page);
+            assertTrue(page.contains("GET /api/connect[?client_name=NAME]  WebSocket, minichats JSON pub-sub"), page);
+        }
+        assertRefusal("/nowhere", "404 Not Found", "No such endpoint: /nowhere");
+        try (RawClient raw = new RawClient(address)) {
+            raw.write("GET /api/connect HTTP/1.1\r\nHost: x\r\n\r\n");
+            String response = raw.readToEnd();
+            assertTrue(response.startsWith("HTTP/1.1 426 Upgrade Required\r\n"), response);
+            assertTrue(response.contains("upgrade: websocket"), response);
+        }
+        try (RawClient raw = new RawClient(address)) {
+            raw.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+            String response = raw.readToEnd();
+            assertTrue(response.startsWith("HTTP/1.1 405 Method Not Allowed\r\n"), response);
+            assertTrue(response.contains("allow: GET"), response);
+        }
+    }
+
+    @Test
+    void subscribesIdempotentlyAndCountsSubscribers() {
+        try (JdkClient a = JdkClient.connectAs(address, "a"); JdkClient b = JdkClient.connectAs(address, "b")) {
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"idem\",\"total_subscribers\":1}}",
+                    a.request(subscribe("idem")));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"idem\",\"total_subscribers\":1}}",
+                    a.request(subscribe("idem")));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"idem\",\"total_subscribers\":2}}",
+                    b.request(subscribe("idem")));
+            assertEquals(2, countOf(a, "idem"));
+        }
+    }
+
+    @Test
+    void deliversToEverySubscriberAndThePublisherAfterItsOk() throws Exception {
+        try (JdkClient alice = JdkClient.connectAs(address, "Alice"); JdkClient bob = JdkClient.connectAs(address, "Bob");
+             JdkClient eve = JdkClient.connectAs(address, "Eve")) {
+            alice.request(subscribe("room1"));
+            bob.request(subscribe("room1"));
+            eve.request(subscribe("elsewhere"));
+
+            alice.send(publish("room1", "\"hi there\""));
+            assertEquals("{\"status\":\"ok\"}", alice.next());
+            String own = alice.next();
+            String delivered = bob.next();
+            assertEquals(own, delivered);
+            String sentAt = assertDelivery("Alice", "room1", "\"hi there\"", delivered);
+            assertTrue(SENT_AT.matcher(sentAt).matches(), sentAt);
+            assertNull(eve.poll(200), "a subscriber of another channel gets nothing");
+        }
+    }
+
+    @Test
+    void relaysContentOfAnyJsonTypeByteForByte() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            a.request(subscribe("types"));
+            for (String content : List.of("\"text \\\"q\\\" \\u00e9 \u2603\"", "42", "-1.50e+3",
+                    "123456789012345678901234567890.000000000000000000001", "true", "false", "null",
+                    "{ \"nested\" : [1, {\"deep\": [ ]}], \"s\":\"x\" }", "[]")) {
+                assertEquals("{\"status\":\"ok\"}", a.request(publish("types", content)));
+                assertDelivery("a", "types", content, a.next());
+            }
+        }
+    }
+
+    @Test
+    void refusesToPublishWithoutASubscription() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"Not subscribed to channel 'nosub'\","
+                    + "\"code\":\"not_subscribed\"}}", a.request(publish("nosub", "1")));
+        }
+    }
+
+    @Test
+    void unsubscribesAndDeletesTheChannelWithItsLastSubscriber() {
+        try (JdkClient a = JdkClient.connectAs(address, "a"); JdkClient b = JdkClient.connectAs(address, "b")) {
+            a.request(subscribe("leaving"));
+            b.request(subscribe("leaving"));
+            assertEquals("{\"status\":\"ok\"}", a.request(unsubscribe("leaving")));
+            assertEquals(1, countOf(a, "leaving"));
+            assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"Not subscribed to channel 'leaving'\","
+                    + "\"code\":\"not_subscribed\"}}", a.request(unsubscribe("leaving")));
+            assertEquals("{\"status\":\"ok\"}", b.request(unsubscribe("leaving")));
+            assertEquals(-1, countOf(a, "leaving"));
+        }
+    }
+
+    @Test
+    void deletesTheChannelWhenItsLastSubscriberDisconnects() throws Exception {
+        try (JdkClient observer = JdkClient.connectAs(address, "o")) {
+            JdkClient a = JdkClient.connectAs(address, "a");
+            a.request(subscribe("vanishing"));
+            assertEquals(1, countOf(observer, "vanishing"));
+            a.abort();
+            awaitCount(observer, "vanishing", -1);
+        }
+    }
+
+    @Test
+    void listsChannelsSortedByNameUnderBothActionNames() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            a.request(subscribe("zz-list"));
+            a.request(subscribe("aa-list"));
+            a.request(subscribe("Mm-list"));
+            for (String action : List.of("list_channels", "list")) {
+                String reply = a.request("{\"action\":\"" + action + "\"}");
+                assertTrue(reply.startsWith("{\"status\":\"ok\",\"info\":{\"channels\":["), reply);
+                int m = reply.indexOf("\"Mm-list\"");
+                int aa = reply.indexOf("\"aa-list\"");
+                int zz = reply.indexOf("\"zz-list\"");
+                assertTrue(m > 0 && m < aa && aa < zz, "byte order, upper case first: " + reply);
+                assertTrue(reply.contains("{\"channel_name\":\"aa-list\",\"total_subscribers\":1}"), reply);
+            }
+        }
+    }
+
+    @Test
+    void echoesTheRequestIdInEveryDirectReply() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            assertEquals("{\"status\":\"ok\",\"request_id\":\"s-1\",\"info\":{\"channel_name\":\"rid\","
+                    + "\"total_subscribers\":1}}", a.request(
+                    "{\"action\":\"subscribe\",\"request_id\":\"s-1\",\"params\":{\"channel_name\":\"rid\"}}"));
+            assertEquals("{\"status\":\"ok\",\"request_id\":2}", a.request(
+                    "{\"action\":\"publish\",\"request_id\":2,\"params\":{\"channel_name\":\"rid\",\"content\":0}}"));
+            assertDelivery("a", "rid", "0", a.next());
+            assertTrue(a.request("{\"request_id\":3.5,\"action\":\"list\"}")
+                    .startsWith("{\"status\":\"ok\",\"request_id\":3.5,\"info\":{\"channels\":["));
+            assertEquals("{\"status\":\"error\",\"request_id\":\"x\",\"info\":{\"detail\":\"Unknown action 'fly'\","
+                    + "\"code\":\"unknown_action\"}}", a.request("{\"action\":\"fly\",\"request_id\":\"x\"}"));
+            assertEquals("{\"status\":\"ok\",\"request_id\":4}", a.request(
+                    "{\"action\":\"unsubscribe\",\"request_id\":4,\"params\":{\"channel_name\":\"rid\"}}"));
+        }
+    }
+
+    @Test
+    void answersBadRequestsWithErrorsAndKeepsTheConnection() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            assertEquals(error("invalid_json", "Malformed JSON at line 1, column 11: Unexpected character ('}' "
+                    + "(code 125)): expected a value"), a.request("{\"action\":}"));
+            assertEquals(error("invalid_request", "A request must be a JSON object"), a.request("[1]"));
+            assertEquals(error("invalid_request", "Missing 'action'"), a.request("{\"params\":{}}"));
+            assertEquals(error("unknown_action", "Unknown action 'dance'"), a.request("{\"action\":\"dance\"}"));
+            assertEquals(error("missing_param", "Missing parameter 'channel_name'"),
+                    a.request("{\"action\":\"subscribe\"}"));
+            assertEquals(error("missing_param", "Missing parameter 'content'"),
+                    a.request("{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\"}}"));
+            assertEquals(error("invalid_param", "'channel_name' is longer than 128 bytes"),
+                    a.request(subscribe("c".repeat(129))));
+            assertEquals(error("invalid_request", "JSON nesting is deeper than 32 levels"),
+                    a.request(publish("c", "[".repeat(40) + "]".repeat(40))));
+            assertTrue(a.request("{\"action\":\"list\"}").startsWith("{\"status\":\"ok\",\"info\":{\"channels\":["));
+        }
+    }
+
+    @Test
+    void answersABinaryFrameWithUnsupportedFrameAndKeepsTheConnection() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            a.sendBinary(new byte[] {1, 2, 3});
+            assertEquals(error("unsupported_frame", "Binary frames are not supported: send requests as JSON text "
+                    + "frames"), a.next());
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"bin\",\"total_subscribers\":1}}",
+                    a.request(subscribe("bin")));
+        }
+    }
+
+    @Test
+    void refusesSubscriptionsOverThePerConnectionLimit() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            a.request(subscribe("lim1"));
+            a.request(subscribe("lim2"));
+            a.request(subscribe("lim3"));
+            assertEquals(error("invalid_request", "Too many subscriptions: a connection may subscribe to at most 3 "
+                    + "channels"), a.request(subscribe("lim4")));
+            // Re-subscribing to a channel it has is still fine, and leaving one makes room.
+            assertTrue(a.request(subscribe("lim3")).startsWith("{\"status\":\"ok\""));
+            a.request(unsubscribe("lim1"));
+            assertTrue(a.request(subscribe("lim4")).startsWith("{\"status\":\"ok\""));
+        }
+    }
+
+    @Test
+    void refusesAPublishWhoseDeliveryWouldExceedTheMessageLimit() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            a.request(subscribe("big"));
+            // The request (65,525 bytes) fits in 64 KiB; the delivery (65,545 bytes) would not.
+            String content = "\"" + "x".repeat(65_460) + "\"";
+            String reply = a.request(publish("big", content));
+            assertTrue(reply.matches("\\{\"status\":\"error\",\"info\":\\{\"detail\":\"The delivery would be \\d+ "
+                    + "bytes, over the limit of 65536 bytes\",\"code\":\"message_too_large\"}}"), reply);
+            assertEquals("{\"status\":\"ok\"}", a.request(publish("big", "\"small\"")));
+        }
+    }
+
+    @Test
+    void closesWith1009WhenMessageTooLarge() throws Exception {
+        try (RawClient raw = connectRaw()) {
+            raw.sendFrame(RawClient.TEXT, true, new byte[65537]);
+            RawClient.Frame close = raw.readFrame();
+            assertEquals(RawClient.CLOSE, close.opcode());
+            assertEquals(1009, close.closeCode());
+            assertTrue(raw.isClosedByServer());
+        }
+    }
+
+    @Test
+    void closesWith1009WhenAFragmentedMessageGrowsTooLarge() throws Exception {
+        try (RawClient raw = connectRaw()) {
+            raw.sendFrame(RawClient.TEXT, false, new byte[40_000]);
+            raw.sendFrame(RawClient.CONTINUATION, true, new byte[40_000]);
+            RawClient.Frame close = raw.readFrame();
+            assertEquals(RawClient.CLOSE, close.opcode());
+            assertEquals(1009, close.closeCode());
+            assertEquals("Message is larger than 65536 bytes", close.closeReason());
+            assertTrue(raw.isClosedByServer());
+        }
+    }
+
+    @Test
+    void closesWith1007OnInvalidUtf8() throws Exception {
+        try (RawClient raw = connectRaw()) {
+            raw.sendFrame(RawClient.TEXT, true, new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'});
+            RawClient.Frame close = raw.readFrame();
+            assertEquals(RawClient.CLOSE, close.opcode());
+            assertEquals(1007, close.closeCode());
+            assertTrue(raw.isClosedByServer());
+        }
+    }
+
+    @Test
+    void servesAFragmentedMessage() throws Exception {
+        try (RawClient raw = connectRaw()) {
+            byte[] request = subscribe("frag").getBytes(StandardCharsets.UTF_8);
+            raw.sendFrame(RawClient.TEXT, false, java.util.Arrays.copyOfRange(request, 0, 10));
+            raw.sendFrame(RawClient.PING, true, "mid".getBytes(StandardCharsets.UTF_8));
+            raw.sendFrame(RawClient.CONTINUATION, true, java.util.Arrays.copyOfRange(request, 10, request.length));
+            RawClient.Frame pong = raw.readFrame();
+            assertEquals(RawClient.PONG, pong.opcode());
+            assertEquals("mid", pong.text());
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"frag\",\"total_subscribers\":1}}",
+                    raw.readText());
+        }
+    }
+
+    @Test
+    void echoesTheClientsCloseFrame() throws Exception {
+        try (RawClient raw = connectRaw()) {
+            raw.sendFrame(RawClient.CLOSE, true, new byte[] {0x03, (byte) 0xE8, 'b', 'y', 'e'});
+            RawClient.Frame close = raw.readFrame();
+            assertEquals(RawClient.CLOSE, close.opcode());
+            assertEquals(1000, close.closeCode());
+            assertTrue(raw.isClosedByServer());
+        }
+    }
+
+    @Test
+    void answersPipelinedRequestsInOrder() throws Exception {
+        try (RawClient raw = connectRaw()) {
+            StringBuilder expected = new StringBuilder();
+            for (int i = 0; i < 50; i++) {
+                raw.sendText("{\"action\":\"fly" + i + "\",\"request_id\":" + i + "}");
+                expected.append(i).append(',');
+            }
+            StringBuilder actual = new StringBuilder();
+            for (int i = 0; i < 50; i++) {
+                String reply = raw.readText();
+                actual.append(reply, reply.indexOf("\"request_id\":") + 13, reply.indexOf(",\"info\"")).append(',');
+            }
+            assertEquals(expected.toString(), actual.toString());
+        }
+    }
+
+    private static RawClient connectRaw() throws Exception {
+        RawClient raw = new RawClient(address);
+        String head = raw.upgrade("/api/connect?client_name=raw");
+        assertTrue(head.startsWith("HTTP/1.1 101 Switching Protocols\r\n"), head);
+        assertEquals("{\"status\":\"ok\",\"info\":{\"client_name\":\"raw\"}}", raw.readText());
+        return raw;
+    }
+
+    /** Sends an upgrade request for {@code target} and checks the refusal's status and body. */
+    private static void assertRefusal(String target, String status, String bodyPart) throws Exception {
+        try (RawClient raw = new RawClient(address)) {
+            raw.write(RawClient.upgradeRequest(target));
+            String response = raw.readToEnd();
+            assertTrue(response.startsWith("HTTP/1.1 " + status + "\r\n"), response);
+            assertTrue(response.contains("connection: close"), response);
+            assertTrue(response.endsWith(bodyPart) || response.contains("\r\n\r\n" + bodyPart), response);
+        }
+    }
+
+    /** Returns the channel's total_subscribers in a listing, or -1 when it is not listed. */
+    private static int countOf(JdkClient c, String channel) {
+        String reply = c.request("{\"action\":\"list_channels\"}");
+        String key = "{\"channel_name\":\"" + channel + "\",\"total_subscribers\":";
+        int at = reply.indexOf(key);
+        if (at < 0) {
+            return -1;
+        }
+        int start = at + key.length();
+        return Integer.parseInt(reply.substring(start, reply.indexOf('}', start)));
+    }
+
+    /** Polls the listing until the channel's count is {@code expected}, for at most the client's wait. */
+    private static void awaitCount(JdkClient c, String channel, int expected) throws InterruptedException {
+        long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+        int actual;
+        while ((actual = countOf(c, channel)) != expected) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(channel + ": " + actual + " subscribers, expected " + expected);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    /** Checks a delivery field by field and returns its sent_at. */
+    private static String assertDelivery(String sender, String channel, String content, String delivery) {
+        String prefix = "{\"sender\":\"" + sender + "\",\"channel_name\":\"" + channel + "\",\"sent_at\":\"";
+        assertTrue(delivery.startsWith(prefix), delivery);
+        String rest = delivery.substring(prefix.length());
+        assertEquals("\",\"content\":" + content + "}", rest.substring(24));
+        return rest.substring(0, 24);
+    }
+
+    private static String error(String code, String detail) {
+        return "{\"status\":\"error\",\"info\":{\"detail\":\"" + detail + "\",\"code\":\"" + code + "\"}}";
+    }
+
+    private static String subscribe(String channel) {
+        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\"}}";
+    }
+
+    private static String unsubscribe(String channel) {
+        return "{\"action\":\"unsubscribe\",\"params\":{\"channel_name\":\"" + channel + "\"}}";
+    }
+
+    private static String publish(String channel, String content) {
+        return "{\"action\":\"publish\",\"params\":{\"channel_name\":\"" + channel + "\",\"content\":" + content + "}}";
+    }
+}
