@@ -48,8 +48,9 @@ public final class Main {
             System.exit(1);
             return;
         }
-        logger.info("Switchboard {} ({}) listening on {} ({}, {} event loops)", config.version(),
-                config.environment(), server.localAddress(), server.transportName(), config.ioThreads());
+        logger.info("Switchboard {} ({}) listening on {}:{} ({}, {} event loops)", config.version(),
+                config.environment(), config.host(), server.localAddress().getPort(), server.transportName(),
+                config.ioThreads());
         logger.debug("{}", config);
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -94,7 +94,7 @@ public final class Settings {
                 }
                 value = args[++i];
             }
-            apply(builder, s, value, flag + " " + value);
+            apply(builder, s, value, eq > 0 ? arg : flag + " " + value);
         }
         return builder.build();
     }

@@ -1,0 +1,77 @@
+package io.switchboard.server.internal;
+
+import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.Transport;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class SettingsTest {
+
+    @Test
+    void usesTheDefaultsWithNothingSet() {
+        SwitchboardConfig c = Settings.load(Map.of(), new String[0]);
+        assertEquals("0.0.0.0", c.host());
+        assertEquals(3501, c.port());
+        assertEquals("dev", c.environment());
+        assertEquals(Transport.AUTO, c.transport());
+        assertEquals(65536, c.maxMessageBytes());
+        assertEquals(128, c.maxChannelNameBytes());
+        assertEquals(64, c.maxClientNameBytes());
+        assertEquals(1000, c.maxSubscriptionsPerConnection());
+        assertEquals(32, c.maxJsonDepth());
+        assertEquals(Duration.ofSeconds(10), c.shutdownTimeout());
+    }
+
+    @Test
+    void readsTheEnvironmentAndLetsFlagsWin() {
+        SwitchboardConfig c = Settings.load(
+                Map.of("APP_PORT", "4000", "APP_HOST", "127.0.0.1", "APP_VERSION", "1.2.3", "APP_ENVIRONMENT", "prod",
+                        "LOG_DEBUG", "true", "TRANSPORT", "nio", "SHUTDOWN_TIMEOUT", "500ms"),
+                new String[] {"--app-port", "4001", "--max-message-bytes=2048", "--handshake-timeout", "PT3S"});
+        assertEquals(4001, c.port());
+        assertEquals("127.0.0.1", c.host());
+        assertEquals("1.2.3", c.version());
+        assertEquals("prod", c.environment());
+        assertTrue(c.logDebug());
+        assertEquals(Transport.NIO, c.transport());
+        assertEquals(Duration.ofMillis(500), c.shutdownTimeout());
+        assertEquals(2048, c.maxMessageBytes());
+        assertEquals(Duration.ofSeconds(3), c.handshakeTimeout());
+    }
+
+    @Test
+    void refusesUnknownFlagsAndMalformedValuesWithAClearMessage() {
+        assertMessage("unknown option '--port'", Map.of(), "--port", "1");
+        assertMessage("option --app-port needs a value (PORT)", Map.of(), "--app-port");
+        assertMessage("--app-port abc: 'abc' is not a whole number", Map.of(), "--app-port", "abc");
+        assertMessage("--app-port 70000: port: 70000 (expected: 0 to 65535)", Map.of(), "--app-port", "70000");
+        assertMessage("APP_PORT=-1: port: -1 (expected: 0 to 65535)", Map.of("APP_PORT", "-1"));
+        assertMessage("LOG_DEBUG=maybe: 'maybe' is not a boolean (expected: true or false)",
+                Map.of("LOG_DEBUG", "maybe"));
+        assertMessage("--transport=kqueue: 'kqueue' is not a transport (expected: auto, epoll or nio)",
+                Map.of(), "--transport=kqueue");
+        assertMessage("--shutdown-timeout 0s: shutdownTimeout: PT0S (expected: > 0)", Map.of(),
+                "--shutdown-timeout", "0s");
+        assertMessage("--shutdown-timeout soon: 'soon' is not a duration (expected: e.g. 500ms, 10s, 2m)", Map.of(),
+                "--shutdown-timeout", "soon");
+    }
+
+    @Test
+    void listsEverySettingInTheUsage() {
+        String usage = Settings.usage();
+        for (Settings.Setting s : Settings.ALL) {
+            assertTrue(usage.contains(s.flag()) && usage.contains("[" + s.env() + ", default "), s.env());
+        }
+    }
+
+    private static void assertMessage(String expected, Map<String, String> env, String... args) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Settings.load(env, args));
+        assertEquals(expected, e.getMessage());
+    }
+}
