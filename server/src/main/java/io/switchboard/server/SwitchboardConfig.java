@@ -25,6 +25,7 @@ public final class SwitchboardConfig {
     private final int maxClientNameBytes;
     private final int maxSubscriptionsPerConnection;
     private final int maxJsonDepth;
+    private final int maxMessagesPerSecond;
     private final Duration handshakeTimeout;
     private final Duration shutdownTimeout;
 
@@ -41,6 +42,7 @@ public final class SwitchboardConfig {
         maxClientNameBytes = b.maxClientNameBytes;
         maxSubscriptionsPerConnection = b.maxSubscriptionsPerConnection;
         maxJsonDepth = b.maxJsonDepth;
+        maxMessagesPerSecond = b.maxMessagesPerSecond;
         handshakeTimeout = b.handshakeTimeout;
         shutdownTimeout = b.shutdownTimeout;
     }
@@ -119,6 +121,16 @@ public final class SwitchboardConfig {
         return maxJsonDepth;
     }
 
+    /**
+     * The most messages a connection may send per second, as a token bucket holding one second's
+     * worth ({@code MAX_MESSAGE_RATE}); 0 means unlimited. A message over the rate is answered with
+     * {@code rate_limited}; a full second's worth of refused messages in a row closes the
+     * connection with 1008.
+     */
+    public int maxMessagesPerSecond() {
+        return maxMessagesPerSecond;
+    }
+
     /** How long a connection may take to complete its WebSocket upgrade ({@code HANDSHAKE_TIMEOUT}). */
     public Duration handshakeTimeout() {
         return handshakeTimeout;
@@ -139,7 +151,8 @@ public final class SwitchboardConfig {
                 + ", ioThreads=" + ioThreads + ", maxMessageBytes=" + maxMessageBytes
                 + ", maxChannelNameBytes=" + maxChannelNameBytes + ", maxClientNameBytes=" + maxClientNameBytes
                 + ", maxSubscriptionsPerConnection=" + maxSubscriptionsPerConnection
-                + ", maxJsonDepth=" + maxJsonDepth + ", handshakeTimeout=" + handshakeTimeout
+                + ", maxJsonDepth=" + maxJsonDepth + ", maxMessagesPerSecond=" + maxMessagesPerSecond
+                + ", handshakeTimeout=" + handshakeTimeout
                 + ", shutdownTimeout=" + shutdownTimeout + '}';
     }
 
@@ -157,6 +170,7 @@ public final class SwitchboardConfig {
         private int maxClientNameBytes = 64;
         private int maxSubscriptionsPerConnection = 1000;
         private int maxJsonDepth = 32;
+        private int maxMessagesPerSecond = 10_000;
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration shutdownTimeout = Duration.ofSeconds(10);
 
@@ -176,6 +190,7 @@ public final class SwitchboardConfig {
             maxClientNameBytes = c.maxClientNameBytes;
             maxSubscriptionsPerConnection = c.maxSubscriptionsPerConnection;
             maxJsonDepth = c.maxJsonDepth;
+            maxMessagesPerSecond = c.maxMessagesPerSecond;
             handshakeTimeout = c.handshakeTimeout;
             shutdownTimeout = c.shutdownTimeout;
         }
@@ -254,6 +269,12 @@ public final class SwitchboardConfig {
         /** Default 32. */
         public Builder maxJsonDepth(int maxJsonDepth) {
             this.maxJsonDepth = checkRange("maxJsonDepth", maxJsonDepth, 2, 1000);
+            return this;
+        }
+
+        /** Default 10,000; 0 means unlimited. */
+        public Builder maxMessagesPerSecond(int maxMessagesPerSecond) {
+            this.maxMessagesPerSecond = checkRange("maxMessagesPerSecond", maxMessagesPerSecond, 0, 100_000_000);
             return this;
         }
 

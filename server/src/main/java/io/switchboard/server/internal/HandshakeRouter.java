@@ -139,7 +139,7 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         p.addAfter(PipelineNames.WS_PROTOCOL, PipelineNames.WS_AGGREGATOR,
                 new WebSocketFrameAggregator(config.maxMessageBytes()));
         p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.SESSION, new MinichatsSession(broker, minichatsDecoder,
-                config.maxMessageBytes(), config.maxSubscriptionsPerConnection(), name));
+                config, name));
         p.remove(this);
         // The removed router's context still forwards to its old successor: the handshake handler.
         ctx.fireChannelRead(request);

@@ -17,6 +17,7 @@ import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.protocol.minichats.MinichatsRequest;
+import io.switchboard.server.SwitchboardConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,8 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private final MinichatsDecoder decoder;
     private final int maxMessageBytes;
     private final int maxSubscriptions;
+    private final int maxMessagesPerSecond;
+    private final RateLimiter rateLimiter;
     private final String clientName;
     private final byte[] quotedName;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
@@ -45,12 +48,13 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private boolean handshakeComplete;
 
-    MinichatsSession(Broker broker, MinichatsDecoder decoder, int maxMessageBytes, int maxSubscriptions,
-                     String clientName) {
+    MinichatsSession(Broker broker, MinichatsDecoder decoder, SwitchboardConfig config, String clientName) {
         this.broker = broker;
         this.decoder = decoder;
-        this.maxMessageBytes = maxMessageBytes;
-        this.maxSubscriptions = maxSubscriptions;
+        this.maxMessageBytes = config.maxMessageBytes();
+        this.maxSubscriptions = config.maxSubscriptionsPerConnection();
+        this.maxMessagesPerSecond = config.maxMessagesPerSecond();
+        this.rateLimiter = new RateLimiter(maxMessagesPerSecond, System.nanoTime());
         this.clientName = clientName;
         this.quotedName = JsonStrings.quote(clientName);
     }
@@ -73,6 +77,17 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if ((msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame)
+                && !rateLimiter.tryAcquire(System.nanoTime())) {
+            ReferenceCountUtil.release(msg);
+            if (rateLimiter.isAbusive()) {
+                close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Rate limit exceeded");
+            } else {
+                reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.RATE_LIMITED,
+                        "Too many messages: at most " + maxMessagesPerSecond + " per second"));
+            }
+            return;
+        }
         if (msg instanceof TextWebSocketFrame) {
             try {
                 serve(ctx, ((TextWebSocketFrame) msg).content());

@@ -53,6 +53,8 @@ public final class Settings {
                     (b, v) -> b.maxSubscriptionsPerConnection(parseInt(v))),
             new Setting("MAX_JSON_DEPTH", "N", "32", "deepest JSON nesting in a request",
                     (b, v) -> b.maxJsonDepth(parseInt(v))),
+            new Setting("MAX_MESSAGE_RATE", "N", "10000", "messages per second per connection (0: unlimited)",
+                    (b, v) -> b.maxMessagesPerSecond(parseInt(v))),
             new Setting("HANDSHAKE_TIMEOUT", "DURATION", "10s", "time allowed to complete the WebSocket upgrade",
                     (b, v) -> b.handshakeTimeout(parseDuration(v))),
             new Setting("SHUTDOWN_TIMEOUT", "DURATION", "10s", "time clients get to leave on stop",

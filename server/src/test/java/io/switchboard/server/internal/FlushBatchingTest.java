@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.server.SwitchboardConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -78,7 +79,7 @@ class FlushBatchingTest {
                                 count.incrementAndGet();
                                 ctx.flush();
                             }
-                        }, new MinichatsSession(broker, decoder, 65536, 100, "client"));
+                        }, new MinichatsSession(broker, decoder, SwitchboardConfig.builder().build(), "client"));
                         ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(
                                 new HandshakeComplete("/api/connect", EmptyHttpHeaders.INSTANCE, null)));
                     }

@@ -8,6 +8,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.server.SwitchboardConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -103,7 +104,7 @@ class MinichatsSessionTest {
 
     private EmbeddedChannel connect(String name) {
         MinichatsDecoder decoder = new MinichatsDecoder(65536, 32, 128);
-        EmbeddedChannel ch = new EmbeddedChannel(new MinichatsSession(broker, decoder, 65536, 100, name));
+        EmbeddedChannel ch = new EmbeddedChannel(new MinichatsSession(broker, decoder, SwitchboardConfig.builder().build(), name));
         channels.add(ch);
         ch.pipeline().fireUserEventTriggered(new HandshakeComplete("/api/connect", EmptyHttpHeaders.INSTANCE, null));
         assertEquals("{\"status\":\"ok\",\"info\":{\"client_name\":\"" + name + "\"}}", replyText(ch.readOutbound()));

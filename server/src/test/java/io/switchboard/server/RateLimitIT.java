@@ -1,0 +1,36 @@
+package io.switchboard.server;
+
+import io.switchboard.server.testing.JdkClient;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The per-connection message rate limit on a real server. */
+@Timeout(30)
+class RateLimitIT {
+
+    @Test
+    void answersRateLimitedThenClosesWith1008OnPersistentFlooding() {
+        // 3 messages a second: a burst of 3 passes; the next ones (sent back to back, far faster
+        // than one per 333 ms) are refused, and three refusals in a row close the connection.
+        try (SwitchboardServer server = SwitchboardServer.create(SwitchboardConfig.builder().host("127.0.0.1").port(0)
+                .maxMessagesPerSecond(3).build())) {
+            server.start().join();
+            try (JdkClient c = JdkClient.connectAs(server.localAddress(), "flood")) {
+                for (int i = 0; i < 6; i++) {
+                    c.send("{\"action\":\"list\"}");
+                }
+                for (int i = 0; i < 3; i++) {
+                    assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[]}}", c.next());
+                }
+                String limited = "{\"status\":\"error\",\"info\":{\"detail\":\"Too many messages: at most 3 per second\","
+                        + "\"code\":\"rate_limited\"}}";
+                assertEquals(limited, c.next());
+                assertEquals(limited, c.next());
+                assertEquals(1008, c.awaitClose());
+                assertEquals("Rate limit exceeded", c.closeReason());
+            }
+        }
+    }
+}
