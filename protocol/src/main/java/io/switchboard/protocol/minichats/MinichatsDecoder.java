@@ -137,7 +137,7 @@ public final class MinichatsDecoder {
                         break;
                     case "params":
                         if (t == JsonToken.START_OBJECT) {
-                            parseParams(p, s);
+                            parseParams(p, bytes, base, s);
                         } else if (t != JsonToken.VALUE_NULL) {
                             p.skipChildren();
                             s.fail(ErrorCode.INVALID_REQUEST, "'params' must be an object");
@@ -166,10 +166,18 @@ public final class MinichatsDecoder {
         }
     }
 
-    private static void parseParams(JsonParser p, State s) throws IOException {
-        while (p.nextToken() == JsonToken.FIELD_NAME) {
+    private static void parseParams(JsonParser p, byte[] bytes, int base, State s) throws IOException {
+        // A scalar content's end is found from the token after it (see endBefore): that lets jackson
+        // skip a long string instead of decoding it only to find where it ends.
+        boolean contentEndPending = false;
+        JsonToken t;
+        while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+            if (contentEndPending) {
+                s.contentEnd = endBefore(bytes, base, offset(p.currentTokenLocation().getByteOffset()));
+                contentEndPending = false;
+            }
             String field = p.currentName();
-            JsonToken t = p.nextToken();
+            t = p.nextToken();
             switch (field) {
                 case "channel_name":
                     if (t == JsonToken.VALUE_STRING) {
@@ -183,13 +191,41 @@ public final class MinichatsDecoder {
                     break;
                 case "content":
                     s.contentStart = offset(p.currentTokenLocation().getByteOffset());
-                    s.contentEnd = endOfValue(p, t);
+                    if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
+                        p.skipChildren();
+                        s.contentEnd = offset(p.currentLocation().getByteOffset());
+                    } else {
+                        contentEndPending = true;
+                    }
                     break;
                 default:
                     p.skipChildren();
                     break;
             }
         }
+        if (contentEndPending) {
+            // t is the END_OBJECT of params.
+            s.contentEnd = endBefore(bytes, base, offset(p.currentTokenLocation().getByteOffset()));
+        }
+    }
+
+    /**
+     * Returns the offset just past the value that precedes the token at {@code next}: between a
+     * value and the next token of its object stand only JSON whitespace and at most one comma.
+     */
+    private static int endBefore(byte[] bytes, int base, int next) {
+        int i = next;
+        boolean comma = false;
+        while (i > 0) {
+            byte b = bytes[base + i - 1];
+            if (b == ' ' || b == '\t' || b == '\n' || b == '\r' || (b == ',' && !comma)) {
+                comma |= b == ',';
+                i--;
+            } else {
+                break;
+            }
+        }
+        return i;
     }
 
     /** Consumes the value whose first token is {@code t} and returns the offset just past it. */

@@ -164,6 +164,24 @@ class MinichatsDecoderTest {
         assertArrayEquals("12".getBytes(StandardCharsets.UTF_8), e.requestId());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"\"bad \\q escape\"", "\"raw \u0001 control\"", "\"unterminated"})
+    void refusesAMalformedStringContentThatIsSkippedNotDecoded(String content) {
+        MinichatsException e = assertThrows(MinichatsException.class, () -> decode(publish(content)));
+        assertEquals(ErrorCode.INVALID_JSON, e.code());
+    }
+
+    @Test
+    void findsTheEndOfScalarContentBeforeACommaWhitespaceOrTheClosingBrace() throws Exception {
+        assertEquals("\"a\"", contentOf(decode("{\"action\":\"publish\",\"params\":{\"content\":\"a\"\n\t ,\r\n"
+                + " \"channel_name\":\"c\"}}")));
+        assertEquals("7", contentOf(decode("{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":7}}")));
+        assertEquals("\"\\\\\"", contentOf(decode("{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\","
+                + "\"content\":\"\\\\\"  }}")));
+        assertEquals("\", \"", contentOf(decode("{\"action\":\"publish\",\"params\":{\"content\":\", \",\"x\":1,"
+                + "\"channel_name\":\"c\"}}")));
+    }
+
     @Test
     void relaysAHugeNumberVerbatim() throws Exception {
         String huge = "9".repeat(5000) + ".5e-99999";
