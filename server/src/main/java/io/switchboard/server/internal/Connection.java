@@ -11,10 +11,17 @@ import io.netty.channel.ChannelHandlerContext;
  */
 final class Connection {
 
-    final ChannelHandlerContext ctx;
     final LoopTable loop;
+    /**
+     * Where deliveries are written from: the context of Netty's WebSocket frame encoder once the
+     * handshake is done, so that a delivery, already a complete frame, goes straight to the
+     * transport instead of through the handlers that would pass it along unchanged.
+     */
+    ChannelHandlerContext ctx;
     /** Whether this connection is on {@link LoopTable}'s list of connections to flush. */
     boolean flushPending;
+    /** Set once a close frame is on its way: no data frame may follow it (RFC 6455 section 5.5.1). */
+    boolean closing;
 
     Connection(ChannelHandlerContext ctx, LoopTable loop) {
         this.ctx = ctx;
@@ -26,6 +33,9 @@ final class Connection {
      * flush to the end of the batch. Does not take ownership of {@code frame}.
      */
     void deliver(ByteBuf frame) {
+        if (closing) {
+            return;
+        }
         // A void promise and a recycled duplicate: nothing is allocated per subscriber.
         ctx.write(frame.retainedDuplicate(), ctx.voidPromise());
         loop.flushLater(this);

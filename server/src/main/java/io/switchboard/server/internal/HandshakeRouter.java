@@ -53,8 +53,10 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                 .checkStartsWith(true) // the path may carry a query
                 .handshakeTimeoutMillis(config.handshakeTimeout().toMillis())
                 // Sessions send their close frames themselves, each with its RFC 6455 code; Netty's
-                // default would add a 1000 on every close.
+                // default would add a 1000 on every close. They also answer the client's close, so
+                // that deliveries, which bypass this handler, stop before the echo.
                 .sendCloseFrame(null)
+                .handleCloseFrames(false)
                 .dropPongFrames(true)
                 .decoderConfig(WebSocketDecoderConfig.newBuilder()
                         .maxFramePayloadLength(config.maxMessageBytes())

@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.JsonStrings;
@@ -69,6 +70,10 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof HandshakeComplete) {
             handshakeComplete = true;
+            ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
+            if (encoder != null) {
+                connection.ctx = encoder;
+            }
             logger.debug("{} connected as {}", ctx.channel(), clientName);
             ctx.writeAndFlush(new TextWebSocketFrame(MinichatsEncoder.connected(ctx.alloc(), quotedName)));
         }
@@ -93,6 +98,16 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                 serve(ctx, ((TextWebSocketFrame) msg).content());
             } finally {
                 ReferenceCountUtil.release(msg);
+            }
+        } else if (msg instanceof CloseWebSocketFrame) {
+            // Echo the client's close, status included (RFC 6455 section 5.5.1), unless ours is already
+            // out; deliveries stop before it. The frame passes to the write, which releases it.
+            if (connection.closing) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+            } else {
+                connection.closing = true;
+                ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
             }
         } else if (msg instanceof BinaryWebSocketFrame) {
             ReferenceCountUtil.release(msg);
@@ -237,7 +252,8 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         ctx.write(new TextWebSocketFrame(payload), ctx.voidPromise());
     }
 
-    private static void close(ChannelHandlerContext ctx, WebSocketCloseStatus status, String reason) {
+    private void close(ChannelHandlerContext ctx, WebSocketCloseStatus status, String reason) {
+        connection.closing = true;
         ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(ChannelFutureListener.CLOSE);
     }
 }

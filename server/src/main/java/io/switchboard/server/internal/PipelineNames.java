@@ -14,8 +14,10 @@ package io.switchboard.server.internal;
  *     -> {@link #WS_AGGREGATOR} -> {@link #SESSION} -> {@link #TAIL}
  * </pre>
  *
- * Deliveries are written from {@link #SESSION}'s context as complete, pre-encoded frames
- * ({@code ByteBuf}s), which pass through Netty's frame encoder untouched.
+ * Replies are written from {@link #SESSION}'s context as WebSocket frames. Deliveries, complete
+ * pre-encoded frames ({@code ByteBuf}s) shared by every subscriber, are written from the context of
+ * Netty's frame encoder ("wsencoder"), so they go straight to the transport; the session, not
+ * {@link #WS_PROTOCOL}, stops them once a close frame is under way.
  */
 public final class PipelineNames {
 
