@@ -1,0 +1,229 @@
+package io.switchboard.benchmarks.loadgen;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.switchboard.benchmarks.Frames;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * A minimal WebSocket client connection (RFC 6455) for load: sends the upgrade request, checks the
+ * 101, then parses server frames from the byte stream and hands each complete text message to its
+ * {@link Listener}. Answers pings; reports close frames. Sends masked text frames.
+ *
+ * <p>One per connection; used from its event loop.
+ */
+final class WsConnection extends ChannelInboundHandlerAdapter {
+
+    interface Listener {
+        void onOpen(WsConnection connection);
+
+        /** {@code payload} is valid during the call only. */
+        void onText(WsConnection connection, ByteBuf payload);
+
+        void onFailure(WsConnection connection, String reason);
+    }
+
+    private static final ByteBuf HEAD_END = Unpooled.unreleasableBuffer(
+            Unpooled.wrappedBuffer(new byte[] {'\r', '\n', '\r', '\n'}));
+
+    final int index;
+    private final byte[] upgrade;
+    private final Listener listener;
+    private ChannelHandlerContext ctx;
+    private ByteBuf buffered;
+    private CompositeByteBuf fragments;
+    private boolean open;
+    private boolean failed;
+
+    WsConnection(int index, byte[] upgrade, Listener listener) {
+        this.index = index;
+        this.upgrade = upgrade;
+        this.listener = listener;
+    }
+
+    ChannelHandlerContext ctx() {
+        return ctx;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        ctx.writeAndFlush(Unpooled.wrappedBuffer(upgrade));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuf in = (ByteBuf) msg;
+        ByteBuf buf;
+        if (buffered == null) {
+            buf = in;
+        } else {
+            buffered.writeBytes(in);
+            in.release();
+            buf = buffered;
+        }
+        try {
+            if (!open) {
+                int end = ByteBufUtil.indexOf(HEAD_END, buf);
+                if (end < 0) {
+                    keep(buf);
+                    return;
+                }
+                String head = buf.toString(buf.readerIndex(), end - buf.readerIndex(), StandardCharsets.ISO_8859_1);
+                if (!head.startsWith("HTTP/1.1 101")) {
+                    fail("upgrade refused: " + head.lines().findFirst().orElse(head));
+                    return;
+                }
+                buf.readerIndex(end + 4);
+                open = true;
+                listener.onOpen(this);
+            }
+            while (!failed && parseFrame(buf)) {
+                // one frame at a time
+            }
+            keep(buf);
+        } finally {
+            if (buf == in) {
+                in.release();
+            }
+        }
+    }
+
+    /** Keeps the unread rest of {@code buf} for the next read. */
+    private void keep(ByteBuf buf) {
+        if (buf == buffered) {
+            buffered.discardReadBytes();
+            if (!buffered.isReadable()) {
+                buffered.release();
+                buffered = null;
+            }
+        } else if (buf.isReadable()) {
+            buffered = ctx.alloc().buffer(Math.max(1024, buf.readableBytes() * 2));
+            buffered.writeBytes(buf);
+        }
+    }
+
+    /** Parses one complete frame if {@code buf} holds it. */
+    private boolean parseFrame(ByteBuf buf) {
+        int readable = buf.readableBytes();
+        if (readable < 2) {
+            return false;
+        }
+        int i = buf.readerIndex();
+        int b0 = buf.getUnsignedByte(i);
+        int b1 = buf.getUnsignedByte(i + 1);
+        long length = b1 & 0x7F;
+        int header = 2;
+        if (length == 126) {
+            if (readable < 4) {
+                return false;
+            }
+            length = buf.getUnsignedShort(i + 2);
+            header = 4;
+        } else if (length == 127) {
+            if (readable < 10) {
+                return false;
+            }
+            length = buf.getLong(i + 2);
+            header = 10;
+        }
+        if ((b1 & 0x80) != 0 || length > Integer.MAX_VALUE - header) {
+            fail("a malformed frame from the server");
+            return false;
+        }
+        if (readable < header + length) {
+            return false;
+        }
+        ByteBuf payload = buf.slice(i + header, (int) length);
+        buf.readerIndex(i + header + (int) length);
+        boolean fin = (b0 & 0x80) != 0;
+        int opcode = b0 & 0x0F;
+        switch (opcode) {
+            case 0x1:
+            case 0x0:
+                if (fin && fragments == null) {
+                    listener.onText(this, payload);
+                } else {
+                    if (fragments == null) {
+                        fragments = ctx.alloc().compositeBuffer();
+                    }
+                    fragments.addComponent(true, payload.retain());
+                    if (fin) {
+                        listener.onText(this, fragments);
+                        fragments.release();
+                        fragments = null;
+                    }
+                }
+                break;
+            case 0x9:
+                ctx.writeAndFlush(frame(ctx.alloc(), Frames.PONG, payload));
+                break;
+            case 0x8:
+                int code = payload.readableBytes() >= 2 ? payload.getUnsignedShort(payload.readerIndex()) : 1005;
+                fail("closed by the server with " + code);
+                break;
+            default:
+                break; // pong, binary: ignored
+        }
+        return true;
+    }
+
+    /** Sends a masked text frame carrying {@code payload}; takes ownership of it. */
+    void sendText(ByteBuf payload, boolean flush) {
+        ByteBuf frame = frame(ctx.alloc(), Frames.TEXT, payload);
+        payload.release();
+        if (flush) {
+            ctx.writeAndFlush(frame, ctx.voidPromise());
+        } else {
+            ctx.write(frame, ctx.voidPromise());
+        }
+    }
+
+    /** A masked text frame of a string, for requests. The caller must release (or write) it. */
+    static ByteBuf textFrame(ByteBufAllocator alloc, String text) {
+        ByteBuf payload = Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8));
+        return frame(alloc, Frames.TEXT, payload);
+    }
+
+    /** A frame of {@code payload} (not released) with a fresh random mask. */
+    private static ByteBuf frame(ByteBufAllocator alloc, int firstByte, ByteBuf payload) {
+        return Frames.masked(alloc.buffer(payload.readableBytes() + 14), firstByte, payload,
+                ThreadLocalRandom.current().nextInt());
+    }
+
+    private void fail(String reason) {
+        if (!failed) {
+            failed = true;
+            listener.onFailure(this, reason);
+            ctx.close();
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (buffered != null) {
+            buffered.release();
+            buffered = null;
+        }
+        if (fragments != null) {
+            fragments.release();
+            fragments = null;
+        }
+        if (!failed) {
+            failed = true;
+            listener.onFailure(this, "connection closed");
+        }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        fail(cause.toString());
+    }
+}
