@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -18,6 +19,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static io.switchboard.server.testing.Requests.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -40,8 +42,7 @@ class FanoutIT {
 
     @BeforeAll
     static void start() {
-        server = SwitchboardServer.create(SwitchboardConfig.builder().host("127.0.0.1").port(0).ioThreads(4).build());
-        server.start().join();
+        server = Requests.startOnLoopback(SwitchboardConfig.builder().ioThreads(4));
         address = server.localAddress();
     }
 
@@ -79,8 +80,7 @@ class FanoutIT {
                 work.add(pool.submit(() -> {
                     for (int s = 0; s < MESSAGES_PER_CHANNEL; s++) {
                         for (String channel : CHANNELS) {
-                            publisher.send("{\"action\":\"publish\",\"params\":{\"channel_name\":\"" + channel
-                                    + "\",\"content\":{\"p\":" + id + ",\"s\":" + s + "}}}");
+                            publisher.send(Requests.publish(channel, "{\"p\":" + id + ",\"s\":" + s + "}"));
                         }
                     }
                 }));
@@ -148,10 +148,6 @@ class FanoutIT {
             }
             Thread.sleep(20);
         }
-    }
-
-    private static String subscribe(String channel) {
-        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\"}}";
     }
 
     /** A client and the channels it subscribed to, with what it must receive. */

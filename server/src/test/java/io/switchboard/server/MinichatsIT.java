@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.Requests;
 import io.switchboard.server.testing.RawClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -12,6 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
 
+import static io.switchboard.server.testing.Requests.publish;
+import static io.switchboard.server.testing.Requests.subscribe;
+import static io.switchboard.server.testing.Requests.unsubscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -27,9 +31,7 @@ class MinichatsIT {
 
     @BeforeAll
     static void start() {
-        server = SwitchboardServer.create(SwitchboardConfig.builder().host("127.0.0.1").port(0)
-                .maxSubscriptionsPerConnection(3).build());
-        server.start().join();
+        server = Requests.startOnLoopback(SwitchboardConfig.builder().maxSubscriptionsPerConnection(3));
         address = server.localAddress();
     }
 
@@ -406,15 +408,4 @@ class MinichatsIT {
         return "{\"status\":\"error\",\"info\":{\"detail\":\"" + detail + "\",\"code\":\"" + code + "\"}}";
     }
 
-    private static String subscribe(String channel) {
-        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\"}}";
-    }
-
-    private static String unsubscribe(String channel) {
-        return "{\"action\":\"unsubscribe\",\"params\":{\"channel_name\":\"" + channel + "\"}}";
-    }
-
-    private static String publish(String channel, String content) {
-        return "{\"action\":\"publish\",\"params\":{\"channel_name\":\"" + channel + "\",\"content\":" + content + "}}";
-    }
 }

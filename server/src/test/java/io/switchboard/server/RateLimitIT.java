@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -14,9 +15,7 @@ class RateLimitIT {
     void answersRateLimitedThenClosesWith1008OnPersistentFlooding() {
         // 3 messages a second: a burst of 3 passes; the next ones (sent back to back, far faster
         // than one per 333 ms) are refused, and three refusals in a row close the connection.
-        try (SwitchboardServer server = SwitchboardServer.create(SwitchboardConfig.builder().host("127.0.0.1").port(0)
-                .maxMessagesPerSecond(3).build())) {
-            server.start().join();
+        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder().maxMessagesPerSecond(3))) {
             try (JdkClient c = JdkClient.connectAs(server.localAddress(), "flood")) {
                 for (int i = 0; i < 6; i++) {
                     c.send("{\"action\":\"list\"}");

@@ -8,10 +8,12 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
-import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.local.LocalAddress;
 import io.netty.channel.local.LocalChannel;
+import io.netty.channel.local.LocalIoHandler;
 import io.netty.channel.local.LocalServerChannel;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -25,14 +27,18 @@ import org.junit.jupiter.api.Timeout;
 
 import java.nio.charset.StandardCharsets;
 import java.net.SocketAddress;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import static io.switchboard.server.testing.Requests.publish;
+import static io.switchboard.server.testing.Requests.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -48,9 +54,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class FlushBatchingTest {
 
     /** The server's connections, one per loop (children are assigned round-robin). */
-    private final DefaultEventLoopGroup loops = new DefaultEventLoopGroup(2);
+    private final EventLoopGroup loops = new MultiThreadIoEventLoopGroup(2, LocalIoHandler.newFactory());
     /** The acceptor and the clients, kept off the server's loops. */
-    private final DefaultEventLoopGroup others = new DefaultEventLoopGroup(1);
+    private final EventLoopGroup others = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
+    private final List<Channel> clients = new CopyOnWriteArrayList<>();
     private final Broker broker = new Broker();
     /** Flushes counted at the head of each server-side connection, by the client's address. */
     private final Map<SocketAddress, AtomicInteger> flushes = new ConcurrentHashMap<>();
@@ -92,9 +99,9 @@ class FlushBatchingTest {
             EventLoop bLoop = serverSide.get(b.address()).eventLoop();
             assertNotSame(serverSide.get(a.address()).eventLoop(), bLoop, "the two sessions live on different loops");
 
-            a.send(subscribe());
+            a.send(subscribe("c"));
             assertTrue(a.next().startsWith("{\"status\":\"ok\""));
-            b.send(subscribe());
+            b.send(subscribe("c"));
             assertTrue(b.next().startsWith("{\"status\":\"ok\""));
 
             CountDownLatch release = new CountDownLatch(1);
@@ -108,7 +115,7 @@ class FlushBatchingTest {
             AtomicInteger bFlushes = flushes.get(b.address());
             int before = bFlushes.get();
             for (int i = 1; i <= 3; i++) {
-                a.send("{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":" + i + "}}");
+                a.send(publish("c", Integer.toString(i)));
                 assertEquals("{\"status\":\"ok\"}", a.next());
                 assertTrue(a.next().endsWith("\"content\":" + i + "}"));
             }
@@ -120,13 +127,13 @@ class FlushBatchingTest {
             }
             assertEquals(1, bFlushes.get() - before, "three deliveries, one flush");
         } finally {
+            for (Channel c : clients) {
+                c.close().sync();
+            }
             server.close().sync();
         }
     }
 
-    private static String subscribe() {
-        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"c\"}}";
-    }
 
     /** A client on the in-VM transport: sends text frames, receives frames and pre-encoded buffers. */
     private final class Client {
@@ -156,6 +163,7 @@ class FlushBatchingTest {
                             }
                         }
                     }).connect(address).sync().channel();
+            clients.add(channel);
         }
 
         SocketAddress address() {

@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.switchboard.server.testing.Requests.publish;
+import static io.switchboard.server.testing.Requests.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -137,11 +139,4 @@ class MinichatsSessionTest {
         }
     }
 
-    private static String subscribe(String channel) {
-        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\"}}";
-    }
-
-    private static String publish(String channel, String content) {
-        return "{\"action\":\"publish\",\"params\":{\"channel_name\":\"" + channel + "\",\"content\":" + content + "}}";
-    }
 }
