@@ -20,6 +20,11 @@ public enum ErrorCode {
     RATE_LIMITED("rate_limited"),
     /** A binary frame: the dialect speaks JSON text frames only. */
     UNSUPPORTED_FRAME("unsupported_frame"),
+    /**
+     * An embedding application's authorization hook refused the subscribe or publish. An extension
+     * of PROTOCOL.md's list, sent only where such a hook is installed.
+     */
+    FORBIDDEN("forbidden"),
     /** The server failed while handling a valid request. */
     INTERNAL("internal");
 

@@ -76,6 +76,23 @@ public final class MinichatsDecoder {
      *                            what the client is told
      */
     public MinichatsRequest decode(ByteBuf payload) throws MinichatsException {
+        return parseDocument(payload, false).toRequest(payload);
+    }
+
+    /**
+     * Decodes the body of an HTTP publish, {@code {"channel_name": C, "content": X, "sender": S}}
+     * ({@code sender} optional), with the same rules as a minichats publish. Does not take
+     * ownership of {@code body}; the returned content is a slice of it.
+     *
+     * @param maxSenderBytes the longest sender name, in UTF-8 bytes
+     * @throws MinichatsException when the body is not a valid publish
+     */
+    public ApiPublish decodeApiPublish(ByteBuf body, int maxSenderBytes) throws MinichatsException {
+        return parseDocument(body, true).toApiPublish(body, maxSenderBytes);
+    }
+
+    /** Parses the whole document; {@code paramsAtRoot} for the HTTP API's flat body. */
+    private State parseDocument(ByteBuf payload, boolean paramsAtRoot) throws MinichatsException {
         int length = payload.readableBytes();
         byte[] bytes;
         int base;
@@ -89,7 +106,7 @@ public final class MinichatsDecoder {
         }
         State s = new State();
         try (JsonParser p = json.createParser(bytes, base, length)) {
-            parse(p, bytes, base, s);
+            parse(p, bytes, base, s, paramsAtRoot);
         } catch (StreamConstraintsException e) {
             s.fail(ErrorCode.INVALID_REQUEST, "JSON nesting is deeper than " + maxNestingDepth + " levels");
             throw s.error();
@@ -102,7 +119,7 @@ public final class MinichatsDecoder {
             // A byte array source does no I/O; anything else is a bug of ours.
             throw new MinichatsException(ErrorCode.INTERNAL, "Failed to read the request", s.requestId);
         }
-        return s.toRequest(payload);
+        return s;
     }
 
     private static byte[] scratch(int length) {
@@ -114,7 +131,8 @@ public final class MinichatsDecoder {
         return bytes;
     }
 
-    private void parse(JsonParser p, byte[] bytes, int base, State s) throws IOException, MinichatsException {
+    private void parse(JsonParser p, byte[] bytes, int base, State s, boolean paramsAtRoot)
+            throws IOException, MinichatsException {
         JsonToken t = p.nextToken();
         if (t == null) {
             throw new MinichatsException(ErrorCode.INVALID_JSON, "Empty message", null);
@@ -122,6 +140,8 @@ public final class MinichatsDecoder {
         if (t != JsonToken.START_OBJECT) {
             p.skipChildren();
             s.fail(ErrorCode.INVALID_REQUEST, "A request must be a JSON object");
+        } else if (paramsAtRoot) {
+            parseParams(p, bytes, base, s);
         } else {
             while (p.nextToken() == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
@@ -189,6 +209,14 @@ public final class MinichatsDecoder {
                         s.channelNameInvalid = true;
                     }
                     break;
+                case "sender":
+                    if (t == JsonToken.VALUE_STRING) {
+                        s.sender = p.getText();
+                    } else {
+                        p.skipChildren();
+                        s.senderInvalid = true;
+                    }
+                    break;
                 case "content":
                     s.contentStart = offset(p.currentTokenLocation().getByteOffset());
                     if (t == JsonToken.START_OBJECT || t == JsonToken.START_ARRAY) {
@@ -248,6 +276,8 @@ public final class MinichatsDecoder {
         String actionName;
         String channelName;
         boolean channelNameInvalid;
+        String sender;
+        boolean senderInvalid;
         int contentStart = -1;
         int contentEnd = -1;
         byte[] requestId;
@@ -280,6 +310,30 @@ public final class MinichatsDecoder {
             if (action == Action.LIST_CHANNELS) {
                 return new MinichatsRequest(action, null, null, requestId);
             }
+            checkChannelName();
+            ByteBuf content = action == Action.PUBLISH ? content(payload) : null;
+            return new MinichatsRequest(action, channelName, content, requestId);
+        }
+
+        ApiPublish toApiPublish(ByteBuf body, int maxSenderBytes) throws MinichatsException {
+            if (errorCode != null) {
+                throw error();
+            }
+            checkChannelName();
+            ByteBuf content = content(body);
+            if (senderInvalid) {
+                throw new MinichatsException(ErrorCode.INVALID_PARAM, "'sender' must be a string", null);
+            }
+            if (sender != null) {
+                String invalid = Names.check("sender", sender, maxSenderBytes);
+                if (invalid != null) {
+                    throw new MinichatsException(ErrorCode.INVALID_PARAM, invalid, null);
+                }
+            }
+            return new ApiPublish(channelName, sender, content);
+        }
+
+        private void checkChannelName() throws MinichatsException {
             if (channelNameInvalid) {
                 throw new MinichatsException(ErrorCode.INVALID_PARAM, "'channel_name' must be a string", requestId);
             }
@@ -290,14 +344,13 @@ public final class MinichatsDecoder {
             if (invalid != null) {
                 throw new MinichatsException(ErrorCode.INVALID_PARAM, invalid, requestId);
             }
-            ByteBuf content = null;
-            if (action == Action.PUBLISH) {
-                if (contentStart < 0) {
-                    throw new MinichatsException(ErrorCode.MISSING_PARAM, "Missing parameter 'content'", requestId);
-                }
-                content = payload.slice(payload.readerIndex() + contentStart, contentEnd - contentStart);
+        }
+
+        private ByteBuf content(ByteBuf payload) throws MinichatsException {
+            if (contentStart < 0) {
+                throw new MinichatsException(ErrorCode.MISSING_PARAM, "Missing parameter 'content'", requestId);
             }
-            return new MinichatsRequest(action, channelName, content, requestId);
+            return payload.slice(payload.readerIndex() + contentStart, contentEnd - contentStart);
         }
     }
 

@@ -194,6 +194,35 @@ class MinichatsDecoderTest {
         assertEquals(text, contentOf(decode(publish(text))));
     }
 
+    @Test
+    void decodesAnHttpApiPublishBody() throws Exception {
+        ApiPublish a = decoder.decodeApiPublish(utf8("{\"sender\":\"backend\",\"channel_name\":\"news\","
+                + "\"content\":{\"k\": [1, true]}}"), 64);
+        assertEquals("news", a.channelName());
+        assertEquals("backend", a.sender());
+        assertEquals("{\"k\": [1, true]}", a.content().toString(StandardCharsets.UTF_8));
+        assertNull(decoder.decodeApiPublish(utf8("{\"channel_name\":\"n\",\"content\":1}"), 64).sender());
+    }
+
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "[1] | invalid_request | A request must be a JSON object",
+            "{\"content\":1} | missing_param | Missing parameter 'channel_name'",
+            "{\"channel_name\":\"c\"} | missing_param | Missing parameter 'content'",
+            "{\"channel_name\":\"c\",\"content\":1,\"sender\":5} | invalid_param | 'sender' must be a string",
+            "{\"channel_name\":\"c\",\"content\":1,\"sender\":\"\"} | invalid_param | 'sender' must not be empty",
+            "{\"channel_name\":\"c\",\"content\":} | invalid_json | `Malformed JSON at line 1, column 31: Unexpected character ('}' (code 125)): expected a value`",
+    })
+    void refusesBadHttpApiPublishBodies(String input, String code, String detail) {
+        MinichatsException e = assertThrows(MinichatsException.class, () -> decoder.decodeApiPublish(utf8(input), 64));
+        assertEquals(code, e.code().wireName());
+        assertEquals(detail, e.detail());
+    }
+
+    private static ByteBuf utf8(String json) {
+        return Unpooled.wrappedBuffer(json.getBytes(StandardCharsets.UTF_8));
+    }
+
     private static String publish(String content) {
         return "{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":" + content + "}}";
     }
