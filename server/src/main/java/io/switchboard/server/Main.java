@@ -69,6 +69,11 @@ public final class Main {
         logger.info("Switchboard {} ({}) listening on {}:{} ({}, {} event loops)", config.version(),
                 config.environment(), config.host(), server.localAddress().getPort(), server.transportName(),
                 config.ioThreads());
+        if (config.apiKey() == null) {
+            logger.info("HTTP API off: set API_KEY to enable POST /api/publish and GET /api/channels");
+        } else {
+            logger.info("HTTP API on: POST /api/publish, GET /api/channels (Authorization: Bearer API_KEY)");
+        }
         logger.debug("{}", config);
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

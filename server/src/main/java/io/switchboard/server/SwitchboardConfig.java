@@ -26,6 +26,7 @@ public final class SwitchboardConfig {
     private final int maxSubscriptionsPerConnection;
     private final int maxJsonDepth;
     private final int maxMessagesPerSecond;
+    private final String apiKey;
     private final Duration handshakeTimeout;
     private final Duration shutdownTimeout;
 
@@ -43,6 +44,7 @@ public final class SwitchboardConfig {
         maxSubscriptionsPerConnection = b.maxSubscriptionsPerConnection;
         maxJsonDepth = b.maxJsonDepth;
         maxMessagesPerSecond = b.maxMessagesPerSecond;
+        apiKey = b.apiKey;
         handshakeTimeout = b.handshakeTimeout;
         shutdownTimeout = b.shutdownTimeout;
     }
@@ -131,6 +133,15 @@ public final class SwitchboardConfig {
         return maxMessagesPerSecond;
     }
 
+    /**
+     * The key of the HTTP API ({@code API_KEY}): with one, {@code POST /api/publish} and
+     * {@code GET /api/channels} answer requests carrying {@code Authorization: Bearer <key>};
+     * without one ({@code null}, the default) they are off.
+     */
+    public String apiKey() {
+        return apiKey;
+    }
+
     /** How long a connection may take to complete its WebSocket upgrade ({@code HANDSHAKE_TIMEOUT}). */
     public Duration handshakeTimeout() {
         return handshakeTimeout;
@@ -152,6 +163,7 @@ public final class SwitchboardConfig {
                 + ", maxChannelNameBytes=" + maxChannelNameBytes + ", maxClientNameBytes=" + maxClientNameBytes
                 + ", maxSubscriptionsPerConnection=" + maxSubscriptionsPerConnection
                 + ", maxJsonDepth=" + maxJsonDepth + ", maxMessagesPerSecond=" + maxMessagesPerSecond
+                + ", apiKey=" + (apiKey == null ? "none" : "(set)")
                 + ", handshakeTimeout=" + handshakeTimeout
                 + ", shutdownTimeout=" + shutdownTimeout + '}';
     }
@@ -171,6 +183,7 @@ public final class SwitchboardConfig {
         private int maxSubscriptionsPerConnection = 1000;
         private int maxJsonDepth = 32;
         private int maxMessagesPerSecond = 10_000;
+        private String apiKey;
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration shutdownTimeout = Duration.ofSeconds(10);
 
@@ -191,6 +204,7 @@ public final class SwitchboardConfig {
             maxSubscriptionsPerConnection = c.maxSubscriptionsPerConnection;
             maxJsonDepth = c.maxJsonDepth;
             maxMessagesPerSecond = c.maxMessagesPerSecond;
+            apiKey = c.apiKey;
             handshakeTimeout = c.handshakeTimeout;
             shutdownTimeout = c.shutdownTimeout;
         }
@@ -275,6 +289,15 @@ public final class SwitchboardConfig {
         /** Default 10,000; 0 means unlimited. */
         public Builder maxMessagesPerSecond(int maxMessagesPerSecond) {
             this.maxMessagesPerSecond = checkRange("maxMessagesPerSecond", maxMessagesPerSecond, 0, 100_000_000);
+            return this;
+        }
+
+        /** Default {@code null}: the HTTP API is off. At least 16 characters. */
+        public Builder apiKey(String apiKey) {
+            if (apiKey != null && apiKey.length() < 16) {
+                throw new IllegalArgumentException("apiKey: " + apiKey.length() + " characters (expected: at least 16)");
+            }
+            this.apiKey = apiKey;
             return this;
         }
 

@@ -4,7 +4,9 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -20,10 +22,11 @@ import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
- * A Switchboard node listening on a TCP port: WebSocket dialects on one HTTP port, a single node
- * in memory.
+ * A Switchboard node listening on a TCP port: WebSocket dialects and the HTTP API on one port, a
+ * single node in memory.
  *
  * <pre>{@code
  * SwitchboardServer server = SwitchboardServer.create(SwitchboardConfig.builder().port(0).build());
@@ -37,7 +40,10 @@ import java.util.concurrent.TimeUnit;
 public final class SwitchboardServer implements AutoCloseable {
 
     private final SwitchboardConfig config;
+    private final Switchboard switchboard;
     private final Node node;
+    private final EventLoopGroup lentGroup;
+    private final Consumer<ChannelPipeline> pipelineCustomizer;
     private final Object lifecycleLock = new Object();
     private EventLoopGroup group;
     private Channel serverChannel;
@@ -45,18 +51,31 @@ public final class SwitchboardServer implements AutoCloseable {
     private CompletableFuture<Void> startFuture;
     private CompletableFuture<Void> stopFuture;
 
-    private SwitchboardServer(SwitchboardConfig config) {
-        this.config = Objects.requireNonNull(config, "config");
-        this.node = new Node(config);
+    private SwitchboardServer(Builder b) {
+        this.switchboard = b.switchboard;
+        this.config = switchboard.config();
+        this.node = switchboard.node();
+        this.lentGroup = b.eventLoopGroup;
+        this.pipelineCustomizer = b.pipelineCustomizer;
     }
 
     /** Returns a server that will run with {@code config}; nothing is bound until {@link #start()}. */
     public static SwitchboardServer create(SwitchboardConfig config) {
-        return new SwitchboardServer(config);
+        return builder(Switchboard.create(config)).build();
+    }
+
+    /** Returns a builder of a server for {@code switchboard}, its broker (with its hooks). */
+    public static Builder builder(Switchboard switchboard) {
+        return new Builder(switchboard);
     }
 
     public SwitchboardConfig config() {
         return config;
+    }
+
+    /** The broker this server serves: publish to it and list its channels from any thread. */
+    public Switchboard switchboard() {
+        return switchboard;
     }
 
     /**
@@ -73,20 +92,26 @@ public final class SwitchboardServer implements AutoCloseable {
                 throw new IllegalStateException("stopped: a server starts once");
             }
             startFuture = new CompletableFuture<>();
-            boolean epoll = useEpoll(config.transport());
-            IoHandlerFactory ioHandler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+            boolean epoll;
+            if (lentGroup != null) {
+                epoll = lentGroupIsEpoll(lentGroup);
+                group = lentGroup;
+            } else {
+                epoll = useEpoll(config.transport());
+                IoHandlerFactory ioHandler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+                group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
+                        new DefaultThreadFactory("switchboard-io"), ioHandler);
+            }
             Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class
                     : NioServerSocketChannel.class;
             transportName = epoll ? "epoll" : "nio";
-            group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
-                    new DefaultThreadFactory("switchboard-io"), ioHandler);
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(group)
                     .channel(channelType)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(node.channelInitializer());
+                    .childHandler(node.channelInitializer(pipelineCustomizer));
             CompletableFuture<Void> started = startFuture;
             bootstrap.bind(config.host(), config.port()).addListener(f -> {
                 if (f.isSuccess()) {
@@ -95,7 +120,9 @@ public final class SwitchboardServer implements AutoCloseable {
                     }
                     started.complete(null);
                 } else {
-                    group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+                    if (lentGroup == null) {
+                        group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+                    }
                     started.completeExceptionally(f.cause());
                 }
             });
@@ -120,7 +147,8 @@ public final class SwitchboardServer implements AutoCloseable {
     /**
      * Stops accepting, sends close 1001 to every client, waits up to
      * {@link SwitchboardConfig#shutdownTimeout()} for them to leave, closes what is left and
-     * releases the event loops. Calling it again returns the same future.
+     * releases the event loops (a lent group is left running). Calling it again returns the same
+     * future.
      */
     public CompletableFuture<Void> stop() {
         synchronized (lifecycleLock) {
@@ -143,8 +171,12 @@ public final class SwitchboardServer implements AutoCloseable {
                     })
                     .thenCompose(ignored -> {
                         CompletableFuture<Void> released = new CompletableFuture<>();
-                        loops.shutdownGracefully(0, 2, TimeUnit.SECONDS)
-                                .addListener(f -> released.complete(null));
+                        if (loops == lentGroup) {
+                            released.complete(null);
+                        } else {
+                            loops.shutdownGracefully(0, 2, TimeUnit.SECONDS)
+                                    .addListener(f -> released.complete(null));
+                        }
                         return released;
                     });
             return stopFuture;
@@ -157,6 +189,19 @@ public final class SwitchboardServer implements AutoCloseable {
         stop().join();
     }
 
+    private static boolean lentGroupIsEpoll(EventLoopGroup group) {
+        if (group instanceof IoEventLoopGroup) {
+            IoEventLoopGroup io = (IoEventLoopGroup) group;
+            if (io.isIoType(EpollIoHandler.class)) {
+                return true;
+            }
+            if (io.isIoType(NioIoHandler.class)) {
+                return false;
+            }
+        }
+        throw new IllegalArgumentException("eventLoopGroup: " + group + " (expected: an epoll or NIO IoEventLoopGroup)");
+    }
+
     private static boolean useEpoll(Transport transport) {
         switch (transport) {
             case EPOLL:
@@ -166,6 +211,41 @@ public final class SwitchboardServer implements AutoCloseable {
                 return false;
             default:
                 return Epoll.isAvailable();
+        }
+    }
+
+    /** Builds a {@link SwitchboardServer}. Not thread-safe. */
+    public static final class Builder {
+        private final Switchboard switchboard;
+        private EventLoopGroup eventLoopGroup;
+        private Consumer<ChannelPipeline> pipelineCustomizer = pipeline -> { };
+
+        private Builder(Switchboard switchboard) {
+            this.switchboard = Objects.requireNonNull(switchboard, "switchboard");
+        }
+
+        /**
+         * Lends the server an event-loop group (epoll or NIO) for its listener and connections,
+         * instead of {@link SwitchboardConfig#ioThreads()} loops of its own; {@link #stop()} leaves it
+         * running. Default: none, the server owns its loops.
+         */
+        public Builder eventLoopGroup(EventLoopGroup eventLoopGroup) {
+            this.eventLoopGroup = Objects.requireNonNull(eventLoopGroup, "eventLoopGroup");
+            return this;
+        }
+
+        /**
+         * Applied last to every accepted connection's pipeline, after Switchboard's handlers: add
+         * handlers next to the names in Switchboard's pipeline documentation, e.g. an
+         * {@code SslHandler} first. Runs on the connection's event loop. Default: nothing.
+         */
+        public Builder pipelineCustomizer(Consumer<ChannelPipeline> pipelineCustomizer) {
+            this.pipelineCustomizer = Objects.requireNonNull(pipelineCustomizer, "pipelineCustomizer");
+            return this;
+        }
+
+        public SwitchboardServer build() {
+            return new SwitchboardServer(this);
         }
     }
 }

@@ -25,6 +25,8 @@ public enum ErrorCode {
      * of PROTOCOL.md's list, sent only where such a hook is installed.
      */
     FORBIDDEN("forbidden"),
+    /** The HTTP API's key is missing or wrong (HTTP API only). */
+    UNAUTHORIZED("unauthorized"),
     /** The server failed while handling a valid request. */
     INTERNAL("internal");
 

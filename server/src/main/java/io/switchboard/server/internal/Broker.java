@@ -94,7 +94,9 @@ public final class Broker {
 
     /**
      * Delivers {@code frame}, a complete WebSocket frame, to every subscriber of {@code entry}.
-     * Must be called from {@code origin}'s event loop. Takes ownership of {@code frame}.
+     * Must be called from {@code origin}'s event loop, whose subscribers are served inline; with
+     * {@code origin} {@code null} (a publish from outside the loops) every loop gets a task.
+     * Takes ownership of {@code frame}.
      */
     void publish(LoopTable origin, ChannelEntry entry, ByteBuf frame) {
         try {

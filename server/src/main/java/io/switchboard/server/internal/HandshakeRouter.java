@@ -9,6 +9,7 @@ import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -18,38 +19,46 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.Names;
 import io.switchboard.protocol.minichats.ErrorCode;
-import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.server.ConnectionAuthorizer;
+import io.switchboard.server.HandshakeRequest;
 import io.switchboard.server.SwitchboardConfig;
 
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
- * Answers the HTTP request that opens a connection: a WebSocket upgrade on a dialect's path
- * becomes a session (the router installs the WebSocket handlers and the session, removes itself
- * and passes the request on to Netty's handshaker); {@code /} and {@code /health} are small text
- * pages; anything else is 404. Validation happens here, before the upgrade, so a refused client
- * gets a plain HTTP status with a reason.
+ * Answers the HTTP request that opens a connection. A WebSocket upgrade on the minichats path
+ * becomes a session: the router validates it, asks the connection authorizer, installs the
+ * WebSocket handlers and the session, removes itself and passes the request on to Netty's
+ * handshaker. Validation happens before the upgrade, so a refused client gets a plain HTTP status
+ * with a reason.
  *
- * <p>Stateless and {@link Sharable}: one instance serves every connection of a server.
+ * <p>Standalone (a {@code SwitchboardServer}), it also serves {@code /}, {@code /health}, the HTTP
+ * API ({@link HttpApi}) and 404 for the rest. Mounted in an application's pipeline, it takes only
+ * upgrades to its path and passes every other message on untouched.
+ *
+ * <p>Stateless and {@link Sharable}: one instance serves every connection.
  */
 @Sharable
-public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
+final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     static final String MINICHATS_PATH = "/api/connect";
 
+    private final Node node;
     private final SwitchboardConfig config;
-    private final Broker broker;
-    private final MinichatsDecoder minichatsDecoder;
-    private final WebSocketServerProtocolConfig minichatsProtocol;
+    private final String path;
+    private final boolean standalone;
+    private final HttpApi api;
+    private final WebSocketServerProtocolConfig protocol;
 
-    public HandshakeRouter(SwitchboardConfig config, Broker broker) {
-        this.config = config;
-        this.broker = broker;
-        this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
-                config.maxChannelNameBytes());
-        this.minichatsProtocol = WebSocketServerProtocolConfig.newBuilder()
-                .websocketPath(MINICHATS_PATH)
+    HandshakeRouter(Node node, String path, boolean standalone) {
+        this.node = node;
+        this.config = node.config();
+        this.path = path;
+        this.standalone = standalone;
+        this.api = new HttpApi(node);
+        this.protocol = WebSocketServerProtocolConfig.newBuilder()
+                .websocketPath(path)
                 .checkStartsWith(true) // the path may carry a query
                 .handshakeTimeoutMillis(config.handshakeTimeout().toMillis())
                 // Sessions send their close frames themselves, each with its RFC 6455 code; Netty's
@@ -69,14 +78,19 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof FullHttpRequest)) {
+        if (!(msg instanceof HttpRequest)) {
             ctx.fireChannelRead(msg);
             return;
         }
-        FullHttpRequest request = (FullHttpRequest) msg;
+        HttpRequest request = (HttpRequest) msg;
+        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
+        if (!standalone && !path.equals(uri.path())) {
+            ctx.fireChannelRead(msg); // the application's request
+            return;
+        }
         boolean handedOver = false;
         try {
-            handedOver = route(ctx, request);
+            handedOver = standalone ? route(ctx, (FullHttpRequest) request, uri) : upgrade(ctx, request, uri);
         } finally {
             if (!handedOver) {
                 ReferenceCountUtil.release(request);
@@ -85,40 +99,53 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     }
 
     /** Answers or hands over {@code request}; returns whether ownership of it passed on. */
-    private boolean route(ChannelHandlerContext ctx, FullHttpRequest request) {
+    private boolean route(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
         if (!request.decoderResult().isSuccess()) {
             HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.BAD_REQUEST,
                     "Malformed HTTP request\n"));
             return false;
         }
-        QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        switch (uri.path()) {
-            case MINICHATS_PATH:
-                return upgradeMinichats(ctx, request, uri);
+        String requestPath = uri.path();
+        if (requestPath.equals(path)) {
+            return upgrade(ctx, request, uri);
+        }
+        switch (requestPath) {
             case "/":
-                if (allowGet(ctx, request)) {
+                if (allow(ctx, request, HttpMethod.GET)) {
                     HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.OK, indexPage()));
                 }
                 return false;
             case "/health":
-                if (allowGet(ctx, request)) {
+                if (allow(ctx, request, HttpMethod.GET)) {
                     HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.OK, "ok\n"));
                 }
                 return false;
+            case HttpApi.PUBLISH_PATH:
+            case HttpApi.CHANNELS_PATH:
+                if (config.apiKey() != null) {
+                    HttpMethod method = requestPath.equals(HttpApi.PUBLISH_PATH) ? HttpMethod.POST : HttpMethod.GET;
+                    if (allow(ctx, request, method)) {
+                        api.serve(ctx, request, requestPath);
+                    }
+                    return false;
+                }
+                HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
+                        "The HTTP API is off: the server has no API_KEY.\n"));
+                return false;
             default:
                 HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
-                        "No such endpoint: " + uri.path() + "\n\n" + endpoints()));
+                        "No such endpoint: " + requestPath + "\n\n" + endpoints()));
                 return false;
         }
     }
 
-    private boolean upgradeMinichats(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
-        if (!allowGet(ctx, request)) {
+    private boolean upgrade(ChannelHandlerContext ctx, HttpRequest request, QueryStringDecoder uri) {
+        if (!allow(ctx, request, HttpMethod.GET)) {
             return false;
         }
         if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
             FullHttpResponse response = HttpResponses.text(ctx, HttpResponseStatus.UPGRADE_REQUIRED,
-                    MINICHATS_PATH + " is a WebSocket endpoint: connect with a WebSocket client\n");
+                    path + " is a WebSocket endpoint: connect with a WebSocket client\n");
             response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
             HttpResponses.send(ctx, request, response);
             return false;
@@ -135,26 +162,33 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                 return false;
             }
         }
+        HandshakeRequest handshake = new HandshakeRequest(request, ctx.channel().remoteAddress());
+        ConnectionAuthorizer.Rejection rejection = node.connectionAuthorizer().authorize(handshake);
+        if (rejection != null) {
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx,
+                    HttpResponseStatus.valueOf(rejection.status()), ErrorCode.FORBIDDEN, rejection.reason()));
+            return false;
+        }
+        node.track(ctx.channel());
         ChannelPipeline p = ctx.pipeline();
         // WebSocketServerProtocolHandler adds the handshake handler and the UTF-8 validator before itself.
-        p.addAfter(ctx.name(), PipelineNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(minichatsProtocol));
+        p.addAfter(ctx.name(), PipelineNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(protocol));
         p.addAfter(PipelineNames.WS_PROTOCOL, PipelineNames.WS_AGGREGATOR,
                 new WebSocketFrameAggregator(config.maxMessageBytes()));
-        p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.SESSION, new MinichatsSession(broker, minichatsDecoder,
-                config, name));
+        p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.SESSION, new MinichatsSession(node, name, handshake));
         p.remove(this);
         // The removed router's context still forwards to its old successor: the handshake handler.
         ctx.fireChannelRead(request);
         return true;
     }
 
-    private static boolean allowGet(ChannelHandlerContext ctx, FullHttpRequest request) {
-        if (HttpMethod.GET.equals(request.method())) {
+    private static boolean allow(ChannelHandlerContext ctx, HttpRequest request, HttpMethod method) {
+        if (method.equals(request.method())) {
             return true;
         }
         FullHttpResponse response = HttpResponses.text(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED,
-                "Method " + request.method() + " is not allowed here: use GET\n");
-        response.headers().set(HttpHeaderNames.ALLOW, HttpMethod.GET.name());
+                "Method " + request.method() + " is not allowed here: use " + method + "\n");
+        response.headers().set(HttpHeaderNames.ALLOW, method.name());
         HttpResponses.send(ctx, request, response);
         return false;
     }
@@ -168,9 +202,12 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         return "Switchboard " + config.version() + ": a WebSocket pub-sub node.\n\n" + endpoints();
     }
 
-    private static String endpoints() {
+    private String endpoints() {
         return "Endpoints:\n"
-                + "  GET " + MINICHATS_PATH + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
-                + "  GET /health                           200 while the node serves\n";
+                + "  GET " + path + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
+                + "  GET /health                           200 while the node serves\n"
+                + (config.apiKey() == null ? "" :
+                "  POST " + HttpApi.PUBLISH_PATH + "                    publish (Authorization: Bearer API_KEY)\n"
+                + "  GET " + HttpApi.CHANNELS_PATH + "                    channels and counts (same key)\n");
     }
 }

@@ -31,7 +31,12 @@ final class HttpResponses {
     /** Returns a minichats-style JSON error, {@code {"status":"error","info":{"detail":..,"code":..}}}. */
     static FullHttpResponse jsonError(ChannelHandlerContext ctx, HttpResponseStatus status, ErrorCode code,
                                       String detail) {
-        return response(status, MinichatsEncoder.error(ctx.alloc(), null, code, detail), "application/json");
+        return json(status, MinichatsEncoder.error(ctx.alloc(), null, code, detail));
+    }
+
+    /** Returns a JSON response. Takes ownership of {@code body}. */
+    static FullHttpResponse json(HttpResponseStatus status, ByteBuf body) {
+        return response(status, body, "application/json");
     }
 
     /**

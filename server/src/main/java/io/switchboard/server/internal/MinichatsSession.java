@@ -5,6 +5,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -18,6 +19,8 @@ import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.protocol.minichats.MinichatsRequest;
+import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.HandshakeRequest;
 import io.switchboard.server.SwitchboardConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +45,8 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private final int maxSubscriptions;
     private final int maxMessagesPerSecond;
     private final RateLimiter rateLimiter;
+    private final ChannelAuthorizer authorizer;
+    private final HandshakeRequest handshake;
     private final String clientName;
     private final byte[] quotedName;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
@@ -49,9 +54,12 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private ChannelHandlerContext ctx;
     private boolean handshakeComplete;
 
-    MinichatsSession(Broker broker, MinichatsDecoder decoder, SwitchboardConfig config, String clientName) {
-        this.broker = broker;
-        this.decoder = decoder;
+    MinichatsSession(Node node, String clientName, HandshakeRequest handshake) {
+        SwitchboardConfig config = node.config();
+        this.broker = node.broker();
+        this.decoder = node.minichatsDecoder();
+        this.authorizer = node.channelAuthorizer();
+        this.handshake = handshake;
         this.maxMessageBytes = config.maxMessageBytes();
         this.maxSubscriptions = config.maxSubscriptionsPerConnection();
         this.maxMessagesPerSecond = config.maxMessagesPerSecond();
@@ -109,6 +117,9 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                 connection.closing = true;
                 ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
             }
+        } else if (msg instanceof HttpContent) {
+            // The rest of a handshake request that was not aggregated (a mount without an aggregator).
+            ReferenceCountUtil.release(msg);
         } else if (msg instanceof BinaryWebSocketFrame) {
             ReferenceCountUtil.release(msg);
             reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
@@ -200,6 +211,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                     entry.subscribers));
             return;
         }
+        authorize(ChannelAuthorizer.Operation.SUBSCRIBE, request);
         if (subscriptions.size() >= maxSubscriptions) {
             throw new MinichatsException(ErrorCode.INVALID_REQUEST,
                     "Too many subscriptions: a connection may subscribe to at most " + maxSubscriptions + " channels",
@@ -227,6 +239,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         if (s == null) {
             throw notSubscribed(request);
         }
+        authorize(ChannelAuthorizer.Operation.PUBLISH, request);
         ChannelEntry entry = s.entry();
         ByteBuf content = request.content();
         int size = MinichatsEncoder.deliveryPayloadLength(quotedName, entry.quotedName(), content.readableBytes());
@@ -240,6 +253,14 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         ByteBuf frame = MinichatsEncoder.delivery(broker.frameAllocator(), quotedName, entry.quotedName(),
                 System.currentTimeMillis(), content);
         broker.publish(connection.loop, entry, frame);
+    }
+
+    private void authorize(ChannelAuthorizer.Operation operation, MinichatsRequest request)
+            throws MinichatsException {
+        String refusal = authorizer.authorize(operation, request.channelName(), clientName, handshake);
+        if (refusal != null) {
+            throw new MinichatsException(ErrorCode.FORBIDDEN, refusal, request.requestId());
+        }
     }
 
     private static MinichatsException notSubscribed(MinichatsRequest request) {

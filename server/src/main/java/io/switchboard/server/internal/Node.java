@@ -1,44 +1,129 @@
 package io.switchboard.server.internal;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.ApiPublish;
+import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.protocol.minichats.MinichatsEncoder;
+import io.switchboard.protocol.minichats.MinichatsException;
+import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.SwitchboardConfig;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.ObjIntConsumer;
 
 /**
- * What every connection of one Switchboard instance shares: its configuration, its broker, its
- * router, and the set of open connections. Thread-safe.
+ * What every connection of one Switchboard instance shares: its configuration, broker, decoder,
+ * authorization hooks, and the set of open connections. Thread-safe.
  */
 public final class Node {
 
     private final SwitchboardConfig config;
+    private final ConnectionAuthorizer connectionAuthorizer;
+    private final ChannelAuthorizer channelAuthorizer;
     private final Broker broker = new Broker();
+    private final MinichatsDecoder minichatsDecoder;
     private final ChannelGroup connections = new DefaultChannelGroup("switchboard", GlobalEventExecutor.INSTANCE);
     private final HandshakeRouter router;
 
-    public Node(SwitchboardConfig config) {
+    public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
+                ChannelAuthorizer channelAuthorizer) {
         this.config = config;
-        this.router = new HandshakeRouter(config, broker);
+        this.connectionAuthorizer = connectionAuthorizer;
+        this.channelAuthorizer = channelAuthorizer;
+        this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
+                config.maxChannelNameBytes());
+        this.router = new HandshakeRouter(this, HandshakeRouter.MINICHATS_PATH, true);
     }
 
     public SwitchboardConfig config() {
         return config;
     }
 
-    /** Returns the initializer of an accepted connection's pipeline. */
-    public ChannelHandler channelInitializer() {
-        return new SwitchboardChannelInitializer(router, connections);
+    Broker broker() {
+        return broker;
+    }
+
+    MinichatsDecoder minichatsDecoder() {
+        return minichatsDecoder;
+    }
+
+    ConnectionAuthorizer connectionAuthorizer() {
+        return connectionAuthorizer;
+    }
+
+    ChannelAuthorizer channelAuthorizer() {
+        return channelAuthorizer;
+    }
+
+    /** Tracks {@code ch} until it closes, so that {@link #goAway} reaches it. */
+    void track(Channel ch) {
+        connections.add(ch);
+    }
+
+    /**
+     * Returns the initializer of a standalone server's accepted connections; {@code customizer}
+     * is applied last to each pipeline.
+     */
+    public ChannelHandler channelInitializer(Consumer<ChannelPipeline> customizer) {
+        return new SwitchboardChannelInitializer(this, router, customizer);
+    }
+
+    /** Returns a handler serving minichats at {@code path} in an application's pipeline. */
+    public ChannelHandler mount(String path) {
+        return new HandshakeRouter(this, path, false);
     }
 
     /** The number of open connections, WebSocket or not. */
     public int connectionCount() {
         return connections.size();
+    }
+
+    /** Decodes an HTTP API publish body; does not take ownership of {@code body}. */
+    public ApiPublish decodeApiPublish(ByteBuf body) throws MinichatsException {
+        return minichatsDecoder.decodeApiPublish(body, config.maxClientNameBytes());
+    }
+
+    /**
+     * Publishes {@code content} (raw JSON, not released) to {@code channelName} as {@code sender},
+     * from any thread. Returns the number of subscribers it was handed to.
+     *
+     * @throws MinichatsException {@code message_too_large} when the delivery would exceed the limit
+     */
+    public int publish(String channelName, String sender, ByteBuf content) throws MinichatsException {
+        byte[] quotedSender = JsonStrings.quote(sender);
+        ChannelEntry entry = broker.channel(channelName);
+        byte[] quotedChannel = entry != null ? entry.quotedName() : JsonStrings.quote(channelName);
+        int size = MinichatsEncoder.deliveryPayloadLength(quotedSender, quotedChannel, content.readableBytes());
+        if (size > config.maxMessageBytes()) {
+            throw new MinichatsException(ErrorCode.MESSAGE_TOO_LARGE, "The delivery would be " + size
+                    + " bytes, over the limit of " + config.maxMessageBytes() + " bytes", null);
+        }
+        if (entry == null) {
+            return 0;
+        }
+        int reached = entry.subscribers;
+        broker.publish(null, entry, MinichatsEncoder.delivery(broker.frameAllocator(), quotedSender,
+                entry.quotedName(), System.currentTimeMillis(), content));
+        return reached;
+    }
+
+    /** Calls {@code action} with each channel's name and subscriber count, ordered by name. */
+    public void forEachChannel(ObjIntConsumer<String> action) {
+        for (ChannelEntry e : broker.channels()) {
+            action.accept(e.name, e.subscribers);
+        }
     }
 
     /**

@@ -55,6 +55,8 @@ public final class Settings {
                     (b, v) -> b.maxJsonDepth(parseInt(v))),
             new Setting("MAX_MESSAGE_RATE", "N", "10000", "messages per second per connection (0: unlimited)",
                     (b, v) -> b.maxMessagesPerSecond(parseInt(v))),
+            new Setting("API_KEY", "KEY", "none: the HTTP API is off", "key of POST /api/publish and GET /api/channels "
+                    + "(Authorization: Bearer KEY; at least 16 characters)", SwitchboardConfig.Builder::apiKey),
             new Setting("HANDSHAKE_TIMEOUT", "DURATION", "10s", "time allowed to complete the WebSocket upgrade",
                     (b, v) -> b.handshakeTimeout(parseDuration(v))),
             new Setting("SHUTDOWN_TIMEOUT", "DURATION", "10s", "time clients get to leave on stop",
@@ -74,7 +76,7 @@ public final class Settings {
         for (Setting s : ALL) {
             String value = env.get(s.env());
             if (value != null && !value.isEmpty()) {
-                apply(builder, s, value, s.env() + "=" + value);
+                apply(builder, s, value, s.env() + "=" + (s.env().equals("API_KEY") ? "..." : value));
             }
         }
         for (int i = 0; i < args.length; i++) {

@@ -19,7 +19,8 @@ import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
-import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.SwitchboardConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -58,7 +59,9 @@ class FlushBatchingTest {
     /** The acceptor and the clients, kept off the server's loops. */
     private final EventLoopGroup others = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
     private final List<Channel> clients = new CopyOnWriteArrayList<>();
-    private final Broker broker = new Broker();
+    private final Node node = new Node(SwitchboardConfig.builder().build(), ConnectionAuthorizer.ALLOW_ALL,
+            ChannelAuthorizer.ALLOW_ALL);
+    private final Broker broker = node.broker();
     /** Flushes counted at the head of each server-side connection, by the client's address. */
     private final Map<SocketAddress, AtomicInteger> flushes = new ConcurrentHashMap<>();
     private final Map<SocketAddress, Channel> serverSide = new ConcurrentHashMap<>();
@@ -72,7 +75,6 @@ class FlushBatchingTest {
     @Test
     void flushesEachSubscriberOncePerBatchOfDeliveries() throws Exception {
         LocalAddress address = new LocalAddress("flush-batching");
-        MinichatsDecoder decoder = new MinichatsDecoder(65536, 32, 128);
         Channel server = new ServerBootstrap().group(others, loops).channel(LocalServerChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -86,7 +88,7 @@ class FlushBatchingTest {
                                 count.incrementAndGet();
                                 ctx.flush();
                             }
-                        }, new MinichatsSession(broker, decoder, SwitchboardConfig.builder().build(), "client"));
+                        }, new MinichatsSession(node, "client", null));
                         ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(
                                 new HandshakeComplete("/api/connect", EmptyHttpHeaders.INSTANCE, null)));
                     }

@@ -7,7 +7,8 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
-import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.SwitchboardConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -31,7 +32,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class MinichatsSessionTest {
 
-    private final Broker broker = new Broker();
+    private final Node node = new Node(SwitchboardConfig.builder().build(), ConnectionAuthorizer.ALLOW_ALL,
+            ChannelAuthorizer.ALLOW_ALL);
+    private final Broker broker = node.broker();
     private final List<EmbeddedChannel> channels = new ArrayList<>();
 
     @AfterEach
@@ -105,8 +108,7 @@ class MinichatsSessionTest {
     }
 
     private EmbeddedChannel connect(String name) {
-        MinichatsDecoder decoder = new MinichatsDecoder(65536, 32, 128);
-        EmbeddedChannel ch = new EmbeddedChannel(new MinichatsSession(broker, decoder, SwitchboardConfig.builder().build(), name));
+        EmbeddedChannel ch = new EmbeddedChannel(new MinichatsSession(node, name, null));
         channels.add(ch);
         ch.pipeline().fireUserEventTriggered(new HandshakeComplete("/api/connect", EmptyHttpHeaders.INSTANCE, null));
         assertEquals("{\"status\":\"ok\",\"info\":{\"client_name\":\"" + name + "\"}}", replyText(ch.readOutbound()));

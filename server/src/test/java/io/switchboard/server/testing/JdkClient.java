@@ -31,6 +31,11 @@ public final class JdkClient implements AutoCloseable {
                 .orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
     }
 
+    /** Connects to {@code uri}, e.g. {@code ws://127.0.0.1:8080/ws?client_name=Ann}. */
+    public static JdkClient connect(URI uri) {
+        return new JdkClient(uri);
+    }
+
     /** Connects to {@code ws://address/api/connect} plus {@code query} (may be empty). */
     public static JdkClient connect(InetSocketAddress address, String query) {
         return new JdkClient(URI.create("ws://127.0.0.1:" + address.getPort() + "/api/connect" + query));

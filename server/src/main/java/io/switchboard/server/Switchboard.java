@@ -1,0 +1,142 @@
+package io.switchboard.server;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandler;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.ApiPublish;
+import io.switchboard.protocol.minichats.MinichatsException;
+import io.switchboard.server.internal.Node;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A Switchboard broker for a hosting application: publish to channels, list them, and mount the
+ * WebSocket endpoint into the application's own Netty pipeline.
+ *
+ * <pre>{@code
+ * Switchboard switchboard = Switchboard.builder(SwitchboardConfig.builder().build())
+ *         .channelAuthorizer((op, channel, client, handshake) -> channel.startsWith("admin/") ? "admins only" : null)
+ *         .build();
+ * // in the application's ChannelInitializer, after HttpServerCodec (and its HttpObjectAggregator, if any):
+ * pipeline.addLast("switchboard", switchboard.mount("/ws"));
+ * pipeline.addLast("app", new MyHttpHandler());   // gets every request that is not an upgrade to /ws
+ * // from any thread:
+ * switchboard.publish("news", "backend", "{\"headline\":\"...\"}");
+ * }</pre>
+ *
+ * <p>Thread-safe: every method may be called from any thread. Connections live on whichever event
+ * loops the application's channels use; Switchboard keeps a share of each channel's subscribers
+ * per loop and never blocks one.
+ */
+public final class Switchboard {
+
+    private final Node node;
+
+    private Switchboard(Builder b) {
+        this.node = new Node(b.config, b.connectionAuthorizer, b.channelAuthorizer);
+    }
+
+    /** Returns a broker with {@code config} and no authorization hooks. */
+    public static Switchboard create(SwitchboardConfig config) {
+        return builder(config).build();
+    }
+
+    /** Returns a builder for a broker with {@code config}. */
+    public static Builder builder(SwitchboardConfig config) {
+        return new Builder(config);
+    }
+
+    public SwitchboardConfig config() {
+        return node.config();
+    }
+
+    /**
+     * Returns the handler that serves Switchboard's WebSocket endpoint at {@code path} inside an
+     * application's pipeline. Place it after {@code HttpServerCodec} (and after an
+     * {@code HttpObjectAggregator} if the application uses one). A WebSocket upgrade request to
+     * {@code path} (a query string is allowed) becomes a minichats session: the handler installs
+     * the WebSocket handlers and the session behind itself and then leaves the pipeline. Every
+     * other message passes through untouched. The handler is stateless and {@code @Sharable}: one
+     * instance may be added to every connection's pipeline.
+     *
+     * @param path the exact path, e.g. {@code /ws}
+     */
+    public ChannelHandler mount(String path) {
+        Objects.requireNonNull(path, "path");
+        if (!path.startsWith("/")) {
+            throw new IllegalArgumentException("path: '" + path + "' (expected: starting with /)");
+        }
+        return node.mount(path);
+    }
+
+    /**
+     * Publishes {@code contentJson} to {@code channelName} as if a client named {@code sender} had:
+     * every subscriber, of every connection, receives the usual delivery. Returns the number of
+     * subscribers it was handed to (0 when the channel has none).
+     *
+     * @param contentJson any JSON value, relayed byte for byte (a string must be quoted: {@code "\"hi\""})
+     * @throws IllegalArgumentException when a name breaks the limits, the content is not one JSON
+     *                                  value, or the delivery would exceed the message size limit
+     */
+    public int publish(String channelName, String sender, String contentJson) {
+        Objects.requireNonNull(channelName, "channelName");
+        Objects.requireNonNull(sender, "sender");
+        Objects.requireNonNull(contentJson, "contentJson");
+        // Validate through the same decoder as an HTTP publish: names, limits, well-formed content.
+        String body = "{\"channel_name\":" + new String(JsonStrings.quote(channelName), StandardCharsets.UTF_8)
+                + ",\"sender\":" + new String(JsonStrings.quote(sender), StandardCharsets.UTF_8)
+                + ",\"content\":" + contentJson + "}";
+        ByteBuf bytes = Unpooled.wrappedBuffer(body.getBytes(StandardCharsets.UTF_8));
+        try {
+            ApiPublish request = node.decodeApiPublish(bytes);
+            return node.publish(request.channelName(), request.sender(), request.content());
+        } catch (MinichatsException e) {
+            throw new IllegalArgumentException(e.detail(), e);
+        } finally {
+            bytes.release();
+        }
+    }
+
+    /** Returns every channel with its subscriber count, ordered by name (UTF-8 bytes). */
+    public List<ChannelInfo> channels() {
+        List<ChannelInfo> list = new ArrayList<>();
+        node.forEachChannel((name, subscribers) -> list.add(new ChannelInfo(name, subscribers)));
+        return list;
+    }
+
+    /** The wiring behind this facade, for {@link SwitchboardServer}. */
+    Node node() {
+        return node;
+    }
+
+    /** Builds a {@link Switchboard}. Not thread-safe. */
+    public static final class Builder {
+        private final SwitchboardConfig config;
+        private ConnectionAuthorizer connectionAuthorizer = ConnectionAuthorizer.ALLOW_ALL;
+        private ChannelAuthorizer channelAuthorizer = ChannelAuthorizer.ALLOW_ALL;
+
+        private Builder(SwitchboardConfig config) {
+            this.config = Objects.requireNonNull(config, "config");
+        }
+
+        /** Decides at the handshake who may connect. Default: everyone. */
+        public Builder connectionAuthorizer(ConnectionAuthorizer connectionAuthorizer) {
+            this.connectionAuthorizer = Objects.requireNonNull(connectionAuthorizer, "connectionAuthorizer");
+            return this;
+        }
+
+        /** Decides each subscribe and publish. Default: everything is allowed. */
+        public Builder channelAuthorizer(ChannelAuthorizer channelAuthorizer) {
+            this.channelAuthorizer = Objects.requireNonNull(channelAuthorizer, "channelAuthorizer");
+            return this;
+        }
+
+        public Switchboard build() {
+            return new Switchboard(this);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package io.switchboard.server;
+
+import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.Requests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
+import static io.switchboard.server.testing.Requests.subscribe;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** POST /api/publish and GET /api/channels on a real server. */
+@Timeout(60)
+class HttpApiIT {
+
+    private static final String KEY = "test-key-0123456789";
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static SwitchboardServer server;
+    private static String base;
+
+    @BeforeAll
+    static void start() {
+        server = Requests.startOnLoopback(SwitchboardConfig.builder().apiKey(KEY));
+        base = "http://127.0.0.1:" + server.localAddress().getPort();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop().join();
+    }
+
+    @Test
+    void publishesAsANamedSenderAndSaysHowManySubscribersItReached() {
+        try (JdkClient a = JdkClient.connectAs(server.localAddress(), "a")) {
+            a.request(subscribe("api-news"));
+            HttpResponse<String> r = post("{\"channel_name\":\"api-news\",\"content\":{\"x\": [1]},\"sender\":\"backend\"}", KEY);
+            assertEquals(200, r.statusCode());
+            assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"api-news\",\"subscribers_reached\":1}}", r.body());
+            String delivery = a.next();
+            assertTrue(delivery.startsWith("{\"sender\":\"backend\",\"channel_name\":\"api-news\",\"sent_at\":\""), delivery);
+            assertTrue(delivery.endsWith(",\"content\":{\"x\": [1]}}"), delivery);
+
+            post("{\"channel_name\":\"api-news\",\"content\":\"hi\"}", KEY);
+            assertTrue(a.next().startsWith("{\"sender\":\"api\","), "the default sender");
+        }
+        assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"nobody\",\"subscribers_reached\":0}}",
+                post("{\"channel_name\":\"nobody\",\"content\":1}", KEY).body());
+    }
+
+    @Test
+    void listsChannels() {
+        try (JdkClient a = JdkClient.connectAs(server.localAddress(), "a")) {
+            a.request(subscribe("api-listed"));
+            HttpResponse<String> r = get("/api/channels", KEY);
+            assertEquals(200, r.statusCode());
+            assertTrue(r.body().contains("{\"channel_name\":\"api-listed\",\"total_subscribers\":1}"), r.body());
+        }
+    }
+
+    @Test
+    void refusesAMissingOrWrongKeyWith401() {
+        for (String key : new String[] {null, "wrong-key-0123456789", KEY + "x"}) {
+            HttpResponse<String> r = get("/api/channels", key);
+            assertEquals(401, r.statusCode());
+            assertEquals("Bearer", r.headers().firstValue("www-authenticate").orElse(""));
+            assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"Missing or wrong API key: send 'Authorization: "
+                    + "Bearer <key>'\",\"code\":\"unauthorized\"}}", r.body());
+            assertEquals(401, post("{\"channel_name\":\"c\",\"content\":1}", key).statusCode());
+        }
+    }
+
+    @Test
+    void answersBadBodiesWith400AndAJsonError() {
+        assertError(400, "invalid_json", post("nope", KEY));
+        assertError(400, "missing_param", post("{\"content\":1}", KEY));
+        assertError(400, "invalid_param", post("{\"channel_name\":\"\",\"content\":1}", KEY));
+        assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"Missing parameter 'content'\","
+                + "\"code\":\"missing_param\"}}", post("{\"channel_name\":\"c\"}", KEY).body());
+    }
+
+    @Test
+    void answersOverSizeBodiesAndDeliveriesWith413() {
+        assertEquals(413, post("{\"channel_name\":\"c\",\"content\":\"" + "x".repeat(70_000) + "\"}", KEY).statusCode());
+        // The body fits in 64 KiB, the delivery with its envelope would not.
+        assertError(413, "message_too_large", post("{\"channel_name\":\"c\",\"content\":\"" + "x".repeat(65_480)
+                + "\"}", KEY));
+    }
+
+    @Test
+    void allowsOnlyTheRightMethods() {
+        HttpResponse<String> r = get("/api/publish", KEY);
+        assertEquals(405, r.statusCode());
+        assertEquals("POST", r.headers().firstValue("allow").orElse(""));
+    }
+
+    @Test
+    void isOffWithoutAKey() {
+        try (SwitchboardServer plain = Requests.startOnLoopback(SwitchboardConfig.builder())) {
+            HttpResponse<String> r = send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + plain.localAddress().getPort() + "/api/channels")).header("Authorization", "Bearer " + KEY).build());
+            assertEquals(404, r.statusCode());
+            assertEquals("The HTTP API is off: the server has no API_KEY.\n", r.body());
+        }
+    }
+
+    private static void assertError(int status, String code, HttpResponse<String> r) {
+        assertEquals(status, r.statusCode(), r.body());
+        assertTrue(r.body().startsWith("{\"status\":\"error\",\"info\":{\"detail\":\"")
+                && r.body().endsWith("\",\"code\":\"" + code + "\"}}"), r.body());
+    }
+
+    private static HttpResponse<String> post(String body, String key) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + "/api/publish"))
+                .POST(HttpRequest.BodyPublishers.ofString(body)).header("Content-Type", "application/json");
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return send(b.build());
+    }
+
+    private static HttpResponse<String> get(String path, String key) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
+        if (key != null) {
+            b.header("Authorization", "Bearer " + key);
+        }
+        return send(b.build());
+    }
+
+    private static HttpResponse<String> send(HttpRequest request) {
+        try {
+            return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+}
