@@ -1,7 +1,7 @@
 package io.switchboard.server;
 
 /**
- * A channel and its subscriber count at the moment it was listed.
+ * A channel and its subscriber count at the moment it was listed. Immutable.
  *
  * @param name        the channel's name
  * @param subscribers its subscribers on this node

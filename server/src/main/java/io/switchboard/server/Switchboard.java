@@ -30,7 +30,8 @@ import java.util.Objects;
  *
  * <p>Thread-safe: every method may be called from any thread. Connections live on whichever event
  * loops the application's channels use; Switchboard keeps a share of each channel's subscribers
- * per loop and never blocks one.
+ * per loop and never blocks one. No reference-counted buffer crosses this API: content goes in as a
+ * {@code String}, and Switchboard releases every buffer it makes.
  */
 public final class Switchboard {
 

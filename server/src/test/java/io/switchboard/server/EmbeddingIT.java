@@ -90,6 +90,22 @@ class EmbeddingIT {
     }
 
     @Test
+    void answers500WhenTheConnectionAuthorizerFails() throws Exception {
+        Switchboard failing = Switchboard.builder(SwitchboardConfig.builder().build())
+                .connectionAuthorizer(request -> {
+                    throw new IllegalStateException("token store down");
+                })
+                .build();
+        try (HelloApp app = new HelloApp(failing, true); RawClient raw = new RawClient(app.address())) {
+            raw.write(RawClient.upgradeRequest("/ws"));
+            String response = raw.readToEnd();
+            assertTrue(response.startsWith("HTTP/1.1 500 Internal Server Error\r\n"), response);
+            assertTrue(response.endsWith("{\"status\":\"error\",\"info\":{\"detail\":\"The connection could not be "
+                    + "authorized\",\"code\":\"internal\"}}"), response);
+        }
+    }
+
+    @Test
     void mountsInAPipelineWithoutAnAggregator() throws Exception {
         try (HelloApp app = new HelloApp(switchboard(), false)) {
             assertEquals("hello from the app\n", get(app.address(), "/hello"));

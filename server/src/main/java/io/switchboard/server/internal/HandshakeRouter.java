@@ -163,7 +163,16 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
             }
         }
         HandshakeRequest handshake = new HandshakeRequest(request, ctx.channel().remoteAddress());
-        ConnectionAuthorizer.Rejection rejection = node.connectionAuthorizer().authorize(handshake);
+        ConnectionAuthorizer.Rejection rejection;
+        try {
+            rejection = node.connectionAuthorizer().authorize(handshake);
+        } catch (RuntimeException e) {
+            // A failing hook refuses the connection; the tail logs the failure.
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    ErrorCode.INTERNAL, "The connection could not be authorized"));
+            ctx.fireExceptionCaught(e);
+            return false;
+        }
         if (rejection != null) {
             HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx,
                     HttpResponseStatus.valueOf(rejection.status()), ErrorCode.FORBIDDEN, rejection.reason()));
