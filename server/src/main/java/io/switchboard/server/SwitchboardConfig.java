@@ -27,6 +27,10 @@ public final class SwitchboardConfig {
     private final int maxJsonDepth;
     private final int maxMessagesPerSecond;
     private final String apiKey;
+    private final SlowConsumerPolicy slowConsumerPolicy;
+    private final int outboundSoftLimitBytes;
+    private final Duration outboundSoftLimitTime;
+    private final long outboundHardLimitBytes;
     private final Duration handshakeTimeout;
     private final Duration shutdownTimeout;
 
@@ -45,6 +49,10 @@ public final class SwitchboardConfig {
         maxJsonDepth = b.maxJsonDepth;
         maxMessagesPerSecond = b.maxMessagesPerSecond;
         apiKey = b.apiKey;
+        slowConsumerPolicy = b.slowConsumerPolicy;
+        outboundSoftLimitBytes = b.outboundSoftLimitBytes;
+        outboundSoftLimitTime = b.outboundSoftLimitTime;
+        outboundHardLimitBytes = b.outboundHardLimitBytes;
         handshakeTimeout = b.handshakeTimeout;
         shutdownTimeout = b.shutdownTimeout;
     }
@@ -142,6 +150,35 @@ public final class SwitchboardConfig {
         return apiKey;
     }
 
+    /** What happens to a subscriber that does not keep up ({@code SLOW_CONSUMER_POLICY}). */
+    public SlowConsumerPolicy slowConsumerPolicy() {
+        return slowConsumerPolicy;
+    }
+
+    /**
+     * Bytes waiting to be written to one connection above which it is a slow consumer: Netty's
+     * write-buffer high-water mark (the low mark is half of it) ({@code OUTBOUND_SOFT_LIMIT_BYTES}).
+     */
+    public int outboundSoftLimitBytes() {
+        return outboundSoftLimitBytes;
+    }
+
+    /**
+     * How long a connection may stay over the soft limit before the {@code close} policy closes it
+     * ({@code OUTBOUND_SOFT_LIMIT_TIME}).
+     */
+    public Duration outboundSoftLimitTime() {
+        return outboundSoftLimitTime;
+    }
+
+    /**
+     * Bytes waiting for one connection at which the {@code close} policy closes it at once
+     * ({@code OUTBOUND_HARD_LIMIT_BYTES}).
+     */
+    public long outboundHardLimitBytes() {
+        return outboundHardLimitBytes;
+    }
+
     /** How long a connection may take to complete its WebSocket upgrade ({@code HANDSHAKE_TIMEOUT}). */
     public Duration handshakeTimeout() {
         return handshakeTimeout;
@@ -163,7 +200,9 @@ public final class SwitchboardConfig {
                 + ", maxChannelNameBytes=" + maxChannelNameBytes + ", maxClientNameBytes=" + maxClientNameBytes
                 + ", maxSubscriptionsPerConnection=" + maxSubscriptionsPerConnection
                 + ", maxJsonDepth=" + maxJsonDepth + ", maxMessagesPerSecond=" + maxMessagesPerSecond
-                + ", apiKey=" + (apiKey == null ? "none" : "(set)")
+                + ", apiKey=" + (apiKey == null ? "none" : "(set)") + ", slowConsumerPolicy=" + slowConsumerPolicy
+                + ", outboundSoftLimitBytes=" + outboundSoftLimitBytes + ", outboundSoftLimitTime=" + outboundSoftLimitTime
+                + ", outboundHardLimitBytes=" + outboundHardLimitBytes
                 + ", handshakeTimeout=" + handshakeTimeout
                 + ", shutdownTimeout=" + shutdownTimeout + '}';
     }
@@ -184,6 +223,10 @@ public final class SwitchboardConfig {
         private int maxJsonDepth = 32;
         private int maxMessagesPerSecond = 10_000;
         private String apiKey;
+        private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
+        private int outboundSoftLimitBytes = 1024 * 1024;
+        private Duration outboundSoftLimitTime = Duration.ofSeconds(10);
+        private long outboundHardLimitBytes = 8L * 1024 * 1024;
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration shutdownTimeout = Duration.ofSeconds(10);
 
@@ -205,6 +248,10 @@ public final class SwitchboardConfig {
             maxJsonDepth = c.maxJsonDepth;
             maxMessagesPerSecond = c.maxMessagesPerSecond;
             apiKey = c.apiKey;
+            slowConsumerPolicy = c.slowConsumerPolicy;
+            outboundSoftLimitBytes = c.outboundSoftLimitBytes;
+            outboundSoftLimitTime = c.outboundSoftLimitTime;
+            outboundHardLimitBytes = c.outboundHardLimitBytes;
             handshakeTimeout = c.handshakeTimeout;
             shutdownTimeout = c.shutdownTimeout;
         }
@@ -301,6 +348,35 @@ public final class SwitchboardConfig {
             return this;
         }
 
+        /** Default {@link SlowConsumerPolicy#CLOSE}. */
+        public Builder slowConsumerPolicy(SlowConsumerPolicy slowConsumerPolicy) {
+            this.slowConsumerPolicy = Objects.requireNonNull(slowConsumerPolicy, "slowConsumerPolicy");
+            return this;
+        }
+
+        /** Default 1 MiB; at least 16 KiB. Must stay below the hard limit (checked by {@link #build()}). */
+        public Builder outboundSoftLimitBytes(int outboundSoftLimitBytes) {
+            this.outboundSoftLimitBytes = checkRange("outboundSoftLimitBytes", outboundSoftLimitBytes, 16 * 1024,
+                    Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** Default 10 seconds. */
+        public Builder outboundSoftLimitTime(Duration outboundSoftLimitTime) {
+            this.outboundSoftLimitTime = checkPositive("outboundSoftLimitTime", outboundSoftLimitTime);
+            return this;
+        }
+
+        /** Default 8 MiB. Must be above the soft limit (checked by {@link #build()}). */
+        public Builder outboundHardLimitBytes(long outboundHardLimitBytes) {
+            if (outboundHardLimitBytes <= 0) {
+                throw new IllegalArgumentException("outboundHardLimitBytes: " + outboundHardLimitBytes
+                        + " (expected: > 0)");
+            }
+            this.outboundHardLimitBytes = outboundHardLimitBytes;
+            return this;
+        }
+
         /** Default 10 seconds. */
         public Builder handshakeTimeout(Duration handshakeTimeout) {
             this.handshakeTimeout = checkPositive("handshakeTimeout", handshakeTimeout);
@@ -313,7 +389,14 @@ public final class SwitchboardConfig {
             return this;
         }
 
+        /**
+         * @throws IllegalArgumentException when the outbound hard limit is not above the soft limit
+         */
         public SwitchboardConfig build() {
+            if (outboundHardLimitBytes <= outboundSoftLimitBytes) {
+                throw new IllegalArgumentException("outboundHardLimitBytes: " + outboundHardLimitBytes
+                        + " (expected: > outboundSoftLimitBytes, " + outboundSoftLimitBytes + ")");
+            }
             return new SwitchboardConfig(this);
         }
 

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.server.SlowConsumerPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,10 +46,15 @@ public final class Broker {
         return frameAllocator;
     }
 
-    /** Returns the broker's view of a new connection. Call from the connection's event loop. */
-    Connection connect(ChannelHandlerContext ctx) {
+    /**
+     * Returns the broker's view of a new connection. Call from the connection's event loop.
+     *
+     * @param onHardLimit closes the connection as a slow consumer (close policy)
+     */
+    Connection connect(ChannelHandlerContext ctx, SlowConsumerPolicy policy, long hardLimitBytes,
+                       Runnable onHardLimit) {
         LoopTable loop = loops.computeIfAbsent(ctx.executor(), LoopTable::new);
-        return new Connection(ctx, loop);
+        return new Connection(ctx, loop, policy, hardLimitBytes, onHardLimit);
     }
 
     /** The outcome of a subscribe: the membership and the channel's count right after it. */

@@ -2,6 +2,8 @@ package io.switchboard.server.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.switchboard.server.SlowConsumerPolicy;
 
 /**
  * What the broker knows of one subscribed connection: where to write its deliveries and whether
@@ -22,22 +24,49 @@ final class Connection {
     boolean flushPending;
     /** Set once a close frame is on its way: no data frame may follow it (RFC 6455 section 5.5.1). */
     boolean closing;
+    /** Deliveries skipped under the drop policy while the connection was over its soft limit. */
+    long dropped;
+    private final SlowConsumerPolicy policy;
+    private final long hardLimitBytes;
+    private final Runnable onHardLimit;
 
-    Connection(ChannelHandlerContext ctx, LoopTable loop) {
+    /**
+     * @param onHardLimit closes the connection as a slow consumer; called from the event loop
+     */
+    Connection(ChannelHandlerContext ctx, LoopTable loop, SlowConsumerPolicy policy, long hardLimitBytes,
+               Runnable onHardLimit) {
         this.ctx = ctx;
         this.loop = loop;
+        this.policy = policy;
+        this.hardLimitBytes = hardLimitBytes;
+        this.onHardLimit = onHardLimit;
     }
 
     /**
      * Writes a retained duplicate of {@code frame}, a complete WebSocket frame, and leaves the
-     * flush to the end of the batch. Does not take ownership of {@code frame}.
+     * flush to the end of the batch; a slow consumer's delivery may be dropped instead, or end the
+     * connection. Does not take ownership of {@code frame}.
      */
     void deliver(ByteBuf frame) {
-        if (closing) {
+        if (closing || !ctx.channel().isWritable() && !admitWhileUnwritable()) {
             return;
         }
         // A void promise and a recycled duplicate: nothing is allocated per subscriber.
         ctx.write(frame.retainedDuplicate(), ctx.voidPromise());
         loop.flushLater(this);
+    }
+
+    /** The slow path: the connection is over its soft limit (Netty's high-water mark). */
+    private boolean admitWhileUnwritable() {
+        if (policy == SlowConsumerPolicy.DROP) {
+            dropped++;
+            return false;
+        }
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out == null || out.totalPendingWriteBytes() >= hardLimitBytes) {
+            onHardLimit.run();
+            return false;
+        }
+        return true; // over the soft limit: the session's timer decides
     }
 }

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
@@ -21,12 +22,15 @@ import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.protocol.minichats.MinichatsRequest;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.SwitchboardConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One minichats connection (PROTOCOL.md section 1): confirms the connection, serves each request
@@ -50,12 +54,16 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private final String clientName;
     private final byte[] quotedName;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
+    private final SwitchboardConfig config;
     private Connection connection;
     private ChannelHandlerContext ctx;
     private boolean handshakeComplete;
+    /** Closes a slow consumer still over its soft limit when it fires (close policy). */
+    private ScheduledFuture<?> slowConsumerTimer;
 
     MinichatsSession(Node node, String clientName, HandshakeRequest handshake) {
         SwitchboardConfig config = node.config();
+        this.config = config;
         this.broker = node.broker();
         this.decoder = node.minichatsDecoder();
         this.authorizer = node.channelAuthorizer();
@@ -71,7 +79,44 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        connection = broker.connect(ctx);
+        int soft = config.outboundSoftLimitBytes();
+        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(soft / 2, soft));
+        connection = broker.connect(ctx, config.slowConsumerPolicy(), config.outboundHardLimitBytes(),
+                () -> closeSlowConsumer("over the hard limit of " + config.outboundHardLimitBytes() + " bytes"));
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (config.slowConsumerPolicy() == SlowConsumerPolicy.CLOSE) {
+            if (!ctx.channel().isWritable()) {
+                if (slowConsumerTimer == null) {
+                    slowConsumerTimer = ctx.executor().schedule(() -> {
+                        slowConsumerTimer = null;
+                        if (!ctx.channel().isWritable()) {
+                            closeSlowConsumer("over the soft limit for " + config.outboundSoftLimitTime());
+                        }
+                    }, config.outboundSoftLimitTime().toNanos(), TimeUnit.NANOSECONDS);
+                }
+            } else if (slowConsumerTimer != null) {
+                slowConsumerTimer.cancel(false);
+                slowConsumerTimer = null;
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * Ends a subscriber that does not keep up: 1008 "slow consumer", without waiting for the close
+     * frame to get through the backlog in front of it.
+     */
+    private void closeSlowConsumer(String why) {
+        if (connection.closing) {
+            return;
+        }
+        logger.info("{} {} closed as a slow consumer: {}", ctx.channel(), clientName, why);
+        connection.closing = true;
+        ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, "slow consumer"));
+        ctx.close();
     }
 
     @Override
@@ -137,6 +182,12 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (slowConsumerTimer != null) {
+            slowConsumerTimer.cancel(false);
+        }
+        if (connection.dropped > 0) {
+            logger.debug("{} {} missed {} deliveries as a slow consumer", ctx.channel(), clientName, connection.dropped);
+        }
         for (Subscription s : subscriptions.values()) {
             broker.unsubscribe(s);
         }

@@ -1,5 +1,6 @@
 package io.switchboard.server.internal;
 
+import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.Transport;
 
@@ -55,6 +56,15 @@ public final class Settings {
                     (b, v) -> b.maxJsonDepth(parseInt(v))),
             new Setting("MAX_MESSAGE_RATE", "N", "10000", "messages per second per connection (0: unlimited)",
                     (b, v) -> b.maxMessagesPerSecond(parseInt(v))),
+            new Setting("SLOW_CONSUMER_POLICY", "close|drop", "close", "a subscriber over its soft limit: closed "
+                    + "(1008) after the soft time or at the hard limit, or its deliveries dropped",
+                    (b, v) -> b.slowConsumerPolicy(parseEnum(SlowConsumerPolicy.class, v, "close or drop"))),
+            new Setting("OUTBOUND_SOFT_LIMIT_BYTES", "BYTES", "1048576", "bytes waiting for one connection that make "
+                    + "it a slow consumer", (b, v) -> b.outboundSoftLimitBytes(parseInt(v))),
+            new Setting("OUTBOUND_SOFT_LIMIT_TIME", "DURATION", "10s", "time a connection may stay over the soft "
+                    + "limit (close policy)", (b, v) -> b.outboundSoftLimitTime(parseDuration(v))),
+            new Setting("OUTBOUND_HARD_LIMIT_BYTES", "BYTES", "8388608", "bytes waiting for one connection that close "
+                    + "it at once (close policy)", (b, v) -> b.outboundHardLimitBytes(parseLong(v))),
             new Setting("API_KEY", "KEY", "none: the HTTP API is off", "key of POST /api/publish and GET /api/channels "
                     + "(Authorization: Bearer KEY; at least 16 characters)", SwitchboardConfig.Builder::apiKey),
             new Setting("HANDSHAKE_TIMEOUT", "DURATION", "10s", "time allowed to complete the WebSocket upgrade",
@@ -158,10 +168,23 @@ public final class Settings {
     }
 
     static Transport parseTransport(String v) {
+        return parseEnum(Transport.class, v, "auto, epoll or nio");
+    }
+
+    static <E extends Enum<E>> E parseEnum(Class<E> type, String v, String expected) {
         try {
-            return Transport.valueOf(v.toUpperCase(Locale.ROOT));
+            return Enum.valueOf(type, v.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("'" + v + "' is not a transport (expected: auto, epoll or nio)");
+            throw new IllegalArgumentException("'" + v + "' is not a " + type.getSimpleName().replaceAll(
+                    "([a-z])([A-Z])", "$1 $2").toLowerCase(Locale.ROOT) + " (expected: " + expected + ")");
+        }
+    }
+
+    static long parseLong(String v) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + v + "' is not a whole number");
         }
     }
 
