@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
 import static io.switchboard.server.testing.Requests.publish;
 import static io.switchboard.server.testing.Requests.subscribe;
 import static io.switchboard.server.testing.Requests.unsubscribe;
+import static io.switchboard.server.testing.Requests.awaitCount;
+import static io.switchboard.server.testing.Requests.countOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -368,30 +370,6 @@ class MinichatsIT {
             assertTrue(response.startsWith("HTTP/1.1 " + status + "\r\n"), response);
             assertTrue(response.contains("connection: close"), response);
             assertTrue(response.endsWith(bodyPart) || response.contains("\r\n\r\n" + bodyPart), response);
-        }
-    }
-
-    /** Returns the channel's total_subscribers in a listing, or -1 when it is not listed. */
-    private static int countOf(JdkClient c, String channel) {
-        String reply = c.request("{\"action\":\"list_channels\"}");
-        String key = "{\"channel_name\":\"" + channel + "\",\"total_subscribers\":";
-        int at = reply.indexOf(key);
-        if (at < 0) {
-            return -1;
-        }
-        int start = at + key.length();
-        return Integer.parseInt(reply.substring(start, reply.indexOf('}', start)));
-    }
-
-    /** Polls the listing until the channel's count is {@code expected}, for at most the client's wait. */
-    private static void awaitCount(JdkClient c, String channel, int expected) throws InterruptedException {
-        long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
-        int actual;
-        while ((actual = countOf(c, channel)) != expected) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError(channel + ": " + actual + " subscribers, expected " + expected);
-            }
-            Thread.sleep(20);
         }
     }
 

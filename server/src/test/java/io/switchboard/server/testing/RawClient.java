@@ -47,7 +47,16 @@ public final class RawClient implements AutoCloseable {
     }
 
     public RawClient(InetSocketAddress address) throws IOException {
-        socket = new Socket("127.0.0.1", address.getPort());
+        this(address, 0);
+    }
+
+    /** @param receiveBufferBytes the socket's receive buffer (SO_RCVBUF), or 0 for the system's */
+    public RawClient(InetSocketAddress address, int receiveBufferBytes) throws IOException {
+        socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes);
+        }
+        socket.connect(new InetSocketAddress("127.0.0.1", address.getPort()));
         socket.setSoTimeout((int) JdkClient.WAIT.toMillis());
         in = new DataInputStream(socket.getInputStream());
         out = socket.getOutputStream();

@@ -28,4 +28,35 @@ public final class Requests {
         server.start().join();
         return server;
     }
+
+    /**
+     * Returns the channel's {@code total_subscribers} in a listing, or -1 when it is not listed.
+     * Messages before the listing reply (deliveries, oks) are skipped.
+     */
+    public static int countOf(JdkClient c, String channel) {
+        c.send("{\"action\":\"list_channels\"}");
+        String reply;
+        do {
+            reply = c.next();
+        } while (!reply.contains("\"channels\""));
+        String key = "{\"channel_name\":\"" + channel + "\",\"total_subscribers\":";
+        int at = reply.indexOf(key);
+        if (at < 0) {
+            return -1;
+        }
+        int start = at + key.length();
+        return Integer.parseInt(reply.substring(start, reply.indexOf('}', start)));
+    }
+
+    /** Polls the listing until the channel's count is {@code expected}, for at most the client's wait. */
+    public static void awaitCount(JdkClient c, String channel, int expected) throws InterruptedException {
+        long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+        int actual;
+        while ((actual = countOf(c, channel)) != expected) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(channel + ": " + actual + " subscribers, expected " + expected);
+            }
+            Thread.sleep(20);
+        }
+    }
 }
