@@ -74,6 +74,9 @@ public final class Main {
         } else {
             logger.info("HTTP API on: POST /api/publish, GET /api/channels (Authorization: Bearer API_KEY)");
         }
+        if (config.redisEndpoint() == null) {
+            logger.info("Single node, in memory: set REDIS_ENDPOINT to join a cluster");
+        }
         logger.debug("{}", config);
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

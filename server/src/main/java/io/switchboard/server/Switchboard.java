@@ -32,8 +32,12 @@ import java.util.Objects;
  * loops the application's channels use; Switchboard keeps a share of each channel's subscribers
  * per loop and never blocks one. No reference-counted buffer crosses this API: content goes in as a
  * {@code String}, and Switchboard releases every buffer it makes.
+ *
+ * <p>With {@link SwitchboardConfig#redisEndpoint()} set, the broker joins a cluster as soon as it is
+ * built (connecting in the background, and retrying while Redis is unreachable); {@link #close()}
+ * leaves it. Cluster mode needs {@code io.lettuce:lettuce-core} on the class path.
  */
-public final class Switchboard {
+public final class Switchboard implements AutoCloseable {
 
     private final Node node;
 
@@ -107,6 +111,23 @@ public final class Switchboard {
         List<ChannelInfo> list = new ArrayList<>();
         node.forEachChannel((name, subscribers) -> list.add(new ChannelInfo(name, subscribers)));
         return list;
+    }
+
+    /**
+     * Why this broker does not fully serve, or {@code null} when it does: in a cluster, the link to
+     * Redis is down (local delivery goes on). {@code GET /health} answers 503 with this text.
+     */
+    public String problem() {
+        return node.problem();
+    }
+
+    /**
+     * Leaves the cluster, if the broker is in one: the other nodes stop counting its subscribers.
+     * Close it after the connections it serves. A single node has nothing to close.
+     */
+    @Override
+    public void close() {
+        node.close().join();
     }
 
     /** The wiring behind this facade, for {@link SwitchboardServer}. */

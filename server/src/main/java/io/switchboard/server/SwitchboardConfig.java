@@ -33,6 +33,10 @@ public final class SwitchboardConfig {
     private final long outboundHardLimitBytes;
     private final Duration handshakeTimeout;
     private final Duration shutdownTimeout;
+    private final String redisEndpoint;
+    private final String redisSecret;
+    private final String redisKeyPrefix;
+    private final Duration clusterNodeTimeout;
 
     private SwitchboardConfig(Builder b) {
         host = b.host;
@@ -55,6 +59,10 @@ public final class SwitchboardConfig {
         outboundHardLimitBytes = b.outboundHardLimitBytes;
         handshakeTimeout = b.handshakeTimeout;
         shutdownTimeout = b.shutdownTimeout;
+        redisEndpoint = b.redisEndpoint;
+        redisSecret = b.redisSecret;
+        redisKeyPrefix = b.redisKeyPrefix;
+        clusterNodeTimeout = b.clusterNodeTimeout;
     }
 
     /** Returns a builder holding every default. */
@@ -192,6 +200,36 @@ public final class SwitchboardConfig {
         return shutdownTimeout;
     }
 
+    /**
+     * The Redis server that joins this node to a cluster ({@code REDIS_ENDPOINT}): {@code host:port}
+     * or a {@code redis://} / {@code rediss://} URI. {@code null}, the default, runs a single node
+     * in memory that needs no Redis.
+     */
+    public String redisEndpoint() {
+        return redisEndpoint;
+    }
+
+    /** The Redis password ({@code REDIS_SECRET}); {@code null}: none, or the one in the URI. */
+    public String redisSecret() {
+        return redisSecret;
+    }
+
+    /**
+     * The prefix of every Redis key and pub/sub channel this cluster uses ({@code REDIS_KEY_PREFIX}),
+     * so that several clusters can share one Redis.
+     */
+    public String redisKeyPrefix() {
+        return redisKeyPrefix;
+    }
+
+    /**
+     * How long a node that stops heartbeating, having died without cleaning up, is still counted
+     * by the others ({@code CLUSTER_NODE_TIMEOUT}). Nodes heartbeat every third of it.
+     */
+    public Duration clusterNodeTimeout() {
+        return clusterNodeTimeout;
+    }
+
     @Override
     public String toString() {
         return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
@@ -204,7 +242,10 @@ public final class SwitchboardConfig {
                 + ", outboundSoftLimitBytes=" + outboundSoftLimitBytes + ", outboundSoftLimitTime=" + outboundSoftLimitTime
                 + ", outboundHardLimitBytes=" + outboundHardLimitBytes
                 + ", handshakeTimeout=" + handshakeTimeout
-                + ", shutdownTimeout=" + shutdownTimeout + '}';
+                + ", shutdownTimeout=" + shutdownTimeout
+                + ", redisEndpoint=" + (redisEndpoint == null ? "none" : redisEndpoint.replaceAll("//[^@/]*@", "//...@"))
+                + ", redisSecret=" + (redisSecret == null ? "none" : "(set)") + ", redisKeyPrefix=" + redisKeyPrefix
+                + ", clusterNodeTimeout=" + clusterNodeTimeout + '}';
     }
 
     /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
@@ -229,6 +270,10 @@ public final class SwitchboardConfig {
         private long outboundHardLimitBytes = 8L * 1024 * 1024;
         private Duration handshakeTimeout = Duration.ofSeconds(10);
         private Duration shutdownTimeout = Duration.ofSeconds(10);
+        private String redisEndpoint;
+        private String redisSecret;
+        private String redisKeyPrefix = "switchboard:";
+        private Duration clusterNodeTimeout = Duration.ofSeconds(30);
 
         private Builder() {
         }
@@ -254,6 +299,10 @@ public final class SwitchboardConfig {
             outboundHardLimitBytes = c.outboundHardLimitBytes;
             handshakeTimeout = c.handshakeTimeout;
             shutdownTimeout = c.shutdownTimeout;
+            redisEndpoint = c.redisEndpoint;
+            redisSecret = c.redisSecret;
+            redisKeyPrefix = c.redisKeyPrefix;
+            clusterNodeTimeout = c.clusterNodeTimeout;
         }
 
         /** Default {@code 0.0.0.0}. */
@@ -386,6 +435,52 @@ public final class SwitchboardConfig {
         /** Default 10 seconds. */
         public Builder shutdownTimeout(Duration shutdownTimeout) {
             this.shutdownTimeout = checkPositive("shutdownTimeout", shutdownTimeout);
+            return this;
+        }
+
+        /**
+         * Default {@code null}: a single node. {@code host:port}, {@code redis://[:password@]host[:port][/db]}
+         * or {@code rediss://...} for TLS.
+         */
+        public Builder redisEndpoint(String redisEndpoint) {
+            if (redisEndpoint != null) {
+                String e = redisEndpoint.trim();
+                boolean uri = e.startsWith("redis://") || e.startsWith("rediss://");
+                if (!uri && (e.contains("/") || e.contains("@"))) {
+                    throw new IllegalArgumentException("redisEndpoint: '" + redisEndpoint
+                            + "' (expected: host:port or a redis:// URI)");
+                }
+                redisEndpoint = e.isEmpty() ? null : e;
+            }
+            this.redisEndpoint = redisEndpoint;
+            return this;
+        }
+
+        /** Default {@code null}. */
+        public Builder redisSecret(String redisSecret) {
+            this.redisSecret = redisSecret == null || redisSecret.isEmpty() ? null : redisSecret;
+            return this;
+        }
+
+        /** Default {@code switchboard:}. */
+        public Builder redisKeyPrefix(String redisKeyPrefix) {
+            Objects.requireNonNull(redisKeyPrefix, "redisKeyPrefix");
+            for (int i = 0; i < redisKeyPrefix.length(); i++) {
+                if (Character.isISOControl(redisKeyPrefix.charAt(i))) {
+                    throw new IllegalArgumentException("redisKeyPrefix: control character at index " + i);
+                }
+            }
+            this.redisKeyPrefix = redisKeyPrefix;
+            return this;
+        }
+
+        /** Default 30 seconds; at least 1 second. */
+        public Builder clusterNodeTimeout(Duration clusterNodeTimeout) {
+            checkPositive("clusterNodeTimeout", clusterNodeTimeout);
+            if (clusterNodeTimeout.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("clusterNodeTimeout: " + clusterNodeTimeout + " (expected: >= 1s)");
+            }
+            this.clusterNodeTimeout = clusterNodeTimeout;
             return this;
         }
 

@@ -44,6 +44,7 @@ public final class SwitchboardServer implements AutoCloseable {
     private final Node node;
     private final EventLoopGroup lentGroup;
     private final Consumer<ChannelPipeline> pipelineCustomizer;
+    private final boolean ownsSwitchboard;
     private final Object lifecycleLock = new Object();
     private EventLoopGroup group;
     private Channel serverChannel;
@@ -57,11 +58,14 @@ public final class SwitchboardServer implements AutoCloseable {
         this.node = switchboard.node();
         this.lentGroup = b.eventLoopGroup;
         this.pipelineCustomizer = b.pipelineCustomizer;
+        this.ownsSwitchboard = b.ownsSwitchboard;
     }
 
     /** Returns a server that will run with {@code config}; nothing is bound until {@link #start()}. */
     public static SwitchboardServer create(SwitchboardConfig config) {
-        return builder(Switchboard.create(config)).build();
+        Builder b = builder(Switchboard.create(config));
+        b.ownsSwitchboard = true;
+        return b.build();
     }
 
     /** Returns a builder of a server for {@code switchboard}, its broker (with its hooks). */
@@ -147,8 +151,9 @@ public final class SwitchboardServer implements AutoCloseable {
     /**
      * Stops accepting, sends close 1001 to every client, waits up to
      * {@link SwitchboardConfig#shutdownTimeout()} for them to leave, closes what is left and
-     * releases the event loops (a lent group is left running). Calling it again returns the same
-     * future.
+     * releases the event loops (a lent group is left running). A server made by
+     * {@link #create(SwitchboardConfig)} also closes its broker, leaving the cluster; a broker lent to
+     * {@link #builder(Switchboard)} is its owner's to close. Calling it again returns the same future.
      */
     public CompletableFuture<Void> stop() {
         synchronized (lifecycleLock) {
@@ -169,6 +174,7 @@ public final class SwitchboardServer implements AutoCloseable {
                         }
                         return node.goAway(config.shutdownTimeout());
                     })
+                    .thenCompose(ignored -> ownsSwitchboard ? node.close() : CompletableFuture.completedFuture(null))
                     .thenCompose(ignored -> {
                         CompletableFuture<Void> released = new CompletableFuture<>();
                         if (loops == lentGroup) {
@@ -219,6 +225,7 @@ public final class SwitchboardServer implements AutoCloseable {
         private final Switchboard switchboard;
         private EventLoopGroup eventLoopGroup;
         private Consumer<ChannelPipeline> pipelineCustomizer = pipeline -> { };
+        private boolean ownsSwitchboard;
 
         private Builder(Switchboard switchboard) {
             this.switchboard = Objects.requireNonNull(switchboard, "switchboard");

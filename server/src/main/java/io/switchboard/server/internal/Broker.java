@@ -5,14 +5,22 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.MinichatsEncoder.ChannelSummary;
 import io.switchboard.server.SlowConsumerPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
 
 /**
  * Routes published messages to the subscribers of a channel (DESIGN.md, "the fan-out hot path").
@@ -23,6 +31,9 @@ import java.util.concurrent.RejectedExecutionException;
  * sends one task per other loop that has subscribers, each carrying a retained duplicate of the
  * one encoded frame, and fans out inline on its own loop. Every loop writes to its own
  * subscribers only ({@link LoopTable}, {@link LocalGroup}).
+ *
+ * <p>In a cluster the broker tells its {@link ClusterLink} of every change of a channel's local
+ * count; subscriber counts it reports are the local count plus the other nodes'.
  *
  * <p>Thread-safe. Methods taking a {@link Connection} or {@link Subscription} must be called from
  * that connection's event loop.
@@ -40,6 +51,21 @@ public final class Broker {
     private final ConcurrentHashMap<String, ChannelEntry> channels = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<EventExecutor, LoopTable> loops = new ConcurrentHashMap<>();
     private final Object lock = new Object();
+    private final ClusterLink cluster;
+
+    /** A single node's broker. */
+    Broker() {
+        this.cluster = ClusterLink.NONE;
+    }
+
+    /** A cluster member's broker; {@code link} makes its link to the others from the broker. */
+    Broker(Function<Broker, ClusterLink> link) {
+        this.cluster = link.apply(this);
+    }
+
+    ClusterLink cluster() {
+        return cluster;
+    }
 
     /** The allocator deliveries must be encoded with. */
     ByteBufAllocator frameAllocator() {
@@ -57,8 +83,12 @@ public final class Broker {
         return new Connection(ctx, loop, policy, hardLimitBytes, onHardLimit);
     }
 
-    /** The outcome of a subscribe: the membership and the channel's count right after it. */
-    record Joined(Subscription subscription, int totalSubscribers) {
+    /**
+     * The outcome of a subscribe: the membership, the channel's count right after it, and when the
+     * node receives the other nodes' publishes to the channel ({@link ClusterLink#READY} on a
+     * single node).
+     */
+    record Joined(Subscription subscription, int totalSubscribers, CompletableFuture<Void> receiving) {
     }
 
     /**
@@ -68,7 +98,8 @@ public final class Broker {
     Joined subscribe(Connection connection, String channelName) {
         LoopTable loop = connection.loop;
         LocalGroup group = loop.groups.get(channelName);
-        int total;
+        int local;
+        CompletableFuture<Void> receiving;
         synchronized (lock) {
             if (group == null) {
                 ChannelEntry entry = channels.computeIfAbsent(channelName, ChannelEntry::new);
@@ -77,9 +108,10 @@ public final class Broker {
                 loop.groups.put(channelName, group);
             }
             // A group with members keeps its entry registered, so group.entry is the current one.
-            total = ++group.entry.subscribers;
+            local = ++group.entry.subscribers;
+            receiving = cluster.localCountChanged(channelName, local == 1);
         }
-        return new Joined(group.add(connection), total);
+        return new Joined(group.add(connection), local + cluster.remoteSubscribers(channelName), receiving);
     }
 
     /** Removes a membership; the channel disappears with its last subscriber. */
@@ -95,7 +127,30 @@ public final class Broker {
             if (--entry.subscribers == 0) {
                 channels.remove(entry.name, entry);
             }
+            cluster.localCountChanged(entry.name, false);
         }
+    }
+
+    /** Runs {@code action} under the broker's lock if no channel named {@code name} exists. */
+    void ifNoChannel(String name, Runnable action) {
+        synchronized (lock) {
+            if (!channels.containsKey(name)) {
+                action.run();
+            }
+        }
+    }
+
+    /** The channel's subscribers on every node. */
+    int totalSubscribers(ChannelEntry entry) {
+        return entry.subscribers + cluster.remoteSubscribers(entry.name);
+    }
+
+    /**
+     * Hands a publish to the other nodes; a no-op on a single node. Does not take ownership of
+     * {@code content}.
+     */
+    void forward(String channel, byte[] senderUtf8, long sentAt, ByteBuf content) {
+        cluster.publish(channel, senderUtf8, sentAt, content);
     }
 
     /**
@@ -133,11 +188,40 @@ public final class Broker {
         return channels.get(name);
     }
 
-    /** Returns a snapshot of every channel, ordered by name (UTF-8 bytes). */
-    List<ChannelEntry> channels() {
-        List<ChannelEntry> list = new ArrayList<>(channels.values());
-        list.sort(ChannelEntry::compareByName);
+    /** Returns the channels whose local subscriber counts are not 0, with their counts. */
+    Map<String, Integer> localCounts() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (ChannelEntry e : channels.values()) {
+            int n = e.subscribers;
+            if (n > 0) {
+                counts.put(e.name, n);
+            }
+        }
+        return counts;
+    }
+
+    /** Returns a snapshot of every channel of the cluster with its total count, ordered by name (UTF-8 bytes). */
+    List<Listed> channels() {
+        Map<String, Integer> remote = cluster.remoteTotals();
+        List<Listed> list = new ArrayList<>(channels.size() + remote.size());
+        for (ChannelEntry e : channels.values()) {
+            int total = e.subscribers + cluster.remoteSubscribers(e.name);
+            if (total > 0) {
+                list.add(new Listed(e.name, e.utf8Name, e.quotedName(), total));
+            }
+        }
+        for (Map.Entry<String, Integer> r : remote.entrySet()) {
+            if (!channels.containsKey(r.getKey())) {
+                String name = r.getKey();
+                list.add(new Listed(name, name.getBytes(StandardCharsets.UTF_8), JsonStrings.quote(name), r.getValue()));
+            }
+        }
+        list.sort((a, b) -> Arrays.compareUnsigned(a.utf8Name, b.utf8Name));
         return list;
+    }
+
+    /** A channel as listed: its name and its subscribers on every node. */
+    record Listed(String name, byte[] utf8Name, byte[] quotedName, int totalSubscribers) implements ChannelSummary {
     }
 
     /** One publish's fan-out on one other event loop. */

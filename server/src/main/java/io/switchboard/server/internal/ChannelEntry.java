@@ -1,17 +1,16 @@
 package io.switchboard.server.internal;
 
 import io.switchboard.protocol.JsonStrings;
-import io.switchboard.protocol.minichats.MinichatsEncoder;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * A channel in the shared registry: its name (encoded once), its subscriber count and the local
+ * A channel in the shared registry: its name (encoded once), its local subscriber count and the local
  * groups that have members, one per event loop. The {@link Broker} changes an entry only under
  * its lock; publishers read {@link #groups} and the count without one.
  */
-final class ChannelEntry implements MinichatsEncoder.ChannelSummary {
+final class ChannelEntry {
 
     private static final LocalGroup[] NO_GROUPS = new LocalGroup[0];
 
@@ -28,14 +27,9 @@ final class ChannelEntry implements MinichatsEncoder.ChannelSummary {
         this.quotedName = JsonStrings.quote(name);
     }
 
-    @Override
-    public byte[] quotedName() {
+    /** The name as a JSON string literal. */
+    byte[] quotedName() {
         return quotedName;
-    }
-
-    @Override
-    public int totalSubscribers() {
-        return subscribers;
     }
 
     void addGroup(LocalGroup group) {
@@ -54,10 +48,5 @@ final class ChannelEntry implements MinichatsEncoder.ChannelSummary {
             }
         }
         groups = shrunk;
-    }
-
-    /** Orders channels by their names' UTF-8 bytes, as PROTOCOL.md compares names. */
-    static int compareByName(ChannelEntry a, ChannelEntry b) {
-        return Arrays.compareUnsigned(a.utf8Name, b.utf8Name);
     }
 }

@@ -117,7 +117,10 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                 return false;
             case "/health":
                 if (allow(ctx, request, HttpMethod.GET)) {
-                    HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.OK, "ok\n"));
+                    String problem = node.problem();
+                    HttpResponses.send(ctx, request, problem == null
+                            ? HttpResponses.text(ctx, HttpResponseStatus.OK, "ok\n")
+                            : HttpResponses.text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, problem + "\n"));
                 }
                 return false;
             case HttpApi.PUBLISH_PATH:
@@ -214,7 +217,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     private String endpoints() {
         return "Endpoints:\n"
                 + "  GET " + path + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
-                + "  GET /health                           200 while the node serves\n"
+                + "  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n"
                 + (config.apiKey() == null ? "" :
                 "  POST " + HttpApi.PUBLISH_PATH + "                    publish (Authorization: Bearer API_KEY)\n"
                 + "  GET " + HttpApi.CHANNELS_PATH + "                    channels and counts (same key)\n");

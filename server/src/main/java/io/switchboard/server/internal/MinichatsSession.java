@@ -27,6 +27,8 @@ import io.switchboard.server.SwitchboardConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
@@ -53,11 +55,17 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private final HandshakeRequest handshake;
     private final String clientName;
     private final byte[] quotedName;
+    private final byte[] utf8Name;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final SwitchboardConfig config;
     private Connection connection;
     private ChannelHandlerContext ctx;
     private boolean handshakeComplete;
+    /**
+     * Messages read while a subscribe waits for the cluster (reading is paused meanwhile), served
+     * in order once it is answered; {@code null} when no subscribe waits.
+     */
+    private ArrayDeque<Object> backlog;
     /** Closes a slow consumer still over its soft limit when it fires (close policy). */
     private ScheduledFuture<?> slowConsumerTimer;
 
@@ -74,6 +82,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         this.rateLimiter = new RateLimiter(maxMessagesPerSecond, System.nanoTime());
         this.clientName = clientName;
         this.quotedName = JsonStrings.quote(clientName);
+        this.utf8Name = clientName.getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
@@ -135,6 +144,10 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (backlog != null) {
+            backlog.add(msg);
+            return;
+        }
         if ((msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame)
                 && !rateLimiter.tryAcquire(System.nanoTime())) {
             ReferenceCountUtil.release(msg);
@@ -187,6 +200,10 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         }
         if (connection.dropped > 0) {
             logger.debug("{} {} missed {} deliveries as a slow consumer", ctx.channel(), clientName, connection.dropped);
+        }
+        if (backlog != null) {
+            backlog.forEach(ReferenceCountUtil::release);
+            backlog.clear();
         }
         for (Subscription s : subscriptions.values()) {
             broker.unsubscribe(s);
@@ -259,7 +276,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         if (existing != null) {
             ChannelEntry entry = existing.entry();
             reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(), entry.quotedName(),
-                    entry.subscribers));
+                    broker.totalSubscribers(entry)));
             return;
         }
         authorize(ChannelAuthorizer.Operation.SUBSCRIBE, request);
@@ -271,8 +288,38 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         Broker.Joined joined = broker.subscribe(connection, name);
         subscriptions.put(name, joined.subscription());
         logger.debug("{} {} subscribed to {}", ctx.channel(), clientName, name);
-        reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(),
-                joined.subscription().entry().quotedName(), joined.totalSubscribers()));
+        if (joined.receiving().isDone()) {
+            reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(),
+                    joined.subscription().entry().quotedName(), joined.totalSubscribers()));
+            return;
+        }
+        // The first subscriber of a channel on this node of a cluster: its ok promises publishes from
+        // every node, so it waits until the node receives them. Requests behind it wait their turn.
+        backlog = new ArrayDeque<>();
+        ctx.channel().config().setAutoRead(false);
+        byte[] requestId = request.requestId();
+        ChannelEntry entry = joined.subscription().entry();
+        joined.receiving().whenComplete((ignored, failure) -> ctx.executor().execute(
+                () -> resume(ctx, MinichatsEncoder.subscribed(ctx.alloc(), requestId, entry.quotedName(),
+                        broker.totalSubscribers(entry)))));
+    }
+
+    /** Sends the reply a subscribe waited for and serves what was read meanwhile. */
+    private void resume(ChannelHandlerContext ctx, ByteBuf reply) {
+        ArrayDeque<Object> queued = backlog;
+        backlog = null;
+        if (queued == null || !ctx.channel().isActive()) {
+            reply.release();
+            return;
+        }
+        reply(ctx, reply);
+        for (Object msg = queued.poll(); msg != null; msg = queued.poll()) {
+            channelRead(ctx, msg); // goes to the new backlog if a request waits again
+        }
+        if (backlog == null) {
+            ctx.channel().config().setAutoRead(true);
+        }
+        ctx.flush();
     }
 
     private void unsubscribe(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
@@ -301,9 +348,11 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         }
         // The publisher's ok goes out before its own copy of the delivery (PROTOCOL.md section 1).
         reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+        long sentAt = System.currentTimeMillis();
         ByteBuf frame = MinichatsEncoder.delivery(broker.frameAllocator(), quotedName, entry.quotedName(),
-                System.currentTimeMillis(), content);
+                sentAt, content);
         broker.publish(connection.loop, entry, frame);
+        broker.forward(entry.name, utf8Name, sentAt, content);
     }
 
     private void authorize(ChannelAuthorizer.Operation operation, MinichatsRequest request)

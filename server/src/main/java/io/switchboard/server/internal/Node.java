@@ -17,6 +17,7 @@ import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.SwitchboardConfig;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -32,7 +33,7 @@ public final class Node {
     private final SwitchboardConfig config;
     private final ConnectionAuthorizer connectionAuthorizer;
     private final ChannelAuthorizer channelAuthorizer;
-    private final Broker broker = new Broker();
+    private final Broker broker;
     private final MinichatsDecoder minichatsDecoder;
     private final ChannelGroup connections = new DefaultChannelGroup("switchboard", GlobalEventExecutor.INSTANCE);
     private final HandshakeRouter router;
@@ -42,9 +43,20 @@ public final class Node {
         this.config = config;
         this.connectionAuthorizer = connectionAuthorizer;
         this.channelAuthorizer = channelAuthorizer;
+        this.broker = config.redisEndpoint() == null ? new Broker() : clusterBroker(config);
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());
         this.router = new HandshakeRouter(this, HandshakeRouter.MINICHATS_PATH, true);
+    }
+
+    private static Broker clusterBroker(SwitchboardConfig config) {
+        try {
+            Class.forName("io.lettuce.core.RedisClient", false, Node.class.getClassLoader());
+        } catch (ClassNotFoundException e) {
+            throw new IllegalStateException("A Redis endpoint is set, but Lettuce (io.lettuce:lettuce-core) is not on "
+                    + "the class path: add it to run a cluster", e);
+        }
+        return new Broker(b -> RedisClusterLink.start(config, b));
     }
 
     public SwitchboardConfig config() {
@@ -110,20 +122,35 @@ public final class Node {
             throw new MinichatsException(ErrorCode.MESSAGE_TOO_LARGE, "The delivery would be " + size
                     + " bytes, over the limit of " + config.maxMessageBytes() + " bytes", null);
         }
+        long sentAt = System.currentTimeMillis();
+        broker.forward(channelName, sender.getBytes(StandardCharsets.UTF_8), sentAt, content);
         if (entry == null) {
-            return 0;
+            return broker.cluster().remoteSubscribers(channelName);
         }
-        int reached = entry.subscribers;
+        int reached = broker.totalSubscribers(entry);
         broker.publish(null, entry, MinichatsEncoder.delivery(broker.frameAllocator(), quotedSender,
-                entry.quotedName(), System.currentTimeMillis(), content));
+                entry.quotedName(), sentAt, content));
         return reached;
     }
 
     /** Calls {@code action} with each channel's name and subscriber count, ordered by name. */
     public void forEachChannel(ObjIntConsumer<String> action) {
-        for (ChannelEntry e : broker.channels()) {
-            action.accept(e.name, e.subscribers);
+        for (Broker.Listed c : broker.channels()) {
+            action.accept(c.name(), c.totalSubscribers());
         }
+    }
+
+    /** Why this node is not fully serving (its cluster link is down), or {@code null}. */
+    public String problem() {
+        return broker.cluster().problem();
+    }
+
+    /**
+     * Leaves the cluster, if the node is in one. Call once connections are gone. Completes when
+     * the cluster link's resources are released.
+     */
+    public CompletableFuture<Void> close() {
+        return broker.cluster().close();
     }
 
     /**

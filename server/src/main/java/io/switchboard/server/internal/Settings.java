@@ -70,7 +70,15 @@ public final class Settings {
             new Setting("HANDSHAKE_TIMEOUT", "DURATION", "10s", "time allowed to complete the WebSocket upgrade",
                     (b, v) -> b.handshakeTimeout(parseDuration(v))),
             new Setting("SHUTDOWN_TIMEOUT", "DURATION", "10s", "time clients get to leave on stop",
-                    (b, v) -> b.shutdownTimeout(parseDuration(v))));
+                    (b, v) -> b.shutdownTimeout(parseDuration(v))),
+            new Setting("REDIS_ENDPOINT", "HOST:PORT|URI", "none: a single node", "Redis that joins nodes into a "
+                    + "cluster (host:port, redis://... or rediss://...)", SwitchboardConfig.Builder::redisEndpoint),
+            new Setting("REDIS_SECRET", "PASSWORD", "none", "Redis password",
+                    SwitchboardConfig.Builder::redisSecret),
+            new Setting("REDIS_KEY_PREFIX", "TEXT", "switchboard:", "prefix of the cluster's Redis keys and channels",
+                    SwitchboardConfig.Builder::redisKeyPrefix),
+            new Setting("CLUSTER_NODE_TIMEOUT", "DURATION", "30s", "a node silent this long (died without "
+                    + "cleaning up) stops being counted", (b, v) -> b.clusterNodeTimeout(parseDuration(v))));
 
     private Settings() {
     }
@@ -86,7 +94,7 @@ public final class Settings {
         for (Setting s : ALL) {
             String value = env.get(s.env());
             if (value != null && !value.isEmpty()) {
-                apply(builder, s, value, s.env() + "=" + (s.env().equals("API_KEY") ? "..." : value));
+                apply(builder, s, value, s.env() + "=" + (isSecret(s) ? "..." : value));
             }
         }
         for (int i = 0; i < args.length; i++) {
@@ -125,6 +133,10 @@ public final class Settings {
                     s.defaultValue()));
         }
         return out.toString();
+    }
+
+    private static boolean isSecret(Setting s) {
+        return s.env().equals("API_KEY") || s.env().equals("REDIS_SECRET");
     }
 
     private static Setting byFlag(String flag) {

@@ -1,0 +1,56 @@
+package io.switchboard.server.internal;
+
+import io.netty.buffer.ByteBuf;
+
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * What the {@link Broker} tells the other nodes of a cluster and asks of them. {@link #NONE} is a
+ * single node's: nothing to tell, nobody else. Thread-safe.
+ */
+interface ClusterLink {
+
+    /** The link of a node on its own. */
+    ClusterLink NONE = new ClusterLink() {
+    };
+
+    CompletableFuture<Void> READY = CompletableFuture.completedFuture(null);
+
+    /**
+     * Notes that {@code channel}'s local subscriber count changed. Called by the broker under its
+     * lock; {@code first} when the channel just got its first local subscriber. Returns a future
+     * that completes once this node receives the other nodes' publishes to {@code channel}
+     * (completed at once when it already does, or when the cluster is unreachable).
+     */
+    default CompletableFuture<Void> localCountChanged(String channel, boolean first) {
+        return READY;
+    }
+
+    /** Forwards a publish to the other nodes. Does not take ownership of {@code content}. */
+    default void publish(String channel, byte[] senderUtf8, long sentAt, ByteBuf content) {
+    }
+
+    /** Subscribers of {@code channel} on the other nodes. */
+    default int remoteSubscribers(String channel) {
+        return 0;
+    }
+
+    /** Channel to subscribers on the other nodes, for channels that have some; a live view. */
+    default Map<String, Integer> remoteTotals() {
+        return Map.of();
+    }
+
+    /** Why the node is not fully serving, for {@code /health}; {@code null} when it is. */
+    default String problem() {
+        return null;
+    }
+
+    /**
+     * Leaves the cluster: this node's subscribers stop being counted elsewhere. The future
+     * completes when the link's resources are released.
+     */
+    default CompletableFuture<Void> close() {
+        return READY;
+    }
+}

@@ -1,0 +1,320 @@
+package io.switchboard.server;
+
+import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.RedisProcess;
+import io.switchboard.server.testing.Requests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static io.switchboard.server.testing.Requests.publish;
+import static io.switchboard.server.testing.Requests.subscribe;
+import static io.switchboard.server.testing.Requests.unsubscribe;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Several nodes joined through a real Redis (started by the test: {@link RedisProcess}), with
+ * real WebSocket clients on each. Each test has its own key prefix, so its nodes form a cluster
+ * of their own.
+ */
+@Timeout(180)
+class ClusterIT {
+
+    private static final Pattern DELIVERY = Pattern.compile("\"sender\":\"([^\"]+)\".*\"content\":\\{\"n\":(\\d+)}");
+    private static final AtomicInteger CLUSTERS = new AtomicInteger();
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static RedisProcess redis;
+
+    private final String prefix = "it" + CLUSTERS.incrementAndGet() + ":";
+    private final List<SwitchboardServer> nodes = new ArrayList<>();
+    private final List<JdkClient> clients = new ArrayList<>();
+
+    @BeforeAll
+    static void startRedis() {
+        redis = RedisProcess.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @AfterEach
+    void stopNodes() {
+        clients.forEach(JdkClient::close);
+        nodes.forEach(SwitchboardServer::close);
+        redis.startAgain();
+    }
+
+    @Test
+    void everyClientGetsEveryMessageOnceInPublisherOrder() throws Exception {
+        int perNode = 3;
+        int messages = 200;
+        List<JdkClient> all = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            SwitchboardServer node = node(Duration.ofSeconds(30));
+            for (int c = 0; c < perNode; c++) {
+                JdkClient client = client(node, "n" + n + "c" + c);
+                // The ok of a subscribe promises publishes from every node: no waiting for counts here.
+                assertTrue(client.request(subscribe("room")).startsWith("{\"status\":\"ok\""));
+                all.add(client);
+            }
+        }
+        // One publisher per node, all at once.
+        ExecutorService publishers = Executors.newFixedThreadPool(3);
+        List<Future<?>> sent = new ArrayList<>();
+        for (int n = 0; n < 3; n++) {
+            JdkClient publisher = all.get(n * perNode);
+            sent.add(publishers.submit(() -> {
+                for (int i = 0; i < messages; i++) {
+                    publisher.send(publish("room", "{\"n\":" + i + "}"));
+                }
+            }));
+        }
+        for (Future<?> f : sent) {
+            f.get();
+        }
+        publishers.shutdown();
+
+        for (JdkClient client : all) {
+            Map<String, Integer> next = new HashMap<>();
+            int received = 0;
+            while (received < 3 * messages) {
+                Matcher m = DELIVERY.matcher(client.next());
+                if (!m.find()) {
+                    continue; // this publisher's own oks
+                }
+                String sender = m.group(1);
+                int n = Integer.parseInt(m.group(2));
+                int expected = next.getOrDefault(sender, 0);
+                assertEquals(expected, n, "delivery from " + sender + " out of order or duplicated");
+                next.put(sender, n + 1);
+                received++;
+            }
+            assertEquals(Map.of("n0c0", messages, "n1c0", messages, "n2c0", messages), next);
+            assertNull(client.poll(200), "nothing more: no duplicate");
+        }
+        // Each node is subscribed to the channel once in Redis, and a node without subscribers not at all.
+        assertEquals(3, redis.subscribersOf(prefix + "ch:room"));
+        SwitchboardServer idle = node(Duration.ofSeconds(30));
+        awaitTrue(() -> count(idle, "room") == 9, "the new node counts the others' subscribers");
+        assertEquals(3, redis.subscribersOf(prefix + "ch:room"));
+    }
+
+    @Test
+    void countsAndListingAgreeAcrossNodesAfterChurn() throws Exception {
+        List<SwitchboardServer> three = List.of(node(Duration.ofSeconds(30)), node(Duration.ofSeconds(30)),
+                node(Duration.ofSeconds(30)));
+        String[] channels = {"a", "b", "c", "d", "e"};
+        Random random = new Random(42);
+        Map<JdkClient, List<String>> joined = new HashMap<>();
+        for (int i = 0; i < 30; i++) {
+            JdkClient c = client(three.get(i % 3), "churn" + i);
+            joined.put(c, new ArrayList<>());
+        }
+        for (int round = 0; round < 200; round++) {
+            List<JdkClient> live = new ArrayList<>(joined.keySet());
+            JdkClient c = live.get(random.nextInt(live.size()));
+            String channel = channels[random.nextInt(channels.length)];
+            List<String> mine = joined.get(c);
+            if (round % 40 == 39) {
+                c.abort(); // gone without a word
+                joined.remove(c);
+            } else if (mine.contains(channel)) {
+                c.request(unsubscribe(channel));
+                mine.remove(channel);
+            } else {
+                c.request(subscribe(channel));
+                mine.add(channel);
+            }
+        }
+        Map<String, Integer> expected = new TreeMap<>();
+        joined.values().forEach(list -> list.forEach(ch -> expected.merge(ch, 1, Integer::sum)));
+        for (SwitchboardServer node : three) {
+            awaitTrue(() -> listing(node).equals(expected), "node lists " + expected);
+        }
+        // The wire listing says the same.
+        JdkClient any = joined.keySet().iterator().next();
+        String reply = any.request("{\"action\":\"list_channels\"}");
+        StringBuilder wire = new StringBuilder("{\"status\":\"ok\",\"info\":{\"channels\":[");
+        expected.forEach((ch, n) -> wire.append("{\"channel_name\":\"").append(ch).append("\",\"total_subscribers\":")
+                .append(n).append("},"));
+        wire.setLength(wire.length() - 1);
+        assertEquals(wire + "]}}", reply);
+        // A node unsubscribes from Redis when its last local subscriber leaves.
+        for (Map.Entry<JdkClient, List<String>> e : joined.entrySet()) {
+            for (String ch : e.getValue()) {
+                e.getKey().request(unsubscribe(ch));
+            }
+        }
+        for (String ch : channels) {
+            awaitTrue(() -> redis.subscribersOf(prefix + "ch:" + ch) == 0, "no node subscribed to " + ch);
+        }
+        for (SwitchboardServer node : three) {
+            awaitTrue(() -> listing(node).isEmpty(), "no channel left");
+        }
+    }
+
+    @Test
+    void aNodeKilledWithoutCleanupStopsBeingCountedWithinTheTimeout() throws Exception {
+        Duration timeout = Duration.ofSeconds(3);
+        SwitchboardServer survivor = node(timeout);
+        Process doomed = new ProcessBuilder("java", "-jar", Path.of("target", "switchboard.jar").toString(),
+                "--app-host", "127.0.0.1", "--app-port", "0", "--redis-endpoint", redis.endpoint(),
+                "--redis-key-prefix", prefix, "--cluster-node-timeout", "3s")
+                .redirectErrorStream(true).start();
+        try {
+            int port = portOf(doomed);
+            JdkClient there = JdkClient.connectAs(new InetSocketAddress("127.0.0.1", port), "doomed");
+            clients.add(there);
+            String reply = there.request(subscribe("k"));
+            assertTrue(reply.startsWith("{\"status\":\"ok\""), reply);
+            awaitTrue(() -> count(survivor, "k") == 1, "the survivor counts the other node's subscriber");
+            JdkClient here = client(survivor, "survivor");
+            assertTrue(here.request(subscribe("k")).contains("\"total_subscribers\":2"));
+
+            doomed.destroyForcibly().waitFor(); // SIGKILL: no goodbye, no cleanup
+            long killed = System.nanoTime();
+            awaitTrue(() -> count(survivor, "k") == 1, "the dead node's subscriber is no longer counted");
+            Duration took = Duration.ofNanos(System.nanoTime() - killed);
+            assertTrue(took.compareTo(timeout.plusSeconds(1)) <= 0, "forgotten after " + took + ", bound " + timeout);
+        } finally {
+            doomed.destroyForcibly();
+        }
+    }
+
+    @Test
+    void losingRedisKeepsLocalDeliveryAndRecovers() throws Exception {
+        SwitchboardServer a = node(Duration.ofSeconds(30));
+        SwitchboardServer b = node(Duration.ofSeconds(30));
+        JdkClient a1 = client(a, "a1");
+        JdkClient a2 = client(a, "a2");
+        JdkClient b1 = client(b, "b1");
+        for (JdkClient c : List.of(a1, a2, b1)) {
+            c.request(subscribe("o"));
+        }
+        a1.request(publish("o", "{\"n\":0}"));
+        for (JdkClient c : List.of(a1, a2, b1)) {
+            assertTrue(c.next().contains("{\"n\":0}"));
+        }
+
+        redis.stop();
+        awaitTrue(() -> health(a).statusCode() == 503, "a says its link is down");
+        awaitTrue(() -> health(b).statusCode() == 503, "b says its link is down");
+        assertTrue(health(a).body().startsWith("cluster link down: "), health(a).body());
+        assertTrue(a1.request(publish("o", "{\"n\":1}")).startsWith("{\"status\":\"ok\""));
+        assertTrue(a1.next().contains("{\"n\":1}"), "local delivery goes on");
+        assertTrue(a2.next().contains("{\"n\":1}"), "local delivery goes on");
+        assertTrue(health(a).body().contains("1 publishes did not reach other nodes"), health(a).body());
+        // A node started while Redis is away starts anyway, and says so.
+        SwitchboardServer late = node(Duration.ofSeconds(30));
+        assertEquals(503, health(late).statusCode());
+        JdkClient l1 = client(late, "l1");
+        assertTrue(l1.request(subscribe("o")).startsWith("{\"status\":\"ok\""), "subscribes are not held up");
+
+        redis.startAgain();
+        for (SwitchboardServer node : List.of(a, b, late)) {
+            awaitTrue(() -> health(node).statusCode() == 200, "the link is back");
+        }
+        awaitTrue(() -> count(a, "o") == 4 && count(b, "o") == 4 && count(late, "o") == 4,
+                "counts are whole again after Redis lost everything");
+        b1.request(publish("o", "{\"n\":2}"));
+        for (JdkClient c : List.of(a1, a2, b1, l1)) {
+            assertTrue(c.next().contains("{\"n\":2}"), "cross-node delivery resumed");
+        }
+        assertNull(b1.poll(100), "what could not be forwarded is not delivered late");
+    }
+
+    private SwitchboardServer node(Duration nodeTimeout) {
+        SwitchboardServer node = Requests.startOnLoopback(SwitchboardConfig.builder()
+                .redisEndpoint(redis.endpoint()).redisKeyPrefix(prefix).clusterNodeTimeout(nodeTimeout));
+        nodes.add(node);
+        return node;
+    }
+
+    private JdkClient client(SwitchboardServer node, String name) {
+        JdkClient c = JdkClient.connectAs(node.localAddress(), name);
+        clients.add(c);
+        return c;
+    }
+
+    private static int count(SwitchboardServer node, String channel) {
+        return listing(node).getOrDefault(channel, 0);
+    }
+
+    private static Map<String, Integer> listing(SwitchboardServer node) {
+        Map<String, Integer> m = new TreeMap<>();
+        node.switchboard().channels().forEach(c -> m.put(c.name(), c.subscribers()));
+        return m;
+    }
+
+    private static HttpResponse<String> health(SwitchboardServer node) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.localAddress().getPort()
+                    + "/health")).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static int portOf(Process p) throws Exception {
+        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+        Pattern listening = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ");
+        for (String line; (line = out.readLine()) != null; ) {
+            Matcher m = listening.matcher(line);
+            if (m.find()) {
+                Thread drain = new Thread(() -> {
+                    try {
+                        while (out.readLine() != null) {
+                            // keep the pipe from filling
+                        }
+                    } catch (Exception ignored) {
+                        // the process is gone
+                    }
+                });
+                drain.setDaemon(true);
+                drain.start();
+                return Integer.parseInt(m.group(1));
+            }
+        }
+        throw new AssertionError("the node exited before listening");
+    }
+
+    private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 20 s: " + what);
+            }
+            Thread.sleep(20);
+        }
+    }
+}
