@@ -19,6 +19,7 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -102,7 +103,8 @@ public final class LoadGen {
             out.printf(Locale.ROOT, "loadgen: %d subscribers on %d channel(s), %d publisher(s), %s, %d-byte "
                             + "content, %ds (+%ds warm-up) against %s%n", o.subscribersToRun(), o.channels,
                     o.publishersToRun(), o.rate > 0 ? o.rate + " publishes/s" : "max rate (window " + o.window + ")",
-                    o.size, o.durationSeconds, o.warmupSeconds, o.url);
+                    o.size, o.durationSeconds, o.warmupSeconds,
+                    o.publishUrl == null ? o.url : o.url + ", publishers to " + o.publishUrl);
             if (!connectAll(group, connections)) {
                 return 1;
             }
@@ -131,13 +133,31 @@ public final class LoadGen {
 
     // ---- connecting ----
 
+    /** Where a kind of peer connects: subscribers to --url, publishers to --publish-url. */
+    private static final class Endpoint {
+        final String host;
+        final int port;
+        final String target;
+        final boolean loopback;
+        final InetSocketAddress remote;
+
+        Endpoint(URI url) throws UnknownHostException {
+            host = url.getHost();
+            port = url.getPort() > 0 ? url.getPort() : 80;
+            target = (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
+                    + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+            loopback = InetAddress.getByName(host).isLoopbackAddress();
+            remote = new InetSocketAddress(host, port);
+        }
+
+        byte[] upgrade(String clientName) {
+            return Frames.upgradeRequest(host, port, target + (target.contains("?") ? "&" : "?") + "client_name=" + clientName);
+        }
+    }
+
     private boolean connectAll(EventLoopGroup group, int connections) throws InterruptedException, UnknownHostException {
-        String host = o.url.getHost();
-        int port = o.url.getPort() > 0 ? o.url.getPort() : 80;
-        String target = (o.url.getRawPath() == null || o.url.getRawPath().isEmpty() ? "/" : o.url.getRawPath())
-                + (o.url.getRawQuery() == null ? "" : "?" + o.url.getRawQuery());
-        boolean loopback = InetAddress.getByName(host).isLoopbackAddress();
-        InetSocketAddress remote = new InetSocketAddress(host, port);
+        Endpoint subscribeTo = new Endpoint(o.url);
+        Endpoint publishTo = o.publishUrl == null ? subscribeTo : new Endpoint(o.publishUrl);
         Bootstrap b = new Bootstrap().group(group).channel(Transports.socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
@@ -154,17 +174,17 @@ public final class LoadGen {
                 subscribers.add((Subscriber) peer);
             }
             String name = (isPublisher ? "pub" : "sub") + i;
-            byte[] upgrade = Frames.upgradeRequest(host, port,
-                    target + (target.contains("?") ? "&" : "?") + "client_name=" + name);
+            Endpoint endpoint = isPublisher ? publishTo : subscribeTo;
+            byte[] upgrade = endpoint.upgrade(name);
             while (!inFlight.tryAcquire(1, TimeUnit.SECONDS)) {
                 if (fatal.get() != null || System.nanoTime() > deadline) {
                     return stopConnecting(connections);
                 }
             }
             WsConnection handler = new WsConnection(i, upgrade, peer);
-            InetSocketAddress local = loopback
+            InetSocketAddress local = endpoint.loopback
                     ? new InetSocketAddress("127.0.0." + (1 + i % o.sourceIps), 0) : null;
-            b.handler(handler).connect(remote, local).addListener(f -> {
+            b.handler(handler).connect(endpoint.remote, local).addListener(f -> {
                 if (!f.isSuccess()) {
                     fatal.compareAndSet(null, "connect failed after " + connected.get() + " connections: " + f.cause()
                             + hint(f.cause()));

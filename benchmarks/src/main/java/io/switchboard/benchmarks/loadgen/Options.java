@@ -9,6 +9,8 @@ final class Options {
     enum Role { ALL, SUBSCRIBERS, PUBLISHERS }
 
     URI url = URI.create("ws://127.0.0.1:3501/api/connect");
+    /** Where publishers connect; {@code null}: {@link #url}. */
+    URI publishUrl;
     int subscribers = 1000;
     int channels = 1;
     int publishers = 1;
@@ -37,6 +39,7 @@ final class Options {
             "draining, and the connect phase is bounded too.",
             "",
             "  --url URL              ws://127.0.0.1:3501/api/connect",
+            "  --publish-url URL      publishers connect here instead (another node of a cluster) [--url]",
             "  --subscribers N        subscriber connections                       [1000]",
             "  --channels C           channels; subscriber i joins channel i % C   [1]",
             "  --publishers P         publisher connections (at most C)            [1]",
@@ -71,6 +74,9 @@ final class Options {
             switch (flag) {
                 case "--url":
                     o.url = URI.create(v);
+                    break;
+                case "--publish-url":
+                    o.publishUrl = URI.create(v);
                     break;
                 case "--subscribers":
                     o.subscribers = parse(flag, v, 0);
