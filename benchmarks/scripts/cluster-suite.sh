@@ -5,6 +5,7 @@
 # JSON line for each run. Takes about three minutes; every run is bounded by its --duration.
 #
 #   benchmarks/scripts/cluster-suite.sh
+#   ONLY=100x1 benchmarks/scripts/cluster-suite.sh     # just the runs whose names match
 #
 # Needs the jars (mvn -q -B package -DskipTests), taskset (util-linux), and redis-server on PATH or
 # the embedded-redis jar in ~/.m2 (the server module's tests download it).
@@ -46,6 +47,7 @@ done
 run() { # name, subscriber port, publisher port, loadgen options...
   local name=$1 sub=$2 pub=$3
   shift 3
+  [[ $name =~ ${ONLY:-.} ]] || return 0
   printf '%-30s ' "$name"
   taskset -c 1 java -jar "$top/benchmarks/target/loadgen.jar" --url "ws://127.0.0.1:$sub/api/connect" \
     --publish-url "ws://127.0.0.1:$pub/api/connect" --channel-prefix "$name" --json "$@" | tail -1 || true
@@ -59,5 +61,7 @@ run one-node-rate-300k-1x1000     "$solo" "$solo" --subscribers 1000 --channels 
 run cross-node-rate-300k-1x1000   "$b" "$a"       --subscribers 1000 --channels 1 --publishers 1 --rate 300 --duration 15 --warmup 3
 run one-node-rate-20k-100x10      "$solo" "$solo" --subscribers 1000 --channels 100 --publishers 4 --rate 2000 --duration 15 --warmup 3
 run cross-node-rate-20k-100x10    "$b" "$a"       --subscribers 1000 --channels 100 --publishers 4 --rate 2000 --duration 15 --warmup 3
-run one-node-rate-20k-100x1       "$solo" "$solo" --subscribers 100 --channels 100 --publishers 4 --rate 20000 --duration 15 --warmup 3
-run cross-node-rate-20k-100x1     "$b" "$a"       --subscribers 100 --channels 100 --publishers 4 --rate 20000 --duration 15 --warmup 3
+run one-node-rate-5k-100x1        "$solo" "$solo" --subscribers 100 --channels 100 --publishers 4 --rate 5000 --duration 15 --warmup 3
+run cross-node-rate-5k-100x1      "$b" "$a"       --subscribers 100 --channels 100 --publishers 4 --rate 5000 --duration 15 --warmup 3
+run one-node-rate-10k-100x1       "$solo" "$solo" --subscribers 100 --channels 100 --publishers 4 --rate 10000 --duration 15 --warmup 3
+run cross-node-rate-10k-100x1     "$b" "$a"       --subscribers 100 --channels 100 --publishers 4 --rate 10000 --duration 15 --warmup 3

@@ -130,6 +130,26 @@ class ClusterIT {
     }
 
     @Test
+    void aSubscribeOkMeansPublishesFromOtherNodesArrive() throws Exception {
+        SwitchboardServer a = node(Duration.ofSeconds(30));
+        SwitchboardServer b = node(Duration.ofSeconds(30));
+        JdkClient publisher = client(a, "pub");
+        JdkClient subscriber = client(b, "sub");
+        for (int i = 0; i < 50; i++) {
+            String channel = "fresh-" + i;
+            assertTrue(publisher.request(subscribe(channel)).startsWith("{\"status\":\"ok\""));
+            // Requests pipelined behind a waiting subscribe are answered after it, in order.
+            subscriber.send(subscribe(channel));
+            subscriber.send("{\"action\":\"list\",\"request_id\":" + i + "}");
+            assertTrue(subscriber.next().startsWith("{\"status\":\"ok\",\"info\":{\"channel_name\""));
+            assertTrue(subscriber.next().startsWith("{\"status\":\"ok\",\"request_id\":" + i));
+            assertTrue(publisher.request(publish(channel, "{\"n\":" + i + "}")).startsWith("{\"status\":\"ok\""));
+            assertTrue(publisher.next().contains("{\"n\":" + i + "}"), "its own copy");
+            assertTrue(subscriber.next().contains("{\"n\":" + i + "}"), "published right after the ok: delivered");
+        }
+    }
+
+    @Test
     void countsAndListingAgreeAcrossNodesAfterChurn() throws Exception {
         List<SwitchboardServer> three = List.of(node(Duration.ofSeconds(30)), node(Duration.ofSeconds(30)),
                 node(Duration.ofSeconds(30)));
@@ -235,7 +255,7 @@ class ClusterIT {
         assertTrue(a2.next().contains("{\"n\":1}"), "local delivery goes on");
         assertTrue(health(a).body().contains("1 publishes did not reach other nodes"), health(a).body());
         // A node started while Redis is away starts anyway, and says so.
-        SwitchboardServer late = node(Duration.ofSeconds(30));
+        SwitchboardServer late = startingNode(Duration.ofSeconds(30));
         assertEquals(503, health(late).statusCode());
         JdkClient l1 = client(late, "l1");
         assertTrue(l1.request(subscribe("o")).startsWith("{\"status\":\"ok\""), "subscribes are not held up");
@@ -253,7 +273,31 @@ class ClusterIT {
         assertNull(b1.poll(100), "what could not be forwarded is not delivered late");
     }
 
-    private SwitchboardServer node(Duration nodeTimeout) {
+    @Test
+    void joinsAPasswordProtectedRedisWithTheSecretAndSaysWhyWithoutIt() throws Exception {
+        try (RedisProcess guarded = RedisProcess.start("--requirepass", "s3cret-pass")) {
+            SwitchboardConfig.Builder config = SwitchboardConfig.builder().redisEndpoint(guarded.endpoint())
+                    .redisKeyPrefix(prefix);
+            SwitchboardServer right = Requests.startOnLoopback(config.redisSecret("s3cret-pass"));
+            nodes.add(right);
+            SwitchboardServer wrong = Requests.startOnLoopback(config.redisSecret("not-it"));
+            nodes.add(wrong);
+            awaitTrue(() -> right.switchboard().problem() == null, "the node with the secret joins");
+            awaitTrue(() -> wrong.switchboard().problem() != null && wrong.switchboard().problem().contains("WRONGPASS"),
+                    "the node with a wrong secret says why");
+            assertEquals(503, health(wrong).statusCode());
+            assertTrue(health(wrong).body().contains("WRONGPASS"), health(wrong).body());
+        }
+    }
+
+    /** A node of this test's cluster, once its link is up (as a load balancer waits for its health). */
+    private SwitchboardServer node(Duration nodeTimeout) throws InterruptedException {
+        SwitchboardServer node = startingNode(nodeTimeout);
+        awaitTrue(() -> node.switchboard().problem() == null, "the node joins the cluster");
+        return node;
+    }
+
+    private SwitchboardServer startingNode(Duration nodeTimeout) {
         SwitchboardServer node = Requests.startOnLoopback(SwitchboardConfig.builder()
                 .redisEndpoint(redis.endpoint()).redisKeyPrefix(prefix).clusterNodeTimeout(nodeTimeout));
         nodes.add(node);

@@ -308,8 +308,11 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private void resume(ChannelHandlerContext ctx, ByteBuf reply) {
         ArrayDeque<Object> queued = backlog;
         backlog = null;
-        if (queued == null || !ctx.channel().isActive()) {
+        if (queued == null || !ctx.channel().isActive() || connection.closing) {
             reply.release();
+            if (queued != null) {
+                queued.forEach(ReferenceCountUtil::release);
+            }
             return;
         }
         reply(ctx, reply);

@@ -132,6 +132,7 @@ final class RedisClusterLink implements ClusterLink {
     private boolean rewriteDue;
     private int failedConnects;
     private long downSinceNanos;
+    private long unforwardedReported;
 
     /** A channel this node SUBSCRIBEd to; {@code acked} once Redis confirmed that SUBSCRIBE. */
     private static final class Subscribed {
@@ -190,7 +191,7 @@ final class RedisClusterLink implements ClusterLink {
         long beat = nodeTimeout.toMillis() / 3;
         executor.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
         long sweep = Math.min(1000, Math.max(100, nodeTimeout.toMillis() / 10));
-        executor.scheduleAtFixedRate(this::forgetSilentNodes, sweep, sweep, TimeUnit.MILLISECONDS);
+        executor.scheduleAtFixedRate(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
     /** Returns a link for {@code broker}'s node that starts connecting in the background. */
@@ -235,9 +236,12 @@ final class RedisClusterLink implements ClusterLink {
             unforwarded.increment();
             return;
         }
-        byte[] redisChannel = concat(channelPrefix, utf8(channel));
-        c.async().publish(redisChannel, ClusterEnvelope.encode(nodeId, sentAt, senderUtf8, content))
-                .whenComplete(countFailure);
+        try {
+            c.async().publish(redisChannel(channel), ClusterEnvelope.encode(nodeId, sentAt, senderUtf8, content))
+                    .whenComplete(countFailure);
+        } catch (RuntimeException e) {
+            unforwarded.increment(); // e.g. Lettuce's request queue is full
+        }
     }
 
     @Override
@@ -325,7 +329,7 @@ final class RedisClusterLink implements ClusterLink {
                 c.closeAsync();
             }
             failedConnects++;
-            downReason = "cannot reach Redis at " + endpoint + ": " + rootMessage(e);
+            downReason = "cannot connect to Redis at " + endpoint + ": " + rootMessage(e);
             long delay = Math.min(5, failedConnects);
             if (failedConnects == 1) {
                 logger.error("CLUSTER LINK DOWN: {}. This node serves its own clients only until Redis answers; "
@@ -361,6 +365,7 @@ final class RedisClusterLink implements ClusterLink {
             logger.info("Cluster link up: node {} connected to Redis at {}", nodeName, endpoint);
         }
         downSinceNanos = 0;
+        unforwardedReported = unforwarded.sum();
         pubsub.async().subscribe(controlChannel).whenComplete((ignored, failure) -> {
             if (failure != null) {
                 logger.warn("Cluster: could not subscribe to control messages: {}", rootMessage(failure));
@@ -515,6 +520,12 @@ final class RedisClusterLink implements ClusterLink {
         if (!up) {
             return;
         }
+        long lost = unforwarded.sum();
+        if (lost > unforwardedReported) {
+            logger.warn("Cluster: {} publishes did not reach other nodes in the last {} ms (Redis too slow or "
+                    + "failing; {} in all)", lost - unforwardedReported, nodeTimeout.toMillis() / 3, lost);
+        }
+        unforwardedReported = lost;
         if (rewriteDue) {
             rewriteDue = false;
             Map<String, Integer> counts = broker.localCounts();
@@ -534,6 +545,11 @@ final class RedisClusterLink implements ClusterLink {
 
     private void announce() {
         commands.async().publish(controlChannel, utf8("H\t" + nodeName + "\t" + seq));
+    }
+
+    private void sweep() {
+        checkLink(); // in case a connection event was missed
+        forgetSilentNodes();
     }
 
     private void forgetSilentNodes() {

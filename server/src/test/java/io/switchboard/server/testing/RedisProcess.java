@@ -24,16 +24,18 @@ public final class RedisProcess implements AutoCloseable {
 
     private final Path binary;
     private final int port;
+    private final List<String> extraArgs;
     private Process process;
 
-    private RedisProcess(Path binary, int port) {
+    private RedisProcess(Path binary, int port, List<String> extraArgs) {
         this.binary = binary;
         this.port = port;
+        this.extraArgs = extraArgs;
     }
 
-    /** Starts a Redis server on a free port. */
-    public static RedisProcess start() {
-        RedisProcess redis = new RedisProcess(binary(), freePort());
+    /** Starts a Redis server on a free port, with {@code extraArgs} (e.g. {@code --requirepass pw}). */
+    public static RedisProcess start(String... extraArgs) {
+        RedisProcess redis = new RedisProcess(binary(), freePort(), List.of(extraArgs));
         redis.startAgain();
         return redis;
     }
@@ -53,8 +55,10 @@ public final class RedisProcess implements AutoCloseable {
             return;
         }
         try {
-            process = new ProcessBuilder(List.of(binary.toString(), "--port", Integer.toString(port),
-                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"))
+            List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--port", Integer.toString(port),
+                    "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"));
+            command.addAll(extraArgs);
+            process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
@@ -125,7 +129,8 @@ public final class RedisProcess implements AutoCloseable {
             s.setSoTimeout(1000);
             s.getOutputStream().write("PING\r\n".getBytes(StandardCharsets.US_ASCII));
             byte[] reply = s.getInputStream().readNBytes(7);
-            return new String(reply, StandardCharsets.US_ASCII).equals("+PONG\r\n");
+            String answer = new String(reply, StandardCharsets.US_ASCII);
+            return answer.equals("+PONG\r\n") || answer.startsWith("-NOAUTH");
         } catch (IOException e) {
             return false;
         }
