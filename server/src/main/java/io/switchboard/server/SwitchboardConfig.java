@@ -1,6 +1,8 @@
 package io.switchboard.server;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -37,6 +39,11 @@ public final class SwitchboardConfig {
     private final String redisSecret;
     private final String redisKeyPrefix;
     private final Duration clusterNodeTimeout;
+    private final List<String> acceptedOrigins;
+    private final int maxConnections;
+    private final int maxConnectionsPerAddress;
+    private final Duration pingInterval;
+    private final Duration pingTimeout;
 
     private SwitchboardConfig(Builder b) {
         host = b.host;
@@ -63,6 +70,11 @@ public final class SwitchboardConfig {
         redisSecret = b.redisSecret;
         redisKeyPrefix = b.redisKeyPrefix;
         clusterNodeTimeout = b.clusterNodeTimeout;
+        acceptedOrigins = b.acceptedOrigins;
+        maxConnections = b.maxConnections;
+        maxConnectionsPerAddress = b.maxConnectionsPerAddress;
+        pingInterval = b.pingInterval;
+        pingTimeout = b.pingTimeout;
     }
 
     /** Returns a builder holding every default. */
@@ -187,7 +199,11 @@ public final class SwitchboardConfig {
         return outboundHardLimitBytes;
     }
 
-    /** How long a connection may take to complete its WebSocket upgrade ({@code HANDSHAKE_TIMEOUT}). */
+    /**
+     * How long a new connection may take to complete an HTTP request or its WebSocket upgrade; an
+     * HTTP connection that completes no request for this long is closed, so a client sending its
+     * request a byte at a time cannot hold one ({@code HANDSHAKE_TIMEOUT}).
+     */
     public Duration handshakeTimeout() {
         return handshakeTimeout;
     }
@@ -230,6 +246,49 @@ public final class SwitchboardConfig {
         return clusterNodeTimeout;
     }
 
+    /**
+     * The browser origins allowed to open a WebSocket ({@code ACCEPTED_ORIGIN}, comma-separated),
+     * e.g. {@code https://chat.example.com}. An upgrade whose {@code Origin} header is not in the
+     * list is refused with 403; one without an {@code Origin} header (not a browser) is allowed.
+     * Empty, the default: every origin is allowed.
+     */
+    public List<String> acceptedOrigins() {
+        return acceptedOrigins;
+    }
+
+    /**
+     * The most WebSocket connections the node holds at once ({@code MAX_CONNECTIONS}); an upgrade
+     * beyond it is answered 503 with {@code Retry-After}.
+     */
+    public int maxConnections() {
+        return maxConnections;
+    }
+
+    /**
+     * The most WebSocket connections from one remote address ({@code MAX_CONNECTIONS_PER_ADDRESS});
+     * an upgrade beyond it is answered 429. 0, the default, is no limit (clients behind one NAT or
+     * proxy share an address).
+     */
+    public int maxConnectionsPerAddress() {
+        return maxConnectionsPerAddress;
+    }
+
+    /**
+     * How often the node pings a WebSocket client ({@code PING_INTERVAL}); {@link Duration#ZERO}
+     * sends no pings.
+     */
+    public Duration pingInterval() {
+        return pingInterval;
+    }
+
+    /**
+     * How long a client has to show it is alive after a ping, with a pong or any other frame; a
+     * client silent for longer is closed with 1001 "ping timeout" ({@code PING_TIMEOUT}).
+     */
+    public Duration pingTimeout() {
+        return pingTimeout;
+    }
+
     @Override
     public String toString() {
         return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
@@ -245,7 +304,9 @@ public final class SwitchboardConfig {
                 + ", shutdownTimeout=" + shutdownTimeout
                 + ", redisEndpoint=" + (redisEndpoint == null ? "none" : redisEndpoint.replaceAll("//[^@/]*@", "//...@"))
                 + ", redisSecret=" + (redisSecret == null ? "none" : "(set)") + ", redisKeyPrefix=" + redisKeyPrefix
-                + ", clusterNodeTimeout=" + clusterNodeTimeout + '}';
+                + ", clusterNodeTimeout=" + clusterNodeTimeout + ", acceptedOrigins=" + acceptedOrigins
+                + ", maxConnections=" + maxConnections + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
+                + ", pingInterval=" + pingInterval + ", pingTimeout=" + pingTimeout + '}';
     }
 
     /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
@@ -274,6 +335,11 @@ public final class SwitchboardConfig {
         private String redisSecret;
         private String redisKeyPrefix = "switchboard:";
         private Duration clusterNodeTimeout = Duration.ofSeconds(30);
+        private List<String> acceptedOrigins = List.of();
+        private int maxConnections = 100_000;
+        private int maxConnectionsPerAddress;
+        private Duration pingInterval = Duration.ofSeconds(30);
+        private Duration pingTimeout = Duration.ofSeconds(10);
 
         private Builder() {
         }
@@ -303,6 +369,11 @@ public final class SwitchboardConfig {
             redisSecret = c.redisSecret;
             redisKeyPrefix = c.redisKeyPrefix;
             clusterNodeTimeout = c.clusterNodeTimeout;
+            acceptedOrigins = c.acceptedOrigins;
+            maxConnections = c.maxConnections;
+            maxConnectionsPerAddress = c.maxConnectionsPerAddress;
+            pingInterval = c.pingInterval;
+            pingTimeout = c.pingTimeout;
         }
 
         /** Default {@code 0.0.0.0}. */
@@ -481,6 +552,53 @@ public final class SwitchboardConfig {
                 throw new IllegalArgumentException("clusterNodeTimeout: " + clusterNodeTimeout + " (expected: >= 1s)");
             }
             this.clusterNodeTimeout = clusterNodeTimeout;
+            return this;
+        }
+
+        /** Default: empty, every origin is allowed. Each like {@code https://host[:port]}. */
+        public Builder acceptedOrigins(List<String> acceptedOrigins) {
+            List<String> origins = new ArrayList<>();
+            for (String o : acceptedOrigins) {
+                String origin = o.trim();
+                if (origin.isEmpty()) {
+                    continue;
+                }
+                if (!origin.matches("(?i)[a-z][a-z0-9+.-]*://[^/\\s]+")) {
+                    throw new IllegalArgumentException("acceptedOrigins: '" + origin
+                            + "' (expected: an origin like https://example.com or http://localhost:8080)");
+                }
+                origins.add(origin);
+            }
+            this.acceptedOrigins = List.copyOf(origins);
+            return this;
+        }
+
+        /** Default 30 seconds; {@link Duration#ZERO}: no pings. */
+        public Builder pingInterval(Duration pingInterval) {
+            Objects.requireNonNull(pingInterval, "pingInterval");
+            if (pingInterval.isNegative()) {
+                throw new IllegalArgumentException("pingInterval: " + pingInterval + " (expected: >= 0)");
+            }
+            this.pingInterval = pingInterval;
+            return this;
+        }
+
+        /** Default 10 seconds. */
+        public Builder pingTimeout(Duration pingTimeout) {
+            this.pingTimeout = checkPositive("pingTimeout", pingTimeout);
+            return this;
+        }
+
+        /** Default 100,000. */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = checkRange("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** Default 0: no limit per address. */
+        public Builder maxConnectionsPerAddress(int maxConnectionsPerAddress) {
+            this.maxConnectionsPerAddress = checkRange("maxConnectionsPerAddress", maxConnectionsPerAddress, 0,
+                    Integer.MAX_VALUE);
             return this;
         }
 

@@ -31,6 +31,7 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -90,7 +91,8 @@ public class BroadcastBenchmark {
         boolean websocket = "switchboard".equals(server);
         if (websocket) {
             switchboard = SwitchboardServer.create(SwitchboardConfig.builder().host("127.0.0.1").port(0).ioThreads(2)
-                    .maxMessagesPerSecond(0).build());
+                    // The fleet's subscribers only read (no pongs); the floor sends no pings either.
+                    .maxMessagesPerSecond(0).pingInterval(Duration.ZERO).build());
             switchboard.start().join();
             port = switchboard.localAddress().getPort();
         } else {

@@ -43,6 +43,8 @@ import java.util.concurrent.ThreadLocalRandom;
 final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     static final String MINICHATS_PATH = "/api/connect";
+    /** What a full node asks clients to wait before they try again. */
+    private static final int RETRY_AFTER_SECONDS = 5;
 
     private final Node node;
     private final SwitchboardConfig config;
@@ -83,6 +85,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
             return;
         }
         HttpRequest request = (HttpRequest) msg;
+        HttpDeadline.requestSeen(ctx.channel());
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
         if (!standalone && !path.equals(uri.path())) {
             ctx.fireChannelRead(msg); // the application's request
@@ -165,6 +168,12 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                 return false;
             }
         }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !originAccepted(origin)) {
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.FORBIDDEN,
+                    ErrorCode.FORBIDDEN, "Origin '" + origin + "' is not allowed to connect"));
+            return false;
+        }
         HandshakeRequest handshake = new HandshakeRequest(request, ctx.channel().remoteAddress());
         ConnectionAuthorizer.Rejection rejection;
         try {
@@ -181,6 +190,21 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                     HttpResponseStatus.valueOf(rejection.status()), ErrorCode.FORBIDDEN, rejection.reason()));
             return false;
         }
+        switch (node.limits().acquire(ctx.channel())) {
+            case FULL:
+                FullHttpResponse full = HttpResponses.text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                        "This node holds its most connections (" + config.maxConnections() + "): try again later\n");
+                full.headers().set(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
+                HttpResponses.send(ctx, request, full);
+                return false;
+            case TOO_MANY_FROM_ADDRESS:
+                HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.TOO_MANY_REQUESTS,
+                        "Too many connections from your address (at most " + config.maxConnectionsPerAddress()
+                                + ")\n"));
+                return false;
+            default:
+                break;
+        }
         node.track(ctx.channel());
         ChannelPipeline p = ctx.pipeline();
         // WebSocketServerProtocolHandler adds the handshake handler and the UTF-8 validator before itself.
@@ -192,6 +216,20 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         // The removed router's context still forwards to its old successor: the handshake handler.
         ctx.fireChannelRead(request);
         return true;
+    }
+
+    /** Whether a browser from {@code origin} may connect: any, unless ACCEPTED_ORIGIN lists some. */
+    private boolean originAccepted(String origin) {
+        List<String> accepted = config.acceptedOrigins();
+        if (accepted.isEmpty()) {
+            return true;
+        }
+        for (String a : accepted) {
+            if (a.equalsIgnoreCase(origin.trim())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean allow(ChannelHandlerContext ctx, HttpRequest request, HttpMethod method) {

@@ -9,6 +9,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
@@ -66,6 +67,9 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
      * in order once it is answered; {@code null} when no subscribe waits.
      */
     private ArrayDeque<Object> backlog;
+    /** When the last read batch ended, for the heartbeat. */
+    private long lastReadNanos;
+    private ScheduledFuture<?> pinger;
     /** Closes a slow consumer still over its soft limit when it fires (close policy). */
     private ScheduledFuture<?> slowConsumerTimer;
 
@@ -137,6 +141,11 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                 connection.ctx = encoder;
             }
             logger.debug("{} connected as {}", ctx.channel(), clientName);
+            lastReadNanos = System.nanoTime();
+            long interval = config.pingInterval().toNanos();
+            if (interval > 0) {
+                pinger = ctx.executor().scheduleAtFixedRate(this::ping, interval, interval, TimeUnit.NANOSECONDS);
+            }
             ctx.writeAndFlush(new TextWebSocketFrame(MinichatsEncoder.connected(ctx.alloc(), quotedName)));
         }
         ctx.fireUserEventTriggered(evt);
@@ -189,6 +198,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        lastReadNanos = System.nanoTime(); // any frame, a pong included, shows the client is alive
         ctx.flush();
         ctx.fireChannelReadComplete();
     }
@@ -197,6 +207,9 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) {
         if (slowConsumerTimer != null) {
             slowConsumerTimer.cancel(false);
+        }
+        if (pinger != null) {
+            pinger.cancel(false);
         }
         if (connection.dropped > 0) {
             logger.debug("{} {} missed {} deliveries as a slow consumer", ctx.channel(), clientName, connection.dropped);
@@ -221,6 +234,27 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         } else {
             ctx.fireExceptionCaught(cause);
         }
+    }
+
+    /**
+     * Pings the client; one that shows no sign of life within the ping timeout is closed: 1001
+     * "ping timeout", without waiting for the close frame to get through (the peer may be gone).
+     */
+    private void ping() {
+        if (connection.closing) {
+            return;
+        }
+        long sentAt = System.nanoTime();
+        ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
+        ctx.executor().schedule(() -> {
+            if (lastReadNanos - sentAt < 0 && !connection.closing) {
+                logger.debug("{} {} closed: no answer to a ping within {}", ctx.channel(), clientName,
+                        config.pingTimeout());
+                connection.closing = true;
+                ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "ping timeout"));
+                ctx.close();
+            }
+        }, config.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /**

@@ -37,6 +37,7 @@ public final class Node {
     private final MinichatsDecoder minichatsDecoder;
     private final ChannelGroup connections = new DefaultChannelGroup("switchboard", GlobalEventExecutor.INSTANCE);
     private final HandshakeRouter router;
+    private final ConnectionLimits limits;
 
     public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
                 ChannelAuthorizer channelAuthorizer) {
@@ -46,6 +47,7 @@ public final class Node {
         this.broker = config.redisEndpoint() == null ? new Broker() : clusterBroker(config);
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());
+        this.limits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress());
         this.router = new HandshakeRouter(this, HandshakeRouter.MINICHATS_PATH, true);
     }
 
@@ -73,6 +75,10 @@ public final class Node {
 
     ConnectionAuthorizer connectionAuthorizer() {
         return connectionAuthorizer;
+    }
+
+    ConnectionLimits limits() {
+        return limits;
     }
 
     ChannelAuthorizer channelAuthorizer() {

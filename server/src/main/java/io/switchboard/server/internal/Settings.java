@@ -67,7 +67,19 @@ public final class Settings {
                     + "it at once (close policy)", (b, v) -> b.outboundHardLimitBytes(parseLong(v))),
             new Setting("API_KEY", "KEY", "none: the HTTP API is off", "key of POST /api/publish and GET /api/channels "
                     + "(Authorization: Bearer KEY; at least 16 characters)", SwitchboardConfig.Builder::apiKey),
-            new Setting("HANDSHAKE_TIMEOUT", "DURATION", "10s", "time allowed to complete the WebSocket upgrade",
+            new Setting("ACCEPTED_ORIGIN", "ORIGIN[,ORIGIN...]", "none: any origin", "browser origins allowed to "
+                    + "connect (foreign Origin: 403; no Origin header: allowed)",
+                    (b, v) -> b.acceptedOrigins(List.of(v.split(",")))),
+            new Setting("MAX_CONNECTIONS", "N", "100000", "WebSocket connections at once (over: 503, Retry-After)",
+                    (b, v) -> b.maxConnections(parseInt(v))),
+            new Setting("MAX_CONNECTIONS_PER_ADDRESS", "N", "0", "WebSocket connections per remote address (over: "
+                    + "429; 0: no limit)", (b, v) -> b.maxConnectionsPerAddress(parseInt(v))),
+            new Setting("PING_INTERVAL", "DURATION", "30s", "how often WebSocket clients are pinged (0: never)",
+                    (b, v) -> b.pingInterval(v.equals("0") ? Duration.ZERO : parseDuration(v))),
+            new Setting("PING_TIMEOUT", "DURATION", "10s", "a client silent this long after a ping is closed (1001)",
+                    (b, v) -> b.pingTimeout(parseDuration(v))),
+            new Setting("HANDSHAKE_TIMEOUT", "DURATION", "10s", "time a new connection has to complete an HTTP "
+                    + "request or its WebSocket upgrade (slowloris)",
                     (b, v) -> b.handshakeTimeout(parseDuration(v))),
             new Setting("SHUTDOWN_TIMEOUT", "DURATION", "10s", "time clients get to leave on stop",
                     (b, v) -> b.shutdownTimeout(parseDuration(v))),

@@ -27,6 +27,7 @@ final class SwitchboardChannelInitializer extends ChannelInitializer<Channel> {
     @Override
     protected void initChannel(Channel ch) {
         node.track(ch);
+        HttpDeadline.start(ch, node.config().handshakeTimeout().toNanos());
         ChannelPipeline p = ch.pipeline();
         p.addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec());
         // The HTTP API's publish bodies are messages: the same limit; a larger body gets 413.

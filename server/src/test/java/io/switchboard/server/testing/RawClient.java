@@ -52,9 +52,17 @@ public final class RawClient implements AutoCloseable {
 
     /** @param receiveBufferBytes the socket's receive buffer (SO_RCVBUF), or 0 for the system's */
     public RawClient(InetSocketAddress address, int receiveBufferBytes) throws IOException {
+        this(address, receiveBufferBytes, null);
+    }
+
+    /** @param localHost the address to connect from, e.g. {@code 127.0.0.2}; {@code null}: any */
+    public RawClient(InetSocketAddress address, int receiveBufferBytes, String localHost) throws IOException {
         socket = new Socket();
         if (receiveBufferBytes > 0) {
             socket.setReceiveBufferSize(receiveBufferBytes);
+        }
+        if (localHost != null) {
+            socket.bind(new InetSocketAddress(localHost, 0));
         }
         socket.connect(new InetSocketAddress("127.0.0.1", address.getPort()));
         socket.setSoTimeout((int) JdkClient.WAIT.toMillis());

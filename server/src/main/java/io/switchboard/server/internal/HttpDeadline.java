@@ -1,0 +1,60 @@
+package io.switchboard.server.internal;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Closes a connection of a standalone server that, within {@code HANDSHAKE_TIMEOUT}, neither
+ * became a WebSocket session nor completed an HTTP request: a client that sends its request a byte
+ * at a time (slowloris), or never sends one, cannot hold a connection. An HTTP keep-alive connection
+ * stays open while it completes a request at least once per period.
+ *
+ * <p>Runs on the connection's event loop; {@link #requestSeen} must be called from it.
+ */
+final class HttpDeadline implements Runnable {
+
+    private static final AttributeKey<HttpDeadline> KEY = AttributeKey.valueOf(HttpDeadline.class, "deadline");
+
+    private final Channel channel;
+    private final long periodNanos;
+    private boolean requestSeen;
+
+    private HttpDeadline(Channel channel, long periodNanos) {
+        this.channel = channel;
+        this.periodNanos = periodNanos;
+    }
+
+    /** Starts the deadline of a newly accepted connection. */
+    static void start(Channel channel, long periodNanos) {
+        HttpDeadline d = new HttpDeadline(channel, periodNanos);
+        channel.attr(KEY).set(d);
+        d.schedule();
+    }
+
+    /** Notes a complete HTTP request on {@code channel}; nothing for a connection without a deadline. */
+    static void requestSeen(Channel channel) {
+        HttpDeadline d = channel.attr(KEY).get();
+        if (d != null) {
+            d.requestSeen = true;
+        }
+    }
+
+    private void schedule() {
+        channel.eventLoop().schedule(this, periodNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void run() {
+        if (!channel.isActive() || channel.pipeline().get(PipelineNames.SESSION) != null) {
+            return; // gone, or a WebSocket session with its own heartbeat
+        }
+        if (requestSeen) {
+            requestSeen = false;
+            schedule();
+        } else {
+            channel.close();
+        }
+    }
+}
