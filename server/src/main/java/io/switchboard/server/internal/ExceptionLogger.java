@@ -3,6 +3,7 @@ package io.switchboard.server.internal;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +40,8 @@ final class ExceptionLogger extends ChannelInboundHandlerAdapter {
 
     /** Whether {@code cause} is what a misbehaving or departing peer causes, not a bug. */
     static boolean isExpected(Throwable cause) {
-        if (cause instanceof ClosedChannelException || cause instanceof CorruptedWebSocketFrameException) {
+        if (cause instanceof ClosedChannelException || cause instanceof CorruptedWebSocketFrameException
+                || cause instanceof PrematureChannelClosureException) { // gone in the middle of a fragmented message
             return true;
         }
         if (cause instanceof IOException) {

@@ -1,5 +1,6 @@
 package io.switchboard.server.internal;
 
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -59,7 +60,16 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         this.path = path;
         this.standalone = standalone;
         this.api = new HttpApi(node);
-        this.protocol = WebSocketServerProtocolConfig.newBuilder()
+        this.protocol = webSocketConfig(path, config);
+    }
+
+    /**
+     * Netty's WebSocket protocol handling as every dialect uses it (and the Autobahn conformance run
+     * checks): frame limit, UTF-8 validation, close on protocol violation, no extensions, and no
+     * close frame of Netty's own.
+     */
+    static WebSocketServerProtocolConfig webSocketConfig(String path, SwitchboardConfig config) {
+        return WebSocketServerProtocolConfig.newBuilder()
                 .websocketPath(path)
                 .checkStartsWith(true) // the path may carry a query
                 .handshakeTimeoutMillis(config.handshakeTimeout().toMillis())
@@ -76,6 +86,18 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                         .closeOnProtocolViolation(true)
                         .build())
                 .build();
+    }
+
+    /**
+     * Installs the WebSocket handlers and {@code session} after the handler named {@code after}, as
+     * {@link PipelineNames} draws them; the upgrade request must then be passed on to them.
+     */
+    static void installWebSocket(ChannelPipeline p, String after, WebSocketServerProtocolConfig protocol,
+                                 int maxMessageBytes, ChannelHandler session) {
+        // WebSocketServerProtocolHandler adds the handshake handler and the UTF-8 validator before itself.
+        p.addAfter(after, PipelineNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(protocol));
+        p.addAfter(PipelineNames.WS_PROTOCOL, PipelineNames.WS_AGGREGATOR, new WebSocketFrameAggregator(maxMessageBytes));
+        p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.SESSION, session);
     }
 
     @Override
@@ -207,11 +229,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         }
         node.track(ctx.channel());
         ChannelPipeline p = ctx.pipeline();
-        // WebSocketServerProtocolHandler adds the handshake handler and the UTF-8 validator before itself.
-        p.addAfter(ctx.name(), PipelineNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(protocol));
-        p.addAfter(PipelineNames.WS_PROTOCOL, PipelineNames.WS_AGGREGATOR,
-                new WebSocketFrameAggregator(config.maxMessageBytes()));
-        p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.SESSION, new MinichatsSession(node, name, handshake));
+        installWebSocket(p, ctx.name(), protocol, config.maxMessageBytes(), new MinichatsSession(node, name, handshake));
         p.remove(this);
         // The removed router's context still forwards to its old successor: the handshake handler.
         ctx.fireChannelRead(request);
