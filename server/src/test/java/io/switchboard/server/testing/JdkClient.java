@@ -86,6 +86,14 @@ public final class JdkClient implements AutoCloseable {
         return closed.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join()[0];
     }
 
+    /** {@code null} while open; else the server's close code and reason, e.g. {@code 1008 slow consumer}. */
+    public String closedBy() {
+        if (!closed.isDone()) {
+            return null;
+        }
+        return closed.isCompletedExceptionally() ? "an error" : closed.join()[0] + " " + closeReason;
+    }
+
     public String closeReason() {
         return closeReason;
     }
