@@ -80,9 +80,11 @@ public final class Main {
         logger.debug("{}", config);
 
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            logger.info("Stopping: sending close 1001 to every client (up to {})", config.shutdownTimeout());
+            logger.info("Stopping: sending close 1001 to every client (over {}, then up to {} for them to leave)",
+                    config.drainWindow(), config.shutdownTimeout());
             try {
-                server.stop().get(config.shutdownTimeout().toMillis() + 5000, TimeUnit.MILLISECONDS);
+                server.stop().get(config.drainWindow().plus(config.shutdownTimeout()).toMillis() + 5000,
+                        TimeUnit.MILLISECONDS);
                 logger.info("Stopped");
             } catch (Exception e) {
                 logger.warn("Stop did not finish cleanly: {}", e.toString());

@@ -44,6 +44,8 @@ public final class SwitchboardConfig {
     private final int maxConnectionsPerAddress;
     private final Duration pingInterval;
     private final Duration pingTimeout;
+    private final int maxSubscribesPerSecond;
+    private final Duration drainWindow;
 
     private SwitchboardConfig(Builder b) {
         host = b.host;
@@ -75,6 +77,8 @@ public final class SwitchboardConfig {
         maxConnectionsPerAddress = b.maxConnectionsPerAddress;
         pingInterval = b.pingInterval;
         pingTimeout = b.pingTimeout;
+        maxSubscribesPerSecond = b.maxSubscribesPerSecond;
+        drainWindow = b.drainWindow;
     }
 
     /** Returns a builder holding every default. */
@@ -159,6 +163,16 @@ public final class SwitchboardConfig {
      */
     public int maxMessagesPerSecond() {
         return maxMessagesPerSecond;
+    }
+
+    /**
+     * The most subscribes and unsubscribes a connection may send per second, a token bucket holding
+     * one second's worth ({@code MAX_SUBSCRIBE_RATE}); 0 means unlimited. They cost more than other
+     * requests (a shared lock, and Redis traffic in a cluster). Over it: {@code rate_limited}; a full
+     * second's worth refused in a row closes the connection with 1008.
+     */
+    public int maxSubscribesPerSecond() {
+        return maxSubscribesPerSecond;
     }
 
     /**
@@ -289,6 +303,14 @@ public final class SwitchboardConfig {
         return pingTimeout;
     }
 
+    /**
+     * The time over which a stopping node spreads its close 1001s, so that its clients reconnect to
+     * the other nodes gradually rather than in one storm ({@code DRAIN_WINDOW}); zero closes all at once.
+     */
+    public Duration drainWindow() {
+        return drainWindow;
+    }
+
     @Override
     public String toString() {
         return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
@@ -306,7 +328,8 @@ public final class SwitchboardConfig {
                 + ", redisSecret=" + (redisSecret == null ? "none" : "(set)") + ", redisKeyPrefix=" + redisKeyPrefix
                 + ", clusterNodeTimeout=" + clusterNodeTimeout + ", acceptedOrigins=" + acceptedOrigins
                 + ", maxConnections=" + maxConnections + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
-                + ", pingInterval=" + pingInterval + ", pingTimeout=" + pingTimeout + '}';
+                + ", pingInterval=" + pingInterval + ", pingTimeout=" + pingTimeout
+                + ", maxSubscribesPerSecond=" + maxSubscribesPerSecond + ", drainWindow=" + drainWindow + '}';
     }
 
     /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
@@ -340,6 +363,8 @@ public final class SwitchboardConfig {
         private int maxConnectionsPerAddress;
         private Duration pingInterval = Duration.ofSeconds(30);
         private Duration pingTimeout = Duration.ofSeconds(10);
+        private int maxSubscribesPerSecond = 1000;
+        private Duration drainWindow = Duration.ZERO;
 
         private Builder() {
         }
@@ -374,6 +399,8 @@ public final class SwitchboardConfig {
             maxConnectionsPerAddress = c.maxConnectionsPerAddress;
             pingInterval = c.pingInterval;
             pingTimeout = c.pingTimeout;
+            maxSubscribesPerSecond = c.maxSubscribesPerSecond;
+            drainWindow = c.drainWindow;
         }
 
         /** Default {@code 0.0.0.0}. */
@@ -456,6 +483,22 @@ public final class SwitchboardConfig {
         /** Default 10,000; 0 means unlimited. */
         public Builder maxMessagesPerSecond(int maxMessagesPerSecond) {
             this.maxMessagesPerSecond = checkRange("maxMessagesPerSecond", maxMessagesPerSecond, 0, 100_000_000);
+            return this;
+        }
+
+        /** Default {@link Duration#ZERO}: every client is told at once. */
+        public Builder drainWindow(Duration drainWindow) {
+            Objects.requireNonNull(drainWindow, "drainWindow");
+            if (drainWindow.isNegative()) {
+                throw new IllegalArgumentException("drainWindow: " + drainWindow + " (expected: >= 0)");
+            }
+            this.drainWindow = drainWindow;
+            return this;
+        }
+
+        /** Default 1,000; 0 means unlimited. */
+        public Builder maxSubscribesPerSecond(int maxSubscribesPerSecond) {
+            this.maxSubscribesPerSecond = checkRange("maxSubscribesPerSecond", maxSubscribesPerSecond, 0, 100_000_000);
             return this;
         }
 

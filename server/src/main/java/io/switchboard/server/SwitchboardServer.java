@@ -149,8 +149,9 @@ public final class SwitchboardServer implements AutoCloseable {
     }
 
     /**
-     * Stops accepting, sends close 1001 to every client, waits up to
-     * {@link SwitchboardConfig#shutdownTimeout()} for them to leave, closes what is left and
+     * Stops accepting, sends close 1001 to every client, spread over
+     * {@link SwitchboardConfig#drainWindow()}, waits up to {@link SwitchboardConfig#shutdownTimeout()}
+     * more for them to leave, closes what is left and
      * releases the event loops (a lent group is left running). A server made by
      * {@link #create(SwitchboardConfig)} also closes its broker, leaving the cluster; a broker lent to
      * {@link #builder(Switchboard)} is its owner's to close. Calling it again returns the same future.
@@ -172,7 +173,7 @@ public final class SwitchboardServer implements AutoCloseable {
                         if (listener != null) {
                             listener.close().syncUninterruptibly();
                         }
-                        return node.goAway(config.shutdownTimeout());
+                        return node.goAway(config.drainWindow(), config.shutdownTimeout());
                     })
                     .thenCompose(ignored -> ownsSwitchboard ? node.close() : CompletableFuture.completedFuture(null))
                     .thenCompose(ignored -> {

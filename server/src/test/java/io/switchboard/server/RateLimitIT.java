@@ -32,4 +32,29 @@ class RateLimitIT {
             }
         }
     }
+
+    @Test
+    void subscribesHaveARateOfTheirOwn() {
+        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder().maxSubscribesPerSecond(3))) {
+            try (JdkClient c = JdkClient.connectAs(server.localAddress(), "churner")) {
+                for (int i = 0; i < 3; i++) {
+                    c.send(Requests.subscribe("ch" + i));
+                }
+                c.send(Requests.subscribe("ch3"));
+                c.send("{\"action\":\"list\"}"); // other requests are not subscribes
+                for (int i = 0; i < 3; i++) {
+                    assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"ch" + i + "\",\"total_subscribers\":1}}",
+                            c.next());
+                }
+                assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"Too many subscribes and unsubscribes: at most 3 "
+                        + "per second\",\"code\":\"rate_limited\"}}", c.next());
+                assertEquals(true, c.next().startsWith("{\"status\":\"ok\",\"info\":{\"channels\":"));
+                c.send(Requests.unsubscribe("ch0"));
+                c.send(Requests.unsubscribe("ch1"));
+                assertEquals(true, c.next().contains("\"code\":\"rate_limited\""), "the second refusal");
+                assertEquals(1008, c.awaitClose(), "three refused in a row: abuse");
+                assertEquals("Subscribe rate limit exceeded", c.closeReason());
+            }
+        }
+    }
 }

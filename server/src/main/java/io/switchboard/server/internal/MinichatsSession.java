@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.Action;
 import io.switchboard.protocol.minichats.ErrorCode;
 import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
@@ -52,6 +53,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private final int maxSubscriptions;
     private final int maxMessagesPerSecond;
     private final RateLimiter rateLimiter;
+    private final RateLimiter subscribeLimiter;
     private final ChannelAuthorizer authorizer;
     private final HandshakeRequest handshake;
     private final String clientName;
@@ -84,6 +86,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         this.maxSubscriptions = config.maxSubscriptionsPerConnection();
         this.maxMessagesPerSecond = config.maxMessagesPerSecond();
         this.rateLimiter = new RateLimiter(maxMessagesPerSecond, System.nanoTime());
+        this.subscribeLimiter = new RateLimiter(config.maxSubscribesPerSecond(), System.nanoTime());
         this.clientName = clientName;
         this.quotedName = JsonStrings.quote(clientName);
         this.utf8Name = clientName.getBytes(StandardCharsets.UTF_8);
@@ -279,6 +282,16 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
             return;
         }
         try {
+            if ((request.action() == Action.SUBSCRIBE
+                    || request.action() == Action.UNSUBSCRIBE)
+                    && !subscribeLimiter.tryAcquire(System.nanoTime())) {
+                if (subscribeLimiter.isAbusive()) {
+                    close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Subscribe rate limit exceeded");
+                    return;
+                }
+                throw new MinichatsException(ErrorCode.RATE_LIMITED, "Too many subscribes and unsubscribes: at most "
+                        + config.maxSubscribesPerSecond() + " per second", request.requestId());
+            }
             switch (request.action()) {
                 case SUBSCRIBE:
                     subscribe(ctx, request);

@@ -19,6 +19,8 @@ import io.switchboard.server.SwitchboardConfig;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -161,27 +163,37 @@ public final class Node {
 
     /**
      * Says goodbye to every connection: WebSocket sessions get close 1001 ("going away"), other
-     * connections are closed. The returned future completes when all are closed, or after
-     * {@code timeout}, when the stragglers are closed without waiting.
+     * connections are closed. The goodbyes are spread evenly over {@code window}, so that clients
+     * reconnecting elsewhere do not all arrive at once. The returned future completes when all are
+     * closed, or {@code timeout} after the window, when the stragglers are closed without waiting.
      */
-    public CompletableFuture<Void> goAway(Duration timeout) {
+    public CompletableFuture<Void> goAway(Duration window, Duration timeout) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         connections.newCloseFuture().addListener(f -> done.complete(null));
-        for (Channel ch : connections) {
-            ch.eventLoop().execute(() -> {
+        List<Channel> all = new ArrayList<>(connections);
+        long windowNanos = window.toNanos();
+        for (int i = 0; i < all.size(); i++) {
+            Channel ch = all.get(i);
+            Runnable goodbye = () -> {
                 MinichatsSession session = ch.pipeline().get(MinichatsSession.class);
                 if (session != null) {
                     session.goAway();
                 } else {
                     ch.close();
                 }
-            });
+            };
+            long delay = windowNanos * i / all.size();
+            if (delay == 0) {
+                ch.eventLoop().execute(goodbye);
+            } else {
+                ch.eventLoop().schedule(goodbye, delay, TimeUnit.NANOSECONDS);
+            }
         }
         GlobalEventExecutor.INSTANCE.schedule(() -> {
             if (!done.isDone()) {
                 connections.close().addListener(f -> done.complete(null));
             }
-        }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }, window.plus(timeout).toNanos(), TimeUnit.NANOSECONDS);
         return done;
     }
 }

@@ -56,6 +56,8 @@ public final class Settings {
                     (b, v) -> b.maxJsonDepth(parseInt(v))),
             new Setting("MAX_MESSAGE_RATE", "N", "10000", "messages per second per connection (0: unlimited)",
                     (b, v) -> b.maxMessagesPerSecond(parseInt(v))),
+            new Setting("MAX_SUBSCRIBE_RATE", "N", "1000", "subscribes and unsubscribes per second per connection "
+                    + "(0: unlimited)", (b, v) -> b.maxSubscribesPerSecond(parseInt(v))),
             new Setting("SLOW_CONSUMER_POLICY", "close|drop", "close", "a subscriber over its soft limit: closed "
                     + "(1008) after the soft time or at the hard limit, or its deliveries dropped",
                     (b, v) -> b.slowConsumerPolicy(parseEnum(SlowConsumerPolicy.class, v, "close or drop"))),
@@ -81,7 +83,9 @@ public final class Settings {
             new Setting("HANDSHAKE_TIMEOUT", "DURATION", "10s", "time a new connection has to complete an HTTP "
                     + "request or its WebSocket upgrade (slowloris)",
                     (b, v) -> b.handshakeTimeout(parseDuration(v))),
-            new Setting("SHUTDOWN_TIMEOUT", "DURATION", "10s", "time clients get to leave on stop",
+            new Setting("DRAIN_WINDOW", "DURATION", "0s", "on stop, close 1001s are spread over this (0: all at once)",
+                    (b, v) -> b.drainWindow(v.equals("0") ? Duration.ZERO : parseDuration(v))),
+            new Setting("SHUTDOWN_TIMEOUT", "DURATION", "10s", "time clients get to leave on stop, after the drain window",
                     (b, v) -> b.shutdownTimeout(parseDuration(v))),
             new Setting("REDIS_ENDPOINT", "HOST:PORT|URI", "none: a single node", "Redis that joins nodes into a "
                     + "cluster (host:port, redis://... or rediss://...)", SwitchboardConfig.Builder::redisEndpoint),
