@@ -114,6 +114,20 @@ public final class Switchboard implements AutoCloseable {
     }
 
     /**
+     * Registers this broker's meters with a Micrometer registry: connections, subscriptions,
+     * channels, messages in, deliveries, slow-consumer drops, error replies by code, closes and
+     * refused upgrades by reason, and in a cluster the link's state and the publishes that did not
+     * reach the other nodes. Counters are read when the registry is scraped, so this costs the hot
+     * path nothing. Needs {@code io.micrometer:micrometer-core} on the class path (a standalone
+     * server serves the same meters at {@code GET /metrics} when Micrometer's Prometheus registry
+     * is there, as in the runnable jar).
+     */
+    public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        Objects.requireNonNull(registry, "registry");
+        node.bindMetrics(registry);
+    }
+
+    /**
      * Why this broker does not fully serve, or {@code null} when it does: in a cluster, the link to
      * Redis is down (local delivery goes on). {@code GET /health} answers 503 with this text.
      */

@@ -52,14 +52,17 @@ public final class Broker {
     private final ConcurrentHashMap<EventExecutor, LoopTable> loops = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     private final ClusterLink cluster;
+    private final Metrics metrics;
 
     /** A single node's broker. */
-    Broker() {
+    Broker(Metrics metrics) {
+        this.metrics = metrics;
         this.cluster = ClusterLink.NONE;
     }
 
     /** A cluster member's broker; {@code link} makes its link to the others from the broker. */
-    Broker(Function<Broker, ClusterLink> link) {
+    Broker(Metrics metrics, Function<Broker, ClusterLink> link) {
+        this.metrics = metrics;
         this.cluster = link.apply(this);
     }
 
@@ -79,7 +82,7 @@ public final class Broker {
      */
     Connection connect(ChannelHandlerContext ctx, SlowConsumerPolicy policy, long hardLimitBytes,
                        Runnable onHardLimit) {
-        LoopTable loop = loops.computeIfAbsent(ctx.executor(), LoopTable::new);
+        LoopTable loop = loops.computeIfAbsent(ctx.executor(), e -> new LoopTable(e, metrics));
         return new Connection(ctx, loop, policy, hardLimitBytes, onHardLimit);
     }
 
@@ -111,11 +114,13 @@ public final class Broker {
             local = ++group.entry.subscribers;
             receiving = cluster.localCountChanged(channelName, local == 1);
         }
+        metrics.subscriptions.increment();
         return new Joined(group.add(connection), local + cluster.remoteSubscribers(channelName), receiving);
     }
 
     /** Removes a membership; the channel disappears with its last subscriber. */
     void unsubscribe(Subscription subscription) {
+        metrics.subscriptions.decrement();
         LocalGroup group = subscription.group;
         group.remove(subscription);
         ChannelEntry entry = group.entry;
@@ -181,6 +186,11 @@ public final class Broker {
         } finally {
             frame.release();
         }
+    }
+
+    /** The channels with subscribers on this node. */
+    int localChannelCount() {
+        return channels.size();
     }
 
     /** Returns the channel named {@code name}, or {@code null}. */

@@ -41,6 +41,11 @@ interface ClusterLink {
         return Map.of();
     }
 
+    /** Publishes that did not reach the other nodes, since the start. */
+    default long unforwarded() {
+        return 0;
+    }
+
     /** Why the node is not fully serving, for {@code /health}; {@code null} when it is. */
     default String problem() {
         return null;

@@ -45,21 +45,23 @@ final class Connection {
     /**
      * Writes a retained duplicate of {@code frame}, a complete WebSocket frame, and leaves the
      * flush to the end of the batch; a slow consumer's delivery may be dropped instead, or end the
-     * connection. Does not take ownership of {@code frame}.
+     * connection. Returns whether it was written. Does not take ownership of {@code frame}.
      */
-    void deliver(ByteBuf frame) {
+    boolean deliver(ByteBuf frame) {
         if (closing || !ctx.channel().isWritable() && !admitWhileUnwritable()) {
-            return;
+            return false;
         }
         // A void promise and a recycled duplicate: nothing is allocated per subscriber.
         ctx.write(frame.retainedDuplicate(), ctx.voidPromise());
         loop.flushLater(this);
+        return true;
     }
 
     /** The slow path: the connection is over its soft limit (Netty's high-water mark). */
     private boolean admitWhileUnwritable() {
         if (policy == SlowConsumerPolicy.DROP) {
             dropped++;
+            loop.metrics.drops.increment();
             return false;
         }
         ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();

@@ -44,6 +44,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     static final String MINICHATS_PATH = "/api/connect";
+    private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     /** What a full node asks clients to wait before they try again. */
     private static final int RETRY_AFTER_SECONDS = 5;
 
@@ -148,6 +149,19 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                             : HttpResponses.text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE, problem + "\n"));
                 }
                 return false;
+            case "/metrics":
+                if (allow(ctx, request, HttpMethod.GET)) {
+                    String text = node.scrapeMetrics();
+                    if (text == null) {
+                        HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
+                                "Metrics need io.micrometer:micrometer-registry-prometheus on the class path\n"));
+                    } else {
+                        FullHttpResponse response = HttpResponses.text(ctx, HttpResponseStatus.OK, text);
+                        response.headers().set(HttpHeaderNames.CONTENT_TYPE, PROMETHEUS_TEXT);
+                        HttpResponses.send(ctx, request, response);
+                    }
+                }
+                return false;
             case HttpApi.PUBLISH_PATH:
             case HttpApi.CHANNELS_PATH:
                 if (config.apiKey() != null) {
@@ -192,6 +206,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         }
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (origin != null && !originAccepted(origin)) {
+            node.metrics().refuse(Metrics.Refusal.ORIGIN);
             HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.FORBIDDEN,
                     ErrorCode.FORBIDDEN, "Origin '" + origin + "' is not allowed to connect"));
             return false;
@@ -208,18 +223,21 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
             return false;
         }
         if (rejection != null) {
+            node.metrics().refuse(Metrics.Refusal.AUTHORIZER);
             HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx,
                     HttpResponseStatus.valueOf(rejection.status()), ErrorCode.FORBIDDEN, rejection.reason()));
             return false;
         }
         switch (node.limits().acquire(ctx.channel())) {
             case FULL:
+                node.metrics().refuse(Metrics.Refusal.FULL);
                 FullHttpResponse full = HttpResponses.text(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
                         "This node holds its most connections (" + config.maxConnections() + "): try again later\n");
                 full.headers().set(HttpHeaderNames.RETRY_AFTER, RETRY_AFTER_SECONDS);
                 HttpResponses.send(ctx, request, full);
                 return false;
             case TOO_MANY_FROM_ADDRESS:
+                node.metrics().refuse(Metrics.Refusal.PER_ADDRESS);
                 HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.TOO_MANY_REQUESTS,
                         "Too many connections from your address (at most " + config.maxConnectionsPerAddress()
                                 + ")\n"));
@@ -274,6 +292,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         return "Endpoints:\n"
                 + "  GET " + path + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
                 + "  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n"
+                + "  GET /metrics                          Prometheus metrics\n"
                 + (config.apiKey() == null ? "" :
                 "  POST " + HttpApi.PUBLISH_PATH + "                    publish (Authorization: Bearer API_KEY)\n"
                 + "  GET " + HttpApi.CHANNELS_PATH + "                    channels and counts (same key)\n");

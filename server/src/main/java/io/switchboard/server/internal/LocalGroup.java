@@ -49,8 +49,12 @@ final class LocalGroup {
      */
     void deliver(ByteBuf frame) {
         Subscription[] m = members;
+        int written = 0;
         for (int i = 0, n = size; i < n; i++) {
-            m[i].connection.deliver(frame);
+            if (m[i].connection.deliver(frame)) {
+                written++;
+            }
         }
+        loop.metrics.deliveries.add(written); // once per batch, not per delivery
     }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 final class LoopTable {
 
     final EventExecutor executor;
+    final Metrics metrics;
     /** Channel name to the local group; a group is here exactly while it has members. */
     final Map<String, LocalGroup> groups = new HashMap<>();
 
@@ -22,8 +23,9 @@ final class LoopTable {
     private final Runnable flushTask = this::flushAll;
     private boolean flushScheduled;
 
-    LoopTable(EventExecutor executor) {
+    LoopTable(EventExecutor executor, Metrics metrics) {
         this.executor = executor;
+        this.metrics = metrics;
     }
 
     /**

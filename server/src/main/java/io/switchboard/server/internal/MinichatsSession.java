@@ -9,6 +9,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
@@ -61,6 +62,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     private final byte[] utf8Name;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
     private final SwitchboardConfig config;
+    private final Metrics metrics;
     private Connection connection;
     private ChannelHandlerContext ctx;
     private boolean handshakeComplete;
@@ -78,6 +80,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     MinichatsSession(Node node, String clientName, HandshakeRequest handshake) {
         SwitchboardConfig config = node.config();
         this.config = config;
+        this.metrics = node.metrics();
         this.broker = node.broker();
         this.decoder = node.minichatsDecoder();
         this.authorizer = node.channelAuthorizer();
@@ -130,6 +133,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
             return;
         }
         logger.info("{} {} closed as a slow consumer: {}", ctx.channel(), clientName, why);
+        metrics.close(Metrics.Close.SLOW_CONSUMER);
         connection.closing = true;
         ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, "slow consumer"));
         ctx.close();
@@ -160,12 +164,17 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
             backlog.add(msg);
             return;
         }
-        if ((msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame)
-                && !rateLimiter.tryAcquire(System.nanoTime())) {
+        boolean message = msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame;
+        if (message) {
+            metrics.messagesIn.increment();
+        }
+        if (message && !rateLimiter.tryAcquire(System.nanoTime())) {
             ReferenceCountUtil.release(msg);
             if (rateLimiter.isAbusive()) {
+                metrics.close(Metrics.Close.RATE_LIMIT);
                 close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Rate limit exceeded");
             } else {
+                metrics.error(ErrorCode.RATE_LIMITED);
                 reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.RATE_LIMITED,
                         "Too many messages: at most " + maxMessagesPerSecond + " per second"));
             }
@@ -192,6 +201,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
         } else if (msg instanceof BinaryWebSocketFrame) {
             ReferenceCountUtil.release(msg);
+            metrics.error(ErrorCode.UNSUPPORTED_FRAME);
             reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
                     "Binary frames are not supported: send requests as JSON text frames"));
         } else {
@@ -233,8 +243,16 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
             // A fragmented message over the limit (a single over-size frame is refused by the decoder).
+            metrics.close(Metrics.Close.MESSAGE_TOO_BIG);
             close(ctx, WebSocketCloseStatus.MESSAGE_TOO_BIG, "Message is larger than " + maxMessageBytes + " bytes");
         } else {
+            if (cause instanceof CorruptedWebSocketFrameException) {
+                // Netty's decoder has answered it with a close frame; count why.
+                WebSocketCloseStatus status = ((CorruptedWebSocketFrameException) cause).closeStatus();
+                metrics.close(WebSocketCloseStatus.MESSAGE_TOO_BIG.equals(status) ? Metrics.Close.MESSAGE_TOO_BIG
+                        : WebSocketCloseStatus.INVALID_PAYLOAD_DATA.equals(status) ? Metrics.Close.INVALID_UTF8
+                        : Metrics.Close.PROTOCOL_ERROR);
+            }
             ctx.fireExceptionCaught(cause);
         }
     }
@@ -254,6 +272,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                 logger.debug("{} {} closed: no answer to a ping within {}", ctx.channel(), clientName,
                         config.pingTimeout());
                 connection.closing = true;
+                metrics.close(Metrics.Close.PING_TIMEOUT);
                 ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "ping timeout"));
                 ctx.close();
             }
@@ -278,6 +297,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         try {
             request = decoder.decode(payload);
         } catch (MinichatsException e) {
+            metrics.error(e.code());
             reply(ctx, MinichatsEncoder.error(ctx.alloc(), e));
             return;
         }
@@ -286,6 +306,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                     || request.action() == Action.UNSUBSCRIBE)
                     && !subscribeLimiter.tryAcquire(System.nanoTime())) {
                 if (subscribeLimiter.isAbusive()) {
+                    metrics.close(Metrics.Close.SUBSCRIBE_RATE_LIMIT);
                     close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Subscribe rate limit exceeded");
                     return;
                 }
@@ -309,8 +330,10 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                     throw new IllegalStateException("Unhandled action: " + request.action());
             }
         } catch (MinichatsException e) {
+            metrics.error(e.code());
             reply(ctx, MinichatsEncoder.error(ctx.alloc(), e));
         } catch (RuntimeException e) {
+            metrics.error(ErrorCode.INTERNAL);
             reply(ctx, MinichatsEncoder.error(ctx.alloc(), request.requestId(), ErrorCode.INTERNAL,
                     "Internal error while serving '" + request.action().name().toLowerCase() + "'"));
             ctx.fireExceptionCaught(e);

@@ -35,7 +35,9 @@ public final class Node {
     private final SwitchboardConfig config;
     private final ConnectionAuthorizer connectionAuthorizer;
     private final ChannelAuthorizer channelAuthorizer;
+    private final Metrics metrics = new Metrics();
     private final Broker broker;
+    private volatile Object prometheus;
     private final MinichatsDecoder minichatsDecoder;
     private final ChannelGroup connections = new DefaultChannelGroup("switchboard", GlobalEventExecutor.INSTANCE);
     private final HandshakeRouter router;
@@ -46,25 +48,62 @@ public final class Node {
         this.config = config;
         this.connectionAuthorizer = connectionAuthorizer;
         this.channelAuthorizer = channelAuthorizer;
-        this.broker = config.redisEndpoint() == null ? new Broker() : clusterBroker(config);
+        this.broker = config.redisEndpoint() == null ? new Broker(metrics) : clusterBroker(config, metrics);
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());
         this.limits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress());
         this.router = new HandshakeRouter(this, HandshakeRouter.MINICHATS_PATH, true);
     }
 
-    private static Broker clusterBroker(SwitchboardConfig config) {
-        try {
-            Class.forName("io.lettuce.core.RedisClient", false, Node.class.getClassLoader());
-        } catch (ClassNotFoundException e) {
+    private static Broker clusterBroker(SwitchboardConfig config, Metrics metrics) {
+        if (!onClassPath("io.lettuce.core.RedisClient")) {
             throw new IllegalStateException("A Redis endpoint is set, but Lettuce (io.lettuce:lettuce-core) is not on "
-                    + "the class path: add it to run a cluster", e);
+                    + "the class path: add it to run a cluster");
         }
-        return new Broker(b -> RedisClusterLink.start(config, b));
+        return new Broker(metrics, b -> RedisClusterLink.start(config, b));
     }
 
     public SwitchboardConfig config() {
         return config;
+    }
+
+    Metrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * The node's metrics and the JVM's in Prometheus's text format, or {@code null} when Micrometer's
+     * Prometheus registry is not on the class path.
+     */
+    String scrapeMetrics() {
+        Object registry = prometheus;
+        if (registry == null) {
+            synchronized (this) {
+                registry = prometheus;
+                if (registry == null) {
+                    if (!onClassPath("io.micrometer.prometheusmetrics.PrometheusMeterRegistry")) {
+                        return null;
+                    }
+                    registry = MetricsBinder.prometheus(this);
+                    prometheus = registry;
+                }
+            }
+        }
+        return ((io.micrometer.prometheusmetrics.PrometheusMeterRegistry) registry).scrape();
+    }
+
+    /** Registers the node's meters with {@code registry} (a Micrometer {@code MeterRegistry}). */
+    public void bindMetrics(io.micrometer.core.instrument.MeterRegistry registry) {
+        MetricsBinder.bind(registry, this);
+    }
+
+    private static boolean onClassPath(String className) {
+        try {
+            Class.forName(className, false, Node.class.getClassLoader());
+            return true;
+        } catch (ClassNotFoundException e) {
+            return false;
+        }
     }
 
     Broker broker() {

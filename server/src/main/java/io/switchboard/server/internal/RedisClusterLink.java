@@ -255,6 +255,11 @@ final class RedisClusterLink implements ClusterLink {
     }
 
     @Override
+    public long unforwarded() {
+        return unforwarded.sum();
+    }
+
+    @Override
     public String problem() {
         if (up) {
             return null;

@@ -1,0 +1,53 @@
+package io.switchboard.server.internal;
+
+import io.switchboard.protocol.minichats.ErrorCode;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The node's counters, kept without any metrics library so the hot path pays one
+ * {@link LongAdder} add per fan-out batch, never per delivery. {@link MetricsBinder} shows them to
+ * Micrometer (and so at {@code GET /metrics}). Thread-safe.
+ */
+final class Metrics {
+
+    /** Why the node closed a WebSocket connection. */
+    enum Close {
+        SLOW_CONSUMER, RATE_LIMIT, SUBSCRIBE_RATE_LIMIT, PING_TIMEOUT, MESSAGE_TOO_BIG, INVALID_UTF8, PROTOCOL_ERROR
+    }
+
+    /** Why the node refused a WebSocket upgrade. */
+    enum Refusal {
+        ORIGIN, FULL, PER_ADDRESS, AUTHORIZER
+    }
+
+    final LongAdder messagesIn = new LongAdder();
+    final LongAdder deliveries = new LongAdder();
+    final LongAdder drops = new LongAdder();
+    final LongAdder subscriptions = new LongAdder();
+    final Map<ErrorCode, LongAdder> errors = counters(ErrorCode.class);
+    final Map<Close, LongAdder> closes = counters(Close.class);
+    final Map<Refusal, LongAdder> refusals = counters(Refusal.class);
+
+    void error(ErrorCode code) {
+        errors.get(code).increment();
+    }
+
+    void close(Close why) {
+        closes.get(why).increment();
+    }
+
+    void refuse(Refusal why) {
+        refusals.get(why).increment();
+    }
+
+    private static <E extends Enum<E>> Map<E, LongAdder> counters(Class<E> type) {
+        Map<E, LongAdder> map = new EnumMap<>(type);
+        for (E e : type.getEnumConstants()) {
+            map.put(e, new LongAdder());
+        }
+        return map;
+    }
+}

@@ -1,0 +1,72 @@
+package io.switchboard.server.internal;
+
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.protocol.minichats.ErrorCode;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Shows a node's {@link Metrics} to Micrometer: counters read the node's adders when scraped, so
+ * registering costs the hot path nothing. Loaded only when Micrometer is on the class path.
+ */
+final class MetricsBinder {
+
+    private MetricsBinder() {
+    }
+
+    /** Registers the node's meters with {@code registry}. */
+    static void bind(MeterRegistry registry, Node node) {
+        Metrics m = node.metrics();
+        Broker broker = node.broker();
+        Gauge.builder("switchboard.connections", node, Node::connectionCount)
+                .description("open connections, HTTP or WebSocket").register(registry);
+        Gauge.builder("switchboard.websocket.connections", node, n -> n.limits().count())
+                .description("WebSocket connections").register(registry);
+        Gauge.builder("switchboard.subscriptions", m.subscriptions, LongAdder::sum)
+                .description("subscriptions of this node's connections").register(registry);
+        Gauge.builder("switchboard.channels", broker, Broker::localChannelCount)
+                .description("channels with subscribers on this node").register(registry);
+        counter(registry, "switchboard.messages.in", m.messagesIn, "WebSocket messages received");
+        counter(registry, "switchboard.deliveries", m.deliveries, "deliveries written to subscribers");
+        counter(registry, "switchboard.drops", m.drops, "deliveries skipped for slow consumers (drop policy)");
+        tagged(registry, "switchboard.errors", "code", m.errors, "error replies, by code");
+        tagged(registry, "switchboard.closes", "reason", m.closes, "connections the node closed, by reason");
+        tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");
+        if (broker.cluster() != ClusterLink.NONE) {
+            Gauge.builder("switchboard.cluster.link.up", broker.cluster(), c -> c.problem() == null ? 1 : 0)
+                    .description("1 while the link to Redis is up").register(registry);
+            FunctionCounter.builder("switchboard.cluster.unforwarded", broker.cluster(), ClusterLink::unforwarded)
+                    .description("publishes that did not reach the other nodes").register(registry);
+        }
+    }
+
+    /** A Prometheus registry with the node's meters and the JVM's. */
+    static PrometheusMeterRegistry prometheus(Node node) {
+        PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        bind(registry, node);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        return registry;
+    }
+
+    private static void counter(MeterRegistry registry, String name, LongAdder adder, String description) {
+        FunctionCounter.builder(name, adder, LongAdder::sum).description(description).register(registry);
+    }
+
+    private static <E extends Enum<E>> void tagged(MeterRegistry registry, String name, String tag,
+                                                   Map<E, LongAdder> counters, String description) {
+        counters.forEach((key, adder) -> FunctionCounter.builder(name, adder, LongAdder::sum)
+                .tag(tag, key instanceof ErrorCode ? ((ErrorCode) key).wireName() : key.name().toLowerCase(Locale.ROOT))
+                .description(description).register(registry));
+    }
+}
