@@ -7,6 +7,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 
 import static io.switchboard.server.testing.Requests.publish;
@@ -40,6 +44,7 @@ class SlowConsumerIT {
                 flood(publisher, fast);
                 // Closed at the hard limit: it leaves the channel.
                 awaitCount(publisher, "flood", 2);
+                assertTrue(metrics(server).contains("\nswitchboard_closes_total{reason=\"slow_consumer\"} 1.0\n"));
             }
         }
     }
@@ -58,6 +63,11 @@ class SlowConsumerIT {
                 flood(publisher, fast);
                 // Still connected and subscribed: only its deliveries were skipped.
                 awaitCount(publisher, "flood", 3);
+                // 16 MB were published to it; what waits for it stays near the soft limit (1 MiB).
+                String metrics = metrics(server);
+                long pending = (long) Double.parseDouble(value(metrics, "switchboard_outbound_pending_bytes"));
+                assertTrue(pending < 2 * 1024 * 1024, pending + " bytes pending");
+                assertTrue(Double.parseDouble(value(metrics, "switchboard_drops_total")) > 1000, metrics);
             }
         }
     }
@@ -75,6 +85,16 @@ class SlowConsumerIT {
                 awaitCount(publisher, "flood", 1);
             }
         }
+    }
+
+    private static String metrics(SwitchboardServer server) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.localAddress().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+    }
+
+    private static String value(String metrics, String name) {
+        int at = metrics.indexOf("\n" + name + " ") + name.length() + 2;
+        return metrics.substring(at, metrics.indexOf('\n', at));
     }
 
     /** Connects with a 4 KB receive buffer, subscribes to "flood", and from then on never reads. */

@@ -35,6 +35,8 @@ final class MetricsBinder {
                 .description("subscriptions of this node's connections").register(registry);
         Gauge.builder("switchboard.channels", broker, Broker::localChannelCount)
                 .description("channels with subscribers on this node").register(registry);
+        Gauge.builder("switchboard.outbound.pending", node, Node::outboundPendingBytes).baseUnit("bytes")
+                .description("bytes written and not yet taken by the peers").register(registry);
         counter(registry, "switchboard.messages.in", m.messagesIn, "WebSocket messages received");
         counter(registry, "switchboard.deliveries", m.deliveries, "deliveries written to subscribers");
         counter(registry, "switchboard.drops", m.drops, "deliveries skipped for slow consumers (drop policy)");

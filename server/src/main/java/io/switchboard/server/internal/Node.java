@@ -3,6 +3,7 @@ package io.switchboard.server.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -142,6 +143,22 @@ public final class Node {
     /** Returns a handler serving minichats at {@code path} in an application's pipeline. */
     public ChannelHandler mount(String path) {
         return new HandshakeRouter(this, path, false);
+    }
+
+    /**
+     * Bytes written to the open connections and not yet taken by their peers (Netty's outbound
+     * buffers): what slow consumers cost, bounded by the slow-consumer limits. Reads each
+     * connection's volatile total; for metrics, not the hot path.
+     */
+    long outboundPendingBytes() {
+        long sum = 0;
+        for (Channel ch : connections) {
+            ChannelOutboundBuffer out = ch.unsafe().outboundBuffer();
+            if (out != null) {
+                sum += out.totalPendingWriteBytes();
+            }
+        }
+        return sum;
     }
 
     /** The number of open connections, WebSocket or not. */
