@@ -65,7 +65,10 @@ final class Connection {
             return false;
         }
         ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-        if (out == null || out.totalPendingWriteBytes() >= hardLimitBytes) {
+        if (out == null) {
+            return false; // closed: unwritable for good, and not for being slow
+        }
+        if (out.totalPendingWriteBytes() >= hardLimitBytes) {
             onHardLimit.run();
             return false;
         }
