@@ -95,6 +95,10 @@ class ConnectionLimitsIT {
         assertTrue(slow.isClosedByServer(), "a request never finished holds no connection");
         RawClient silent = raw();
         assertTrue(silent.isClosedByServer(), "nor does a connection that says nothing");
+        RawClient refused = raw();
+        refused.write(RawClient.upgradeRequest("/api/connect").replace("Version: 13", "Version: 12"));
+        assertTrue(refused.readHead().startsWith("HTTP/1.1 426 "), "Netty refuses the version");
+        assertTrue(refused.isClosedByServer(), "nor does an upgrade that was refused");
         // A WebSocket session is not subject to it.
         JdkClient session = JdkClient.connectAs(server.localAddress(), "stays");
         open.add(session);

@@ -150,6 +150,7 @@ final class ClusterView {
             forget(node);
             return false;
         }
+        boolean progress = seq > r.seq;
         if (seq >= r.seq) {
             for (Map.Entry<String, Integer> e : new ArrayList<>(r.counts.entrySet())) {
                 if (!counts.containsKey(e.getKey())) {
@@ -162,7 +163,9 @@ final class ClusterView {
             r.seq = seq;
             r.lastSeen(nowNanos);
         }
-        if (r.heardSeq > r.seq) {
+        // Fetch again at once only while the hash moves on: a node whose write failed announces a seq
+        // its hash does not have yet, and is read again with its next message, not in a loop.
+        if (r.heardSeq > r.seq && progress) {
             r.fetching = true;
             return true;
         }

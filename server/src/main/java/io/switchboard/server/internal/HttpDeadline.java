@@ -7,7 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Closes a connection of a standalone server that, within {@code HANDSHAKE_TIMEOUT}, neither
- * became a WebSocket session nor completed an HTTP request: a client that sends its request a byte
+ * completed a WebSocket handshake nor an HTTP request (an upgrade Netty refused, say for its
+ * version, completes neither): a client that sends its request a byte
  * at a time (slowloris), or never sends one, cannot hold a connection. An HTTP keep-alive connection
  * stays open while it completes a request at least once per period.
  *
@@ -47,8 +48,12 @@ final class HttpDeadline implements Runnable {
 
     @Override
     public void run() {
-        if (!channel.isActive() || channel.pipeline().get(PipelineNames.SESSION) != null) {
-            return; // gone, or a WebSocket session with its own heartbeat
+        if (!channel.isActive()) {
+            return;
+        }
+        MinichatsSession session = channel.pipeline().get(MinichatsSession.class);
+        if (session != null && session.isHandshakeComplete()) {
+            return; // a WebSocket session, with its own heartbeat
         }
         if (requestSeen) {
             requestSeen = false;

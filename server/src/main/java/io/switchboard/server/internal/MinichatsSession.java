@@ -71,6 +71,8 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
      * in order once it is answered; {@code null} when no subscribe waits.
      */
     private ArrayDeque<Object> backlog;
+    /** The most messages {@link #backlog} holds before the client is closed (a flood while waiting). */
+    private static final int MAX_BACKLOG = 1024;
     /** When the last read batch ended, for the heartbeat. */
     private long lastReadNanos;
     private ScheduledFuture<?> pinger;
@@ -160,7 +162,17 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (connection.closing && !(msg instanceof CloseWebSocketFrame)) {
+            ReferenceCountUtil.release(msg); // nothing more is served once the session closes
+            return;
+        }
         if (backlog != null) {
+            if (backlog.size() >= MAX_BACKLOG) {
+                ReferenceCountUtil.release(msg);
+                metrics.close(Metrics.Close.RATE_LIMIT);
+                close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Too many requests while a subscribe waits");
+                return;
+            }
             backlog.add(msg);
             return;
         }
@@ -262,13 +274,13 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
      * "ping timeout", without waiting for the close frame to get through (the peer may be gone).
      */
     private void ping() {
-        if (connection.closing) {
-            return;
+        if (connection.closing || backlog != null) {
+            return; // reading is paused while a subscribe waits: a pong could not be seen
         }
         long sentAt = System.nanoTime();
         ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
         ctx.executor().schedule(() -> {
-            if (lastReadNanos - sentAt < 0 && !connection.closing) {
+            if (lastReadNanos - sentAt < 0 && !connection.closing && backlog == null) {
                 logger.debug("{} {} closed: no answer to a ping within {}", ctx.channel(), clientName,
                         config.pingTimeout());
                 connection.closing = true;
@@ -277,6 +289,11 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
         }, config.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Whether the WebSocket handshake is done: from then on, the heartbeat watches the connection. */
+    boolean isHandshakeComplete() {
+        return handshakeComplete;
     }
 
     /**
@@ -385,6 +402,7 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
             }
             return;
         }
+        lastReadNanos = System.nanoTime(); // reading was paused, not the client
         reply(ctx, reply);
         for (Object msg = queued.poll(); msg != null; msg = queued.poll()) {
             channelRead(ctx, msg); // goes to the new backlog if a request waits again

@@ -102,7 +102,13 @@ final class RedisClusterLink implements ClusterLink {
     private final Duration nodeTimeout;
     private final RedisURI uri;
     private final ClientResources resources;
+    /** The pub/sub connection's: Lettuce reconnects it and resubscribes (SUBSCRIBE is idempotent). */
     private final RedisClient client;
+    /**
+     * The commands connection's, which does not reconnect by itself: Lettuce would resend what was in
+     * flight when it dropped, delivering a publish twice or late. The link reconnects it.
+     */
+    private final RedisClient commandClient;
     private final ScheduledExecutorService executor;
     private final ClusterView view;
 
@@ -131,6 +137,7 @@ final class RedisClusterLink implements ClusterLink {
     private long generation;
     private boolean rewriteDue;
     private int failedConnects;
+    private boolean reconnectingCommands;
     private long downSinceNanos;
     private long unforwardedReported;
 
@@ -175,14 +182,17 @@ final class RedisClusterLink implements ClusterLink {
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
                 .build();
         client = RedisClient.create(resources);
-        client.setOptions(ClientOptions.builder()
+        commandClient = RedisClient.create(resources);
+        ClientOptions options = ClientOptions.builder()
                 .autoReconnect(true)
                 // Never queue while disconnected: a publish either reaches Redis now or is counted.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .requestQueueSize(REQUEST_QUEUE_SIZE)
                 .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
                 .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).keepAlive(true).build())
-                .build());
+                .build();
+        client.setOptions(options);
+        commandClient.setOptions(options.mutate().autoReconnect(false).build());
         resources.eventBus().get().subscribe(event -> {
             if (event instanceof ConnectionActivatedEvent || event instanceof ConnectionDeactivatedEvent) {
                 onLinkThread(this::checkLink);
@@ -293,7 +303,8 @@ final class RedisClusterLink implements ClusterLink {
                 .thenComposeAsync(ignored -> {
                     executor.shutdownNow();
                     waiting.values().forEach(f -> f.complete(null));
-                    return client.shutdownAsync(0, 2, TimeUnit.SECONDS);
+                    return CompletableFuture.allOf(client.shutdownAsync(0, 2, TimeUnit.SECONDS),
+                            commandClient.shutdownAsync(0, 2, TimeUnit.SECONDS));
                 })
                 .thenCompose(ignored -> {
                     CompletableFuture<Void> released = new CompletableFuture<>();
@@ -320,7 +331,7 @@ final class RedisClusterLink implements ClusterLink {
         StatefulRedisConnection<byte[], byte[]> c = null;
         StatefulRedisPubSubConnection<byte[], byte[]> p = null;
         try {
-            c = client.connect(ByteArrayCodec.INSTANCE, uri);
+            c = commandClient.connect(ByteArrayCodec.INSTANCE, uri);
             p = client.connectPubSub(ByteArrayCodec.INSTANCE, uri);
             p.addListener(new Listener());
             commands = c;
@@ -349,11 +360,30 @@ final class RedisClusterLink implements ClusterLink {
     /** Follows the connections' state: both open is up. */
     private void checkLink() {
         StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (c != null && !c.isOpen() && !closed && !reconnectingCommands) {
+            reconnectingCommands = true;
+            c.closeAsync();
+            executor.schedule(this::reconnectCommands, 200, TimeUnit.MILLISECONDS);
+        }
         boolean open = !closed && c != null && pubsub != null && c.isOpen() && pubsub.isOpen();
         if (open && !up) {
             linkUp();
         } else if (!open && up) {
             linkDown("lost the connection to Redis at " + endpoint);
+        }
+    }
+
+    /** Opens a new commands connection after the last one dropped (at most once: nothing is resent). */
+    private void reconnectCommands() {
+        if (closed) {
+            return;
+        }
+        try {
+            commands = commandClient.connect(ByteArrayCodec.INSTANCE, uri);
+            reconnectingCommands = false;
+            checkLink();
+        } catch (RuntimeException e) {
+            executor.schedule(this::reconnectCommands, 1, TimeUnit.SECONDS);
         }
     }
 
@@ -467,20 +497,31 @@ final class RedisClusterLink implements ClusterLink {
             pubsub.async().subscribe(keys).whenComplete((ignored, failure) -> onLinkThread(() -> {
                 for (String channel : names) {
                     Subscribed s = subscribed.get(channel);
-                    if (s != null && s.generation == gen) {
-                        if (failure == null) {
-                            s.acked = true;
-                        } else {
-                            subscribed.remove(channel); // tried again with the next change, or the next link up
-                        }
+                    if (s == null || s.generation != gen) {
+                        continue; // a later SUBSCRIBE or UNSUBSCRIBE of the channel decides
                     }
-                    release(channel);
+                    if (failure == null) {
+                        s.acked = true;
+                    } else {
+                        subscribed.remove(channel);
+                        retryLater(channel);
+                    }
+                    release(channel); // a failure answers too: the retry must not hold the client up
                 }
                 if (failure != null) {
                     logger.warn("Cluster: SUBSCRIBE to {} channels failed: {}", names.size(), rootMessage(failure));
                 }
             }));
         }
+    }
+
+    /** Reconciles {@code channel} again in a second, after a failed SUBSCRIBE. */
+    private void retryLater(String channel) {
+        executor.schedule(() -> {
+            if (dirty.add(channel) && reconcileScheduled.compareAndSet(false, true)) {
+                reconcile();
+            }
+        }, 1, TimeUnit.SECONDS);
     }
 
     private void release(String channel) {

@@ -51,6 +51,14 @@ class ClusterViewTest {
     }
 
     @Test
+    void aHashThatDoesNotMoveOnIsNotReadAgainInALoop() {
+        load("b", Map.of("x", 1));
+        assertEquals(FETCH, view.onMessage("H\tb\t3", 0), "ahead: its write of 1..3 may have failed");
+        assertFalse(view.replace("b", 0, Map.of("x", 1), 0), "no progress: wait for its next message");
+        assertEquals(FETCH, view.onMessage("H\tb\t3", 0), "read again with the next message");
+    }
+
+    @Test
     void countsOfSeveralNodesAddUpAndLeaveWithTheirNode() {
         load("b", Map.of("room", 2));
         load("c", Map.of("room", 3, "solo", 1));
