@@ -1,11 +1,20 @@
 package io.switchboard.protocol;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 
 /** JSON string literals as UTF-8 bytes, escaped by jackson's {@link JsonStringEncoder}. */
 public final class JsonStrings {
+
+    private static final JsonFactory FACTORY = new JsonFactory();
 
     private JsonStrings() {
     }
@@ -41,6 +50,25 @@ public final class JsonStrings {
             }
         }
         return bytes;
+    }
+
+    /**
+     * Returns what a text-only reader sees of a JSON value: a string's value, or any other value's
+     * JSON text as it is. Does not take ownership of {@code json}, one complete JSON value.
+     */
+    public static String text(ByteBuf json) {
+        int start = json.readerIndex();
+        int length = json.readableBytes();
+        if (length >= 2 && json.getByte(start) == '"') {
+            try (JsonParser p = FACTORY.createParser((InputStream) new ByteBufInputStream(json.duplicate()))) {
+                if (p.nextToken() == JsonToken.VALUE_STRING) {
+                    return p.getText();
+                }
+            } catch (IOException e) {
+                // Not a valid string literal after all: shown as it is, below.
+            }
+        }
+        return json.toString(start, length, StandardCharsets.UTF_8);
     }
 
     /** Decodes UTF-8 bytes; a convenience for tests and logs. */

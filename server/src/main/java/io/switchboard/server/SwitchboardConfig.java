@@ -1,5 +1,8 @@
 package io.switchboard.server;
 
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.Names;
+
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,6 +49,10 @@ public final class SwitchboardConfig {
     private final Duration pingTimeout;
     private final int maxSubscribesPerSecond;
     private final Duration drainWindow;
+    private final int linePort;
+    private final int lineMaxClients;
+    private final boolean lineAllowShutdown;
+    private final String lineChannel;
 
     private SwitchboardConfig(Builder b) {
         host = b.host;
@@ -79,6 +86,10 @@ public final class SwitchboardConfig {
         pingTimeout = b.pingTimeout;
         maxSubscribesPerSecond = b.maxSubscribesPerSecond;
         drainWindow = b.drainWindow;
+        linePort = b.linePort;
+        lineMaxClients = b.lineMaxClients;
+        lineAllowShutdown = b.lineAllowShutdown;
+        lineChannel = b.lineChannel;
     }
 
     /** Returns a builder holding every default. */
@@ -311,6 +322,29 @@ public final class SwitchboardConfig {
         return drainWindow;
     }
 
+    /**
+     * The TCP port of the line chat ({@code LINE_PORT}, PROTOCOL.md section 3); 0, the library's
+     * default, leaves it off. The server application's default is 8888.
+     */
+    public int linePort() {
+        return linePort;
+    }
+
+    /** The most line clients at once; one more is told the chat is full ({@code LINE_MAX_CLIENTS}). */
+    public int lineMaxClients() {
+        return lineMaxClients;
+    }
+
+    /** Whether a line client's {@code SHUTDOWN} ends the line chat ({@code LINE_ALLOW_SHUTDOWN}). */
+    public boolean lineAllowShutdown() {
+        return lineAllowShutdown;
+    }
+
+    /** The channel of the shared namespace that the line chat is ({@code LINE_CHANNEL}). */
+    public String lineChannel() {
+        return lineChannel;
+    }
+
     @Override
     public String toString() {
         return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
@@ -329,7 +363,9 @@ public final class SwitchboardConfig {
                 + ", clusterNodeTimeout=" + clusterNodeTimeout + ", acceptedOrigins=" + acceptedOrigins
                 + ", maxConnections=" + maxConnections + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + ", pingInterval=" + pingInterval + ", pingTimeout=" + pingTimeout
-                + ", maxSubscribesPerSecond=" + maxSubscribesPerSecond + ", drainWindow=" + drainWindow + '}';
+                + ", maxSubscribesPerSecond=" + maxSubscribesPerSecond + ", drainWindow=" + drainWindow
+                + ", linePort=" + linePort + ", lineMaxClients=" + lineMaxClients
+                + ", lineAllowShutdown=" + lineAllowShutdown + ", lineChannel=" + lineChannel + '}';
     }
 
     /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
@@ -365,6 +401,10 @@ public final class SwitchboardConfig {
         private Duration pingTimeout = Duration.ofSeconds(10);
         private int maxSubscribesPerSecond = 1000;
         private Duration drainWindow = Duration.ZERO;
+        private int linePort;
+        private int lineMaxClients = 50;
+        private boolean lineAllowShutdown;
+        private String lineChannel = "lobby";
 
         private Builder() {
         }
@@ -401,6 +441,10 @@ public final class SwitchboardConfig {
             pingTimeout = c.pingTimeout;
             maxSubscribesPerSecond = c.maxSubscribesPerSecond;
             drainWindow = c.drainWindow;
+            linePort = c.linePort;
+            lineMaxClients = c.lineMaxClients;
+            lineAllowShutdown = c.lineAllowShutdown;
+            lineChannel = c.lineChannel;
         }
 
         /** Default {@code 0.0.0.0}. */
@@ -648,7 +692,40 @@ public final class SwitchboardConfig {
         /**
          * @throws IllegalArgumentException when the outbound hard limit is not above the soft limit
          */
+        /** See {@link SwitchboardConfig#linePort()}. Default: 0, off. */
+        public Builder linePort(int linePort) {
+            this.linePort = checkRange("linePort", linePort, 0, 65535);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#lineMaxClients()}. Default: 50. */
+        public Builder lineMaxClients(int lineMaxClients) {
+            this.lineMaxClients = checkRange("lineMaxClients", lineMaxClients, 1, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#lineAllowShutdown()}. Default: false. */
+        public Builder lineAllowShutdown(boolean lineAllowShutdown) {
+            this.lineAllowShutdown = lineAllowShutdown;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#lineChannel()}. Default: {@code lobby}. */
+        public Builder lineChannel(String lineChannel) {
+            Objects.requireNonNull(lineChannel, "lineChannel");
+            String invalid = Names.check("lineChannel", lineChannel, Integer.MAX_VALUE);
+            if (invalid != null) {
+                throw new IllegalArgumentException(invalid);
+            }
+            this.lineChannel = lineChannel;
+            return this;
+        }
+
         public SwitchboardConfig build() {
+            if (JsonStrings.utf8Length(lineChannel) > maxChannelNameBytes) {
+                throw new IllegalArgumentException("lineChannel: '" + lineChannel + "' (expected: at most "
+                        + maxChannelNameBytes + " bytes, maxChannelNameBytes)");
+            }
             if (outboundHardLimitBytes <= outboundSoftLimitBytes) {
                 throw new IllegalArgumentException("outboundHardLimitBytes: " + outboundHardLimitBytes
                         + " (expected: > outboundSoftLimitBytes, " + outboundSoftLimitBytes + ")");

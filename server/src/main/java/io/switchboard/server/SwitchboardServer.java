@@ -18,6 +18,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.switchboard.server.internal.Node;
 
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -25,8 +26,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
- * A Switchboard node listening on a TCP port: WebSocket dialects and the HTTP API on one port, a
- * single node in memory.
+ * A Switchboard node listening on a TCP port: WebSocket dialects and the HTTP API on one port,
+ * and the line chat on a second one when {@link SwitchboardConfig#linePort()} is set.
  *
  * <pre>{@code
  * SwitchboardServer server = SwitchboardServer.create(SwitchboardConfig.builder().port(0).build());
@@ -48,6 +49,7 @@ public final class SwitchboardServer implements AutoCloseable {
     private final Object lifecycleLock = new Object();
     private EventLoopGroup group;
     private Channel serverChannel;
+    private Channel lineChannel;
     private String transportName;
     private CompletableFuture<Void> startFuture;
     private CompletableFuture<Void> stopFuture;
@@ -118,19 +120,51 @@ public final class SwitchboardServer implements AutoCloseable {
                     .childHandler(node.channelInitializer(pipelineCustomizer));
             CompletableFuture<Void> started = startFuture;
             bootstrap.bind(config.host(), config.port()).addListener(f -> {
-                if (f.isSuccess()) {
-                    synchronized (lifecycleLock) {
-                        serverChannel = ((ChannelFuture) f).channel();
-                    }
-                    started.complete(null);
-                } else {
-                    if (lentGroup == null) {
-                        group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
-                    }
-                    started.completeExceptionally(f.cause());
+                if (!f.isSuccess()) {
+                    failStart(started, f.cause());
+                    return;
                 }
+                synchronized (lifecycleLock) {
+                    serverChannel = ((ChannelFuture) f).channel();
+                }
+                if (config.linePort() == 0) {
+                    started.complete(null);
+                    return;
+                }
+                bootstrap.clone().childOption(ChannelOption.SO_KEEPALIVE, true)
+                        .childHandler(node.lineChannelInitializer())
+                        .bind(config.host(), config.linePort()).addListener(lf -> {
+                            if (lf.isSuccess()) {
+                                synchronized (lifecycleLock) {
+                                    lineChannel = ((ChannelFuture) lf).channel();
+                                }
+                                started.complete(null);
+                            } else {
+                                serverChannel.close();
+                                failStart(started, new IOException("cannot listen for line clients on "
+                                        + config.host() + ":" + config.linePort() + " (LINE_PORT; 0 turns the "
+                                        + "line chat off): " + lf.cause().getMessage(), lf.cause()));
+                            }
+                        });
             });
             return startFuture;
+        }
+    }
+
+    private void failStart(CompletableFuture<Void> started, Throwable cause) {
+        if (lentGroup == null) {
+            group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
+        }
+        started.completeExceptionally(cause);
+    }
+
+    /**
+     * The bound address of the line chat ({@link SwitchboardConfig#linePort()}); {@code null} when it
+     * is off or before {@link #start()} has completed.
+     */
+    public InetSocketAddress lineAddress() {
+        synchronized (lifecycleLock) {
+            return lineChannel == null ? null : (InetSocketAddress) lineChannel.localAddress();
         }
     }
 
@@ -166,12 +200,16 @@ public final class SwitchboardServer implements AutoCloseable {
                 return stopFuture;
             }
             Channel listener = serverChannel;
+            Channel lineListener = lineChannel;
             EventLoopGroup loops = group;
             stopFuture = startFuture
                     .handle((ignored, startFailure) -> null)
                     .thenCompose(ignored -> {
                         if (listener != null) {
                             listener.close().syncUninterruptibly();
+                        }
+                        if (lineListener != null) {
+                            lineListener.close().syncUninterruptibly();
                         }
                         return node.goAway(config.drainWindow(), config.shutdownTimeout());
                     })

@@ -80,10 +80,10 @@ public final class Broker {
      *
      * @param onHardLimit closes the connection as a slow consumer (close policy)
      */
-    Connection connect(ChannelHandlerContext ctx, SlowConsumerPolicy policy, long hardLimitBytes,
+    Connection connect(ChannelHandlerContext ctx, Dialect dialect, SlowConsumerPolicy policy, long hardLimitBytes,
                        Runnable onHardLimit) {
         LoopTable loop = loops.computeIfAbsent(ctx.executor(), e -> new LoopTable(e, metrics));
-        return new Connection(ctx, loop, policy, hardLimitBytes, onHardLimit);
+        return new Connection(ctx, loop, dialect, policy, hardLimitBytes, onHardLimit);
     }
 
     /**
@@ -100,15 +100,16 @@ public final class Broker {
      */
     Joined subscribe(Connection connection, String channelName) {
         LoopTable loop = connection.loop;
-        LocalGroup group = loop.groups.get(channelName);
+        Map<String, LocalGroup> groups = loop.groups(connection.dialect);
+        LocalGroup group = groups.get(channelName);
         int local;
         CompletableFuture<Void> receiving;
         synchronized (lock) {
             if (group == null) {
                 ChannelEntry entry = channels.computeIfAbsent(channelName, ChannelEntry::new);
-                group = new LocalGroup(loop, entry);
+                group = new LocalGroup(loop, entry, connection.dialect);
                 entry.addGroup(group);
-                loop.groups.put(channelName, group);
+                groups.put(channelName, group);
             }
             // A group with members keeps its entry registered, so group.entry is the current one.
             local = ++group.entry.subscribers;
@@ -127,7 +128,7 @@ public final class Broker {
         synchronized (lock) {
             if (group.isEmpty()) {
                 entry.removeGroup(group);
-                group.loop.groups.remove(entry.name);
+                group.loop.groups(group.dialect).remove(entry.name);
             }
             if (--entry.subscribers == 0) {
                 channels.remove(entry.name, entry);
@@ -150,30 +151,69 @@ public final class Broker {
         return entry.subscribers + cluster.remoteSubscribers(entry.name);
     }
 
-    /**
-     * Hands a publish to the other nodes; a no-op on a single node. Does not take ownership of
-     * {@code content}.
-     */
-    void forward(String channel, byte[] senderUtf8, long sentAt, ByteBuf content) {
-        cluster.publish(channel, senderUtf8, sentAt, content);
+    /** Hands an event to the other nodes; a no-op on a single node. */
+    void forward(String channel, ChannelEvent event) {
+        cluster.publish(channel, event);
     }
 
     /**
-     * Delivers {@code frame}, a complete WebSocket frame, to every subscriber of {@code entry}.
-     * Must be called from {@code origin}'s event loop, whose subscribers are served inline; with
-     * {@code origin} {@code null} (a publish from outside the loops) every loop gets a task.
-     * Takes ownership of {@code frame}.
+     * Publishes {@code event} to {@code channelName} here and on the other nodes: the delivery
+     * path of events that are not on a hot path (presence), whose channel may be gone here.
+     * Must be called from {@code origin}'s event loop, or with {@code origin} {@code null}.
      */
-    void publish(LoopTable origin, ChannelEntry entry, ByteBuf frame) {
+    void publishEverywhere(LoopTable origin, String channelName, ChannelEvent event) {
+        ChannelEntry entry = channels.get(channelName);
+        if (entry != null) {
+            publish(origin, entry, event);
+        }
+        forward(channelName, event);
+    }
+
+    /**
+     * Delivers {@code event} to every subscriber of {@code entry}: each dialect present renders it
+     * once ({@link Dialect#render}) into a buffer whose bytes all its subscribers get. Must be
+     * called from {@code origin}'s event loop, whose subscribers are served inline; with
+     * {@code origin} {@code null} (a publish from outside the loops) every loop gets a task.
+     * Does not take ownership of the event's content.
+     */
+    void publish(LoopTable origin, ChannelEntry entry, ChannelEvent event) {
+        // One slot per dialect: rendered on first need, so a channel of one dialect renders once.
+        ByteBuf minichats = null;
+        ByteBuf disposable = null;
+        ByteBuf line = null;
+        int rendered = 0;
+        LocalGroup[] groups = entry.groups;
+        LocalGroup local = null;
+        ByteBuf localFrame = null;
         try {
-            LocalGroup local = null;
-            for (LocalGroup group : entry.groups) {
+            for (LocalGroup group : groups) {
+                Dialect d = group.dialect;
+                int bit = 1 << d.ordinal();
+                if ((rendered & bit) == 0) {
+                    rendered |= bit;
+                    ByteBuf frame = d.render(frameAllocator, entry, event);
+                    switch (d) {
+                        case MINICHATS: minichats = frame; break;
+                        case DISPOSABLE: disposable = frame; break;
+                        default: line = frame; break;
+                    }
+                }
+                ByteBuf frame = d == Dialect.MINICHATS ? minichats : d == Dialect.DISPOSABLE ? disposable : line;
+                if (frame == null) {
+                    continue; // this dialect does not show the event
+                }
+                Connection skip = d.echo ? null : event.author;
                 if (group.loop == origin) {
-                    local = group;
+                    if (local == null) {
+                        local = group;
+                        localFrame = frame;
+                    } else {
+                        group.deliver(frame, skip); // a second dialect on the publisher's loop
+                    }
                 } else {
                     ByteBuf duplicate = frame.retainedDuplicate();
                     try {
-                        group.loop.executor.execute(new Fanout(group, duplicate));
+                        group.loop.executor.execute(new Fanout(group, duplicate, skip));
                     } catch (RejectedExecutionException e) {
                         duplicate.release();
                         logger.debug("Dropped a delivery to {}: its event loop is shutting down", group.loop.executor);
@@ -181,9 +221,17 @@ public final class Broker {
                 }
             }
             if (local != null) {
-                local.deliver(frame);
+                local.deliver(localFrame, local.dialect.echo ? null : event.author);
             }
         } finally {
+            release(minichats);
+            release(disposable);
+            release(line);
+        }
+    }
+
+    private static void release(ByteBuf frame) {
+        if (frame != null) {
             frame.release();
         }
     }
@@ -238,17 +286,19 @@ public final class Broker {
     private static final class Fanout implements Runnable {
         private final LocalGroup group;
         private final ByteBuf frame;
+        private final Connection skip;
 
-        /** Takes ownership of {@code frame}. */
-        Fanout(LocalGroup group, ByteBuf frame) {
+        /** Takes ownership of {@code frame}; {@code skip}, when not {@code null}, does not get it. */
+        Fanout(LocalGroup group, ByteBuf frame, Connection skip) {
             this.group = group;
             this.frame = frame;
+            this.skip = skip;
         }
 
         @Override
         public void run() {
             try {
-                group.deliver(frame);
+                group.deliver(frame, skip);
             } finally {
                 frame.release();
             }

@@ -4,6 +4,7 @@ import io.switchboard.protocol.JsonStrings;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A channel in the shared registry: its name (encoded once), its local subscriber count and the local
@@ -20,6 +21,8 @@ final class ChannelEntry {
     /** Copy-on-write: replaced, never changed in place, so a publisher reads a stable array. */
     volatile LocalGroup[] groups = NO_GROUPS;
     volatile int subscribers;
+    /** The disposable members of this channel on this node, by id: what a {@code welcome} lists. */
+    final ConcurrentHashMap<String, RosterMember> roster = new ConcurrentHashMap<>();
 
     ChannelEntry(String name) {
         this.name = name;

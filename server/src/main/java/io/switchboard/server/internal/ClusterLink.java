@@ -1,7 +1,6 @@
 package io.switchboard.server.internal;
 
-import io.netty.buffer.ByteBuf;
-
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
@@ -17,6 +16,8 @@ interface ClusterLink {
 
     CompletableFuture<Void> READY = CompletableFuture.completedFuture(null);
 
+    CompletableFuture<List<RosterMember>> NO_MEMBERS = CompletableFuture.completedFuture(List.of());
+
     /**
      * Notes that {@code channel}'s local subscriber count changed. Called by the broker under its
      * lock; {@code first} when the channel just got its first local subscriber. Returns a future
@@ -27,8 +28,24 @@ interface ClusterLink {
         return READY;
     }
 
-    /** Forwards a publish to the other nodes. Does not take ownership of {@code content}. */
-    default void publish(String channel, byte[] senderUtf8, long sentAt, ByteBuf content) {
+    /** Forwards an event to the other nodes' subscribers of {@code channel}. */
+    default void publish(String channel, ChannelEvent event) {
+    }
+
+    /**
+     * The disposable members of {@code room} on the other nodes, for a {@code welcome}; the future
+     * completes at once on a single node. It never completes exceptionally (on trouble: none).
+     */
+    default CompletableFuture<List<RosterMember>> remoteMembers(String room) {
+        return NO_MEMBERS;
+    }
+
+    /** Notes a disposable member of {@code room} on this node, for the other nodes' welcomes. */
+    default void memberJoined(String room, RosterMember member) {
+    }
+
+    /** Notes that a disposable member of {@code room} on this node left. */
+    default void memberLeft(String room, RosterMember member) {
     }
 
     /** Subscribers of {@code channel} on the other nodes. */

@@ -73,6 +73,11 @@ final class ClusterView {
         return totals;
     }
 
+    /** Whether {@code node} is another node this one hears from. */
+    boolean knows(String node) {
+        return nodes.containsKey(node);
+    }
+
     /** The number of other nodes known. */
     int nodeCount() {
         return nodes.size();

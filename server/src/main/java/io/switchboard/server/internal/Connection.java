@@ -14,6 +14,7 @@ import io.switchboard.server.SlowConsumerPolicy;
 final class Connection {
 
     final LoopTable loop;
+    final Dialect dialect;
     /**
      * Where deliveries are written from: the context of Netty's WebSocket frame encoder once the
      * handshake is done, so that a delivery, already a complete frame, goes straight to the
@@ -33,17 +34,18 @@ final class Connection {
     /**
      * @param onHardLimit closes the connection as a slow consumer; called from the event loop
      */
-    Connection(ChannelHandlerContext ctx, LoopTable loop, SlowConsumerPolicy policy, long hardLimitBytes,
-               Runnable onHardLimit) {
+    Connection(ChannelHandlerContext ctx, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy,
+               long hardLimitBytes, Runnable onHardLimit) {
         this.ctx = ctx;
         this.loop = loop;
+        this.dialect = dialect;
         this.policy = policy;
         this.hardLimitBytes = hardLimitBytes;
         this.onHardLimit = onHardLimit;
     }
 
     /**
-     * Writes a retained duplicate of {@code frame}, a complete WebSocket frame, and leaves the
+     * Writes a retained duplicate of {@code frame}, as {@link Dialect#render} made it, and leaves the
      * flush to the end of the batch; a slow consumer's delivery may be dropped instead, or end the
      * connection. Returns whether it was written. Does not take ownership of {@code frame}.
      */

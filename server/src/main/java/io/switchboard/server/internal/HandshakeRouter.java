@@ -18,14 +18,18 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.ReferenceCountUtil;
+import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.Names;
+import io.switchboard.protocol.disposable.DisposableParams;
 import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.HandshakeRequest;
 import io.switchboard.server.SwitchboardConfig;
 
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
 
 /**
  * Answers the HTTP request that opens a connection. A WebSocket upgrade on the minichats path
@@ -44,6 +48,7 @@ import java.util.concurrent.ThreadLocalRandom;
 final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     static final String MINICHATS_PATH = "/api/connect";
+    static final String DISPOSABLE_PATH = "/ws";
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     /** What a full node asks clients to wait before they try again. */
     private static final int RETRY_AFTER_SECONDS = 5;
@@ -54,6 +59,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     private final boolean standalone;
     private final HttpApi api;
     private final WebSocketServerProtocolConfig protocol;
+    private final WebSocketServerProtocolConfig disposableProtocol;
 
     HandshakeRouter(Node node, String path, boolean standalone) {
         this.node = node;
@@ -62,6 +68,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         this.standalone = standalone;
         this.api = new HttpApi(node);
         this.protocol = webSocketConfig(path, config);
+        this.disposableProtocol = webSocketConfig(DISPOSABLE_PATH, config);
     }
 
     /**
@@ -136,6 +143,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
             return upgrade(ctx, request, uri);
         }
         switch (requestPath) {
+            case DISPOSABLE_PATH:
+                return upgradeDisposable(ctx, request, uri);
             case "/":
                 if (allow(ctx, request, HttpMethod.GET)) {
                     HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.OK, indexPage()));
@@ -181,15 +190,9 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** A minichats upgrade (PROTOCOL.md section 1); returns whether ownership of {@code request} passed on. */
     private boolean upgrade(ChannelHandlerContext ctx, HttpRequest request, QueryStringDecoder uri) {
-        if (!allow(ctx, request, HttpMethod.GET)) {
-            return false;
-        }
-        if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
-            FullHttpResponse response = HttpResponses.text(ctx, HttpResponseStatus.UPGRADE_REQUIRED,
-                    path + " is a WebSocket endpoint: connect with a WebSocket client\n");
-            response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
-            HttpResponses.send(ctx, request, response);
+        if (!isUpgrade(ctx, request)) {
             return false;
         }
         List<String> names = uri.parameters().get("client_name");
@@ -211,6 +214,73 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                     ErrorCode.FORBIDDEN, "Origin '" + origin + "' is not allowed to connect"));
             return false;
         }
+        String clientName = name;
+        return admit(ctx, request, protocol, handshake -> new MinichatsSession(node, clientName, handshake));
+    }
+
+    /**
+     * A disposable upgrade (PROTOCOL.md section 2): refusals are plain text, as the seed's, and with
+     * {@code ACCEPTED_ORIGIN} set the Origin must be one of it, present or not.
+     */
+    private boolean upgradeDisposable(ChannelHandlerContext ctx, HttpRequest request, QueryStringDecoder uri) {
+        if (!isUpgrade(ctx, request)) {
+            return false;
+        }
+        String name = DisposableParams.trim(first(uri, "name"));
+        String room = DisposableParams.trim(first(uri, "room"));
+        String invalid = DisposableParams.check(name, room);
+        if (invalid == null && JsonStrings.utf8Length(room) > config.maxChannelNameBytes()) {
+            invalid = DisposableParams.INVALID + " (`room` is longer than " + config.maxChannelNameBytes() + " bytes)";
+        }
+        if (invalid != null) {
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.BAD_REQUEST, invalid));
+            return false;
+        }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (!config.acceptedOrigins().isEmpty() && (origin == null || !originAccepted(origin))) {
+            node.metrics().refuse(Metrics.Refusal.ORIGIN);
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN,
+                    "Origin '" + origin + "' is not allowed to connect"));
+            return false;
+        }
+        String refusal = node.channelAuthorizer().authorize(ChannelAuthorizer.Operation.SUBSCRIBE, room, name,
+                new HandshakeRequest(request, ctx.channel().remoteAddress()));
+        if (refusal != null) {
+            node.metrics().refuse(Metrics.Refusal.AUTHORIZER);
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN, refusal));
+            return false;
+        }
+        return admit(ctx, request, disposableProtocol, handshake -> new DisposableSession(node, name, room, handshake));
+    }
+
+    private static String first(QueryStringDecoder uri, String parameter) {
+        List<String> values = uri.parameters().get(parameter);
+        return values == null || values.isEmpty() ? null : values.get(0);
+    }
+
+    /** Whether {@code request} is a WebSocket upgrade; answers it when it is not. */
+    private boolean isUpgrade(ChannelHandlerContext ctx, HttpRequest request) {
+        if (!allow(ctx, request, HttpMethod.GET)) {
+            return false;
+        }
+        if (!request.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+            FullHttpResponse response = HttpResponses.text(ctx, HttpResponseStatus.UPGRADE_REQUIRED,
+                    new QueryStringDecoder(request.uri()).path()
+                            + " is a WebSocket endpoint: connect with a WebSocket client\n");
+            response.headers().set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+            HttpResponses.send(ctx, request, response);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * What every dialect's upgrade goes through last: the connection authorizer and the connection
+     * limits; then the WebSocket handlers and the session are installed and the request passes on to
+     * Netty's handshaker. Returns whether ownership of {@code request} passed on.
+     */
+    private boolean admit(ChannelHandlerContext ctx, HttpRequest request, WebSocketServerProtocolConfig protocol,
+                          Function<HandshakeRequest, WebSocketSession> sessions) {
         HandshakeRequest handshake = new HandshakeRequest(request, ctx.channel().remoteAddress());
         ConnectionAuthorizer.Rejection rejection;
         try {
@@ -247,7 +317,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         }
         node.track(ctx.channel());
         ChannelPipeline p = ctx.pipeline();
-        installWebSocket(p, ctx.name(), protocol, config.maxMessageBytes(), new MinichatsSession(node, name, handshake));
+        installWebSocket(p, ctx.name(), protocol, config.maxMessageBytes(), sessions.apply(handshake));
         p.remove(this);
         // The removed router's context still forwards to its old successor: the handshake handler.
         ctx.fireChannelRead(request);
@@ -291,6 +361,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     private String endpoints() {
         return "Endpoints:\n"
                 + "  GET " + path + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
+                + (standalone ? "  GET " + DISPOSABLE_PATH + "?name=NAME&room=ROOM        WebSocket, disposable chat rooms\n" : "")
                 + "  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n"
                 + "  GET /metrics                          Prometheus metrics\n"
                 + (config.apiKey() == null ? "" :

@@ -51,7 +51,7 @@ final class HttpDeadline implements Runnable {
         if (!channel.isActive()) {
             return;
         }
-        MinichatsSession session = channel.pipeline().get(MinichatsSession.class);
+        WebSocketSession session = channel.pipeline().get(WebSocketSession.class);
         if (session != null && session.isHandshakeComplete()) {
             return; // a WebSocket session, with its own heartbeat
         }

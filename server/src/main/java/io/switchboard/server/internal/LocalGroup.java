@@ -5,7 +5,7 @@ import io.netty.buffer.ByteBuf;
 import java.util.Arrays;
 
 /**
- * The subscribers of one channel that live on one event loop. Members are kept in an array with
+ * The subscribers of one channel that live on one event loop and speak one dialect. Members are kept in an array with
  * swap-removal, so joining and leaving cost O(1) and a fan-out is a plain loop.
  *
  * <p>Not thread-safe; all methods must be called from {@link #loop}'s event loop.
@@ -14,12 +14,14 @@ final class LocalGroup {
 
     final LoopTable loop;
     final ChannelEntry entry;
+    final Dialect dialect;
     private Subscription[] members = new Subscription[4];
     private int size;
 
-    LocalGroup(LoopTable loop, ChannelEntry entry) {
+    LocalGroup(LoopTable loop, ChannelEntry entry, Dialect dialect) {
         this.loop = loop;
         this.entry = entry;
+        this.dialect = dialect;
     }
 
     Subscription add(Connection connection) {
@@ -44,14 +46,15 @@ final class LocalGroup {
     }
 
     /**
-     * Writes {@code frame} to every member; each connection is flushed once at the end of the
-     * batch. Does not take ownership of {@code frame}.
+     * Writes {@code frame} to every member but {@code skip} (may be {@code null}); each connection
+     * is flushed once at the end of the batch. Does not take ownership of {@code frame}.
      */
-    void deliver(ByteBuf frame) {
+    void deliver(ByteBuf frame, Connection skip) {
         Subscription[] m = members;
         int written = 0;
         for (int i = 0, n = size; i < n; i++) {
-            if (m[i].connection.deliver(frame)) {
+            Connection c = m[i].connection;
+            if (c != skip && c.deliver(frame)) {
                 written++;
             }
         }

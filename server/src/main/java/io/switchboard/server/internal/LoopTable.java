@@ -4,6 +4,7 @@ import io.netty.util.concurrent.EventExecutor;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,8 +17,10 @@ final class LoopTable {
 
     final EventExecutor executor;
     final Metrics metrics;
-    /** Channel name to the local group; a group is here exactly while it has members. */
-    final Map<String, LocalGroup> groups = new HashMap<>();
+    /**
+     * Per dialect, channel name to the local group; a group is here exactly while it has members.
+     */
+    private final List<Map<String, LocalGroup>> groups = new ArrayList<>(Dialect.ALL.length);
 
     private final ArrayList<Connection> toFlush = new ArrayList<>();
     private final Runnable flushTask = this::flushAll;
@@ -26,6 +29,14 @@ final class LoopTable {
     LoopTable(EventExecutor executor, Metrics metrics) {
         this.executor = executor;
         this.metrics = metrics;
+        for (int i = 0; i < Dialect.ALL.length; i++) {
+            groups.add(new HashMap<>());
+        }
+    }
+
+    /** Channel name to this loop's group of {@code dialect}'s subscribers of it. */
+    Map<String, LocalGroup> groups(Dialect dialect) {
+        return groups.get(dialect.ordinal());
     }
 
     /**

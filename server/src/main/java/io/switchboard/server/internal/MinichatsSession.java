@@ -1,21 +1,9 @@
 package io.switchboard.server.internal;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.WriteBufferWaterMark;
-import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.HttpContent;
-import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
-import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
-import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
-import io.netty.util.ReferenceCountUtil;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.minichats.Action;
 import io.switchboard.protocol.minichats.ErrorCode;
@@ -25,287 +13,77 @@ import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.protocol.minichats.MinichatsRequest;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.HandshakeRequest;
-import io.switchboard.server.SlowConsumerPolicy;
-import io.switchboard.server.SwitchboardConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One minichats connection (PROTOCOL.md section 1): confirms the connection, serves each request
- * in order and replies to it, and hands publishes to the {@link Broker}. Replies are flushed once
- * per read batch; deliveries once per fan-out batch.
+ * in order and replies to it, and hands publishes to the {@link Broker}.
  *
  * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe.
  */
-final class MinichatsSession extends ChannelInboundHandlerAdapter {
+final class MinichatsSession extends WebSocketSession {
 
     private static final Logger logger = LoggerFactory.getLogger(MinichatsSession.class);
 
-    private final Broker broker;
     private final MinichatsDecoder decoder;
-    private final int maxMessageBytes;
     private final int maxSubscriptions;
-    private final int maxMessagesPerSecond;
-    private final RateLimiter rateLimiter;
     private final RateLimiter subscribeLimiter;
     private final ChannelAuthorizer authorizer;
     private final HandshakeRequest handshake;
     private final String clientName;
     private final byte[] quotedName;
-    private final byte[] utf8Name;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
-    private final SwitchboardConfig config;
-    private final Metrics metrics;
-    private Connection connection;
-    private ChannelHandlerContext ctx;
-    private boolean handshakeComplete;
-    /**
-     * Messages read while a subscribe waits for the cluster (reading is paused meanwhile), served
-     * in order once it is answered; {@code null} when no subscribe waits.
-     */
-    private ArrayDeque<Object> backlog;
-    /** The most messages {@link #backlog} holds before the client is closed (a flood while waiting). */
-    private static final int MAX_BACKLOG = 1024;
-    /** When the last read batch ended, for the heartbeat. */
-    private long lastReadNanos;
-    private ScheduledFuture<?> pinger;
-    /** Closes a slow consumer still over its soft limit when it fires (close policy). */
-    private ScheduledFuture<?> slowConsumerTimer;
 
     MinichatsSession(Node node, String clientName, HandshakeRequest handshake) {
-        SwitchboardConfig config = node.config();
-        this.config = config;
-        this.metrics = node.metrics();
-        this.broker = node.broker();
+        super(node, Dialect.MINICHATS);
         this.decoder = node.minichatsDecoder();
         this.authorizer = node.channelAuthorizer();
         this.handshake = handshake;
-        this.maxMessageBytes = config.maxMessageBytes();
         this.maxSubscriptions = config.maxSubscriptionsPerConnection();
-        this.maxMessagesPerSecond = config.maxMessagesPerSecond();
-        this.rateLimiter = new RateLimiter(maxMessagesPerSecond, System.nanoTime());
         this.subscribeLimiter = new RateLimiter(config.maxSubscribesPerSecond(), System.nanoTime());
         this.clientName = clientName;
         this.quotedName = JsonStrings.quote(clientName);
-        this.utf8Name = clientName.getBytes(StandardCharsets.UTF_8);
     }
 
     @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
-        int soft = config.outboundSoftLimitBytes();
-        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(soft / 2, soft));
-        connection = broker.connect(ctx, config.slowConsumerPolicy(), config.outboundHardLimitBytes(),
-                () -> closeSlowConsumer("over the hard limit of " + config.outboundHardLimitBytes() + " bytes"));
+    String label() {
+        return clientName;
     }
 
     @Override
-    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (config.slowConsumerPolicy() == SlowConsumerPolicy.CLOSE) {
-            if (!ctx.channel().isWritable()) {
-                if (slowConsumerTimer == null) {
-                    slowConsumerTimer = ctx.executor().schedule(() -> {
-                        slowConsumerTimer = null;
-                        if (!ctx.channel().isWritable()) {
-                            closeSlowConsumer("over the soft limit for " + config.outboundSoftLimitTime());
-                        }
-                    }, config.outboundSoftLimitTime().toNanos(), TimeUnit.NANOSECONDS);
-                }
-            } else if (slowConsumerTimer != null) {
-                slowConsumerTimer.cancel(false);
-                slowConsumerTimer = null;
-            }
-        }
-        ctx.fireChannelWritabilityChanged();
-    }
-
-    /**
-     * Ends a subscriber that does not keep up: 1008 "slow consumer", without waiting for the close
-     * frame to get through the backlog in front of it.
-     */
-    private void closeSlowConsumer(String why) {
-        if (connection.closing) {
-            return;
-        }
-        logger.info("{} {} closed as a slow consumer: {}", ctx.channel(), clientName, why);
-        metrics.close(Metrics.Close.SLOW_CONSUMER);
-        connection.closing = true;
-        ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, "slow consumer"));
-        ctx.close();
+    void opened(ChannelHandlerContext ctx) {
+        ctx.write(new TextWebSocketFrame(MinichatsEncoder.connected(ctx.alloc(), quotedName)), ctx.voidPromise());
     }
 
     @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof HandshakeComplete) {
-            handshakeComplete = true;
-            ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
-            if (encoder != null) {
-                connection.ctx = encoder;
-            }
-            logger.debug("{} connected as {}", ctx.channel(), clientName);
-            lastReadNanos = System.nanoTime();
-            long interval = config.pingInterval().toNanos();
-            if (interval > 0) {
-                pinger = ctx.executor().scheduleAtFixedRate(this::ping, interval, interval, TimeUnit.NANOSECONDS);
-            }
-            ctx.writeAndFlush(new TextWebSocketFrame(MinichatsEncoder.connected(ctx.alloc(), quotedName)));
-        }
-        ctx.fireUserEventTriggered(evt);
+    void onText(ChannelHandlerContext ctx, ByteBuf payload) {
+        serve(ctx, payload);
     }
 
     @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (connection.closing && !(msg instanceof CloseWebSocketFrame)) {
-            ReferenceCountUtil.release(msg); // nothing more is served once the session closes
-            return;
-        }
-        if (backlog != null) {
-            if (backlog.size() >= MAX_BACKLOG) {
-                ReferenceCountUtil.release(msg);
-                metrics.close(Metrics.Close.RATE_LIMIT);
-                close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Too many requests while a subscribe waits");
-                return;
-            }
-            backlog.add(msg);
-            return;
-        }
-        boolean message = msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame;
-        if (message) {
-            metrics.messagesIn.increment();
-        }
-        if (message && !rateLimiter.tryAcquire(System.nanoTime())) {
-            ReferenceCountUtil.release(msg);
-            if (rateLimiter.isAbusive()) {
-                metrics.close(Metrics.Close.RATE_LIMIT);
-                close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Rate limit exceeded");
-            } else {
-                metrics.error(ErrorCode.RATE_LIMITED);
-                reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.RATE_LIMITED,
-                        "Too many messages: at most " + maxMessagesPerSecond + " per second"));
-            }
-            return;
-        }
-        if (msg instanceof TextWebSocketFrame) {
-            try {
-                serve(ctx, ((TextWebSocketFrame) msg).content());
-            } finally {
-                ReferenceCountUtil.release(msg);
-            }
-        } else if (msg instanceof CloseWebSocketFrame) {
-            // Echo the client's close, status included (RFC 6455 section 5.5.1), unless ours is already
-            // out; deliveries stop before it. The frame passes to the write, which releases it.
-            if (connection.closing) {
-                ReferenceCountUtil.release(msg);
-                ctx.close();
-            } else {
-                connection.closing = true;
-                ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
-            }
-        } else if (msg instanceof HttpContent) {
-            // The rest of a handshake request that was not aggregated (a mount without an aggregator).
-            ReferenceCountUtil.release(msg);
-        } else if (msg instanceof BinaryWebSocketFrame) {
-            ReferenceCountUtil.release(msg);
-            metrics.error(ErrorCode.UNSUPPORTED_FRAME);
-            reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
-                    "Binary frames are not supported: send requests as JSON text frames"));
-        } else {
-            ctx.fireChannelRead(msg);
-        }
+    void onBinary(ChannelHandlerContext ctx) {
+        metrics.error(ErrorCode.UNSUPPORTED_FRAME);
+        reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
+                "Binary frames are not supported: send requests as JSON text frames"));
     }
 
     @Override
-    public void channelReadComplete(ChannelHandlerContext ctx) {
-        lastReadNanos = System.nanoTime(); // any frame, a pong included, shows the client is alive
-        ctx.flush();
-        ctx.fireChannelReadComplete();
+    void onRateLimited(ChannelHandlerContext ctx) {
+        metrics.error(ErrorCode.RATE_LIMITED);
+        reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.RATE_LIMITED,
+                "Too many messages: at most " + config.maxMessagesPerSecond() + " per second"));
     }
 
     @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        if (slowConsumerTimer != null) {
-            slowConsumerTimer.cancel(false);
-        }
-        if (pinger != null) {
-            pinger.cancel(false);
-        }
-        if (connection.dropped > 0) {
-            logger.debug("{} {} missed {} deliveries as a slow consumer", ctx.channel(), clientName, connection.dropped);
-        }
-        if (backlog != null) {
-            backlog.forEach(ReferenceCountUtil::release);
-            backlog.clear();
-        }
+    void closed(ChannelHandlerContext ctx) {
         for (Subscription s : subscriptions.values()) {
             broker.unsubscribe(s);
         }
         subscriptions.clear();
-        logger.debug("{} {} disconnected", ctx.channel(), clientName);
-        ctx.fireChannelInactive();
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        if (cause instanceof TooLongFrameException) {
-            // A fragmented message over the limit (a single over-size frame is refused by the decoder).
-            metrics.close(Metrics.Close.MESSAGE_TOO_BIG);
-            close(ctx, WebSocketCloseStatus.MESSAGE_TOO_BIG, "Message is larger than " + maxMessageBytes + " bytes");
-        } else {
-            if (cause instanceof CorruptedWebSocketFrameException) {
-                // Netty's decoder has answered it with a close frame; count why.
-                WebSocketCloseStatus status = ((CorruptedWebSocketFrameException) cause).closeStatus();
-                metrics.close(WebSocketCloseStatus.MESSAGE_TOO_BIG.equals(status) ? Metrics.Close.MESSAGE_TOO_BIG
-                        : WebSocketCloseStatus.INVALID_PAYLOAD_DATA.equals(status) ? Metrics.Close.INVALID_UTF8
-                        : Metrics.Close.PROTOCOL_ERROR);
-            }
-            ctx.fireExceptionCaught(cause);
-        }
-    }
-
-    /**
-     * Pings the client; one that shows no sign of life within the ping timeout is closed: 1001
-     * "ping timeout", without waiting for the close frame to get through (the peer may be gone).
-     */
-    private void ping() {
-        if (connection.closing || backlog != null) {
-            return; // reading is paused while a subscribe waits: a pong could not be seen
-        }
-        long sentAt = System.nanoTime();
-        ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
-        ctx.executor().schedule(() -> {
-            if (lastReadNanos - sentAt < 0 && !connection.closing && backlog == null) {
-                logger.debug("{} {} closed: no answer to a ping within {}", ctx.channel(), clientName,
-                        config.pingTimeout());
-                connection.closing = true;
-                metrics.close(Metrics.Close.PING_TIMEOUT);
-                ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "ping timeout"));
-                ctx.close();
-            }
-        }, config.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    /** Whether the WebSocket handshake is done: from then on, the heartbeat watches the connection. */
-    boolean isHandshakeComplete() {
-        return handshakeComplete;
-    }
-
-    /**
-     * Closes the session because the server stops: close 1001 once the handshake is done, a plain
-     * close before. Must be called from the connection's event loop.
-     */
-    void goAway() {
-        if (handshakeComplete) {
-            close(ctx, WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "Server shutting down");
-        } else {
-            ctx.close();
-        }
     }
 
     /** Serves one request. Does not take ownership of {@code payload}. */
@@ -382,35 +160,12 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         }
         // The first subscriber of a channel on this node of a cluster: its ok promises publishes from
         // every node, so it waits until the node receives them. Requests behind it wait their turn.
-        backlog = new ArrayDeque<>();
-        ctx.channel().config().setAutoRead(false);
+        pause();
         byte[] requestId = request.requestId();
         ChannelEntry entry = joined.subscription().entry();
         joined.receiving().whenComplete((ignored, failure) -> ctx.executor().execute(
-                () -> resume(ctx, MinichatsEncoder.subscribed(ctx.alloc(), requestId, entry.quotedName(),
-                        broker.totalSubscribers(entry)))));
-    }
-
-    /** Sends the reply a subscribe waited for and serves what was read meanwhile. */
-    private void resume(ChannelHandlerContext ctx, ByteBuf reply) {
-        ArrayDeque<Object> queued = backlog;
-        backlog = null;
-        if (queued == null || !ctx.channel().isActive() || connection.closing) {
-            reply.release();
-            if (queued != null) {
-                queued.forEach(ReferenceCountUtil::release);
-            }
-            return;
-        }
-        lastReadNanos = System.nanoTime(); // reading was paused, not the client
-        reply(ctx, reply);
-        for (Object msg = queued.poll(); msg != null; msg = queued.poll()) {
-            channelRead(ctx, msg); // goes to the new backlog if a request waits again
-        }
-        if (backlog == null) {
-            ctx.channel().config().setAutoRead(true);
-        }
-        ctx.flush();
+                () -> resume(() -> reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), requestId,
+                        entry.quotedName(), broker.totalSubscribers(entry))))));
     }
 
     private void unsubscribe(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
@@ -439,11 +194,10 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
         }
         // The publisher's ok goes out before its own copy of the delivery (PROTOCOL.md section 1).
         reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
-        long sentAt = System.currentTimeMillis();
-        ByteBuf frame = MinichatsEncoder.delivery(broker.frameAllocator(), quotedName, entry.quotedName(),
-                sentAt, content);
-        broker.publish(connection.loop, entry, frame);
-        broker.forward(entry.name, utf8Name, sentAt, content);
+        ChannelEvent event = ChannelEvent.message(Dialect.MINICHATS, clientName, clientName, quotedName,
+                System.currentTimeMillis(), content, connection);
+        broker.publish(connection.loop, entry, event);
+        broker.forward(entry.name, event);
     }
 
     private void authorize(ChannelAuthorizer.Operation operation, MinichatsRequest request)
@@ -459,13 +213,4 @@ final class MinichatsSession extends ChannelInboundHandlerAdapter {
                 "Not subscribed to channel '" + request.channelName() + "'", request.requestId());
     }
 
-    /** Writes a reply; the read batch's end flushes it. Takes ownership of {@code payload}. */
-    private static void reply(ChannelHandlerContext ctx, ByteBuf payload) {
-        ctx.write(new TextWebSocketFrame(payload), ctx.voidPromise());
-    }
-
-    private void close(ChannelHandlerContext ctx, WebSocketCloseStatus status, String reason) {
-        connection.closing = true;
-        ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(ChannelFutureListener.CLOSE);
-    }
 }

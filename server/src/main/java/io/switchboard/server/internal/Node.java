@@ -9,6 +9,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.disposable.DisposableDecoder;
 import io.switchboard.protocol.minichats.ApiPublish;
 import io.switchboard.protocol.minichats.ErrorCode;
 import io.switchboard.protocol.minichats.MinichatsDecoder;
@@ -18,7 +19,6 @@ import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.SwitchboardConfig;
 
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,9 +40,11 @@ public final class Node {
     private final Broker broker;
     private volatile Object prometheus;
     private final MinichatsDecoder minichatsDecoder;
+    private final DisposableDecoder disposableDecoder;
     private final ChannelGroup connections = new DefaultChannelGroup("switchboard", GlobalEventExecutor.INSTANCE);
     private final HandshakeRouter router;
     private final ConnectionLimits limits;
+    private final LineChat lineChat;
 
     public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
                 ChannelAuthorizer channelAuthorizer) {
@@ -52,8 +54,10 @@ public final class Node {
         this.broker = config.redisEndpoint() == null ? new Broker(metrics) : clusterBroker(config, metrics);
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());
+        this.disposableDecoder = new DisposableDecoder(config.maxMessageBytes(), config.maxJsonDepth());
         this.limits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress());
         this.router = new HandshakeRouter(this, HandshakeRouter.MINICHATS_PATH, true);
+        this.lineChat = new LineChat(config.lineMaxClients());
     }
 
     private static Broker clusterBroker(SwitchboardConfig config, Metrics metrics) {
@@ -115,6 +119,10 @@ public final class Node {
         return minichatsDecoder;
     }
 
+    DisposableDecoder disposableDecoder() {
+        return disposableDecoder;
+    }
+
     ConnectionAuthorizer connectionAuthorizer() {
         return connectionAuthorizer;
     }
@@ -138,6 +146,11 @@ public final class Node {
      */
     public ChannelHandler channelInitializer(Consumer<ChannelPipeline> customizer) {
         return new SwitchboardChannelInitializer(this, router, customizer);
+    }
+
+    /** Returns the initializer of the line chat's accepted connections (PROTOCOL.md section 3). */
+    public ChannelHandler lineChannelInitializer() {
+        return new LineChannelInitializer(this, lineChat);
     }
 
     /** Returns a handler serving minichats at {@code path} in an application's pipeline. */
@@ -186,14 +199,14 @@ public final class Node {
             throw new MinichatsException(ErrorCode.MESSAGE_TOO_LARGE, "The delivery would be " + size
                     + " bytes, over the limit of " + config.maxMessageBytes() + " bytes", null);
         }
-        long sentAt = System.currentTimeMillis();
-        broker.forward(channelName, sender.getBytes(StandardCharsets.UTF_8), sentAt, content);
+        ChannelEvent event = ChannelEvent.message(Dialect.MINICHATS, sender, sender, quotedSender,
+                System.currentTimeMillis(), content, null);
+        broker.forward(channelName, event);
         if (entry == null) {
             return broker.cluster().remoteSubscribers(channelName);
         }
         int reached = broker.totalSubscribers(entry);
-        broker.publish(null, entry, MinichatsEncoder.delivery(broker.frameAllocator(), quotedSender,
-                entry.quotedName(), sentAt, content));
+        broker.publish(null, entry, event);
         return reached;
     }
 
@@ -218,8 +231,8 @@ public final class Node {
     }
 
     /**
-     * Says goodbye to every connection: WebSocket sessions get close 1001 ("going away"), other
-     * connections are closed. The goodbyes are spread evenly over {@code window}, so that clients
+     * Says goodbye to every connection: WebSocket sessions get close 1001 ("going away"), line
+     * clients the chat's shutdown line, other connections are closed. The goodbyes are spread evenly over {@code window}, so that clients
      * reconnecting elsewhere do not all arrive at once. The returned future completes when all are
      * closed, or {@code timeout} after the window, when the stragglers are closed without waiting.
      */
@@ -231,7 +244,7 @@ public final class Node {
         for (int i = 0; i < all.size(); i++) {
             Channel ch = all.get(i);
             Runnable goodbye = () -> {
-                MinichatsSession session = ch.pipeline().get(MinichatsSession.class);
+                Session session = ch.pipeline().get(Session.class);
                 if (session != null) {
                     session.goAway();
                 } else {

@@ -14,9 +14,6 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.server.SwitchboardConfig;
 import org.slf4j.Logger;
@@ -133,6 +130,8 @@ final class RedisClusterLink implements ClusterLink {
     private StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
     private final Map<String, Subscribed> subscribed = new HashMap<>();
     private final Map<String, Integer> publishedCounts = new HashMap<>();
+    /** Rooms with disposable members on this node, to those members, as written to Redis. */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, RosterMember>> rosters = new ConcurrentHashMap<>();
     private long seq;
     private long generation;
     private boolean rewriteDue;
@@ -240,17 +239,83 @@ final class RedisClusterLink implements ClusterLink {
     }
 
     @Override
-    public void publish(String channel, byte[] senderUtf8, long sentAt, ByteBuf content) {
+    public void publish(String channel, ChannelEvent event) {
         StatefulRedisConnection<byte[], byte[]> c = commands;
         if (!up || c == null) {
             unforwarded.increment();
             return;
         }
         try {
-            c.async().publish(redisChannel(channel), ClusterEnvelope.encode(nodeId, sentAt, senderUtf8, content))
-                    .whenComplete(countFailure);
+            c.async().publish(redisChannel(channel), ClusterEnvelope.encode(nodeId, event)).whenComplete(countFailure);
         } catch (RuntimeException e) {
             unforwarded.increment(); // e.g. Lettuce's request queue is full
+        }
+    }
+
+    @Override
+    public CompletableFuture<List<RosterMember>> remoteMembers(String room) {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (!up || c == null) {
+            return NO_MEMBERS;
+        }
+        CompletableFuture<List<RosterMember>> members = new CompletableFuture<>();
+        c.async().hgetall(roomKey(room)).whenComplete((hash, failure) -> onLinkThread(() -> {
+            if (failure != null) {
+                logger.debug("Cluster: could not read room {}'s members: {}", room, rootMessage(failure));
+                members.complete(List.of());
+                return;
+            }
+            List<RosterMember> list = new ArrayList<>();
+            for (Map.Entry<byte[], byte[]> field : hash.entrySet()) {
+                String key = new String(field.getKey(), StandardCharsets.UTF_8);
+                int tab = key.indexOf('\t');
+                String node = tab < 0 ? "" : key.substring(0, tab);
+                // This node's members come from its own roster; a node not heard of is gone.
+                if (!node.equals(nodeName) && view.knows(node)) {
+                    list.add(RosterMember.of(key.substring(tab + 1), new String(field.getValue(), StandardCharsets.UTF_8)));
+                }
+            }
+            members.complete(list);
+        }));
+        // Never let a welcome wait on a link that stopped answering.
+        return members.completeOnTimeout(List.of(), COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void memberJoined(String room, RosterMember member) {
+        rosters.computeIfAbsent(room, r -> new ConcurrentHashMap<>()).put(member.id(), member);
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (up && c != null) {
+            byte[] key = roomKey(room);
+            c.async().hset(key, rosterField(member), utf8(member.name()));
+            c.async().pexpire(key, nodeTimeout.toMillis());
+        }
+    }
+
+    @Override
+    public void memberLeft(String room, RosterMember member) {
+        rosters.computeIfPresent(room, (r, members) -> {
+            members.remove(member.id());
+            return members.isEmpty() ? null : members;
+        });
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (up && c != null) {
+            c.async().hdel(roomKey(room), rosterField(member));
+        }
+    }
+
+    /** Writes this node's disposable members again (Redis may have lost them) or keeps them alive. */
+    private void writeRosters(boolean rewrite) {
+        for (Map.Entry<String, ConcurrentHashMap<String, RosterMember>> room : rosters.entrySet()) {
+            byte[] key = roomKey(room.getKey());
+            if (rewrite) {
+                Map<byte[], byte[]> fields = new HashMap<>();
+                room.getValue().values().forEach(m -> fields.put(rosterField(m), utf8(m.name())));
+                if (!fields.isEmpty()) {
+                    commands.async().hset(key, fields);
+                }
+            }
+            commands.async().pexpire(key, nodeTimeout.toMillis());
         }
     }
 
@@ -412,6 +477,7 @@ final class RedisClusterLink implements ClusterLink {
         publishedCounts.clear();
         publishedCounts.putAll(counts);
         writeCounts('S', counts);
+        writeRosters(true);
         view.markAllStale();
         reconcile();
     }
@@ -586,6 +652,7 @@ final class RedisClusterLink implements ClusterLink {
                 onLinkThread(() -> rewriteDue = true); // the hash is gone: Redis restarted or evicted it
             }
         });
+        writeRosters(false);
         announce();
     }
 
@@ -688,15 +755,16 @@ final class RedisClusterLink implements ClusterLink {
                 return;
             }
             ClusterEnvelope envelope = ClusterEnvelope.decode(message);
-            byte[] quotedSender = JsonStrings.quote(envelope.sender);
-            int size = MinichatsEncoder.deliveryPayloadLength(quotedSender, entry.quotedName(), envelope.contentLength());
-            if (size > maxMessageBytes) {
-                throw new IllegalArgumentException("a delivery of " + size + " bytes, over this node's limit of "
-                        + maxMessageBytes);
+            ChannelEvent event = envelope.event();
+            if (event.kind == ChannelEvent.Kind.MESSAGE) {
+                int size = MinichatsEncoder.deliveryPayloadLength(event.quotedName(), entry.quotedName(),
+                        envelope.contentLength());
+                if (size > maxMessageBytes) {
+                    throw new IllegalArgumentException("a delivery of " + size + " bytes, over this node's limit of "
+                            + maxMessageBytes);
+                }
             }
-            ByteBuf content = Unpooled.wrappedBuffer(envelope.bytes, envelope.contentOffset, envelope.contentLength());
-            broker.publish(null, entry, MinichatsEncoder.delivery(broker.frameAllocator(), quotedSender,
-                    entry.quotedName(), envelope.sentAt, content));
+            broker.publish(null, entry, event);
         }
     }
 
@@ -704,6 +772,15 @@ final class RedisClusterLink implements ClusterLink {
 
     private byte[] redisChannel(String channel) {
         return concat(channelPrefix, utf8(channel));
+    }
+
+    /** The hash of a room's disposable members: field {@code node TAB id}, value the member's name. */
+    private byte[] roomKey(String room) {
+        return utf8(prefix + "room:" + room);
+    }
+
+    private byte[] rosterField(RosterMember member) {
+        return utf8(nodeName + "\t" + member.id());
     }
 
     private byte[] nodeKey(String node) {

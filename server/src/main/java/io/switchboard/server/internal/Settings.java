@@ -28,6 +28,9 @@ public final class Settings {
         }
     }
 
+    /** The line port of the server application; the library's builder leaves the line chat off. */
+    static final int APP_LINE_PORT = 8888;
+
     /** Every setting, in the order --help lists them. */
     public static final List<Setting> ALL = List.of(
             new Setting("APP_HOST", "ADDRESS", "0.0.0.0", "address to bind",
@@ -94,7 +97,15 @@ public final class Settings {
             new Setting("REDIS_KEY_PREFIX", "TEXT", "switchboard:", "prefix of the cluster's Redis keys and channels",
                     SwitchboardConfig.Builder::redisKeyPrefix),
             new Setting("CLUSTER_NODE_TIMEOUT", "DURATION", "30s", "a node silent this long (died without "
-                    + "cleaning up) stops being counted", (b, v) -> b.clusterNodeTimeout(parseDuration(v))));
+                    + "cleaning up) stops being counted", (b, v) -> b.clusterNodeTimeout(parseDuration(v))),
+            new Setting("LINE_PORT", "PORT", String.valueOf(APP_LINE_PORT), "TCP port of the line chat (telnet, nc; "
+                    + "0: off)", (b, v) -> b.linePort(parseInt(v))),
+            new Setting("LINE_MAX_CLIENTS", "N", "50", "line clients at once (over: told the chat is full)",
+                    (b, v) -> b.lineMaxClients(parseInt(v))),
+            new Setting("LINE_ALLOW_SHUTDOWN", "BOOL", "false", "whether a line client's SHUTDOWN ends the line chat",
+                    (b, v) -> b.lineAllowShutdown(parseBoolean(v))),
+            new Setting("LINE_CHANNEL", "NAME", "lobby", "channel of the shared namespace the line chat is",
+                    SwitchboardConfig.Builder::lineChannel));
 
     private Settings() {
     }
@@ -106,7 +117,7 @@ public final class Settings {
      *                                  value is malformed or out of range
      */
     public static SwitchboardConfig load(Map<String, String> env, String[] args) {
-        SwitchboardConfig.Builder builder = SwitchboardConfig.builder();
+        SwitchboardConfig.Builder builder = SwitchboardConfig.builder().linePort(APP_LINE_PORT);
         for (Setting s : ALL) {
             String value = env.get(s.env());
             if (value != null && !value.isEmpty()) {

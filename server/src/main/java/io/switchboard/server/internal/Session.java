@@ -1,0 +1,99 @@
+package io.switchboard.server.internal;
+
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.WriteBufferWaterMark;
+import io.switchboard.server.SlowConsumerPolicy;
+import io.switchboard.server.SwitchboardConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What every dialect's session shares: the connection's place in the {@link Broker} and what
+ * happens to it as a slow consumer. A subclass says how it says goodbye.
+ *
+ * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe.
+ */
+abstract class Session extends ChannelInboundHandlerAdapter {
+
+    private static final Logger logger = LoggerFactory.getLogger(Session.class);
+
+    final SwitchboardConfig config;
+    final Metrics metrics;
+    final Broker broker;
+    private final Dialect dialect;
+    ChannelHandlerContext ctx;
+    Connection connection;
+    /** Closes a slow consumer still over its soft limit when it fires (close policy). */
+    private ScheduledFuture<?> slowConsumerTimer;
+
+    Session(Node node, Dialect dialect) {
+        this.config = node.config();
+        this.metrics = node.metrics();
+        this.broker = node.broker();
+        this.dialect = dialect;
+    }
+
+    /** Who the client is, for logs. */
+    abstract String label();
+
+    /** Tells a slow consumer it is closed, if the dialect can, and closes it. */
+    abstract void closeSlowConsumer();
+
+    /** Closes the session because the server stops. Must be called from the connection's event loop. */
+    abstract void goAway();
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        int soft = config.outboundSoftLimitBytes();
+        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(soft / 2, soft));
+        connection = broker.connect(ctx, dialect, config.slowConsumerPolicy(), config.outboundHardLimitBytes(),
+                () -> closeSlowConsumer("over the hard limit of " + config.outboundHardLimitBytes() + " bytes"));
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (config.slowConsumerPolicy() == SlowConsumerPolicy.CLOSE) {
+            if (!ctx.channel().isWritable()) {
+                if (slowConsumerTimer == null) {
+                    slowConsumerTimer = ctx.executor().schedule(() -> {
+                        slowConsumerTimer = null;
+                        if (!ctx.channel().isWritable()) {
+                            closeSlowConsumer("over the soft limit for " + config.outboundSoftLimitTime());
+                        }
+                    }, config.outboundSoftLimitTime().toNanos(), TimeUnit.NANOSECONDS);
+                }
+            } else if (slowConsumerTimer != null) {
+                slowConsumerTimer.cancel(false);
+                slowConsumerTimer = null;
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /** Ends a subscriber that does not keep up, without waiting for the backlog in front of its goodbye. */
+    private void closeSlowConsumer(String why) {
+        if (connection.closing) {
+            return;
+        }
+        logger.info("{} {} closed as a slow consumer: {}", ctx.channel(), label(), why);
+        metrics.close(Metrics.Close.SLOW_CONSUMER);
+        connection.closing = true;
+        closeSlowConsumer();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (slowConsumerTimer != null) {
+            slowConsumerTimer.cancel(false);
+        }
+        if (connection.dropped > 0) {
+            logger.debug("{} {} missed {} deliveries as a slow consumer", ctx.channel(), label(), connection.dropped);
+        }
+        ctx.fireChannelInactive();
+    }
+}
