@@ -11,6 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -46,8 +47,9 @@ final class LineSession extends Session {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
-        id = remote.getAddress().getHostAddress() + ":" + remote.getPort();
+        SocketAddress remote = ctx.channel().remoteAddress();
+        id = remote instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() + ":" + inet.getPort()
+                : String.valueOf(remote);
         int clients = chat.join(ctx.channel());
         if (clients == 0) {
             logger.debug("{} refused: the line chat is full", id);

@@ -1,0 +1,154 @@
+package io.switchboard.server;
+
+import io.switchboard.server.testing.LineClient;
+import io.switchboard.server.testing.Requests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** PROTOCOL.md section 3, the line chat, on a real server over loopback with plain sockets (as nc). */
+@Timeout(60)
+class LineIT {
+
+    private static SwitchboardServer server;
+    private static InetSocketAddress line;
+
+    @BeforeAll
+    static void start() {
+        server = Requests.startOnLoopback(SwitchboardConfig.builder().linePort(Requests.freePort()));
+        line = server.lineAddress();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop().join();
+    }
+
+    @Test
+    void welcomesAnnouncesRelaysToOthersAndSaysGoodbye() throws Exception {
+        try (LineClient a = new LineClient(line)) {
+            assertEquals("Congratulations! You've successfully joined the chat server.", a.readLine());
+            assertEquals("Your id is: '" + a.id() + "'.", a.readLine());
+            assertEquals("There are 1 client(s) connected to this server.", a.readLine());
+            try (LineClient b = new LineClient(line)) {
+                assertEquals("Congratulations! You've successfully joined the chat server.", b.readLine());
+                assertEquals("Your id is: '" + b.id() + "'.", b.readLine());
+                assertEquals("There are 2 client(s) connected to this server.", b.readLine());
+                assertEquals("A new client has connected to the chat: id = " + b.id(), a.readLine());
+
+                a.send("hello there"); // CRLF, as telnet sends it
+                assertEquals(a.id() + ": hello there", b.readLine());
+                b.write("and LF alone\n".getBytes(StandardCharsets.UTF_8));
+                assertEquals(b.id() + ": and LF alone", a.readLine());
+                assertNull(a.poll(300), "a client never gets its own line back");
+                String bId = b.id();
+                b.abort();
+                assertEquals(bId + " has left the chat", a.readLine());
+                assertNull(a.poll(500), "one leave notice per leave");
+            }
+        }
+    }
+
+    @Test
+    void takesLinesUpTo4KiBAndAnswersALongerOneWithoutClosing() throws Exception {
+        try (LineClient a = LineClient.join(line); LineClient b = LineClient.join(line)) {
+            a.readLine(); // b's join
+            String max = "x".repeat(4096);
+            a.send(max);
+            assertEquals(a.id() + ": " + max, b.readLine());
+            a.send("y".repeat(4097) + "z".repeat(10_000));
+            assertEquals("Your line was longer than 4096 bytes and was not sent", a.readLine());
+            a.send("still here");
+            assertEquals(a.id() + ": still here", b.readLine(), "the rest of the long line was dropped, not sent");
+        }
+    }
+
+    @Test
+    void ignoresTelnetNegotiationBlankLinesAndReplacesInvalidUtf8() throws Exception {
+        try (LineClient a = LineClient.join(line); LineClient b = LineClient.join(line)) {
+            a.readLine();
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            // IAC DO TERMINAL-TYPE, IAC SB TERMINAL-TYPE SEND IAC SE, IAC NOP, then text with an escaped 255
+            bytes.writeBytes(new byte[] {(byte) 255, (byte) 253, 24, (byte) 255, (byte) 250, 24, 1, (byte) 255,
+                    (byte) 240, (byte) 255, (byte) 241});
+            bytes.writeBytes("caf\u00e9 ".getBytes(StandardCharsets.UTF_8));
+            bytes.writeBytes(new byte[] {(byte) 0xc3, 0x28, '\r', '\n', '\r', '\n', ' ', '\n'});
+            a.write(bytes.toByteArray());
+            assertEquals(a.id() + ": caf\u00e9 \ufffd(", b.readLine());
+            assertNull(b.poll(300), "blank lines are not sent");
+            // Negotiation split between two writes.
+            a.write(new byte[] {'o', (byte) 255});
+            Thread.sleep(50);
+            a.write(new byte[] {(byte) 251, 1, 'k', '\n'});
+            assertEquals(a.id() + ": ok", b.readLine());
+        }
+    }
+
+    @Test
+    void refusesOneClientOverTheCap() throws Exception {
+        try (SwitchboardServer capped = Requests.startOnLoopback(SwitchboardConfig.builder()
+                .linePort(Requests.freePort()).lineMaxClients(3));
+             LineClient a = LineClient.join(capped.lineAddress()); LineClient b = LineClient.join(capped.lineAddress());
+             LineClient c = LineClient.join(capped.lineAddress()); LineClient over = new LineClient(capped.lineAddress())) {
+            assertEquals("The chat server is full (3 clients): try again later", over.readLine());
+            assertTrue(over.isClosedByServer());
+            assertEquals("A new client has connected to the chat: id = " + b.id(), a.readLine());
+            assertEquals("A new client has connected to the chat: id = " + c.id(), a.readLine());
+            assertNull(a.poll(300), "the refused client never joined");
+        }
+    }
+
+    @Test
+    void refusesShutdownUnlessAllowed() throws Exception {
+        try (LineClient a = LineClient.join(line); LineClient b = LineClient.join(line)) {
+            a.readLine();
+            a.send("SHUTDOWN");
+            assertEquals("SHUTDOWN is not allowed on this server (LINE_ALLOW_SHUTDOWN=false)", a.readLine());
+            assertNull(b.poll(300), "and nobody else hears of it");
+            a.send("still on");
+            assertEquals(a.id() + ": still on", b.readLine());
+        }
+    }
+
+    @Test
+    void shutsTheChatDownWhenAllowed() throws Exception {
+        try (SwitchboardServer s = Requests.startOnLoopback(SwitchboardConfig.builder().linePort(Requests.freePort())
+                .lineAllowShutdown(true))) {
+            InetSocketAddress l = s.lineAddress();
+            try (LineClient a = LineClient.join(l); LineClient b = LineClient.join(l)) {
+                a.readLine();
+                b.send("SHUTDOWN");
+                assertEquals("The chat has been shut down", a.readLine());
+                assertEquals("The chat has been shut down", b.readLine());
+                assertTrue(a.isClosedByServer());
+                assertTrue(b.isClosedByServer());
+            }
+            try (LineClient again = new LineClient(l)) {
+                assertEquals("Congratulations! You've successfully joined the chat server.", again.readLine());
+                again.readLine();
+                assertEquals("There are 1 client(s) connected to this server.", again.readLine());
+            }
+        }
+    }
+
+    @Test
+    void saysTheChatIsShutDownWhenTheServerStops() throws Exception {
+        SwitchboardServer s = Requests.startOnLoopback(SwitchboardConfig.builder().linePort(Requests.freePort()));
+        try (LineClient a = LineClient.join(s.lineAddress())) {
+            s.stop();
+            assertEquals("The chat has been shut down", a.readLine());
+            assertTrue(a.isClosedByServer());
+        } finally {
+            s.stop().join();
+        }
+    }
+}
