@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.LineClient;
 import io.switchboard.server.testing.RedisProcess;
 import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterAll;
@@ -37,6 +38,7 @@ import static io.switchboard.server.testing.Requests.publish;
 import static io.switchboard.server.testing.Requests.subscribe;
 import static io.switchboard.server.testing.Requests.unsubscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -130,6 +132,86 @@ class ClusterIT {
     }
 
     @Test
+    void disposableRoomsAndTheLineChatSpanNodes() throws Exception {
+        SwitchboardServer a = node(SwitchboardConfig.builder().linePort(Requests.freePort()).lineChannel("cross"));
+        SwitchboardServer b = node(SwitchboardConfig.builder().linePort(Requests.freePort()).lineChannel("cross"));
+        JdkClient ann = disposable(a, "ann");
+        String annWelcome = ann.next();
+        String annId = idOf(annWelcome, "ann");
+        assertEquals("{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"cross\",\"activeClients\":["
+                + member(annId, "ann") + "]}}}", annWelcome);
+        assertEquals(info(annId, "ann", "registered"), ann.next());
+        awaitTrue(() -> count(b, "cross") == 1, "node b hears of node a's member");
+
+        JdkClient bob = disposable(b, "bob");
+        String bobWelcome = bob.next();
+        String bobId = idOf(bobWelcome, "bob");
+        assertTrue(bobWelcome.contains(member(annId, "ann")), "the welcome lists members on other nodes: " + bobWelcome);
+        assertTrue(bobWelcome.contains(member(bobId, "bob")), bobWelcome);
+        assertEquals(info(bobId, "bob", "registered"), bob.next());
+        assertEquals(info(bobId, "bob", "registered"), ann.next(), "info crosses nodes");
+
+        bob.send("{\"text\":\"hi ann\"}");
+        String chat = "{\"type\":\"chat\",\"data\":{\"room\":{\"name\":\"cross\"},\"client\":" + member(bobId, "bob")
+                + ",\"text\":\"hi ann\"}}";
+        assertEquals(chat, bob.next());
+        assertEquals(chat, ann.next());
+
+        // The line chat is the channel "cross" on both nodes.
+        try (LineClient onA = LineClient.join(a.lineAddress())) {
+            awaitTrue(() -> count(b, "cross") == 3, "node b counts the line client on node a");
+            try (LineClient onB = LineClient.join(b.lineAddress())) {
+                assertEquals("A new client has connected to the chat: id = " + onB.id(), onA.readLine());
+                onB.send("from the line on b");
+                assertEquals(onB.id() + ": from the line on b", onA.readLine());
+                String fromLine = "{\"type\":\"chat\",\"data\":{\"room\":{\"name\":\"cross\"},\"client\":"
+                        + member(onB.id(), onB.id()) + ",\"text\":\"from the line on b\"}}";
+                assertEquals(fromLine, ann.next());
+                assertEquals(fromLine, bob.next());
+                ann.send("{\"text\":\"to everyone\"}");
+                ann.next();
+                bob.next();
+                assertEquals("ann: to everyone", onA.readLine());
+                assertEquals("ann: to everyone", onB.readLine());
+                String bId = onB.id();
+                onB.abort();
+                assertEquals(bId + " has left the chat", onA.readLine());
+            }
+        }
+
+        bob.abort();
+        assertEquals(info(bobId, "bob", "unregistered"), ann.next());
+        assertNull(ann.poll(300), "one unregistered, from bob's node");
+        awaitTrue(() -> count(a, "cross") == 1, "node a no longer counts bob");
+        JdkClient cy = disposable(a, "cyd");
+        String cyWelcome = cy.next();
+        assertFalse(cyWelcome.contains(bobId), "bob left the room's members in Redis: " + cyWelcome);
+        assertTrue(cyWelcome.contains(member(annId, "ann")), cyWelcome);
+    }
+
+    private JdkClient disposable(SwitchboardServer node, String name) {
+        JdkClient c = JdkClient.connect(java.net.URI.create("ws://127.0.0.1:" + node.localAddress().getPort()
+                + "/ws?name=" + name + "&room=cross"));
+        clients.add(c);
+        return c;
+    }
+
+    private static String idOf(String welcome, String name) {
+        Matcher m = Pattern.compile("\\{\"id\":\"([^\"]+)\",\"name\":\"" + name + "\"}").matcher(welcome);
+        assertTrue(m.find(), welcome);
+        return m.group(1);
+    }
+
+    private static String member(String id, String name) {
+        return "{\"id\":\"" + id + "\",\"name\":\"" + name + "\"}";
+    }
+
+    private static String info(String id, String name, String action) {
+        return "{\"type\":\"info\",\"data\":{\"room\":{\"name\":\"cross\"},\"client\":" + member(id, name)
+                + ",\"action\":\"" + action + "\"}}";
+    }
+
+    @Test
     void aSubscribeOkMeansPublishesFromOtherNodesArrive() throws Exception {
         SwitchboardServer a = node(Duration.ofSeconds(30));
         SwitchboardServer b = node(Duration.ofSeconds(30));
@@ -209,7 +291,7 @@ class ClusterIT {
         SwitchboardServer survivor = node(timeout);
         Process doomed = new ProcessBuilder("java", "-jar", Path.of("target", "switchboard.jar").toString(),
                 "--app-host", "127.0.0.1", "--app-port", "0", "--redis-endpoint", redis.endpoint(),
-                "--redis-key-prefix", prefix, "--cluster-node-timeout", "3s")
+                "--redis-key-prefix", prefix, "--cluster-node-timeout", "3s", "--line-port", "0")
                 .redirectErrorStream(true).start();
         try {
             int port = portOf(doomed);
@@ -292,14 +374,21 @@ class ClusterIT {
 
     /** A node of this test's cluster, once its link is up (as a load balancer waits for its health). */
     private SwitchboardServer node(Duration nodeTimeout) throws InterruptedException {
-        SwitchboardServer node = startingNode(nodeTimeout);
+        return node(SwitchboardConfig.builder().clusterNodeTimeout(nodeTimeout));
+    }
+
+    private SwitchboardServer node(SwitchboardConfig.Builder config) throws InterruptedException {
+        SwitchboardServer node = startingNode(config);
         awaitTrue(() -> node.switchboard().problem() == null, "the node joins the cluster");
         return node;
     }
 
     private SwitchboardServer startingNode(Duration nodeTimeout) {
-        SwitchboardServer node = Requests.startOnLoopback(SwitchboardConfig.builder()
-                .redisEndpoint(redis.endpoint()).redisKeyPrefix(prefix).clusterNodeTimeout(nodeTimeout));
+        return startingNode(SwitchboardConfig.builder().clusterNodeTimeout(nodeTimeout));
+    }
+
+    private SwitchboardServer startingNode(SwitchboardConfig.Builder config) {
+        SwitchboardServer node = Requests.startOnLoopback(config.redisEndpoint(redis.endpoint()).redisKeyPrefix(prefix));
         nodes.add(node);
         return node;
     }

@@ -53,7 +53,7 @@ class MainIT {
     void startsAndSaysGoodbyeWith1001OnSigterm() throws Exception {
         assertTrue(Files.exists(JAR), "the shaded jar is built in the package phase");
         Process p = new ProcessBuilder("java", "-jar", JAR.toString(), "--app-host", "127.0.0.1", "--app-port", "0",
-                "--app-environment", "test").redirectErrorStream(true).start();
+                "--line-port", "0", "--app-environment", "test").redirectErrorStream(true).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
             String line;

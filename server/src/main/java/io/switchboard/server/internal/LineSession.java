@@ -31,6 +31,8 @@ final class LineSession extends Session {
     private final RateLimiter rateLimiter;
     private String id;
     private boolean admitted;
+    /** Set when the chat is shut down for this client: its leave is part of the shutdown, not announced. */
+    private boolean shutDown;
     private Subscription subscription;
 
     LineSession(Node node, LineChat chat) {
@@ -137,8 +139,10 @@ final class LineSession extends Session {
             if (subscription != null) {
                 broker.unsubscribe(subscription);
                 subscription = null;
-                broker.publishEverywhere(connection.loop, channelName,
-                        ChannelEvent.presence(ChannelEvent.Kind.LEFT, Dialect.LINE, id, id, null));
+                if (!shutDown) {
+                    broker.publishEverywhere(connection.loop, channelName,
+                            ChannelEvent.presence(ChannelEvent.Kind.LEFT, Dialect.LINE, id, id, null));
+                }
             }
             logger.debug("{} left the line chat", id);
         }
@@ -161,6 +165,7 @@ final class LineSession extends Session {
             return;
         }
         connection.closing = true;
+        shutDown = true;
         LineChat.sayShutdownAndClose(ctx.channel());
     }
 
