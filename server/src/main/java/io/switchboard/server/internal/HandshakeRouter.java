@@ -32,15 +32,15 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Function;
 
 /**
- * Answers the HTTP request that opens a connection. A WebSocket upgrade on the minichats path
- * becomes a session: the router validates it, asks the connection authorizer, installs the
- * WebSocket handlers and the session, removes itself and passes the request on to Netty's
- * handshaker. Validation happens before the upgrade, so a refused client gets a plain HTTP status
+ * Answers the HTTP request that opens a connection. A WebSocket upgrade on a dialect's path
+ * (minichats at its path, disposable at {@code /ws}) becomes that dialect's session: the router
+ * validates it, asks the connection authorizer, installs the WebSocket handlers and the session,
+ * removes itself and passes the request on to Netty's handshaker. Validation happens before the upgrade, so a refused client gets a plain HTTP status
  * with a reason.
  *
  * <p>Standalone (a {@code SwitchboardServer}), it also serves {@code /}, {@code /health}, the HTTP
  * API ({@link HttpApi}) and 404 for the rest. Mounted in an application's pipeline, it takes only
- * upgrades to its path and passes every other message on untouched.
+ * minichats upgrades to its path and passes every other message on untouched.
  *
  * <p>Stateless and {@link Sharable}: one instance serves every connection.
  */
@@ -364,6 +364,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                 + (standalone ? "  GET " + DISPOSABLE_PATH + "?name=NAME&room=ROOM        WebSocket, disposable chat rooms\n" : "")
                 + "  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n"
                 + "  GET /metrics                          Prometheus metrics\n"
+                + (standalone && config.linePort() > 0 ? "  TCP port " + config.linePort()
+                + "                         the line chat (telnet, nc), channel '" + config.lineChannel() + "'\n" : "")
                 + (config.apiKey() == null ? "" :
                 "  POST " + HttpApi.PUBLISH_PATH + "                    publish (Authorization: Bearer API_KEY)\n"
                 + "  GET " + HttpApi.CHANNELS_PATH + "                    channels and counts (same key)\n");
