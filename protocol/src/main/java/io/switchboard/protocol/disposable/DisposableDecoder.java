@@ -3,8 +3,8 @@ package io.switchboard.protocol.disposable;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import io.netty.buffer.ByteBuf;
+import io.switchboard.protocol.JsonLimits;
 import io.netty.buffer.ByteBufInputStream;
 
 import java.io.IOException;
@@ -32,15 +32,7 @@ public final class DisposableDecoder {
      * @param maxNestingDepth the deepest nesting of objects and arrays accepted in ignored fields
      */
     public DisposableDecoder(int maxMessageBytes, int maxNestingDepth) {
-        this.json = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder()
-                        .maxNestingDepth(maxNestingDepth)
-                        .maxStringLength(maxMessageBytes)
-                        .maxNameLength(maxMessageBytes)
-                        .maxNumberLength(maxMessageBytes)
-                        .maxDocumentLength(maxMessageBytes)
-                        .build())
-                .build();
+        this.json = JsonLimits.factory(maxMessageBytes, maxNestingDepth);
     }
 
     /**

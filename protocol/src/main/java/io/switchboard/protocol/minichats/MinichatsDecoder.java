@@ -5,9 +5,9 @@ import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.netty.buffer.ByteBuf;
+import io.switchboard.protocol.JsonLimits;
 import io.netty.util.concurrent.FastThreadLocal;
 import io.switchboard.protocol.Names;
 
@@ -56,15 +56,7 @@ public final class MinichatsDecoder {
         }
         this.maxNestingDepth = maxNestingDepth;
         this.maxChannelNameBytes = maxChannelNameBytes;
-        this.json = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder()
-                        .maxNestingDepth(maxNestingDepth)
-                        .maxStringLength(maxMessageBytes)
-                        .maxNameLength(maxMessageBytes)
-                        .maxNumberLength(maxMessageBytes)
-                        .maxDocumentLength(maxMessageBytes)
-                        .build())
-                .build();
+        this.json = JsonLimits.factory(maxMessageBytes, maxNestingDepth);
     }
 
     /**
