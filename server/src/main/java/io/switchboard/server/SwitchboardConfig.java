@@ -53,6 +53,13 @@ public final class SwitchboardConfig {
     private final int lineMaxClients;
     private final boolean lineAllowShutdown;
     private final String lineChannel;
+    private final int chatroomMaxTopics;
+    private final int chatroomMaxValueBytes;
+    private final Duration chatroomRequestTimeout;
+    private final int chatroomMaxPendingRequests;
+    private final boolean debug;
+    private final int debugPort;
+    private final String debugHost;
 
     private SwitchboardConfig(Builder b) {
         host = b.host;
@@ -90,6 +97,13 @@ public final class SwitchboardConfig {
         lineMaxClients = b.lineMaxClients;
         lineAllowShutdown = b.lineAllowShutdown;
         lineChannel = b.lineChannel;
+        chatroomMaxTopics = b.chatroomMaxTopics;
+        chatroomMaxValueBytes = b.chatroomMaxValueBytes;
+        chatroomRequestTimeout = b.chatroomRequestTimeout;
+        chatroomMaxPendingRequests = b.chatroomMaxPendingRequests;
+        debug = b.debug;
+        debugPort = b.debugPort;
+        debugHost = b.debugHost;
     }
 
     /** Returns a builder holding every default. */
@@ -345,6 +359,44 @@ public final class SwitchboardConfig {
         return lineChannel;
     }
 
+    /**
+     * The most chatroom topics a node (or, in a cluster, Redis) keeps ({@code CHATROOM_MAX_TOPICS});
+     * a subscribe that would create one more is refused. The special topics do not count.
+     */
+    public int chatroomMaxTopics() {
+        return chatroomMaxTopics;
+    }
+
+    /** The most bytes a chatroom topic's value may take as JSON ({@code CHATROOM_MAX_VALUE_BYTES}). */
+    public int chatroomMaxValueBytes() {
+        return chatroomMaxValueBytes;
+    }
+
+    /** How long a chatroom request waits for its provider's response ({@code CHATROOM_REQUEST_TIMEOUT}). */
+    public Duration chatroomRequestTimeout() {
+        return chatroomRequestTimeout;
+    }
+
+    /** The most requests one chatroom client may have waiting for responses ({@code CHATROOM_MAX_PENDING_REQUESTS}). */
+    public int chatroomMaxPendingRequests() {
+        return chatroomMaxPendingRequests;
+    }
+
+    /** Whether the chatroom inspection page is served, on {@link #debugPort()} ({@code DEBUG}). */
+    public boolean debug() {
+        return debug;
+    }
+
+    /** The port of the chatroom inspection page ({@code DEBUG_PORT}); 0 binds any free port. */
+    public int debugPort() {
+        return debugPort;
+    }
+
+    /** The address the inspection page binds ({@code DEBUG_HOST}): loopback unless configured. */
+    public String debugHost() {
+        return debugHost;
+    }
+
     @Override
     public String toString() {
         return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
@@ -365,7 +417,10 @@ public final class SwitchboardConfig {
                 + ", pingInterval=" + pingInterval + ", pingTimeout=" + pingTimeout
                 + ", maxSubscribesPerSecond=" + maxSubscribesPerSecond + ", drainWindow=" + drainWindow
                 + ", linePort=" + linePort + ", lineMaxClients=" + lineMaxClients
-                + ", lineAllowShutdown=" + lineAllowShutdown + ", lineChannel=" + lineChannel + '}';
+                + ", lineAllowShutdown=" + lineAllowShutdown + ", lineChannel=" + lineChannel
+                + ", chatroomMaxTopics=" + chatroomMaxTopics + ", chatroomMaxValueBytes=" + chatroomMaxValueBytes
+                + ", chatroomRequestTimeout=" + chatroomRequestTimeout + ", chatroomMaxPendingRequests=" + chatroomMaxPendingRequests
+                + ", debug=" + debug + ", debugPort=" + debugPort + ", debugHost=" + debugHost + '}';
     }
 
     /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
@@ -405,6 +460,13 @@ public final class SwitchboardConfig {
         private int lineMaxClients = 50;
         private boolean lineAllowShutdown;
         private String lineChannel = "lobby";
+        private int chatroomMaxTopics = 10_000;
+        private int chatroomMaxValueBytes = 65536;
+        private Duration chatroomRequestTimeout = Duration.ofSeconds(30);
+        private int chatroomMaxPendingRequests = 1000;
+        private boolean debug;
+        private int debugPort = 8800;
+        private String debugHost = "127.0.0.1";
 
         private Builder() {
         }
@@ -445,6 +507,13 @@ public final class SwitchboardConfig {
             lineMaxClients = c.lineMaxClients;
             lineAllowShutdown = c.lineAllowShutdown;
             lineChannel = c.lineChannel;
+            chatroomMaxTopics = c.chatroomMaxTopics;
+            chatroomMaxValueBytes = c.chatroomMaxValueBytes;
+            chatroomRequestTimeout = c.chatroomRequestTimeout;
+            chatroomMaxPendingRequests = c.chatroomMaxPendingRequests;
+            debug = c.debug;
+            debugPort = c.debugPort;
+            debugHost = c.debugHost;
         }
 
         /** Default {@code 0.0.0.0}. */
@@ -718,6 +787,53 @@ public final class SwitchboardConfig {
                 throw new IllegalArgumentException(invalid);
             }
             this.lineChannel = lineChannel;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#chatroomMaxTopics()}. Default: 10,000. */
+        public Builder chatroomMaxTopics(int chatroomMaxTopics) {
+            this.chatroomMaxTopics = checkRange("chatroomMaxTopics", chatroomMaxTopics, 1, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#chatroomMaxValueBytes()}. Default: 65,536. */
+        public Builder chatroomMaxValueBytes(int chatroomMaxValueBytes) {
+            this.chatroomMaxValueBytes = checkRange("chatroomMaxValueBytes", chatroomMaxValueBytes, 16, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#chatroomRequestTimeout()}. Default: 30 s. */
+        public Builder chatroomRequestTimeout(Duration chatroomRequestTimeout) {
+            this.chatroomRequestTimeout = checkPositive("chatroomRequestTimeout", chatroomRequestTimeout);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#chatroomMaxPendingRequests()}. Default: 1,000. */
+        public Builder chatroomMaxPendingRequests(int chatroomMaxPendingRequests) {
+            this.chatroomMaxPendingRequests = checkRange("chatroomMaxPendingRequests", chatroomMaxPendingRequests, 1,
+                    Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#debug()}. Default: false. */
+        public Builder debug(boolean debug) {
+            this.debug = debug;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#debugPort()}. Default: 8800. */
+        public Builder debugPort(int debugPort) {
+            this.debugPort = checkRange("debugPort", debugPort, 0, 65535);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#debugHost()}. Default: {@code 127.0.0.1}. */
+        public Builder debugHost(String debugHost) {
+            Objects.requireNonNull(debugHost, "debugHost");
+            if (debugHost.isBlank()) {
+                throw new IllegalArgumentException("debugHost: '" + debugHost + "' (expected: a host name or address)");
+            }
+            this.debugHost = debugHost;
             return this;
         }
 

@@ -50,6 +50,7 @@ public final class SwitchboardServer implements AutoCloseable {
     private EventLoopGroup group;
     private Channel serverChannel;
     private Channel lineChannel;
+    private Channel debugChannel;
     private String transportName;
     private CompletableFuture<Void> startFuture;
     private CompletableFuture<Void> stopFuture;
@@ -127,27 +128,69 @@ public final class SwitchboardServer implements AutoCloseable {
                 synchronized (lifecycleLock) {
                     serverChannel = ((ChannelFuture) f).channel();
                 }
-                if (config.linePort() == 0) {
-                    started.complete(null);
-                    return;
-                }
-                bootstrap.clone().childOption(ChannelOption.SO_KEEPALIVE, true)
-                        .childHandler(node.lineChannelInitializer())
-                        .bind(config.host(), config.linePort()).addListener(lf -> {
-                            if (lf.isSuccess()) {
-                                synchronized (lifecycleLock) {
-                                    lineChannel = ((ChannelFuture) lf).channel();
-                                }
-                                started.complete(null);
-                            } else {
-                                serverChannel.close();
-                                failStart(started, new IOException("cannot listen for line clients on "
-                                        + config.host() + ":" + config.linePort() + " (LINE_PORT; 0 turns the "
-                                        + "line chat off): " + lf.cause().getMessage(), lf.cause()));
-                            }
-                        });
+                bindLine(bootstrap, started);
             });
             return startFuture;
+        }
+    }
+
+    /** Binds the line chat's port, if it is on, then the inspection page's. */
+    private void bindLine(ServerBootstrap bootstrap, CompletableFuture<Void> started) {
+        if (config.linePort() == 0) {
+            bindDebug(bootstrap, started);
+            return;
+        }
+        bootstrap.clone().childOption(ChannelOption.SO_KEEPALIVE, true)
+                .childHandler(node.lineChannelInitializer())
+                .bind(config.host(), config.linePort()).addListener(lf -> {
+                    if (lf.isSuccess()) {
+                        synchronized (lifecycleLock) {
+                            lineChannel = ((ChannelFuture) lf).channel();
+                        }
+                        bindDebug(bootstrap, started);
+                    } else {
+                        serverChannel.close();
+                        failStart(started, new IOException("cannot listen for line clients on "
+                                + config.host() + ":" + config.linePort() + " (LINE_PORT; 0 turns the "
+                                + "line chat off): " + lf.cause().getMessage(), lf.cause()));
+                    }
+                });
+    }
+
+    /** Binds the chatroom inspection page's port when {@code DEBUG} is on, then the start is complete. */
+    private void bindDebug(ServerBootstrap bootstrap, CompletableFuture<Void> started) {
+        if (!config.debug()) {
+            started.complete(null);
+            return;
+        }
+        bootstrap.clone().childHandler(node.debugChannelInitializer())
+                .bind(config.debugHost(), config.debugPort()).addListener(df -> {
+                    if (df.isSuccess()) {
+                        synchronized (lifecycleLock) {
+                            debugChannel = ((ChannelFuture) df).channel();
+                        }
+                        started.complete(null);
+                    } else {
+                        serverChannel.close();
+                        synchronized (lifecycleLock) {
+                            if (lineChannel != null) {
+                                lineChannel.close();
+                            }
+                        }
+                        failStart(started, new IOException("cannot serve the inspection page on "
+                                + config.debugHost() + ":" + config.debugPort() + " (DEBUG_PORT): "
+                                + df.cause().getMessage(), df.cause()));
+                    }
+                });
+    }
+
+    /**
+     * The bound address of the chatroom inspection page ({@link SwitchboardConfig#debug()}); {@code null}
+     * when it is off or before {@link #start()} has completed.
+     */
+    public InetSocketAddress debugAddress() {
+        synchronized (lifecycleLock) {
+            return debugChannel == null ? null : (InetSocketAddress) debugChannel.localAddress();
         }
     }
 
@@ -201,6 +244,7 @@ public final class SwitchboardServer implements AutoCloseable {
             }
             Channel listener = serverChannel;
             Channel lineListener = lineChannel;
+            Channel debugListener = debugChannel;
             EventLoopGroup loops = group;
             stopFuture = startFuture
                     .handle((ignored, startFailure) -> null)
@@ -210,6 +254,9 @@ public final class SwitchboardServer implements AutoCloseable {
                         }
                         if (lineListener != null) {
                             lineListener.close().syncUninterruptibly();
+                        }
+                        if (debugListener != null) {
+                            debugListener.close().syncUninterruptibly();
                         }
                         return node.goAway(config.drainWindow(), config.shutdownTimeout());
                     })

@@ -63,6 +63,14 @@ interface ClusterLink {
         return 0;
     }
 
+    /**
+     * This node's name in the cluster, under which it keeps its Redis hash alive while it runs;
+     * {@code null} on a single node.
+     */
+    default String nodeName() {
+        return null;
+    }
+
     /** Why the node is not fully serving, for {@code /health}; {@code null} when it is. */
     default String problem() {
         return null;

@@ -56,6 +56,16 @@ enum Dialect {
                     throw new IllegalStateException("Unhandled event kind: " + e.kind);
             }
         }
+    },
+    /**
+     * PROTOCOL.md section 4: topics of its own namespace ({@link Chatroom}), never a channel of the
+     * shared one; it is here for its connections' place in the broker's loops and flushes.
+     */
+    CHATROOM(true) {
+        @Override
+        ByteBuf render(ByteBufAllocator alloc, ChannelEntry channel, ChannelEvent e) {
+            return null;
+        }
     };
 
     static final Dialect[] ALL = values();

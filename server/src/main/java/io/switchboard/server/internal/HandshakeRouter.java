@@ -49,6 +49,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     static final String MINICHATS_PATH = "/api/connect";
     static final String DISPOSABLE_PATH = "/ws";
+    static final String CHATROOM_PATH = "/chatroom";
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     /** What a full node asks clients to wait before they try again. */
     private static final int RETRY_AFTER_SECONDS = 5;
@@ -60,6 +61,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     private final HttpApi api;
     private final WebSocketServerProtocolConfig protocol;
     private final WebSocketServerProtocolConfig disposableProtocol;
+    private final WebSocketServerProtocolConfig chatroomProtocol;
 
     HandshakeRouter(Node node, String path, boolean standalone) {
         this.node = node;
@@ -69,6 +71,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         this.api = new HttpApi(node);
         this.protocol = webSocketConfig(path, config);
         this.disposableProtocol = webSocketConfig(DISPOSABLE_PATH, config);
+        this.chatroomProtocol = webSocketConfig(CHATROOM_PATH, config);
     }
 
     /**
@@ -145,6 +148,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         switch (requestPath) {
             case DISPOSABLE_PATH:
                 return upgradeDisposable(ctx, request, uri);
+            case CHATROOM_PATH:
+                return upgradeChatroom(ctx, request);
             case "/":
                 if (allow(ctx, request, HttpMethod.GET)) {
                     HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.OK, indexPage()));
@@ -251,6 +256,21 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
             return false;
         }
         return admit(ctx, request, disposableProtocol, handshake -> new DisposableSession(node, name, room, handshake));
+    }
+
+    /** A chatroom upgrade (PROTOCOL.md section 4): the client gets its id in {@code hello}. */
+    private boolean upgradeChatroom(ChannelHandlerContext ctx, HttpRequest request) {
+        if (!isUpgrade(ctx, request)) {
+            return false;
+        }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !originAccepted(origin)) {
+            node.metrics().refuse(Metrics.Refusal.ORIGIN);
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN,
+                    "Origin '" + origin + "' is not allowed to connect\n"));
+            return false;
+        }
+        return admit(ctx, request, chatroomProtocol, handshake -> new ChatroomSession(node));
     }
 
     private static String first(QueryStringDecoder uri, String parameter) {
@@ -362,6 +382,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         return "Endpoints:\n"
                 + "  GET " + path + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
                 + (standalone ? "  GET " + DISPOSABLE_PATH + "?name=NAME&room=ROOM        WebSocket, disposable chat rooms\n" : "")
+                + (standalone ? "  GET " + CHATROOM_PATH + "                        WebSocket, chatroom topics and services\n" : "")
                 + "  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n"
                 + "  GET /metrics                          Prometheus metrics\n"
                 + (standalone && config.linePort() > 0 ? "  TCP port " + config.linePort()

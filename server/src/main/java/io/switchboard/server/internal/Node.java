@@ -45,6 +45,7 @@ public final class Node {
     private final HandshakeRouter router;
     private final ConnectionLimits limits;
     private final LineChat lineChat;
+    private final Chatroom chatroom;
 
     public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
                 ChannelAuthorizer channelAuthorizer) {
@@ -58,6 +59,8 @@ public final class Node {
         this.limits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress());
         this.router = new HandshakeRouter(this, HandshakeRouter.MINICHATS_PATH, true);
         this.lineChat = new LineChat(config.lineMaxClients());
+        this.chatroom = new Chatroom(config, metrics, config.redisEndpoint() == null ? null
+                : room -> RedisChatroom.start(config, room, broker.cluster()));
     }
 
     private static Broker clusterBroker(SwitchboardConfig config, Metrics metrics) {
@@ -113,6 +116,10 @@ public final class Node {
 
     Broker broker() {
         return broker;
+    }
+
+    Chatroom chatroom() {
+        return chatroom;
     }
 
     MinichatsDecoder minichatsDecoder() {
@@ -227,7 +234,19 @@ public final class Node {
      * the cluster link's resources are released.
      */
     public CompletableFuture<Void> close() {
-        return broker.cluster().close();
+        return CompletableFuture.allOf(chatroom.close(), broker.cluster().close());
+    }
+
+    /** Returns the initializer of the chatroom inspection page's connections ({@code DEBUG}). */
+    public ChannelHandler debugChannelInitializer() {
+        DebugPage page = new DebugPage(chatroom);
+        return new io.netty.channel.ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new io.netty.handler.codec.http.HttpServerCodec(),
+                        new io.netty.handler.codec.http.HttpObjectAggregator(8192), page);
+            }
+        };
     }
 
     /**

@@ -335,6 +335,11 @@ final class RedisClusterLink implements ClusterLink {
     }
 
     @Override
+    public String nodeName() {
+        return nodeName;
+    }
+
+    @Override
     public String problem() {
         if (up) {
             return null;

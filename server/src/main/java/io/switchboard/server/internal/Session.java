@@ -37,6 +37,11 @@ abstract class Session extends ChannelInboundHandlerAdapter {
         this.dialect = dialect;
     }
 
+    /** What happens to this connection when it does not keep up: the node's policy, unless the dialect says otherwise. */
+    SlowConsumerPolicy slowConsumerPolicy() {
+        return config.slowConsumerPolicy();
+    }
+
     /** Who the client is, for logs. */
     abstract String label();
 
@@ -51,13 +56,13 @@ abstract class Session extends ChannelInboundHandlerAdapter {
         this.ctx = ctx;
         int soft = config.outboundSoftLimitBytes();
         ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(soft / 2, soft));
-        connection = broker.connect(ctx, dialect, config.slowConsumerPolicy(), config.outboundHardLimitBytes(),
+        connection = broker.connect(ctx, dialect, slowConsumerPolicy(), config.outboundHardLimitBytes(),
                 () -> closeSlowConsumer("over the hard limit of " + config.outboundHardLimitBytes() + " bytes"));
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (config.slowConsumerPolicy() == SlowConsumerPolicy.CLOSE) {
+        if (slowConsumerPolicy() == SlowConsumerPolicy.CLOSE) {
             if (!ctx.channel().isWritable()) {
                 if (slowConsumerTimer == null) {
                     slowConsumerTimer = ctx.executor().schedule(() -> {

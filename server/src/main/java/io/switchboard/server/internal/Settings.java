@@ -105,7 +105,21 @@ public final class Settings {
             new Setting("LINE_ALLOW_SHUTDOWN", "BOOL", "false", "whether a line client's SHUTDOWN ends the line chat",
                     (b, v) -> b.lineAllowShutdown(parseBoolean(v))),
             new Setting("LINE_CHANNEL", "NAME", "lobby", "channel of the shared namespace the line chat is",
-                    SwitchboardConfig.Builder::lineChannel));
+                    SwitchboardConfig.Builder::lineChannel),
+            new Setting("CHATROOM_MAX_TOPICS", "N", "10000", "chatroom topics kept (a subscribe creating one more is refused)",
+                    (b, v) -> b.chatroomMaxTopics(parseInt(v))),
+            new Setting("CHATROOM_MAX_VALUE_BYTES", "BYTES", "65536", "largest chatroom topic value, as JSON",
+                    (b, v) -> b.chatroomMaxValueBytes(parseInt(v))),
+            new Setting("CHATROOM_REQUEST_TIMEOUT", "DURATION", "30s", "how long a chatroom request waits for its response",
+                    (b, v) -> b.chatroomRequestTimeout(parseDuration(v))),
+            new Setting("CHATROOM_MAX_PENDING_REQUESTS", "N", "1000", "chatroom requests one client may have waiting",
+                    (b, v) -> b.chatroomMaxPendingRequests(parseInt(v))),
+            new Setting("DEBUG", "BOOL", "false", "serve the chatroom inspection page on DEBUG_PORT",
+                    (b, v) -> b.debug(parseBoolean(v))),
+            new Setting("DEBUG_PORT", "PORT", "8800", "port of the inspection page (0: any free port)",
+                    (b, v) -> b.debugPort(parseInt(v))),
+            new Setting("DEBUG_HOST", "ADDRESS", "127.0.0.1", "address the inspection page binds",
+                    SwitchboardConfig.Builder::debugHost));
 
     private Settings() {
     }

@@ -1,0 +1,80 @@
+package io.switchboard.protocol.chatroom;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
+import io.switchboard.protocol.JsonLimits;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Decodes chatroom messages (PROTOCOL.md section 4), {@code {"type": T, "content": {...}}}, whole,
+ * into {@link JsonValues}: topic values and service arguments are arbitrary JSON the server keeps
+ * or passes on. Fields other than {@code type} and {@code content} are ignored; a missing
+ * {@code content} is an empty one.
+ *
+ * <p>Thread-safe; one instance serves every connection.
+ */
+public final class ChatroomDecoder {
+
+    public static final String NOT_A_MESSAGE =
+            "A message must be a JSON object like {\"type\": \"subscribe\", \"content\": {\"topic_name\": \"t\"}}";
+
+    private final JsonFactory json;
+
+    /**
+     * @param maxMessageBytes the largest message the transport lets through
+     * @param maxNestingDepth the deepest nesting of objects and arrays accepted
+     */
+    public ChatroomDecoder(int maxMessageBytes, int maxNestingDepth) {
+        this.json = JsonLimits.factory(maxMessageBytes, maxNestingDepth);
+    }
+
+    /**
+     * Decodes one message. Does not take ownership of {@code payload} (UTF-8 JSON).
+     *
+     * @throws ChatroomException when it is not JSON, not an object, or has no string {@code type}
+     *                           or a {@code content} that is not an object
+     */
+    @SuppressWarnings("unchecked")
+    public ChatroomMessage decode(ByteBuf payload) throws ChatroomException {
+        Object root;
+        try (JsonParser p = json.createParser((InputStream) new ByteBufInputStream(payload.duplicate()))) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ChatroomException(NOT_A_MESSAGE);
+            }
+            root = JsonValues.read(p);
+            if (p.nextToken() != null) {
+                throw new ChatroomException(NOT_A_MESSAGE + " (there is more after the object)");
+            }
+        } catch (IOException e) {
+            throw new ChatroomException("Malformed JSON: " + firstLine(e.getMessage()));
+        }
+        Map<String, Object> message = (Map<String, Object>) root;
+        Object type = message.get("type");
+        if (!(type instanceof String) || ((String) type).isEmpty()) {
+            throw new ChatroomException(NOT_A_MESSAGE + " (\"type\" is missing or not a string)");
+        }
+        Object content = message.get("content");
+        if (content == null) {
+            return new ChatroomMessage((String) type, new LinkedHashMap<>());
+        }
+        if (!(content instanceof Map)) {
+            throw new ChatroomException("\"content\" must be an object, not " + JsonValues.typeName(content));
+        }
+        return new ChatroomMessage((String) type, (Map<String, Object>) content);
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "unreadable";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+}

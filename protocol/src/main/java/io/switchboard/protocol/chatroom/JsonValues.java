@@ -1,0 +1,173 @@
+package io.switchboard.protocol.chatroom;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * JSON values as plain Java objects, read and written with jackson's streaming API: {@code null},
+ * {@link Boolean}, {@link String}, {@link Long} (an integer that fits), {@link BigInteger} (one that
+ * does not), {@link Double} (a number with a fraction or exponent), {@link List} and {@link Map}
+ * (insertion-ordered). Topic values and the fields of chatroom messages are held this way.
+ *
+ * <p>Values are never modified once built: a change makes a new top-level list or map
+ * ({@link TopicChange}), so a value can be read from any thread that sees the reference.
+ */
+public final class JsonValues {
+
+    private JsonValues() {
+    }
+
+    /**
+     * Reads the value at {@code p}'s current token (the parser must stand on a value's first token)
+     * and leaves the parser on its last token.
+     *
+     * @throws IOException on malformed JSON, or a number that is not finite as a double
+     */
+    public static Object read(JsonParser p) throws IOException {
+        JsonToken t = p.currentToken();
+        if (t == null) {
+            throw new IOException("no JSON value");
+        }
+        switch (t) {
+            case START_OBJECT: {
+                Map<String, Object> map = new LinkedHashMap<>();
+                for (JsonToken n = p.nextToken(); n == JsonToken.FIELD_NAME; n = p.nextToken()) {
+                    String key = p.currentName();
+                    p.nextToken();
+                    map.put(key, read(p)); // a repeated key: the last wins, as with most parsers
+                }
+                return map;
+            }
+            case START_ARRAY: {
+                List<Object> list = new ArrayList<>();
+                for (JsonToken n = p.nextToken(); n != JsonToken.END_ARRAY; n = p.nextToken()) {
+                    list.add(read(p));
+                }
+                return list;
+            }
+            case VALUE_STRING:
+                return p.getText();
+            case VALUE_NUMBER_INT:
+                if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+                    return p.getBigIntegerValue();
+                }
+                return p.getLongValue();
+            case VALUE_NUMBER_FLOAT: {
+                double d = p.getDoubleValue();
+                if (!Double.isFinite(d)) {
+                    throw new IOException("the number " + p.getText() + " is out of range");
+                }
+                return d;
+            }
+            case VALUE_TRUE:
+                return Boolean.TRUE;
+            case VALUE_FALSE:
+                return Boolean.FALSE;
+            case VALUE_NULL:
+                return null;
+            default:
+                throw new IOException("unexpected " + t);
+        }
+    }
+
+    /** Writes {@code value}, one of the types this class reads. */
+    public static void write(JsonGenerator g, Object value) throws IOException {
+        if (value == null) {
+            g.writeNull();
+        } else if (value instanceof String) {
+            g.writeString((String) value);
+        } else if (value instanceof Long) {
+            g.writeNumber((Long) value);
+        } else if (value instanceof Double) {
+            g.writeNumber((Double) value);
+        } else if (value instanceof Boolean) {
+            g.writeBoolean((Boolean) value);
+        } else if (value instanceof BigInteger) {
+            g.writeNumber((BigInteger) value);
+        } else if (value instanceof List) {
+            List<?> list = (List<?>) value;
+            g.writeStartArray();
+            for (Object o : list) {
+                write(g, o);
+            }
+            g.writeEndArray();
+        } else if (value instanceof Map) {
+            g.writeStartObject();
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+                g.writeFieldName((String) e.getKey());
+                write(g, e.getValue());
+            }
+            g.writeEndObject();
+        } else {
+            throw new IllegalArgumentException("not a JSON value: " + value.getClass().getName());
+        }
+    }
+
+    /** Returns whether {@code value} is a JSON number. */
+    static boolean isNumber(Object value) {
+        return value instanceof Long || value instanceof Double || value instanceof BigInteger;
+    }
+
+    /** The name of {@code value}'s JSON type, for messages. */
+    static String typeName(Object value) {
+        if (value == null) {
+            return "null";
+        } else if (value instanceof String) {
+            return "a string";
+        } else if (value instanceof Long || value instanceof BigInteger) {
+            return "an integer";
+        } else if (value instanceof Double) {
+            return "a float";
+        } else if (value instanceof Boolean) {
+            return "a boolean";
+        } else if (value instanceof List) {
+            return "a list";
+        } else {
+            return "a dict";
+        }
+    }
+
+    /** An output stream that counts and drops what is written, failing past a limit. */
+    static final class Counter extends OutputStream {
+        private final long limit;
+        long count;
+
+        Counter(long limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            count++;
+            check();
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            count += len;
+            check();
+        }
+
+        private void check() throws IOException {
+            if (count > limit) {
+                throw new TooLarge();
+            }
+        }
+    }
+
+    /** Thrown by {@link Counter} past its limit. */
+    static final class TooLarge extends IOException {
+        TooLarge() {
+            super(null, null);
+        }
+    }
+}

@@ -1,0 +1,464 @@
+package io.switchboard.server;
+
+import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.Requests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * PROTOCOL.md section 4, the chatroom dialect, on a real server over loopback with the JDK's
+ * WebSocket client: frames exactly as the server writes them.
+ */
+@Timeout(60)
+class ChatroomIT {
+
+    private static final Pattern HELLO = Pattern.compile("\\{\"type\":\"hello\",\"content\":\\{\"id\":(\\d+)}}");
+    private static final Pattern VERSION = Pattern.compile("\"version\":(\\d+)}}}$");
+
+    private static SwitchboardServer server;
+    private static InetSocketAddress address;
+
+    @BeforeAll
+    static void start() {
+        server = Requests.startOnLoopback(SwitchboardConfig.builder()
+                .chatroomMaxValueBytes(64)
+                .chatroomRequestTimeout(Duration.ofMillis(500))
+                .debug(true).debugPort(0));
+        address = server.localAddress();
+    }
+
+    @AfterAll
+    static void stop() {
+        server.stop().join();
+    }
+
+    /** A chatroom client that has read its hello. */
+    record Client(JdkClient ws, long id) implements AutoCloseable {
+        static Client connect(InetSocketAddress address) {
+            JdkClient ws = JdkClient.connect(URI.create("ws://127.0.0.1:" + address.getPort() + "/chatroom"));
+            Matcher m = HELLO.matcher(ws.next());
+            assertTrue(m.matches());
+            return new Client(ws, Long.parseLong(m.group(1)));
+        }
+
+        void send(String type, String content) {
+            ws.send("{\"type\":\"" + type + "\",\"content\":" + content + "}");
+        }
+
+        String next() {
+            return ws.next();
+        }
+
+        /** Subscribes and returns the snapshot. */
+        String subscribe(String topic, String type) {
+            send("subscribe", "{\"topic_name\":\"" + topic + "\",\"type\":\"" + type + "\"}");
+            return next();
+        }
+
+        /** Sends a change and returns the next message (the update or the rejection). */
+        String update(String topic, String change) {
+            send("update", "{\"topic_name\":\"" + topic + "\",\"change\":" + change + "}");
+            return next();
+        }
+
+        /** Returns once the server has served everything this client sent before (a subscribe answers in order). */
+        void sync() {
+            String topic = "sync-" + id + "-" + System.nanoTime();
+            assertTrue(subscribe(topic, "int").contains("\"topic_name\":\"" + topic + "\""));
+        }
+
+        /** Reads until a message containing {@code text} arrives (others' events may come first). */
+        String await(String text) {
+            for (;;) {
+                String m = next();
+                if (m.contains(text)) {
+                    return m;
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            ws.close();
+        }
+    }
+
+    private static String update(String topic, String change) {
+        return "{\"type\":\"update\",\"content\":{\"topic_name\":\"" + topic + "\",\"change\":" + change + "}}";
+    }
+
+    private static String reject(String topic, String change, String reason) {
+        return "{\"type\":\"reject_update\",\"content\":{\"topic_name\":\"" + topic + "\",\"change\":" + change
+                + ",\"reason\":\"" + reason + "\"}}";
+    }
+
+    @Test
+    void helloGivesEachClientItsOwnPositiveId() {
+        try (Client a = Client.connect(address); Client b = Client.connect(address)) {
+            assertTrue(a.id() > 0);
+            assertTrue(b.id() > a.id());
+        }
+    }
+
+    @Test
+    void aSubscriberGetsTheValueAtOnceAndEveryChangeOfEachType() {
+        try (Client c = Client.connect(address)) {
+            assertEquals(update("s1", "{\"type\":\"set\",\"value\":\"\",\"version\":0}"), c.subscribe("s1", "string"));
+            assertEquals(update("s1", "{\"type\":\"insert\",\"position\":0,\"text\":\"héllo\",\"version\":1}"),
+                    c.update("s1", "{\"type\":\"insert\",\"position\":0,\"text\":\"héllo\"}"));
+            assertEquals(update("s1", "{\"type\":\"delete\",\"position\":1,\"length\":2,\"id\":\"d1\",\"version\":2}"),
+                    c.update("s1", "{\"type\":\"delete\",\"position\":1,\"length\":2,\"id\":\"d1\"}"));
+            assertEquals(update("s1", "{\"type\":\"set\",\"value\":\"x\",\"version\":3}"),
+                    c.update("s1", "{\"type\":\"set\",\"value\":\"x\"}"));
+
+            assertEquals(update("i1", "{\"type\":\"set\",\"value\":0,\"version\":0}"), c.subscribe("i1", "int"));
+            assertEquals(update("i1", "{\"type\":\"add\",\"value\":5,\"id\":7,\"version\":1}"),
+                    c.update("i1", "{\"type\":\"add\",\"value\":5,\"id\":7}"));
+
+            assertEquals(update("f1", "{\"type\":\"set\",\"value\":0.0,\"version\":0}"), c.subscribe("f1", "float"));
+            assertEquals(update("f1", "{\"type\":\"add\",\"value\":2.0,\"version\":1}"),
+                    c.update("f1", "{\"type\":\"add\",\"value\":2}"));
+            assertEquals(update("f1", "{\"type\":\"set\",\"value\":1.5,\"version\":2}"),
+                    c.update("f1", "{\"type\":\"set\",\"value\":1.5}"));
+
+            assertEquals(update("l1", "{\"type\":\"set\",\"value\":[],\"version\":0}"), c.subscribe("l1", "list"));
+            assertEquals(update("l1", "{\"type\":\"insert\",\"index\":0,\"value\":{\"a\":1},\"version\":1}"),
+                    c.update("l1", "{\"type\":\"insert\",\"index\":0,\"value\":{\"a\":1}}"));
+            assertEquals(update("l1", "{\"type\":\"insert\",\"index\":1,\"value\":\"b\",\"version\":2}"),
+                    c.update("l1", "{\"type\":\"insert\",\"index\":1,\"value\":\"b\"}"));
+            assertEquals(update("l1", "{\"type\":\"pop\",\"index\":0,\"version\":3}"),
+                    c.update("l1", "{\"type\":\"pop\",\"index\":0}"));
+
+            assertEquals(update("d1", "{\"type\":\"set\",\"value\":{},\"version\":0}"), c.subscribe("d1", "dict"));
+            assertEquals(update("d1", "{\"type\":\"add\",\"key\":\"k\",\"value\":[1,2],\"version\":1}"),
+                    c.update("d1", "{\"type\":\"add\",\"key\":\"k\",\"value\":[1,2]}"));
+            assertEquals(update("d1", "{\"type\":\"change_value\",\"key\":\"k\",\"value\":null,\"version\":2}"),
+                    c.update("d1", "{\"type\":\"change_value\",\"key\":\"k\",\"value\":null}"));
+            assertEquals(update("d1", "{\"type\":\"pop\",\"key\":\"k\",\"version\":3}"),
+                    c.update("d1", "{\"type\":\"pop\",\"key\":\"k\"}"));
+
+            assertEquals(update("g1", "{\"type\":\"set\",\"value\":null,\"version\":0}"), c.subscribe("g1", "generic"));
+            assertEquals(update("g1", "{\"type\":\"set\",\"value\":{\"any\":[true,1.25]},\"version\":1}"),
+                    c.update("g1", "{\"type\":\"set\",\"value\":{\"any\":[true,1.25]}}"));
+
+            // A later subscriber gets the current value, whatever type it asked for.
+            try (Client late = Client.connect(address)) {
+                assertEquals(update("l1", "{\"type\":\"set\",\"value\":[\"b\"],\"version\":3}"), late.subscribe("l1", "int"));
+                assertEquals(update("s1", "{\"type\":\"set\",\"value\":\"x\",\"version\":3}"), late.subscribe("s1", "dict"));
+            }
+        }
+    }
+
+    @Test
+    void aChangeThatDoesNotFitIsRejectedToItsSenderAlone() throws InterruptedException {
+        try (Client c = Client.connect(address); Client other = Client.connect(address)) {
+            c.subscribe("r-int", "int");
+            other.subscribe("r-int", "int");
+            String change = "{\"type\":\"add\",\"value\":\"1\",\"id\":\"x\"}";
+            assertEquals(reject("r-int", change, "An int topic adds integers (64 bits), not a string"),
+                    c.update("r-int", change));
+            change = "{\"type\":\"add\",\"value\":1.5}";
+            assertEquals(reject("r-int", change, "An int topic adds integers (64 bits), not a float"), c.update("r-int", change));
+            change = "{\"type\":\"insert\",\"index\":0,\"value\":1}";
+            assertEquals(reject("r-int", change, "A int topic takes no 'insert' change: only set, add"), c.update("r-int", change));
+            c.update("r-int", "{\"type\":\"set\",\"value\":9223372036854775807}");
+            change = "{\"type\":\"add\",\"value\":1}";
+            assertEquals(reject("r-int", change, "The sum is out of range of an int topic (64 bits)"), c.update("r-int", change));
+            // The other subscriber saw the one applied change and no rejection.
+            assertEquals(update("r-int", "{\"type\":\"set\",\"value\":9223372036854775807,\"version\":1}"), other.next());
+            assertNull(other.ws().poll(200));
+
+            c.subscribe("r-str", "string");
+            c.update("r-str", "{\"type\":\"set\",\"value\":\"abc\"}");
+            change = "{\"type\":\"insert\",\"position\":4,\"text\":\"z\"}";
+            assertEquals(reject("r-str", change, "Position 4 is out of range: the string has 3 characters (0 to 3)"),
+                    c.update("r-str", change));
+            change = "{\"type\":\"delete\",\"position\":2,\"length\":2}";
+            assertEquals(reject("r-str", change, "Deleting 2 characters at position 2 is out of range: the string has 3 characters"),
+                    c.update("r-str", change));
+            change = "{\"type\":\"insert\",\"text\":\"z\"}";
+            assertEquals(reject("r-str", change, "The 'insert' change needs a \\\"position\\\""), c.update("r-str", change));
+            change = "{\"type\":\"set\",\"value\":\"" + "x".repeat(70) + "\"}";
+            assertEquals(reject("r-str", change, "The value would be over the limit of 64 bytes"), c.update("r-str", change));
+
+            c.subscribe("r-list", "list");
+            change = "{\"type\":\"pop\",\"index\":0}";
+            assertEquals(reject("r-list", change, "Index 0 is out of range: the list has 0 items"), c.update("r-list", change));
+            change = "{\"type\":\"insert\",\"index\":-1,\"value\":1}";
+            assertEquals(reject("r-list", change, "Index -1 is out of range: the list has 0 items (0 to 0)"),
+                    c.update("r-list", change));
+
+            c.subscribe("r-dict", "dict");
+            change = "{\"type\":\"pop\",\"key\":\"k\"}";
+            assertEquals(reject("r-dict", change, "No key 'k'"), c.update("r-dict", change));
+            change = "{\"type\":\"change_value\",\"key\":\"k\",\"value\":1}";
+            assertEquals(reject("r-dict", change, "No key 'k': use add to add it"), c.update("r-dict", change));
+            c.update("r-dict", "{\"type\":\"add\",\"key\":\"k\",\"value\":1}");
+            change = "{\"type\":\"add\",\"key\":\"k\",\"value\":2}";
+            assertEquals(reject("r-dict", change, "Key 'k' exists: use change_value to change it"), c.update("r-dict", change));
+            change = "{\"type\":\"set\",\"value\":[]}";
+            assertEquals(reject("r-dict", change, "A dict topic cannot hold a list"), c.update("r-dict", change));
+
+            c.subscribe("r-gen", "generic");
+            change = "{\"type\":\"add\",\"value\":1}";
+            assertEquals(reject("r-gen", change, "A generic topic takes no 'add' change: only set"), c.update("r-gen", change));
+            change = "\"set\"";
+            assertEquals(reject("r-gen", change,
+                    "A change must be an object with a \\\"type\\\", e.g. {\\\"type\\\": \\\"set\\\", \\\"value\\\": 1}"),
+                    c.update("r-gen", change));
+
+            change = "{\"type\":\"set\",\"value\":1}";
+            assertEquals(reject("never-subscribed", change, "Not subscribed to 'never-subscribed': subscribe before updating"),
+                    c.update("never-subscribed", change));
+            assertEquals(reject("_chatroom/server_status", change, "'_chatroom/server_status' is written by the server only"),
+                    c.update("_chatroom/server_status", change));
+            c.send("unsubscribe", "{\"topic_name\":\"r-gen\"}");
+            assertEquals(reject("r-gen", change, "Not subscribed to 'r-gen': subscribe before updating"), c.update("r-gen", change));
+        }
+    }
+
+    @Test
+    void concurrentWritersLeaveEverySubscriberWithTheSameValueAndVersions() throws Exception {
+        int writers = 4;
+        int changes = 150;
+        List<Client> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < writers; i++) {
+                Client c = Client.connect(address);
+                clients.add(c);
+                c.subscribe("race", "int");
+            }
+            CountDownLatch go = new CountDownLatch(1);
+            List<Thread> threads = new ArrayList<>();
+            for (Client c : clients) {
+                Thread t = new Thread(() -> {
+                    try {
+                        go.await();
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    for (int k = 0; k < changes; k++) {
+                        c.send("update", "{\"topic_name\":\"race\",\"change\":{\"type\":\"add\",\"value\":"
+                                + c.id() + ",\"id\":\"" + c.id() + "-" + k + "\"}}");
+                    }
+                });
+                t.start();
+                threads.add(t);
+            }
+            go.countDown();
+            for (Thread t : threads) {
+                t.join();
+            }
+            // Every subscriber sees versions 1..N in order, and the same sequence of changes.
+            List<List<String>> seen = new ArrayList<>();
+            for (Client c : clients) {
+                List<String> updates = new ArrayList<>();
+                for (int v = 1; v <= writers * changes; v++) {
+                    String m = c.next();
+                    Matcher vm = VERSION.matcher(m);
+                    assertTrue(vm.find(), m);
+                    assertEquals(v, Integer.parseInt(vm.group(1)), m);
+                    updates.add(m);
+                }
+                seen.add(updates);
+            }
+            for (List<String> s : seen) {
+                assertEquals(seen.get(0), s);
+            }
+            // A newcomer's snapshot is the end state of that sequence.
+            try (Client late = Client.connect(address)) {
+                long sum = 0;
+                for (Client c : clients) {
+                    sum += c.id() * changes;
+                }
+                assertEquals(update("race", "{\"type\":\"set\",\"value\":" + sum + ",\"version\":" + writers * changes
+                        + "}"), late.subscribe("race", "dict"));
+            }
+        } finally {
+            clients.forEach(Client::close);
+        }
+    }
+
+    @Test
+    void requestsReachTheProviderUnderServerIdsAndAnswersComeBackUnderTheRequesters() {
+        try (Client provider = Client.connect(address); Client a = Client.connect(address);
+             Client b = Client.connect(address)) {
+            provider.send("register_service", "{\"service_name\":\"add\"}");
+            provider.sync();
+            // Both requesters use request_id 1: the provider sees two distinct ids.
+            a.send("request", "{\"service_name\":\"add\",\"args\":[1,2],\"request_id\":1}");
+            String first = provider.next();
+            b.send("request", "{\"service_name\":\"add\",\"args\":{\"x\":3},\"request_id\":1}");
+            String second = provider.next();
+            Matcher m1 = Pattern.compile("\\{\"type\":\"request\",\"content\":\\{\"service_name\":\"add\",\"args\":\\[1,2],"
+                    + "\"request_id\":(\\d+)}}").matcher(first);
+            Matcher m2 = Pattern.compile("\\{\"type\":\"request\",\"content\":\\{\"service_name\":\"add\",\"args\":\\{\"x\":3},"
+                    + "\"request_id\":(\\d+)}}").matcher(second);
+            assertTrue(m1.matches(), first);
+            assertTrue(m2.matches(), second);
+            assertTrue(!m1.group(1).equals(m2.group(1)));
+            // Answered out of order, each reaches its own requester with its own id.
+            provider.send("response", "{\"response\":\"for b\",\"request_id\":" + m2.group(1) + "}");
+            provider.send("response", "{\"response\":3,\"request_id\":" + m1.group(1) + "}");
+            assertEquals("{\"type\":\"response\",\"content\":{\"response\":\"for b\",\"request_id\":1}}", b.next());
+            assertEquals("{\"type\":\"response\",\"content\":{\"response\":3,\"request_id\":1}}", a.next());
+
+            a.send("request", "{\"service_name\":\"nope\",\"args\":null,\"request_id\":\"q\"}");
+            assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":\"q\","
+                    + "\"error\":\"No service named 'nope'\"}}", a.next());
+        }
+    }
+
+    @Test
+    void unansweredRequestsTimeOutAndLateResponsesAreIgnored() throws Exception {
+        try (Client provider = Client.connect(address); Client a = Client.connect(address)) {
+            provider.send("register_service", "{\"service_name\":\"slow\"}");
+            provider.sync();
+            a.send("request", "{\"service_name\":\"slow\",\"args\":1,\"request_id\":5}");
+            Matcher m = Pattern.compile("\"request_id\":(\\d+)").matcher(provider.next());
+            assertTrue(m.find());
+            assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":5,"
+                    + "\"error\":\"Service 'slow' did not answer within 500 ms\"}}", a.next());
+            String before = debugJson();
+            provider.send("response", "{\"response\":\"late\",\"request_id\":" + m.group(1) + "}");
+            provider.send("response", "{\"response\":\"unknown\",\"request_id\":999999}");
+            assertNull(a.ws().poll(300));
+            assertEquals(ignored(before) + 2, awaitIgnored(ignored(before) + 2));
+        }
+    }
+
+    @Test
+    void aProviderThatLeavesFailsItsPendingRequestsAndReleasesItsServices() {
+        try (Client a = Client.connect(address); Client watcher = Client.connect(address)) {
+            Client provider = Client.connect(address);
+            provider.send("register_service", "{\"service_name\":\"gone\"}");
+            provider.sync();
+            a.send("request", "{\"service_name\":\"gone\",\"args\":[],\"request_id\":\"r1\"}");
+            provider.next();
+            provider.ws().abort();
+            assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":\"r1\","
+                    + "\"error\":\"The provider of service 'gone' disconnected\"}}", a.next());
+            // The name is free again.
+            watcher.send("register_service", "{\"service_name\":\"gone\"}");
+            watcher.sync();
+            a.send("request", "{\"service_name\":\"gone\",\"args\":[],\"request_id\":\"r2\"}");
+            assertTrue(watcher.next().startsWith("{\"type\":\"request\",\"content\":{\"service_name\":\"gone\""));
+        }
+    }
+
+    @Test
+    void registrationConflictsAndErrorsAreWrittenToTheClientsMessageTopic() {
+        try (Client owner = Client.connect(address); Client c = Client.connect(address)) {
+            String own = "_chatroom/client_message/" + c.id();
+            assertEquals(update(own, "{\"type\":\"set\",\"value\":\"\",\"version\":0}"), c.subscribe(own, "string"));
+            owner.send("register_service", "{\"service_name\":\"taken\"}");
+            owner.send("subscribe", "{\"topic_name\":\"sync-point\"}");
+            owner.next(); // the snapshot: the registration is done before it
+            c.send("register_service", "{\"service_name\":\"taken\"}");
+            assertEquals(update(own, "{\"type\":\"set\",\"value\":\"[error] Cannot register service 'taken': client "
+                    + owner.id() + " provides it\",\"version\":1}"), c.next());
+            c.send("unregister_service", "{\"service_name\":\"taken\"}");
+            assertEquals(update(own, "{\"type\":\"set\",\"value\":\"[error] Cannot unregister service 'taken': you do "
+                    + "not provide it\",\"version\":2}"), c.next());
+            c.ws().send("{not json");
+            assertTrue(c.next().contains("\"value\":\"[error] Malformed JSON: "));
+            c.send("shout", "{}");
+            assertTrue(c.next().contains("\"value\":\"[error] Unknown message type 'shout' (expected: subscribe,"));
+            c.ws().sendBinary(new byte[] {1, 2});
+            assertTrue(c.next().contains("\"value\":\"[error] Binary frames are not supported: send JSON in text frames\""));
+            c.send("subscribe", "{\"topic_name\":\"_chatroom/client_message/" + owner.id() + "\"}");
+            assertTrue(c.next().contains("\"value\":\"[error] Cannot subscribe to '_chatroom/client_message/" + owner.id()
+                    + "': names starting with _chatroom/ are reserved"));
+            c.send("subscribe", "{\"topic_name\":\"t\",\"type\":\"tuple\"}");
+            assertTrue(c.next().contains("unknown topic type tuple (expected: generic, string, int, float, list or dict)"));
+            c.send("subscribe", "{\"type\":\"int\"}");
+            assertTrue(c.next().contains("\"value\":\"[error] 'subscribe' needs \\\"topic_name\\\" in its content\""));
+        }
+    }
+
+    @Test
+    void serverStatusTellsOfClientsAndServices() {
+        try (Client watcher = Client.connect(address)) {
+            String snapshot = watcher.subscribe("_chatroom/server_status", "string");
+            assertTrue(snapshot.contains("\"change\":{\"type\":\"set\",\"value\":\"[info] "), snapshot);
+            Client c = Client.connect(address);
+            watcher.await("\"value\":\"[info] Client " + c.id() + " connected\"");
+            c.send("register_service", "{\"service_name\":\"status-svc\"}");
+            watcher.await("\"value\":\"[info] Client " + c.id() + " registered service 'status-svc'\"");
+            c.close();
+            watcher.await("\"value\":\"[info] Service 'status-svc' is gone: its provider, client " + c.id()
+                    + ", disconnected\"");
+            watcher.await("\"value\":\"[info] Client " + c.id() + " disconnected\"");
+        }
+    }
+
+    @Test
+    void theDebugPageListsClientsTopicsAndServices() throws Exception {
+        try (Client c = Client.connect(address)) {
+            c.subscribe("debug-topic", "dict");
+            c.update("debug-topic", "{\"type\":\"add\",\"key\":\"<k>\",\"value\":1}");
+            c.send("register_service", "{\"service_name\":\"debug-svc\"}");
+            c.subscribe("sync-debug", "int"); // the registration is done once this answers
+            String json = debugJson();
+            assertTrue(json.contains("{\"id\":" + c.id() + ",\"address\":\""), json);
+            assertTrue(json.contains("\"topics\":[\"debug-topic\",\"sync-debug\"],\"services\":[\"debug-svc\"]}"), json);
+            assertTrue(json.contains("{\"name\":\"debug-topic\",\"type\":\"dict\",\"value\":{\"<k>\":1},\"version\":1,"
+                    + "\"subscribers\":[" + c.id() + "]}"), json);
+            assertTrue(json.contains("{\"name\":\"debug-svc\",\"provider\":" + c.id() + "}"), json);
+            HttpResponse<String> html = get("/");
+            assertEquals(200, html.statusCode());
+            assertTrue(html.body().contains("<td>debug-topic</td><td>dict</td><td>1</td><td>" + c.id()
+                    + "</td><td><pre>{&quot;&lt;k&gt;&quot;:1}</pre></td>"), html.body());
+            assertEquals(404, get("/nothing").statusCode());
+        }
+        assertEquals("127.0.0.1", server.debugAddress().getAddress().getHostAddress());
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.debugAddress().getPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static String debugJson() throws Exception {
+        HttpResponse<String> r = get("/json");
+        assertEquals(200, r.statusCode());
+        return r.body();
+    }
+
+    private static long ignored(String json) {
+        Matcher m = Pattern.compile("\"ignored_responses\":(\\d+)").matcher(json);
+        assertTrue(m.find(), json);
+        return Long.parseLong(m.group(1));
+    }
+
+    private static long awaitIgnored(long expected) throws Exception {
+        long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+        long seen;
+        do {
+            seen = ignored(debugJson());
+            if (seen >= expected) {
+                return seen;
+            }
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
+        return seen;
+    }
+}
