@@ -178,7 +178,7 @@ class ChatroomIT {
             change = "{\"type\":\"add\",\"value\":1.5}";
             assertEquals(reject("r-int", change, "An int topic adds integers (64 bits), not a float"), c.update("r-int", change));
             change = "{\"type\":\"insert\",\"index\":0,\"value\":1}";
-            assertEquals(reject("r-int", change, "A int topic takes no 'insert' change: only set, add"), c.update("r-int", change));
+            assertEquals(reject("r-int", change, "An int topic takes no 'insert' change: only set, add"), c.update("r-int", change));
             c.update("r-int", "{\"type\":\"set\",\"value\":9223372036854775807}");
             change = "{\"type\":\"add\",\"value\":1}";
             assertEquals(reject("r-int", change, "The sum is out of range of an int topic (64 bits)"), c.update("r-int", change));

@@ -218,6 +218,101 @@ class ClusterIT {
     }
 
     @Test
+    void chatroomTopicsAndServicesSpanNodes() throws Exception {
+        SwitchboardServer a = node(SwitchboardConfig.builder());
+        SwitchboardServer b = node(SwitchboardConfig.builder());
+        JdkClient onA = chatroom(a);
+        JdkClient onB = chatroom(b);
+        long idA = helloId(onA.next());
+        long idB = helloId(onB.next());
+        assertTrue(idA > 0 && idB > 0 && idA != idB, "ids unique in the cluster: " + idA + ", " + idB);
+
+        // One topic, two writers on two nodes: both subscribers see the same versions in the same order.
+        onA.send(chatroomMessage("subscribe", "{\"topic_name\":\"shared\",\"type\":\"list\"}"));
+        assertEquals(topicUpdate("shared", "{\"type\":\"set\",\"value\":[],\"version\":0}"), onA.next());
+        onB.send(chatroomMessage("subscribe", "{\"topic_name\":\"shared\",\"type\":\"int\"}"));
+        assertEquals(topicUpdate("shared", "{\"type\":\"set\",\"value\":[],\"version\":0}"), onB.next());
+        int each = 40;
+        Thread writerB = new Thread(() -> {
+            for (int i = 0; i < each; i++) {
+                onB.send(chatroomMessage("update", "{\"topic_name\":\"shared\",\"change\":{\"type\":\"insert\","
+                        + "\"index\":0,\"value\":\"b" + i + "\"}}"));
+            }
+        });
+        writerB.start();
+        for (int i = 0; i < each; i++) {
+            onA.send(chatroomMessage("update", "{\"topic_name\":\"shared\",\"change\":{\"type\":\"insert\","
+                    + "\"index\":0,\"value\":\"a" + i + "\"}}"));
+        }
+        writerB.join();
+        List<String> seenA = new ArrayList<>();
+        List<String> seenB = new ArrayList<>();
+        for (int v = 1; v <= 2 * each; v++) {
+            seenA.add(onA.next());
+            seenB.add(onB.next());
+            assertTrue(seenA.get(v - 1).endsWith(",\"version\":" + v + "}}}"), seenA.get(v - 1));
+        }
+        assertEquals(seenA, seenB);
+        JdkClient late = chatroom(b);
+        late.next();
+        late.send(chatroomMessage("subscribe", "{\"topic_name\":\"shared\"}"));
+        String snapshot = late.next();
+        assertTrue(snapshot.endsWith(",\"version\":" + 2 * each + "}}}"), snapshot);
+        assertEquals(2 * each, snapshot.split("\"[ab]\\d+\"").length - 1, snapshot);
+
+        // A service on node a, asked from node b; a second provider is refused across nodes.
+        onA.send(chatroomMessage("subscribe", "{\"topic_name\":\"_chatroom/server_status\"}"));
+        onA.next();
+        onA.send(chatroomMessage("register_service", "{\"service_name\":\"echo\"}"));
+        String status;
+        do {
+            status = onA.next(); // node a's events, the late client's connect among them
+        } while (!status.contains("[info] Client " + idA + " registered service 'echo'"));
+        onA.send(chatroomMessage("unsubscribe", "{\"topic_name\":\"_chatroom/server_status\"}"));
+        String own = "_chatroom/client_message/" + idB;
+        onB.send(chatroomMessage("subscribe", "{\"topic_name\":\"" + own + "\"}"));
+        onB.next();
+        onB.send(chatroomMessage("register_service", "{\"service_name\":\"echo\"}"));
+        assertTrue(onB.next().contains("Cannot register service 'echo': client " + idA + " provides it"));
+        onB.send(chatroomMessage("request", "{\"service_name\":\"echo\",\"args\":{\"say\":\"hi\"},\"request_id\":1}"));
+        Matcher m = Pattern.compile("\\{\"type\":\"request\",\"content\":\\{\"service_name\":\"echo\","
+                + "\"args\":\\{\"say\":\"hi\"},\"request_id\":(\\d+)}}").matcher(onA.next());
+        assertTrue(m.matches());
+        onA.send(chatroomMessage("response", "{\"response\":\"hi\",\"request_id\":" + m.group(1) + "}"));
+        assertEquals("{\"type\":\"response\",\"content\":{\"response\":\"hi\",\"request_id\":1}}", onB.next());
+
+        // The provider leaves with a request pending: the requester on the other node hears at once.
+        onB.send(chatroomMessage("request", "{\"service_name\":\"echo\",\"args\":null,\"request_id\":2}"));
+        onA.next();
+        onA.abort();
+        assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":2,"
+                + "\"error\":\"The provider of service 'echo' disconnected\"}}", onB.next());
+        onB.send(chatroomMessage("request", "{\"service_name\":\"echo\",\"args\":null,\"request_id\":3}"));
+        assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":3,"
+                + "\"error\":\"No service named 'echo'\"}}", onB.next());
+    }
+
+    private JdkClient chatroom(SwitchboardServer node) {
+        JdkClient c = JdkClient.connect(URI.create("ws://127.0.0.1:" + node.localAddress().getPort() + "/chatroom"));
+        clients.add(c);
+        return c;
+    }
+
+    private static long helloId(String hello) {
+        Matcher m = Pattern.compile("\\{\"type\":\"hello\",\"content\":\\{\"id\":(\\d+)}}").matcher(hello);
+        assertTrue(m.matches(), hello);
+        return Long.parseLong(m.group(1));
+    }
+
+    private static String chatroomMessage(String type, String content) {
+        return "{\"type\":\"" + type + "\",\"content\":" + content + "}";
+    }
+
+    private static String topicUpdate(String topic, String change) {
+        return "{\"type\":\"update\",\"content\":{\"topic_name\":\"" + topic + "\",\"change\":" + change + "}}";
+    }
+
+    @Test
     void aSubscribeOkMeansPublishesFromOtherNodesArrive() throws Exception {
         SwitchboardServer a = node(Duration.ofSeconds(30));
         SwitchboardServer b = node(Duration.ofSeconds(30));

@@ -48,11 +48,11 @@ public final class TopicChange {
         Object kind = c.get("type");
         if (!(kind instanceof String)) {
             throw new ChangeRejected("A change needs a \"type\": one of " + String.join(", ", type.changes())
-                    + " for a " + type.wireName() + " topic");
+                    + " for " + topic(type).toLowerCase(java.util.Locale.ROOT));
         }
         String t = (String) kind;
         if (!type.changes().contains(t)) {
-            throw new ChangeRejected("A " + type.wireName() + " topic takes no '" + t + "' change: only "
+            throw new ChangeRejected(topic(type) + " takes no '" + t + "' change: only "
                     + String.join(", ", type.changes()));
         }
         Map<String, Object> out = new LinkedHashMap<>();
@@ -115,7 +115,12 @@ public final class TopicChange {
             default:
                 throw new IllegalStateException(type.toString());
         }
-        throw new ChangeRejected("A " + type.wireName() + " topic cannot hold " + JsonValues.typeName(value));
+        throw new ChangeRejected(topic(type) + " cannot hold " + JsonValues.typeName(value));
+    }
+
+    /** "A list topic", "An int topic". */
+    private static String topic(TopicType type) {
+        return (type == TopicType.INT ? "An " : "A ") + type.wireName() + " topic";
     }
 
     /**

@@ -400,6 +400,11 @@ final class Chatroom {
         return pending.size();
     }
 
+    /** Why the chatroom cannot serve in the cluster, or {@code null}. */
+    String problem() {
+        return cluster == null ? null : cluster.problem();
+    }
+
     /** Leaves the cluster, if in one. */
     CompletableFuture<Void> close() {
         return cluster == null ? CompletableFuture.completedFuture(null) : cluster.close();

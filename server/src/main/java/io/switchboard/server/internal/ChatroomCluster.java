@@ -60,5 +60,8 @@ interface ChatroomCluster {
     /** {@code provider} left: fail the requests other nodes sent it. */
     void providerGone(ChatroomSession provider);
 
+    /** Why the chatroom cannot serve in the cluster (not connected to Redis), or {@code null}. */
+    String problem();
+
     CompletableFuture<Void> close();
 }

@@ -43,6 +43,13 @@ final class MetricsBinder {
         tagged(registry, "switchboard.errors", "code", m.errors, "error replies, by code");
         tagged(registry, "switchboard.closes", "reason", m.closes, "connections the node closed, by reason");
         tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");
+        Chatroom chatroom = node.chatroom();
+        counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
+                "chatroom changes answered with reject_update");
+        counter(registry, "switchboard.chatroom.responses.ignored", chatroom.ignoredResponses,
+                "chatroom responses to no waiting request (late, unknown, or not from its provider)");
+        Gauge.builder("switchboard.chatroom.requests.pending", chatroom, Chatroom::pendingCount)
+                .description("chatroom requests of this node's clients waiting for responses").register(registry);
         if (broker.cluster() != ClusterLink.NONE) {
             Gauge.builder("switchboard.cluster.link.up", broker.cluster(), c -> c.problem() == null ? 1 : 0)
                     .description("1 while the link to Redis is up").register(registry);

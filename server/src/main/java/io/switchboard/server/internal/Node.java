@@ -226,7 +226,8 @@ public final class Node {
 
     /** Why this node is not fully serving (its cluster link is down), or {@code null}. */
     public String problem() {
-        return broker.cluster().problem();
+        String problem = broker.cluster().problem();
+        return problem != null ? problem : chatroom.problem();
     }
 
     /**

@@ -427,6 +427,14 @@ final class RedisChatroom implements ChatroomCluster {
     }
 
     @Override
+    public String problem() {
+        StatefulRedisConnection<String, String> c = commands;
+        StatefulRedisPubSubConnection<String, String> p = pubsub;
+        return c != null && c.isOpen() && p != null && p.isOpen() ? null
+                : "chatroom: not connected to Redis at " + uri.getHost() + ":" + uri.getPort();
+    }
+
+    @Override
     public CompletableFuture<Void> close() {
         for (Map.Entry<String, ChatroomSession> e : room.localServices().entrySet()) {
             unregisterService(e.getKey(), e.getValue().id);
