@@ -276,6 +276,9 @@ final class Chatroom {
 
     /** Writes {@code text} to {@code s}'s {@code _chatroom/client_message/<id>}. */
     void notice(ChatroomSession s, String text) {
+        if (!s.isOpen()) {
+            return; // its topic is gone with it
+        }
         Topic t = topic(CLIENT_MESSAGE + s.id, TopicType.STRING, s.loop());
         t.run(() -> t.write(text));
     }
@@ -346,11 +349,11 @@ final class Chatroom {
         }
         long id = cluster != null ? cluster.requestId() : requestIds.incrementAndGet();
         Pending p = new Pending(id, s, requestId, service, provider);
-        pending.put(id, p);
-        s.pendingRequests.incrementAndGet();
         p.timeout = s.loop().schedule(() -> fail(id, "Service '" + service + "' did not answer within "
                 + config.chatroomRequestTimeout().toMillis() + " ms"), config.chatroomRequestTimeout().toNanos(),
                 TimeUnit.NANOSECONDS);
+        s.pendingRequests.incrementAndGet();
+        pending.put(id, p); // complete: from here on any thread may end it
         if (provider != null) {
             provider.send(ChatroomEncoder.request(alloc, service, args, id));
         } else {

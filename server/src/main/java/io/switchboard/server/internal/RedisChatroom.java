@@ -349,11 +349,16 @@ final class RedisChatroom implements ChatroomCluster {
 
     @Override
     public void unregisterService(String service, long clientId) {
+        unregister(service, clientId);
+    }
+
+    private CompletableFuture<?> unregister(String service, long clientId) {
         StatefulRedisConnection<String, String> c = commands;
         if (c == null) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        c.async().eval(UNREGISTER, ScriptOutputType.INTEGER, new String[] {servicesKey}, service, holder(clientId));
+        return c.async().eval(UNREGISTER, ScriptOutputType.INTEGER, new String[] {servicesKey}, service,
+                holder(clientId)).toCompletableFuture();
     }
 
     @Override
@@ -436,12 +441,13 @@ final class RedisChatroom implements ChatroomCluster {
 
     @Override
     public CompletableFuture<Void> close() {
-        for (Map.Entry<String, ChatroomSession> e : room.localServices().entrySet()) {
-            unregisterService(e.getKey(), e.getValue().id);
-        }
+        // Normally the providers have disconnected by now, releasing their names; these are the stragglers.
+        CompletableFuture<?>[] released = room.localServices().entrySet().stream()
+                .map(e -> unregister(e.getKey(), e.getValue().id)).toArray(CompletableFuture[]::new);
         closed = true;
         executor.shutdownNow();
-        return CompletableFuture.runAsync(() -> {
+        return CompletableFuture.allOf(released).handle((ignored, failure) -> null)
+                .completeOnTimeout(null, 2, TimeUnit.SECONDS).thenRunAsync(() -> {
             if (pubsub != null) {
                 pubsub.close();
             }
