@@ -1,11 +1,13 @@
 package io.switchboard.protocol.chatroom;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.StringWriter;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -22,6 +24,8 @@ import java.util.Map;
  * ({@link TopicChange}), so a value can be read from any thread that sees the reference.
  */
 public final class JsonValues {
+
+    private static final JsonFactory JSON = new JsonFactory();
 
     private JsonValues() {
     }
@@ -109,6 +113,34 @@ public final class JsonValues {
             g.writeEndObject();
         } else {
             throw new IllegalArgumentException("not a JSON value: " + value.getClass().getName());
+        }
+    }
+
+    /** Returns {@code value} as compact JSON text. */
+    public static String toJson(Object value) {
+        StringWriter out = new StringWriter();
+        try (JsonGenerator g = JSON.createGenerator(out)) {
+            write(g, value);
+        } catch (IOException e) {
+            throw new IllegalStateException(e); // a StringWriter does not fail
+        }
+        return out.toString();
+    }
+
+    /**
+     * Reads one JSON value from {@code json} (not bounded: for trusted text, such as what the
+     * cluster stored).
+     *
+     * @throws IOException on malformed JSON
+     */
+    public static Object parse(String json) throws IOException {
+        try (JsonParser p = JSON.createParser(json)) {
+            p.nextToken();
+            Object value = read(p);
+            if (p.nextToken() != null) {
+                throw new IOException("more after the value");
+            }
+            return value;
         }
     }
 

@@ -18,8 +18,6 @@ import io.switchboard.protocol.chatroom.JsonValues;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.StringWriter;
-import java.io.Writer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -199,23 +197,13 @@ final class DebugPage extends SimpleChannelInboundHandler<FullHttpRequest> {
             }
             b.append("<tr><td>").append(escape(t.name())).append("</td><td>").append(t.type()).append("</td><td>")
                     .append(t.version()).append("</td><td>").append(ids).append("</td><td><pre>")
-                    .append(escape(json(t.value()))).append("</pre></td></tr>");
+                    .append(escape(JsonValues.toJson(t.value()))).append("</pre></td></tr>");
         }
         b.append("</table><h2>Services (").append(s.services().size()).append(")</h2><table><tr><th>name</th>")
                 .append("<th>provider</th></tr>");
         s.services().forEach((name, provider) -> b.append("<tr><td>").append(escape(name)).append("</td><td>")
                 .append(provider).append("</td></tr>"));
         return b.append("</table></body></html>").toString();
-    }
-
-    private static String json(Object value) {
-        Writer out = new StringWriter();
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            JsonValues.write(g, value);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return out.toString();
     }
 
     private static String escape(String s) {

@@ -1,20 +1,13 @@
 package io.switchboard.server.internal;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
 import io.netty.buffer.ByteBuf;
 import io.switchboard.protocol.chatroom.ChatroomEncoder;
 import io.switchboard.protocol.chatroom.ChatroomException;
@@ -27,7 +20,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -63,8 +55,6 @@ import java.util.concurrent.atomic.AtomicLong;
 final class RedisChatroom implements ChatroomCluster {
 
     private static final Logger logger = LoggerFactory.getLogger(RedisChatroom.class);
-    private static final JsonFactory JSON = new JsonFactory();
-    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
 
     /** KEYS: topic hash, topics set. ARGV: type, empty value, max topics, name. Returns type, value, version; {} when full. */
     private static final String FOLLOW = String.join("\n",
@@ -143,19 +133,10 @@ final class RedisChatroom implements ChatroomCluster {
             t.setDaemon(true);
             return t;
         });
-        resources = ClientResources.builder()
-                .ioThreadPoolSize(2)
-                .computationThreadPoolSize(2)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
-                .build();
+        resources = RedisClients.resources();
         client = RedisClient.create(resources);
-        client.setOptions(ClientOptions.builder()
-                .autoReconnect(true)
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).keepAlive(true).build())
-                .build());
-        uri = redisUri(config);
+        client.setOptions(RedisClients.options(Integer.MAX_VALUE).build());
+        uri = RedisClients.uri(config);
     }
 
     /**
@@ -208,16 +189,6 @@ final class RedisChatroom implements ChatroomCluster {
         return CompletableFuture.failedFuture(new IllegalStateException("not connected to Redis yet"));
     }
 
-    private static RedisURI redisUri(SwitchboardConfig config) {
-        String e = config.redisEndpoint();
-        RedisURI parsed = RedisURI.create(e.startsWith("redis://") || e.startsWith("rediss://") ? e : "redis://" + e);
-        RedisURI.Builder b = RedisURI.builder(parsed).withTimeout(COMMAND_TIMEOUT);
-        if (config.redisSecret() != null) {
-            b.withPassword(config.redisSecret().toCharArray());
-        }
-        return b.build();
-    }
-
     @Override
     public CompletableFuture<Long> clientId() {
         StatefulRedisConnection<String, String> c = commands;
@@ -238,7 +209,7 @@ final class RedisChatroom implements ChatroomCluster {
         (p == null ? CompletableFuture.<Void>failedFuture(new IllegalStateException("not connected to Redis yet"))
                 : p.async().subscribe(key).toCompletableFuture())
                 .thenCompose(ignored -> commands().async().<List<String>>eval(FOLLOW, ScriptOutputType.MULTI,
-                        new String[] {key, prefix + "topics"}, type.wireName(), json(type.emptyValue()),
+                        new String[] {key, prefix + "topics"}, type.wireName(), JsonValues.toJson(type.emptyValue()),
                         String.valueOf(maxTopics), topic.name).toCompletableFuture())
                 .whenComplete((state, failure) -> {
                     if (failure != null) {
@@ -257,7 +228,7 @@ final class RedisChatroom implements ChatroomCluster {
         Object value;
         long version;
         try {
-            value = parse(state.get(1));
+            value = JsonValues.parse(state.get(1));
             version = Long.parseLong(state.get(2));
         } catch (IOException | RuntimeException e) {
             topic.run(() -> topic.unavailable("its state in Redis is unreadable (" + e.getMessage() + ")"));
@@ -295,7 +266,7 @@ final class RedisChatroom implements ChatroomCluster {
             return notConnected();
         }
         return c.async().<Long>eval(COMMIT, ScriptOutputType.INTEGER, new String[] {key}, String.valueOf(base),
-                json(applied.value()), key, update, String.valueOf(base + 1)).toCompletableFuture()
+                JsonValues.toJson(applied.value()), key, update, String.valueOf(base + 1)).toCompletableFuture()
                 .thenApply(stored -> stored == 1L);
     }
 
@@ -318,7 +289,7 @@ final class RedisChatroom implements ChatroomCluster {
             return;
         }
         c.async().<List<String>>eval(FOLLOW, ScriptOutputType.MULTI, new String[] {key, prefix + "topics"},
-                        topic.type.wireName(), json(topic.type.emptyValue()), String.valueOf(maxTopics), topic.name)
+                        topic.type.wireName(), JsonValues.toJson(topic.type.emptyValue()), String.valueOf(maxTopics), topic.name)
                 .whenComplete((state, failure) -> {
                     if (failure != null || state.isEmpty()) {
                         logger.warn("Chatroom: could not reload topic '{}': {}", topic.name,
@@ -375,7 +346,7 @@ final class RedisChatroom implements ChatroomCluster {
             return;
         }
         c.async().<String>eval(ROUTE, ScriptOutputType.VALUE, new String[] {servicesKey}, request.service,
-                nodeKeyPrefix, nodeChannelPrefix, json(message)).whenComplete((holder, failure) -> {
+                nodeKeyPrefix, nodeChannelPrefix, JsonValues.toJson(message)).whenComplete((holder, failure) -> {
                     if (failure != null) {
                         room.fail(request.id, "The cluster is unreachable: " + Chatroom.rootMessage(failure));
                     } else if (holder == null) {
@@ -411,7 +382,7 @@ final class RedisChatroom implements ChatroomCluster {
         message.put("error", error);
         StatefulRedisConnection<String, String> c = commands;
         if (c != null) {
-            c.async().publish(nodeChannel(node), json(message));
+            c.async().publish(nodeChannel(node), JsonValues.toJson(message));
         }
     }
 
@@ -471,23 +442,6 @@ final class RedisChatroom implements ChatroomCluster {
         return nodeChannelPrefix + node;
     }
 
-    private static String json(Object value) {
-        StringWriter out = new StringWriter();
-        try (JsonGenerator g = JSON.createGenerator(out)) {
-            JsonValues.write(g, value);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return out.toString();
-    }
-
-    private static Object parse(String json) throws IOException {
-        try (JsonParser p = JSON.createParser(json)) {
-            p.nextToken();
-            return JsonValues.read(p);
-        }
-    }
-
     /** Receives from Redis, on a Lettuce thread. */
     private final class Listener extends RedisPubSubAdapter<String, String> {
         @Override
@@ -505,7 +459,7 @@ final class RedisChatroom implements ChatroomCluster {
                     long version = ((Number) change.remove("version")).longValue();
                     topic.run(() -> topic.remote(version, change));
                 } else {
-                    Map<?, ?> m = (Map<?, ?>) parse(message);
+                    Map<?, ?> m = (Map<?, ?>) JsonValues.parse(message);
                     if ("request".equals(m.get("kind"))) {
                         onRequest(m);
                     } else {

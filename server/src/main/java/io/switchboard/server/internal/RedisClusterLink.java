@@ -4,8 +4,6 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
@@ -13,7 +11,6 @@ import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
-import io.lettuce.core.resource.Delay;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.server.SwitchboardConfig;
 import org.slf4j.Logger;
@@ -82,7 +79,6 @@ final class RedisClusterLink implements ClusterLink {
             "redis.call('PEXPIRE', key, ARGV[1])",
             "redis.call('PUBLISH', ARGV[3], ARGV[4])",
             "return 1");
-    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
     /** Commands waiting for Redis at most; beyond, publishes are counted as not forwarded. */
     private static final int REQUEST_QUEUE_SIZE = 100_000;
     private static final int SUBSCRIBE_BATCH = 1000;
@@ -165,7 +161,7 @@ final class RedisClusterLink implements ClusterLink {
         controlChannel = utf8(prefix + "ctl");
         ownKey = nodeKey(nodeName);
         nodeTimeout = config.clusterNodeTimeout();
-        uri = redisUri(config);
+        uri = RedisClients.uri(config);
         endpoint = uri.getHost() + ":" + uri.getPort();
         downReason = "connecting to Redis at " + endpoint;
         view = new ClusterView(nodeName);
@@ -174,22 +170,11 @@ final class RedisClusterLink implements ClusterLink {
             t.setDaemon(true);
             return t;
         });
-        // Two connections need few threads; 2 is Lettuce's least (its default grows with the cores).
-        resources = ClientResources.builder()
-                .ioThreadPoolSize(2)
-                .computationThreadPoolSize(2)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(100), Duration.ofSeconds(2), 2, TimeUnit.MILLISECONDS))
-                .build();
+        resources = RedisClients.resources();
         client = RedisClient.create(resources);
         commandClient = RedisClient.create(resources);
-        ClientOptions options = ClientOptions.builder()
-                .autoReconnect(true)
-                // Never queue while disconnected: a publish either reaches Redis now or is counted.
-                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-                .requestQueueSize(REQUEST_QUEUE_SIZE)
-                .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
-                .socketOptions(SocketOptions.builder().connectTimeout(COMMAND_TIMEOUT).keepAlive(true).build())
-                .build();
+        // Never queue while disconnected: a publish either reaches Redis now or is counted.
+        ClientOptions options = RedisClients.options(REQUEST_QUEUE_SIZE).build();
         client.setOptions(options);
         commandClient.setOptions(options.mutate().autoReconnect(false).build());
         resources.eventBus().get().subscribe(event -> {
@@ -210,16 +195,6 @@ final class RedisClusterLink implements ClusterLink {
                 link.nodeName, link.endpoint, link.prefix, link.nodeTimeout);
         link.onLinkThread(link::connect);
         return link;
-    }
-
-    private static RedisURI redisUri(SwitchboardConfig config) {
-        String e = config.redisEndpoint();
-        RedisURI parsed = RedisURI.create(e.startsWith("redis://") || e.startsWith("rediss://") ? e : "redis://" + e);
-        RedisURI.Builder b = RedisURI.builder(parsed).withTimeout(COMMAND_TIMEOUT);
-        if (config.redisSecret() != null) {
-            b.withPassword(config.redisSecret().toCharArray());
-        }
-        return b.build();
     }
 
     // ---- ClusterLink: called by the broker and the sessions, on any thread ----
@@ -278,7 +253,7 @@ final class RedisClusterLink implements ClusterLink {
             members.complete(list);
         }));
         // Never let a welcome wait on a link that stopped answering.
-        return members.completeOnTimeout(List.of(), COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return members.completeOnTimeout(List.of(), RedisClients.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
