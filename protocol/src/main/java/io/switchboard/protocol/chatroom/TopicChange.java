@@ -41,6 +41,20 @@ public final class TopicChange {
      *                        or would make the value larger than {@code maxValueBytes}
      */
     public static Applied apply(TopicType type, Object value, Object change, int maxValueBytes) throws ChangeRejected {
+        return apply(type, value, -1, change, maxValueBytes);
+    }
+
+    /**
+     * Applies {@code change} to {@code value}, a value of {@code type} whose size as JSON is
+     * {@code size} (as an earlier {@link Applied} or {@link #measure} said; -1 when unknown). With the
+     * size known, a list or dict change measures only the item it adds or removes, not the whole value.
+     *
+     * @param maxValueBytes the most bytes the new value may take as JSON
+     * @throws ChangeRejected when the change is malformed, does not apply to the type, is out of range,
+     *                        or would make the value larger than {@code maxValueBytes}
+     */
+    public static Applied apply(TopicType type, Object value, long size, Object change, int maxValueBytes)
+            throws ChangeRejected {
         if (!(change instanceof Map)) {
             throw new ChangeRejected("A change must be an object with a \"type\", e.g. {\"type\": \"set\", \"value\": 1}");
         }
@@ -67,7 +81,48 @@ public final class TopicChange {
         if (c.containsKey("id")) {
             out.put("id", c.get("id"));
         }
-        return new Applied(next, measure(next, maxValueBytes), out);
+        long nextSize = size < 0 ? measure(next, maxValueBytes) : sizeAfter(type, t, value, size, next, out);
+        if (nextSize > maxValueBytes) {
+            throw tooLarge(maxValueBytes);
+        }
+        return new Applied(next, nextSize, out);
+    }
+
+    /**
+     * The size of {@code next}, made from {@code value} (of {@code size} bytes) by the change
+     * {@code out}: compact JSON adds an item with its comma, a dict entry with its key and colon.
+     */
+    private static long sizeAfter(TopicType type, String t, Object value, long size, Object next,
+                                  Map<String, Object> out) throws ChangeRejected {
+        if (type == TopicType.LIST && !t.equals("set")) {
+            List<?> old = (List<?>) value;
+            if (t.equals("insert")) {
+                return size + measure(out.get("value")) + (old.isEmpty() ? 0 : 1);
+            }
+            return size - measure(old.get(((Long) out.get("index")).intValue())) - (old.size() > 1 ? 1 : 0);
+        }
+        if (type == TopicType.DICT && !t.equals("set")) {
+            Map<?, ?> old = (Map<?, ?>) value;
+            String key = (String) out.get("key");
+            long entry = measure(key) + 1;
+            switch (t) {
+                case "add":
+                    return size + entry + measure(out.get("value")) + (old.isEmpty() ? 0 : 1);
+                case "change_value":
+                    return size - measure(old.get(key)) + measure(out.get("value"));
+                default: // pop
+                    return size - entry - measure(old.get(key)) - (old.size() > 1 ? 1 : 0);
+            }
+        }
+        return measure(next);
+    }
+
+    private static long measure(Object value) throws ChangeRejected {
+        return measure(value, Long.MAX_VALUE);
+    }
+
+    private static ChangeRejected tooLarge(long maxBytes) {
+        return new ChangeRejected("The value would be over the limit of " + maxBytes + " bytes");
     }
 
     /**
@@ -133,7 +188,7 @@ public final class TopicChange {
         try (JsonGenerator g = JSON.createGenerator(counter)) {
             JsonValues.write(g, value);
         } catch (JsonValues.TooLarge e) {
-            throw new ChangeRejected("The value would be over the limit of " + maxBytes + " bytes");
+            throw tooLarge(maxBytes);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -98,19 +98,40 @@ class TopicChangeTest {
     void theSizeIsTheValuesLengthAsJsonAndTheLimitHolds() throws Exception {
         Random random = new Random(7);
         Object value = List.of();
+        long size = 2;
         for (int i = 0; i < 200; i++) {
             String change = random.nextInt(4) == 0 && !((List<?>) value).isEmpty()
                     ? "{\"type\":\"pop\",\"index\":" + random.nextInt(((List<?>) value).size()) + "}"
                     : "{\"type\":\"insert\",\"index\":0,\"value\":" + (random.nextBoolean() ? "\"\\u00e9\\n" + i + "\""
                     : "{\"k\":[" + i + ",1.25,true]}") + "}";
-            TopicChange.Applied a = TopicChange.apply(TopicType.LIST, value, parse(change), 1 << 20);
+            TopicChange.Applied a = TopicChange.apply(TopicType.LIST, value, size, parse(change), 1 << 20);
             value = a.value();
-            assertEquals(json(value).getBytes(StandardCharsets.UTF_8).length, a.size());
+            size = a.size();
+            assertEquals(json(value).getBytes(StandardCharsets.UTF_8).length, size);
+        }
+        Object dict = Map.of();
+        long dictSize = 2;
+        for (int i = 0; i < 200; i++) {
+            String key = "k\\u00e9" + random.nextInt(20);
+            boolean present = ((Map<?, ?>) dict).containsKey(key.replace("\\u00e9", "\u00e9"));
+            String change = !present ? "{\"type\":\"add\",\"key\":\"" + key + "\",\"value\":[" + i + "]}"
+                    : random.nextBoolean() ? "{\"type\":\"pop\",\"key\":\"" + key + "\"}"
+                    : "{\"type\":\"change_value\",\"key\":\"" + key + "\",\"value\":\"v\\n" + i + "\"}";
+            TopicChange.Applied a = TopicChange.apply(TopicType.DICT, dict, dictSize, parse(change), 1 << 20);
+            dict = a.value();
+            dictSize = a.size();
+            assertEquals(json(dict).getBytes(StandardCharsets.UTF_8).length, dictSize, change);
         }
         assertEquals("The value would be over the limit of 10 bytes",
                 assertThrows(ChangeRejected.class, () -> TopicChange.apply(TopicType.STRING, "",
                         Map.of("type", "set", "value", "12345678901"), 10)).getMessage());
         assertEquals(10, TopicChange.apply(TopicType.STRING, "", Map.of("type", "set", "value", "12345678"), 10).size());
+        // ["1234"] is 8 bytes; inserting 1 makes [1,"1234"], 10.
+        assertEquals(10, TopicChange.apply(TopicType.LIST, List.of("1234"), 8,
+                Map.of("type", "insert", "index", 0L, "value", 1L), 10).size());
+        assertEquals("The value would be over the limit of 9 bytes",
+                assertThrows(ChangeRejected.class, () -> TopicChange.apply(TopicType.LIST, List.of("1234"), 8,
+                        Map.of("type", "insert", "index", 0L, "value", 1L), 9)).getMessage());
     }
 
     @Test

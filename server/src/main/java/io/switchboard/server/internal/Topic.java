@@ -54,6 +54,8 @@ final class Topic {
     private final Map<LoopTable, Connection[]> byLoop = new LinkedHashMap<>();
     /** Work that waits for the state to load or for this node's change to be committed. */
     private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+    /** The value's size as JSON, -1 until a change measured it. */
+    private long size = -1;
     private boolean loaded;
     private boolean committing;
     /** Set when the topic left the node's map: what still reaches it goes to its successor. */
@@ -86,6 +88,7 @@ final class Topic {
         this.type = type;
         this.value = value;
         this.version = version;
+        this.size = -1;
         this.loaded = true;
         drain();
     }
@@ -190,13 +193,13 @@ final class Topic {
         }
         TopicChange.Applied applied;
         try {
-            applied = TopicChange.apply(type, value, change, room.maxValueBytes);
+            applied = TopicChange.apply(type, value, size, change, room.maxValueBytes);
         } catch (ChangeRejected e) {
             room.rejectUpdate(s, name, change, e.getMessage());
             return;
         }
         if (!room.isReplicated(this)) {
-            install(applied.value(), version + 1, applied.change());
+            install(applied.value(), applied.size(), version + 1, applied.change());
             return;
         }
         long base = version;
@@ -208,7 +211,7 @@ final class Topic {
                         + Chatroom.rootMessage(failure));
             } else if (outcome) {
                 if (version == base) {
-                    install(applied.value(), base + 1, applied.change());
+                    install(applied.value(), applied.size(), base + 1, applied.change());
                 } // else: Redis's stream got here first and has applied it already
             } else {
                 // Another node's change came first: try again on top of it, once it is here.
@@ -236,8 +239,8 @@ final class Topic {
             return;
         }
         try {
-            TopicChange.Applied applied = TopicChange.apply(type, value, change, Integer.MAX_VALUE);
-            install(applied.value(), newVersion, applied.change());
+            TopicChange.Applied applied = TopicChange.apply(type, value, size, change, Integer.MAX_VALUE);
+            install(applied.value(), applied.size(), newVersion, applied.change());
         } catch (ChangeRejected e) {
             logger.warn("Topic {}: version {} from the cluster does not apply here ({}); reloading", name, newVersion,
                     e.getMessage());
@@ -258,7 +261,7 @@ final class Topic {
         Map<String, Object> set = new LinkedHashMap<>();
         set.put("type", "set");
         set.put("value", value);
-        install(value, newVersion, set);
+        install(value, -1, newVersion, set);
         if (!committing) {
             drain();
         }
@@ -273,11 +276,12 @@ final class Topic {
         Map<String, Object> set = new LinkedHashMap<>();
         set.put("type", "set");
         set.put("value", text);
-        install(text, version + 1, set);
+        install(text, -1, version + 1, set);
     }
 
-    private void install(Object newValue, long newVersion, Map<String, Object> change) {
+    private void install(Object newValue, long newSize, long newVersion, Map<String, Object> change) {
         value = newValue;
+        size = newSize;
         version = newVersion;
         if (byLoop.isEmpty()) {
             return;
