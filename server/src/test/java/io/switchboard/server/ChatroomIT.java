@@ -81,8 +81,8 @@ class ChatroomIT {
 
         /** Returns once the server has served everything this client sent before (a subscribe answers in order). */
         void sync() {
-            String topic = "sync-" + id + "-" + System.nanoTime();
-            assertTrue(subscribe(topic, "int").contains("\"topic_name\":\"" + topic + "\""));
+            String topic = "_chatroom/client_message/" + id; // special: not counted against the topic limit
+            assertTrue(subscribe(topic, "string").contains("\"topic_name\":\"" + topic + "\""));
         }
 
         /** Reads until a message containing {@code text} arrives (others' events may come first). */
@@ -430,6 +430,30 @@ class ChatroomIT {
             assertEquals(404, get("/nothing").statusCode());
         }
         assertEquals("127.0.0.1", server.debugAddress().getAddress().getHostAddress());
+    }
+
+    @Test
+    void topicsAndWaitingRequestsAreBounded() {
+        SwitchboardServer small = Requests.startOnLoopback(SwitchboardConfig.builder().chatroomMaxTopics(2)
+                .chatroomMaxPendingRequests(1));
+        try (Client c = Client.connect(small.localAddress()); Client provider = Client.connect(small.localAddress())) {
+            String own = "_chatroom/client_message/" + c.id();
+            c.subscribe(own, "string"); // special topics do not count
+            c.subscribe("one", "int");
+            c.subscribe("two", "int");
+            c.send("subscribe", "{\"topic_name\":\"three\"}");
+            assertEquals(update(own, "{\"type\":\"set\",\"value\":\"[error] Cannot subscribe to 'three': this "
+                    + "server holds its most topics (2)\",\"version\":1}"), c.next());
+            provider.send("register_service", "{\"service_name\":\"hold\"}");
+            provider.sync();
+            c.send("request", "{\"service_name\":\"hold\",\"args\":1,\"request_id\":1}");
+            provider.next();
+            c.send("request", "{\"service_name\":\"hold\",\"args\":2,\"request_id\":2}");
+            assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":2,"
+                    + "\"error\":\"Too many requests waiting for responses (at most 1)\"}}", c.next());
+        } finally {
+            small.stop().join();
+        }
     }
 
     private static HttpResponse<String> get(String path) throws Exception {
