@@ -3,6 +3,7 @@ package io.switchboard.server;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.Names;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,6 +54,12 @@ public final class SwitchboardConfig {
     private final int lineMaxClients;
     private final boolean lineAllowShutdown;
     private final String lineChannel;
+    private final Path dataDir;
+    private final boolean randomchatOpenLogin;
+    private final int randomchatMaxPending;
+    private final Duration randomchatPendingTtl;
+    private final int randomchatMaxMembers;
+    private final int randomchatMaxTextBytes;
 
     private SwitchboardConfig(Builder b) {
         host = b.host;
@@ -90,6 +97,12 @@ public final class SwitchboardConfig {
         lineMaxClients = b.lineMaxClients;
         lineAllowShutdown = b.lineAllowShutdown;
         lineChannel = b.lineChannel;
+        dataDir = b.dataDir;
+        randomchatOpenLogin = b.randomchatOpenLogin;
+        randomchatMaxPending = b.randomchatMaxPending;
+        randomchatPendingTtl = b.randomchatPendingTtl;
+        randomchatMaxMembers = b.randomchatMaxMembers;
+        randomchatMaxTextBytes = b.randomchatMaxTextBytes;
     }
 
     /** Returns a builder holding every default. */
@@ -345,6 +358,58 @@ public final class SwitchboardConfig {
         return lineChannel;
     }
 
+    /**
+     * The directory of the randomchat dialect's embedded store ({@code DATA_DIR}, PROTOCOL.md
+     * section 5): users, chats and undelivered messages survive restarts there. {@code null}, the
+     * library's default, turns randomchat off on a single node, so an embedding application writes
+     * no files by surprise; the server application's default is {@code ./data}. With
+     * {@link #redisEndpoint()} set, randomchat keeps its data in Redis and this is not used. The
+     * store is opened when the first randomchat client connects.
+     */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Whether randomchat is served: with an embedded store ({@link #dataDir()}) or in Redis. */
+    public boolean randomchatEnabled() {
+        return dataDir != null || redisEndpoint != null;
+    }
+
+    /**
+     * Whether a randomchat user may log in with a phone alone, without the token its first
+     * registration returned ({@code RANDOMCHAT_OPEN_LOGIN}): the seed's behaviour, in which anyone
+     * who knows a phone can act as its user. Default {@code false}.
+     */
+    public boolean randomchatOpenLogin() {
+        return randomchatOpenLogin;
+    }
+
+    /**
+     * The most messages kept for one offline randomchat user ({@code RANDOMCHAT_MAX_PENDING}); past
+     * it, the oldest are dropped. Default 1000.
+     */
+    public int randomchatMaxPending() {
+        return randomchatMaxPending;
+    }
+
+    /**
+     * How long a message waits for an offline randomchat user before it is dropped
+     * ({@code RANDOMCHAT_PENDING_TTL}). Default 30 days.
+     */
+    public Duration randomchatPendingTtl() {
+        return randomchatPendingTtl;
+    }
+
+    /** The most members of one randomchat chat ({@code RANDOMCHAT_MAX_MEMBERS}). Default 256. */
+    public int randomchatMaxMembers() {
+        return randomchatMaxMembers;
+    }
+
+    /** The longest randomchat message text, in UTF-8 bytes ({@code RANDOMCHAT_MAX_TEXT_BYTES}). Default 4096. */
+    public int randomchatMaxTextBytes() {
+        return randomchatMaxTextBytes;
+    }
+
     @Override
     public String toString() {
         return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
@@ -365,7 +430,11 @@ public final class SwitchboardConfig {
                 + ", pingInterval=" + pingInterval + ", pingTimeout=" + pingTimeout
                 + ", maxSubscribesPerSecond=" + maxSubscribesPerSecond + ", drainWindow=" + drainWindow
                 + ", linePort=" + linePort + ", lineMaxClients=" + lineMaxClients
-                + ", lineAllowShutdown=" + lineAllowShutdown + ", lineChannel=" + lineChannel + '}';
+                + ", lineAllowShutdown=" + lineAllowShutdown + ", lineChannel=" + lineChannel
+                + ", dataDir=" + dataDir + ", randomchatOpenLogin=" + randomchatOpenLogin
+                + ", randomchatMaxPending=" + randomchatMaxPending + ", randomchatPendingTtl=" + randomchatPendingTtl
+                + ", randomchatMaxMembers=" + randomchatMaxMembers
+                + ", randomchatMaxTextBytes=" + randomchatMaxTextBytes + '}';
     }
 
     /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
@@ -405,6 +474,12 @@ public final class SwitchboardConfig {
         private int lineMaxClients = 50;
         private boolean lineAllowShutdown;
         private String lineChannel = "lobby";
+        private Path dataDir;
+        private boolean randomchatOpenLogin;
+        private int randomchatMaxPending = 1000;
+        private Duration randomchatPendingTtl = Duration.ofDays(30);
+        private int randomchatMaxMembers = 256;
+        private int randomchatMaxTextBytes = 4096;
 
         private Builder() {
         }
@@ -445,6 +520,12 @@ public final class SwitchboardConfig {
             lineMaxClients = c.lineMaxClients;
             lineAllowShutdown = c.lineAllowShutdown;
             lineChannel = c.lineChannel;
+            dataDir = c.dataDir;
+            randomchatOpenLogin = c.randomchatOpenLogin;
+            randomchatMaxPending = c.randomchatMaxPending;
+            randomchatPendingTtl = c.randomchatPendingTtl;
+            randomchatMaxMembers = c.randomchatMaxMembers;
+            randomchatMaxTextBytes = c.randomchatMaxTextBytes;
         }
 
         /** Default {@code 0.0.0.0}. */
@@ -718,6 +799,42 @@ public final class SwitchboardConfig {
                 throw new IllegalArgumentException(invalid);
             }
             this.lineChannel = lineChannel;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#dataDir()}. Default: {@code null}, randomchat off on a single node. */
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatOpenLogin()}. Default: false. */
+        public Builder randomchatOpenLogin(boolean randomchatOpenLogin) {
+            this.randomchatOpenLogin = randomchatOpenLogin;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatMaxPending()}. Default: 1000. */
+        public Builder randomchatMaxPending(int randomchatMaxPending) {
+            this.randomchatMaxPending = checkRange("randomchatMaxPending", randomchatMaxPending, 1, 1_000_000);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatPendingTtl()}. Default: 30 days. */
+        public Builder randomchatPendingTtl(Duration randomchatPendingTtl) {
+            this.randomchatPendingTtl = checkPositive("randomchatPendingTtl", randomchatPendingTtl);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatMaxMembers()}. Default: 256. */
+        public Builder randomchatMaxMembers(int randomchatMaxMembers) {
+            this.randomchatMaxMembers = checkRange("randomchatMaxMembers", randomchatMaxMembers, 1, 100_000);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatMaxTextBytes()}. Default: 4096. */
+        public Builder randomchatMaxTextBytes(int randomchatMaxTextBytes) {
+            this.randomchatMaxTextBytes = checkRange("randomchatMaxTextBytes", randomchatMaxTextBytes, 1, 16 * 1024 * 1024);
             return this;
         }
 

@@ -33,8 +33,8 @@ import java.util.function.Function;
 
 /**
  * Answers the HTTP request that opens a connection. A WebSocket upgrade on a dialect's path
- * (minichats at its path, disposable at {@code /ws}) becomes that dialect's session: the router
- * validates it, asks the connection authorizer, installs the WebSocket handlers and the session,
+ * (minichats at its path, disposable at {@code /ws}, randomchat at {@code /randomchat}) becomes
+ * that dialect's session: the router validates it, asks the connection authorizer, installs the WebSocket handlers and the session,
  * removes itself and passes the request on to Netty's handshaker. Validation happens before the upgrade, so a refused client gets a plain HTTP status
  * with a reason.
  *
@@ -49,6 +49,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     static final String MINICHATS_PATH = "/api/connect";
     static final String DISPOSABLE_PATH = "/ws";
+    static final String RANDOMCHAT_PATH = "/randomchat";
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     /** What a full node asks clients to wait before they try again. */
     private static final int RETRY_AFTER_SECONDS = 5;
@@ -60,6 +61,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     private final HttpApi api;
     private final WebSocketServerProtocolConfig protocol;
     private final WebSocketServerProtocolConfig disposableProtocol;
+    private final WebSocketServerProtocolConfig randomchatProtocol;
 
     HandshakeRouter(Node node, String path, boolean standalone) {
         this.node = node;
@@ -69,6 +71,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         this.api = new HttpApi(node);
         this.protocol = webSocketConfig(path, config);
         this.disposableProtocol = webSocketConfig(DISPOSABLE_PATH, config);
+        this.randomchatProtocol = webSocketConfig(RANDOMCHAT_PATH, config);
     }
 
     /**
@@ -145,6 +148,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         switch (requestPath) {
             case DISPOSABLE_PATH:
                 return upgradeDisposable(ctx, request, uri);
+            case RANDOMCHAT_PATH:
+                return upgradeRandomchat(ctx, request);
             case "/":
                 if (allow(ctx, request, HttpMethod.GET)) {
                     HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.OK, indexPage()));
@@ -251,6 +256,29 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
             return false;
         }
         return admit(ctx, request, disposableProtocol, handshake -> new DisposableSession(node, name, room, handshake));
+    }
+
+    /**
+     * A randomchat upgrade (PROTOCOL.md section 5): who the client is comes later, with its
+     * {@code register}. Off (404) on a single node without a {@code DATA_DIR}.
+     */
+    private boolean upgradeRandomchat(ChannelHandlerContext ctx, HttpRequest request) {
+        if (!config.randomchatEnabled()) {
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
+                    "The randomchat dialect is off: it needs DATA_DIR (or REDIS_ENDPOINT)\n"));
+            return false;
+        }
+        if (!isUpgrade(ctx, request)) {
+            return false;
+        }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !originAccepted(origin)) {
+            node.metrics().refuse(Metrics.Refusal.ORIGIN);
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN,
+                    "Origin '" + origin + "' is not allowed to connect\n"));
+            return false;
+        }
+        return admit(ctx, request, randomchatProtocol, handshake -> new RandomchatSession(node, node.randomchat()));
     }
 
     private static String first(QueryStringDecoder uri, String parameter) {
@@ -362,6 +390,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         return "Endpoints:\n"
                 + "  GET " + path + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
                 + (standalone ? "  GET " + DISPOSABLE_PATH + "?name=NAME&room=ROOM        WebSocket, disposable chat rooms\n" : "")
+                + (standalone && config.randomchatEnabled() ? "  GET " + RANDOMCHAT_PATH
+                + "                      WebSocket, randomchat: users, chats, offline delivery\n" : "")
                 + "  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n"
                 + "  GET /metrics                          Prometheus metrics\n"
                 + (standalone && config.linePort() > 0 ? "  TCP port " + config.linePort()

@@ -45,6 +45,8 @@ public final class Node {
     private final HandshakeRouter router;
     private final ConnectionLimits limits;
     private final LineChat lineChat;
+    /** The randomchat dialect, made when its first client connects: until then no store is opened. */
+    private volatile RandomchatHub randomchat;
 
     public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
                 ChannelAuthorizer channelAuthorizer) {
@@ -135,6 +137,24 @@ public final class Node {
         return channelAuthorizer;
     }
 
+    /**
+     * The randomchat dialect (PROTOCOL.md section 5); its store is opened on the first call. Only
+     * when {@link SwitchboardConfig#randomchatEnabled()}.
+     */
+    RandomchatHub randomchat() {
+        RandomchatHub hub = randomchat;
+        if (hub == null) {
+            synchronized (this) {
+                hub = randomchat;
+                if (hub == null) {
+                    hub = new RandomchatHub(config, broker.frameAllocator());
+                    randomchat = hub;
+                }
+            }
+        }
+        return hub;
+    }
+
     /** Tracks {@code ch} until it closes, so that {@link #goAway} reaches it. */
     void track(Channel ch) {
         connections.add(ch);
@@ -219,16 +239,26 @@ public final class Node {
 
     /** Why this node is not fully serving (its cluster link is down), or {@code null}. */
     public String problem() {
-        return broker.cluster().problem();
+        String problem = broker.cluster().problem();
+        RandomchatHub hub = randomchat;
+        return problem != null || hub == null ? problem : hub.problem();
     }
 
     /**
-     * Leaves the cluster, if the node is in one. Call once connections are gone. Completes when
-     * the cluster link's resources are released.
+     * Leaves the cluster, if the node is in one, and closes the randomchat store, if one was
+     * opened. Call once connections are gone. Completes when their resources are released.
      */
     public CompletableFuture<Void> close() {
-        return broker.cluster().close();
+        CompletableFuture<Void> cluster = broker.cluster().close();
+        RandomchatHub hub;
+        synchronized (this) {
+            hub = randomchat;
+        }
+        return hub == null ? cluster : CompletableFuture.allOf(cluster, hub.close(RANDOMCHAT_LOGOUT_GRACE_MILLIS));
     }
+
+    /** How long a stop waits for the closed randomchat sessions to record their logouts. */
+    private static final long RANDOMCHAT_LOGOUT_GRACE_MILLIS = 2000;
 
     /**
      * Says goodbye to every connection: WebSocket sessions get close 1001 ("going away"), line
