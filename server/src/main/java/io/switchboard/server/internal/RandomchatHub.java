@@ -45,7 +45,8 @@ final class RandomchatHub {
         this.alloc = alloc;
         this.decoder = new RandomchatDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxClientNameBytes(), config.maxChannelNameBytes(), config.randomchatMaxTextBytes());
-        this.store = SqliteRandomchatStore.start(config);
+        this.store = config.redisEndpoint() != null ? RedisRandomchatStore.start(config, this)
+                : SqliteRandomchatStore.start(config);
     }
 
     RandomchatStore store() {

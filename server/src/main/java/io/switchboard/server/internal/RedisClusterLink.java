@@ -212,7 +212,8 @@ final class RedisClusterLink implements ClusterLink {
         return link;
     }
 
-    private static RedisURI redisUri(SwitchboardConfig config) {
+    /** The Redis to connect to, from {@code REDIS_ENDPOINT} and {@code REDIS_SECRET}; also the randomchat store's. */
+    static RedisURI redisUri(SwitchboardConfig config) {
         String e = config.redisEndpoint();
         RedisURI parsed = RedisURI.create(e.startsWith("redis://") || e.startsWith("rediss://") ? e : "redis://" + e);
         RedisURI.Builder b = RedisURI.builder(parsed).withTimeout(COMMAND_TIMEOUT);
