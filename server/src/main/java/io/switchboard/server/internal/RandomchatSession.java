@@ -153,13 +153,18 @@ final class RandomchatSession extends WebSocketSession {
             return;
         }
         logger.debug("{} logged in as {}", ctx.channel(), phone);
-        ctx.write(new TextWebSocketFrame(RandomchatEncoder.state(ctx.alloc(), login.chats(), login.token())))
-                .addListener((ChannelFutureListener) f -> {
-                    if (!f.isSuccess()) {
-                        login.taken().forEach(m -> missed(m.notRouted()));
-                    }
-                });
         loggedIn = true;
+        if (connection.closing) {
+            // A close frame is out (RFC 6455 section 5.5.1: nothing follows it): the state is handed back.
+            login.taken().forEach(m -> missed(m.notRouted()));
+        } else {
+            ctx.write(new TextWebSocketFrame(RandomchatEncoder.state(ctx.alloc(), login.chats(), login.token())))
+                    .addListener((ChannelFutureListener) f -> {
+                        if (!f.isSuccess()) {
+                            login.taken().forEach(m -> missed(m.notRouted()));
+                        }
+                    });
+        }
         for (Waiting w = waiting.poll(); w != null; w = waiting.poll()) {
             write(w.frame(), w.message());
         }

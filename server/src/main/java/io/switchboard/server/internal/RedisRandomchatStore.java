@@ -267,10 +267,13 @@ final class RedisRandomchatStore implements RandomchatStore {
                 User sender = user(u);
                 senders.put(sender.phone(), sender);
             }
-            Map<String, List<BriefMessage>> byChat = new LinkedHashMap<>();
             for (Object e : list(r.get(5))) {
-                Pending p = entry(str(e), Pending.NOT_ROUTED);
-                taken.add(p);
+                taken.add(entry(str(e), Pending.NOT_ROUTED));
+            }
+            // A message handed back after a later one was kept sits behind it in the list: by date.
+            taken.sort((x, y) -> Long.compare(x.date(), y.date()));
+            Map<String, List<BriefMessage>> byChat = new LinkedHashMap<>();
+            for (Pending p : taken) {
                 byChat.computeIfAbsent(p.chat(), c -> new ArrayList<>())
                         .add(new BriefMessage(senders.get(p.from()), p.date(), p.text()));
             }

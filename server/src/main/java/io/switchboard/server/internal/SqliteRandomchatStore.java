@@ -296,7 +296,9 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (db != null && now >= nextPurge) {
                     purge(now);
                 }
-                Op<?> first = queue.poll(Math.max(1, nextPurge - now), TimeUnit.MILLISECONDS);
+                // Without a file there is nothing to purge: wait for operations to refuse.
+                Op<?> first = db == null ? queue.take()
+                        : queue.poll(Math.max(1, nextPurge - now), TimeUnit.MILLISECONDS);
                 if (first == null) {
                     continue;
                 }
@@ -466,7 +468,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
         Map<String, List<Pending>> byChat = new LinkedHashMap<>();
         List<Pending> taken = new ArrayList<>();
         try (PreparedStatement s = db.prepareStatement(
-                "SELECT chat, sender, sent_at, text FROM pending WHERE phone = ? ORDER BY id")) {
+                "SELECT chat, sender, sent_at, text FROM pending WHERE phone = ? ORDER BY sent_at, id")) {
             s.setString(1, phone);
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
