@@ -3,6 +3,7 @@ package io.switchboard.server;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.Names;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,6 +61,12 @@ public final class SwitchboardConfig {
     private final boolean debug;
     private final int debugPort;
     private final String debugHost;
+    private final Path dataDir;
+    private final boolean randomchatOpenLogin;
+    private final int randomchatMaxPending;
+    private final Duration randomchatPendingTtl;
+    private final int randomchatMaxMembers;
+    private final int randomchatMaxTextBytes;
 
     private SwitchboardConfig(Builder b) {
         host = b.host;
@@ -104,6 +111,12 @@ public final class SwitchboardConfig {
         debug = b.debug;
         debugPort = b.debugPort;
         debugHost = b.debugHost;
+        dataDir = b.dataDir;
+        randomchatOpenLogin = b.randomchatOpenLogin;
+        randomchatMaxPending = b.randomchatMaxPending;
+        randomchatPendingTtl = b.randomchatPendingTtl;
+        randomchatMaxMembers = b.randomchatMaxMembers;
+        randomchatMaxTextBytes = b.randomchatMaxTextBytes;
     }
 
     /** Returns a builder holding every default. */
@@ -397,6 +410,58 @@ public final class SwitchboardConfig {
         return debugHost;
     }
 
+    /**
+     * The directory of the randomchat dialect's embedded store ({@code DATA_DIR}, PROTOCOL.md
+     * section 5): users, chats and undelivered messages survive restarts there. {@code null}, the
+     * library's default, turns randomchat off on a single node, so an embedding application writes
+     * no files by surprise; the server application's default is {@code ./data}. With
+     * {@link #redisEndpoint()} set, randomchat keeps its data in Redis and this is not used. The
+     * store is opened when the first randomchat client connects.
+     */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Whether randomchat is served: with an embedded store ({@link #dataDir()}) or in Redis. */
+    public boolean randomchatEnabled() {
+        return dataDir != null || redisEndpoint != null;
+    }
+
+    /**
+     * Whether a randomchat user may log in with a phone alone, without the token its first
+     * registration returned ({@code RANDOMCHAT_OPEN_LOGIN}): the seed's behaviour, in which anyone
+     * who knows a phone can act as its user. Default {@code false}.
+     */
+    public boolean randomchatOpenLogin() {
+        return randomchatOpenLogin;
+    }
+
+    /**
+     * The most messages kept for one offline randomchat user ({@code RANDOMCHAT_MAX_PENDING}); past
+     * it, the oldest are dropped. Default 1000.
+     */
+    public int randomchatMaxPending() {
+        return randomchatMaxPending;
+    }
+
+    /**
+     * How long a message waits for an offline randomchat user before it is dropped
+     * ({@code RANDOMCHAT_PENDING_TTL}). Default 30 days.
+     */
+    public Duration randomchatPendingTtl() {
+        return randomchatPendingTtl;
+    }
+
+    /** The most members of one randomchat chat ({@code RANDOMCHAT_MAX_MEMBERS}). Default 256. */
+    public int randomchatMaxMembers() {
+        return randomchatMaxMembers;
+    }
+
+    /** The longest randomchat message text, in UTF-8 bytes ({@code RANDOMCHAT_MAX_TEXT_BYTES}). Default 4096. */
+    public int randomchatMaxTextBytes() {
+        return randomchatMaxTextBytes;
+    }
+
     @Override
     public String toString() {
         return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
@@ -420,7 +485,11 @@ public final class SwitchboardConfig {
                 + ", lineAllowShutdown=" + lineAllowShutdown + ", lineChannel=" + lineChannel
                 + ", chatroomMaxTopics=" + chatroomMaxTopics + ", chatroomMaxValueBytes=" + chatroomMaxValueBytes
                 + ", chatroomRequestTimeout=" + chatroomRequestTimeout + ", chatroomMaxPendingRequests=" + chatroomMaxPendingRequests
-                + ", debug=" + debug + ", debugPort=" + debugPort + ", debugHost=" + debugHost + '}';
+                + ", debug=" + debug + ", debugPort=" + debugPort + ", debugHost=" + debugHost
+                + ", dataDir=" + dataDir + ", randomchatOpenLogin=" + randomchatOpenLogin
+                + ", randomchatMaxPending=" + randomchatMaxPending + ", randomchatPendingTtl=" + randomchatPendingTtl
+                + ", randomchatMaxMembers=" + randomchatMaxMembers
+                + ", randomchatMaxTextBytes=" + randomchatMaxTextBytes + '}';
     }
 
     /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
@@ -467,6 +536,12 @@ public final class SwitchboardConfig {
         private boolean debug;
         private int debugPort = 8800;
         private String debugHost = "127.0.0.1";
+        private Path dataDir;
+        private boolean randomchatOpenLogin;
+        private int randomchatMaxPending = 1000;
+        private Duration randomchatPendingTtl = Duration.ofDays(30);
+        private int randomchatMaxMembers = 256;
+        private int randomchatMaxTextBytes = 4096;
 
         private Builder() {
         }
@@ -514,6 +589,12 @@ public final class SwitchboardConfig {
             debug = c.debug;
             debugPort = c.debugPort;
             debugHost = c.debugHost;
+            dataDir = c.dataDir;
+            randomchatOpenLogin = c.randomchatOpenLogin;
+            randomchatMaxPending = c.randomchatMaxPending;
+            randomchatPendingTtl = c.randomchatPendingTtl;
+            randomchatMaxMembers = c.randomchatMaxMembers;
+            randomchatMaxTextBytes = c.randomchatMaxTextBytes;
         }
 
         /** Default {@code 0.0.0.0}. */
@@ -834,6 +915,42 @@ public final class SwitchboardConfig {
                 throw new IllegalArgumentException("debugHost: '" + debugHost + "' (expected: a host name or address)");
             }
             this.debugHost = debugHost;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#dataDir()}. Default: {@code null}, randomchat off on a single node. */
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatOpenLogin()}. Default: false. */
+        public Builder randomchatOpenLogin(boolean randomchatOpenLogin) {
+            this.randomchatOpenLogin = randomchatOpenLogin;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatMaxPending()}. Default: 1000. */
+        public Builder randomchatMaxPending(int randomchatMaxPending) {
+            this.randomchatMaxPending = checkRange("randomchatMaxPending", randomchatMaxPending, 1, 1_000_000);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatPendingTtl()}. Default: 30 days. */
+        public Builder randomchatPendingTtl(Duration randomchatPendingTtl) {
+            this.randomchatPendingTtl = checkPositive("randomchatPendingTtl", randomchatPendingTtl);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatMaxMembers()}. Default: 256. */
+        public Builder randomchatMaxMembers(int randomchatMaxMembers) {
+            this.randomchatMaxMembers = checkRange("randomchatMaxMembers", randomchatMaxMembers, 1, 100_000);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatMaxTextBytes()}. Default: 4096. */
+        public Builder randomchatMaxTextBytes(int randomchatMaxTextBytes) {
+            this.randomchatMaxTextBytes = checkRange("randomchatMaxTextBytes", randomchatMaxTextBytes, 1, 16 * 1024 * 1024);
             return this;
         }
 

@@ -64,7 +64,20 @@ enum Dialect {
     CHATROOM(true) {
         @Override
         ByteBuf render(ByteBufAllocator alloc, ChannelEntry channel, ChannelEvent e) {
-            return null;
+            throw new IllegalStateException("chatroom connections subscribe to no channel");
+        }
+    },
+    /**
+     * PROTOCOL.md section 5. Not a dialect of the shared namespace: randomchat chats live in its
+     * store and reach their members through {@link RandomchatHub}, never through a channel. The
+     * constant exists because every session is a {@link Connection} of the broker, which writes
+     * and flushes randomchat's frames too; no randomchat connection ever subscribes, so nothing is
+     * ever rendered for it.
+     */
+    RANDOMCHAT(true) {
+        @Override
+        ByteBuf render(ByteBufAllocator alloc, ChannelEntry channel, ChannelEvent e) {
+            throw new IllegalStateException("randomchat connections subscribe to no channel");
         }
     };
 

@@ -33,8 +33,8 @@ import java.util.function.Function;
 
 /**
  * Answers the HTTP request that opens a connection. A WebSocket upgrade on a dialect's path
- * (minichats at its path, disposable at {@code /ws}) becomes that dialect's session: the router
- * validates it, asks the connection authorizer, installs the WebSocket handlers and the session,
+ * (minichats at its path, disposable at {@code /ws}, randomchat at {@code /randomchat}) becomes
+ * that dialect's session: the router validates it, asks the connection authorizer, installs the WebSocket handlers and the session,
  * removes itself and passes the request on to Netty's handshaker. Validation happens before the upgrade, so a refused client gets a plain HTTP status
  * with a reason.
  *
@@ -50,6 +50,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     static final String MINICHATS_PATH = "/api/connect";
     static final String DISPOSABLE_PATH = "/ws";
     static final String CHATROOM_PATH = "/chatroom";
+    static final String RANDOMCHAT_PATH = "/randomchat";
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     /** What a full node asks clients to wait before they try again. */
     private static final int RETRY_AFTER_SECONDS = 5;
@@ -62,6 +63,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     private final WebSocketServerProtocolConfig protocol;
     private final WebSocketServerProtocolConfig disposableProtocol;
     private final WebSocketServerProtocolConfig chatroomProtocol;
+    private final WebSocketServerProtocolConfig randomchatProtocol;
 
     HandshakeRouter(Node node, String path, boolean standalone) {
         this.node = node;
@@ -72,6 +74,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         this.protocol = webSocketConfig(path, config);
         this.disposableProtocol = webSocketConfig(DISPOSABLE_PATH, config);
         this.chatroomProtocol = webSocketConfig(CHATROOM_PATH, config);
+        this.randomchatProtocol = webSocketConfig(RANDOMCHAT_PATH, config);
     }
 
     /**
@@ -150,6 +153,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                 return upgradeDisposable(ctx, request, uri);
             case CHATROOM_PATH:
                 return upgradeChatroom(ctx, request);
+            case RANDOMCHAT_PATH:
+                return upgradeRandomchat(ctx, request);
             case "/":
                 if (allow(ctx, request, HttpMethod.GET)) {
                     HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.OK, indexPage()));
@@ -260,6 +265,27 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     /** A chatroom upgrade (PROTOCOL.md section 4): the client gets its id in {@code hello}. */
     private boolean upgradeChatroom(ChannelHandlerContext ctx, HttpRequest request) {
+        return upgradeCheckingOrigin(ctx, request, chatroomProtocol, handshake -> new ChatroomSession(node));
+    }
+
+    /**
+     * A randomchat upgrade (PROTOCOL.md section 5): who the client is comes later, with its
+     * {@code register}. Off (404) on a single node without a {@code DATA_DIR}.
+     */
+    private boolean upgradeRandomchat(ChannelHandlerContext ctx, HttpRequest request) {
+        if (!config.randomchatEnabled()) {
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
+                    "The randomchat dialect is off: it needs DATA_DIR (or REDIS_ENDPOINT)\n"));
+            return false;
+        }
+        return upgradeCheckingOrigin(ctx, request, randomchatProtocol,
+                handshake -> new RandomchatSession(node, node.randomchat()));
+    }
+
+    /** An upgrade whose {@code Origin}, when there is one, must be accepted (403 otherwise). */
+    private boolean upgradeCheckingOrigin(ChannelHandlerContext ctx, HttpRequest request,
+                                          WebSocketServerProtocolConfig protocol,
+                                          Function<HandshakeRequest, WebSocketSession> sessions) {
         if (!isUpgrade(ctx, request)) {
             return false;
         }
@@ -270,7 +296,7 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                     "Origin '" + origin + "' is not allowed to connect\n"));
             return false;
         }
-        return admit(ctx, request, chatroomProtocol, handshake -> new ChatroomSession(node));
+        return admit(ctx, request, protocol, sessions);
     }
 
     private static String first(QueryStringDecoder uri, String parameter) {
@@ -383,6 +409,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                 + "  GET " + path + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
                 + (standalone ? "  GET " + DISPOSABLE_PATH + "?name=NAME&room=ROOM        WebSocket, disposable chat rooms\n" : "")
                 + (standalone ? "  GET " + CHATROOM_PATH + "                        WebSocket, chatroom topics and services\n" : "")
+                + (standalone && config.randomchatEnabled() ? "  GET " + RANDOMCHAT_PATH
+                + "                      WebSocket, randomchat: users, chats, offline delivery\n" : "")
                 + "  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n"
                 + "  GET /metrics                          Prometheus metrics\n"
                 + (standalone && config.linePort() > 0 ? "  TCP port " + config.linePort()

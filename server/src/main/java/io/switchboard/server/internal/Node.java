@@ -46,6 +46,8 @@ public final class Node {
     private final ConnectionLimits limits;
     private final LineChat lineChat;
     private final Chatroom chatroom;
+    /** The randomchat dialect, made when its first client connects: until then no store is opened. */
+    private volatile RandomchatHub randomchat;
 
     public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
                 ChannelAuthorizer channelAuthorizer) {
@@ -142,6 +144,24 @@ public final class Node {
         return channelAuthorizer;
     }
 
+    /**
+     * The randomchat dialect (PROTOCOL.md section 5); its store is opened on the first call. Only
+     * when {@link SwitchboardConfig#randomchatEnabled()}.
+     */
+    RandomchatHub randomchat() {
+        RandomchatHub hub = randomchat;
+        if (hub == null) {
+            synchronized (this) {
+                hub = randomchat;
+                if (hub == null) {
+                    hub = new RandomchatHub(config, broker.frameAllocator());
+                    randomchat = hub;
+                }
+            }
+        }
+        return hub;
+    }
+
     /** Tracks {@code ch} until it closes, so that {@link #goAway} reaches it. */
     void track(Channel ch) {
         connections.add(ch);
@@ -227,15 +247,25 @@ public final class Node {
     /** Why this node is not fully serving (its cluster link is down), or {@code null}. */
     public String problem() {
         String problem = broker.cluster().problem();
-        return problem != null ? problem : chatroom.problem();
+        if (problem != null) {
+            return problem;
+        }
+        problem = chatroom.problem();
+        RandomchatHub hub = randomchat;
+        return problem != null || hub == null ? problem : hub.problem();
     }
 
     /**
-     * Leaves the cluster, if the node is in one. Call once connections are gone. Completes when
-     * the cluster link's resources are released.
+     * Leaves the cluster, if the node is in one, and closes the randomchat store, if one was
+     * opened. Call once connections are gone. Completes when their resources are released.
      */
     public CompletableFuture<Void> close() {
-        return CompletableFuture.allOf(chatroom.close(), broker.cluster().close());
+        CompletableFuture<Void> cluster = CompletableFuture.allOf(chatroom.close(), broker.cluster().close());
+        RandomchatHub hub;
+        synchronized (this) {
+            hub = randomchat;
+        }
+        return hub == null ? cluster : CompletableFuture.allOf(cluster, hub.close(RANDOMCHAT_LOGOUT_GRACE_MILLIS));
     }
 
     /** Returns the initializer of the chatroom inspection page's connections ({@code DEBUG}). */
@@ -249,6 +279,9 @@ public final class Node {
             }
         };
     }
+
+    /** How long a stop waits for the closed randomchat sessions to record their logouts. */
+    private static final long RANDOMCHAT_LOGOUT_GRACE_MILLIS = 2000;
 
     /**
      * Says goodbye to every connection: WebSocket sessions get close 1001 ("going away"), line

@@ -4,6 +4,7 @@ import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.Transport;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
 import java.util.List;
@@ -30,6 +31,9 @@ public final class Settings {
 
     /** The line port of the server application; the library's builder leaves the line chat off. */
     static final int APP_LINE_PORT = 8888;
+
+    /** The randomchat store of the server application; the library's builder leaves randomchat off. */
+    static final Path APP_DATA_DIR = Path.of("data");
 
     /** Every setting, in the order --help lists them. */
     public static final List<Setting> ALL = List.of(
@@ -119,7 +123,20 @@ public final class Settings {
             new Setting("DEBUG_PORT", "PORT", "8800", "port of the inspection page (0: any free port)",
                     (b, v) -> b.debugPort(parseInt(v))),
             new Setting("DEBUG_HOST", "ADDRESS", "127.0.0.1", "address the inspection page binds",
-                    SwitchboardConfig.Builder::debugHost));
+                    SwitchboardConfig.Builder::debugHost),
+            new Setting("DATA_DIR", "PATH", "./data", "directory of the randomchat store on a single node (a "
+                    + "cluster keeps randomchat in Redis)", (b, v) -> b.dataDir(Path.of(v))),
+            new Setting("RANDOMCHAT_OPEN_LOGIN", "BOOL", "false", "randomchat: log in with a phone alone, without "
+                    + "its token (the seed's behaviour; trusted networks only)",
+                    (b, v) -> b.randomchatOpenLogin(parseBoolean(v))),
+            new Setting("RANDOMCHAT_MAX_PENDING", "N", "1000", "randomchat: messages kept per offline user (over: "
+                    + "the oldest are dropped)", (b, v) -> b.randomchatMaxPending(parseInt(v))),
+            new Setting("RANDOMCHAT_PENDING_TTL", "DURATION", "30d", "randomchat: how long a message waits for an "
+                    + "offline user", (b, v) -> b.randomchatPendingTtl(parseDuration(v))),
+            new Setting("RANDOMCHAT_MAX_MEMBERS", "N", "256", "randomchat: members of one chat",
+                    (b, v) -> b.randomchatMaxMembers(parseInt(v))),
+            new Setting("RANDOMCHAT_MAX_TEXT_BYTES", "BYTES", "4096", "randomchat: longest message text",
+                    (b, v) -> b.randomchatMaxTextBytes(parseInt(v))));
 
     private Settings() {
     }
@@ -131,7 +148,7 @@ public final class Settings {
      *                                  value is malformed or out of range
      */
     public static SwitchboardConfig load(Map<String, String> env, String[] args) {
-        SwitchboardConfig.Builder builder = SwitchboardConfig.builder().linePort(APP_LINE_PORT);
+        SwitchboardConfig.Builder builder = SwitchboardConfig.builder().linePort(APP_LINE_PORT).dataDir(APP_DATA_DIR);
         for (Setting s : ALL) {
             String value = env.get(s.env());
             if (value != null && !value.isEmpty()) {
@@ -167,7 +184,7 @@ public final class Settings {
         StringBuilder out = new StringBuilder();
         out.append("Usage: java -jar switchboard.jar [--help] [--version] [OPTION VALUE]...\n\n")
                 .append("Every option is also an environment variable; an option wins over its variable.\n")
-                .append("Durations: 500ms, 10s, 2m, or ISO-8601 (PT10S). Booleans: true or false.\n\n");
+                .append("Durations: 500ms, 10s, 2m, 1h, 30d, or ISO-8601 (PT10S). Booleans: true or false.\n\n");
         for (Setting s : ALL) {
             String left = String.format("  %s %s", s.flag(), s.value());
             out.append(String.format("%-40s %s [%s, default %s]%n", left, s.description(), s.env(),
@@ -255,6 +272,12 @@ public final class Settings {
             }
             if (s.endsWith("m")) {
                 return Duration.ofMinutes(Long.parseLong(s.substring(0, s.length() - 1)));
+            }
+            if (s.endsWith("h")) {
+                return Duration.ofHours(Long.parseLong(s.substring(0, s.length() - 1)));
+            }
+            if (s.endsWith("d")) {
+                return Duration.ofDays(Long.parseLong(s.substring(0, s.length() - 1)));
             }
         } catch (NumberFormatException | DateTimeParseException e) {
             // fall through to the message below

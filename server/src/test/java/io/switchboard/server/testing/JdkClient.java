@@ -98,6 +98,12 @@ public final class JdkClient implements AutoCloseable {
         return closeReason;
     }
 
+    /** Closes with status 1000 and waits for the server's answering close frame. */
+    public void closeGracefully() {
+        ws.sendClose(WebSocket.NORMAL_CLOSURE, "bye").orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
+        awaitClose();
+    }
+
     /** Drops the TCP connection without a close handshake. */
     public void abort() {
         ws.abort();

@@ -1,0 +1,71 @@
+package io.switchboard.server.internal;
+
+/**
+ * A randomchat request that a rule refuses (PROTOCOL.md section 5): its message is what the client
+ * is told in the {@code error} frame. Both stores refuse with these same words.
+ */
+final class RandomchatRefusal extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
+
+    RandomchatRefusal(String message) {
+        super(message, null, false, false); // an answer to a client, not a failure: no stack trace
+    }
+
+    static RandomchatRefusal tokenMissing(String phone) {
+        return new RandomchatRefusal("Phone '" + phone + "' is registered: log in with the token its first "
+                + "registration returned, as {\"type\":\"register\",\"user\":{...},\"token\":\"...\"}");
+    }
+
+    static RandomchatRefusal tokenWrong(String phone) {
+        return new RandomchatRefusal("Wrong token for phone '" + phone + "'");
+    }
+
+    static RandomchatRefusal noChat(String chat) {
+        return new RandomchatRefusal("No chat named '" + chat + "'");
+    }
+
+    static RandomchatRefusal chatExists(String chat) {
+        return new RandomchatRefusal("A chat named '" + chat + "' already exists");
+    }
+
+    static RandomchatRefusal notMember(String chat) {
+        return new RandomchatRefusal("You are not a member of '" + chat + "'");
+    }
+
+    static RandomchatRefusal notOwnerDelete(String chat) {
+        return new RandomchatRefusal("Only the owner of '" + chat + "' may delete it");
+    }
+
+    static RandomchatRefusal notOwnerRemove(String chat) {
+        return new RandomchatRefusal("Only the owner of '" + chat + "' may remove members");
+    }
+
+    static RandomchatRefusal noUser(String phone) {
+        return new RandomchatRefusal("No user with phone '" + phone + "' is registered");
+    }
+
+    static RandomchatRefusal alreadyMember(String phone, String chat) {
+        return new RandomchatRefusal("'" + phone + "' is already a member of '" + chat + "'");
+    }
+
+    static RandomchatRefusal notAMember(String phone, String chat) {
+        return new RandomchatRefusal("'" + phone + "' is not a member of '" + chat + "'");
+    }
+
+    static RandomchatRefusal ownerStays(String chat) {
+        return new RandomchatRefusal("The owner cannot be removed from '" + chat + "': delete the chat instead");
+    }
+
+    static RandomchatRefusal full(String chat, int maxMembers) {
+        return new RandomchatRefusal("'" + chat + "' has the most members allowed (" + maxMembers + ")");
+    }
+
+    static RandomchatRefusal unavailable() {
+        return new RandomchatRefusal("The server could not store this request: try again later");
+    }
+
+    static RandomchatRefusal stopping() {
+        return new RandomchatRefusal("The server is stopping: try again later");
+    }
+}

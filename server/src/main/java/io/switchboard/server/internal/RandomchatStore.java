@@ -1,0 +1,116 @@
+package io.switchboard.server.internal;
+
+import io.switchboard.protocol.randomchat.Chat;
+import io.switchboard.protocol.randomchat.ChatState;
+import io.switchboard.protocol.randomchat.User;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The randomchat dialect's durable state (PROTOCOL.md section 5): users and their hashed tokens,
+ * chats, memberships and the messages waiting for offline members, and which users are online,
+ * which decides whether a message is delivered now or kept. {@link SqliteRandomchatStore} keeps it
+ * in a file on one node; {@link RedisRandomchatStore} in Redis, shared by the nodes of a cluster.
+ *
+ * <p>Pending is exactly once: a message is kept for a member who is online on no node when it is
+ * sent, and taken out in the same atomic step that puts it into that member's {@code state}; a
+ * member who is online gets it delivered, never kept. Every login and every routing of a message
+ * gets a number from one increasing sequence, so a message that did not reach a connection (it
+ * closed meanwhile) is handed back ({@link #logout}, {@link #requeue}) and settled exactly: dropped
+ * when another connection of the user was online when it was routed (that one got it, or hands it
+ * back in turn), otherwise routed again to the user's connections that came later, or kept when
+ * there are none. An operation's future completes after its changes are durable, with a
+ * {@link RandomchatRefusal} when a rule refuses it. Operations of one store are applied in the
+ * order they are called.
+ *
+ * <p>Thread-safe; no method blocks (the work happens on the store's own threads, never on an event
+ * loop). Futures complete on those threads.
+ */
+interface RandomchatStore {
+
+    /**
+     * A message as it waits for an offline member: its chat, sender phone, date (epoch ms) and
+     * text, and when it was routed to the user's connections ({@code seq}; {@link #NOT_ROUTED} for
+     * one taken from the store into a state).
+     */
+    record Pending(String chat, String from, long date, String text, long seq) {
+        static final long NOT_ROUTED = Long.MAX_VALUE;
+
+        Pending notRouted() {
+            return new Pending(chat, from, date, text, NOT_ROUTED);
+        }
+    }
+
+    /**
+     * A logged-in user: {@code connection} names this connection in the store (its login's
+     * number); {@code token} is the new user's token (only on the first registration of the phone,
+     * else {@code null}); {@code chats} is the user's {@code state}; {@code taken} the pending
+     * messages it carries, to be handed back if the state cannot be written.
+     */
+    record Login(long connection, User user, String token, List<ChatState> chats, List<Pending> taken) {
+    }
+
+    /** What an operation tells the chat's members. */
+    enum Event { NEW_MEMBER, MESSAGE, CHAT_DELETED, MEMBER_REMOVED }
+
+    /**
+     * The outcome of a chat operation, for its members: the event ({@code user} is the new or
+     * removed member, or the sender of a {@code message}; {@code message} its text and date) and
+     * who gets it: phones online on this node ({@code local}) and, in a cluster, on other nodes
+     * (node to phones).
+     */
+    record Outcome(Event event, Chat chat, User user, Pending message, List<String> local,
+                   Map<String, List<String>> remote) {
+    }
+
+    /**
+     * Registers the phone (a new user, with a new token) or logs it in (its token must match unless
+     * open login is on); then counts one more connection of the user on this node and takes the
+     * user's pending messages into its state, atomically. A new name given at login replaces the
+     * stored one.
+     */
+    CompletableFuture<Login> login(String name, String phone, String token, long now);
+
+    /**
+     * The user's {@code connection} closed; with none left anywhere the user is offline from
+     * {@code now} (its {@code disconnection_date}). {@code missed} are the messages that did not
+     * reach it, settled as the class comment says; the future holds the messages to route again.
+     */
+    CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed, long now);
+
+    /** Creates {@code chat}, owned by {@code by}, its first member. */
+    CompletableFuture<Outcome> createChat(String by, String chat);
+
+    /** Sends {@code text} to the members of {@code chat}: kept for those offline everywhere. */
+    CompletableFuture<Outcome> sendMessage(String by, String chat, String text, long now);
+
+    /** Deletes {@code chat} (by its owner) with what was kept for it. */
+    CompletableFuture<Outcome> deleteChat(String by, String chat);
+
+    /** Adds the registered user {@code phone} to {@code chat}, by one of its members. */
+    CompletableFuture<Outcome> addMember(String by, String chat, String phone);
+
+    /** Removes {@code phone} from {@code chat} (by its owner), with what was kept for it there. */
+    CompletableFuture<Outcome> removeMember(String by, String chat, String phone);
+
+    /**
+     * A message routed to {@code phone} on this node found no connection of it (it just left):
+     * settled as the class comment says; the future holds the messages to route again.
+     */
+    CompletableFuture<List<Outcome>> requeue(String phone, Pending message);
+
+    /**
+     * Hands an event to the nodes in {@code remote} (node to phones) for their connections. A
+     * single node has nobody to hand it to. Does not take ownership of {@code payload}.
+     */
+    default void forward(Map<String, List<String>> remote, io.netty.buffer.ByteBuf payload, Pending message) {
+    }
+
+    /** Why the store cannot serve, for {@code /health}; {@code null} when it can. */
+    String problem();
+
+    /** Applies what was called before, then releases the store. */
+    CompletableFuture<Void> close();
+}

@@ -1,0 +1,108 @@
+package io.switchboard.server;
+
+import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.RedisProcess;
+import io.switchboard.server.testing.Requests;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The randomchat scenarios on two nodes joined through a real Redis (started by the test): each
+ * user of a scenario connects to the next node in turn, so every rule is checked with the users on
+ * different nodes; then what only a cluster does.
+ */
+@Timeout(120)
+class RandomchatRedisIT extends RandomchatScenarios {
+
+    private static RedisProcess redis;
+    private static SwitchboardServer a;
+    private static SwitchboardServer b;
+    private final AtomicInteger turn = new AtomicInteger();
+
+    @BeforeAll
+    static void start() {
+        redis = RedisProcess.start();
+        a = node();
+        b = node();
+    }
+
+    private static SwitchboardServer node() {
+        return Requests.startOnLoopback(SwitchboardConfig.builder().redisEndpoint(redis.endpoint())
+                .redisKeyPrefix("rcit:"));
+    }
+
+    @AfterAll
+    static void stop() {
+        a.stop().join();
+        b.stop().join();
+        redis.close();
+    }
+
+    @AfterEach
+    void closeClients() {
+        closeAll();
+    }
+
+    @Override
+    InetSocketAddress address() {
+        return (turn.getAndIncrement() % 2 == 0 ? a : b).localAddress();
+    }
+
+    @Test
+    void usersOnDifferentNodesChatAndWhatOneMissedWaitsInRedis() throws Exception {
+        Person ann = register(a.localAddress(), "Ann", "ann");
+        Person bob = register(b.localAddress(), "Bob", "bob");
+        String c = run + "across";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        String both = newMember(chat(c, ann.user(), bob.user()), bob.user());
+        assertEquals(both, ann.next());
+        assertEquals(both, bob.next());
+
+        bob.client().send(send(c, "from b"));
+        String fromB = message(chat(c, ann.user(), bob.user()), bob.user(), "from b");
+        assertEquals(fromB, bob.next());
+        assertEquals(fromB, ann.next());
+
+        // Bob leaves node b; Ann's message waits for him in Redis; he comes back on node a.
+        bob.client().closeGracefully();
+        ann.client().send(send(c, "while away"));
+        String away = ann.next();
+        assertOneOf(away, message(chat(c, ann.user(), bob.userOffline()), ann.user(), "while away"),
+                message(chat(c, ann.user(), bob.user()), ann.user(), "while away"));
+        Person back = login(bob, a.localAddress());
+        assertEquals(state(chatState(chat(c, ann.user(), bob.userOffline()), brief(ann.user(), "while away"))),
+                back.next());
+        Person again = login(bob, b.localAddress());
+        assertEquals(state(chatState(chat(c, ann.user(), bob.userOffline()))), again.next(), "taken once");
+
+        // Both of Bob's connections, one per node, get Ann's next message; a stranger on b nothing.
+        Person eve = register(b.localAddress(), "Eve", "eve");
+        ann.client().send(send(c, "everywhere"));
+        String everywhere = message(chat(c, ann.user(), bob.userOffline()), ann.user(), "everywhere");
+        assertEquals(everywhere, ann.next());
+        assertEquals(everywhere, back.next());
+        assertEquals(everywhere, again.next());
+        assertNull(eve.client().poll(200));
+    }
+
+    @Test
+    void aTokenIssuedOnOneNodeOpensTheOther() {
+        Person ann = register(a.localAddress(), "Ann", "ann");
+        JdkClient other = open(b.localAddress());
+        clients.add(other);
+        other.send(registerRequest("Ann", ann.phone(), "wrong"));
+        assertEquals(error("Wrong token for phone '" + ann.phone() + "'", "register"), other.next());
+        other.send(registerRequest("Ann", ann.phone(), ann.token()));
+        assertEquals(state(), other.next());
+    }
+}

@@ -1,0 +1,427 @@
+package io.switchboard.server;
+
+import io.switchboard.server.testing.JdkClient;
+import org.junit.jupiter.api.Test;
+
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * PROTOCOL.md section 5, the randomchat dialect, frame for frame: every operation, rule and error,
+ * offline delivery exactly once, the login token. Run against each store: {@link RandomchatIT}
+ * (embedded) and {@link RandomchatRedisIT} (Redis). Dates vary, so frames are compared with every
+ * date written as {@code DATE}.
+ */
+abstract class RandomchatScenarios {
+
+    private static final AtomicInteger RUN = new AtomicInteger();
+    private static final Pattern DATE = Pattern.compile("\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"");
+    private static final Pattern TOKEN = Pattern.compile("^\\{\"type\":\"state\",(.*),\"token\":\"([A-Za-z0-9_-]{43})\"}$");
+    static final String NOT_REGISTERED = "Register first: {\\\"type\\\":\\\"register\\\",\\\"user\\\":"
+            + "{\\\"name\\\":\\\"...\\\",\\\"phone\\\":\\\"...\\\"}}";
+
+    /** A prefix that keeps each test's phones and chats apart from the other tests' on the same store. */
+    final String run = "r" + System.nanoTime() % 100000 + "-" + RUN.incrementAndGet() + "-";
+    final List<JdkClient> clients = new ArrayList<>();
+
+    /** The node the scenarios talk to. */
+    abstract InetSocketAddress address();
+
+    // ---- The user's side ----
+
+    /** A registered user on one connection, with the token its first registration returned. */
+    record Person(JdkClient client, String name, String phone, String token) {
+        String user() {
+            return RandomchatScenarios.user(name, phone, false);
+        }
+
+        String userOffline() {
+            return RandomchatScenarios.user(name, phone, true);
+        }
+
+        String next() {
+            return normalize(client.next());
+        }
+
+        String request(String json) {
+            client.send(json);
+            return next();
+        }
+    }
+
+    static JdkClient open(InetSocketAddress address) {
+        return JdkClient.connect(URI.create("ws://127.0.0.1:" + address.getPort() + "/randomchat"));
+    }
+
+    JdkClient open() {
+        JdkClient c = open(address());
+        clients.add(c);
+        return c;
+    }
+
+    /** Registers a new user (its phone is made unique to the test) and checks its first state. */
+    Person register(String name, String phoneSuffix) {
+        return register(address(), name, phoneSuffix);
+    }
+
+    Person register(InetSocketAddress at, String name, String phoneSuffix) {
+        String phone = run + phoneSuffix;
+        JdkClient c = open(at);
+        clients.add(c);
+        c.send(registerRequest(name, phone, null));
+        String state = c.next();
+        Matcher m = TOKEN.matcher(state);
+        assertTrue(m.matches(), state);
+        assertEquals("\"chats\":[]", m.group(1));
+        return new Person(c, name, phone, m.group(2));
+    }
+
+    /** Logs {@code p} in again on a new connection, with its token; returns the person and its state. */
+    Person login(Person p, InetSocketAddress at) {
+        JdkClient c = open(at);
+        clients.add(c);
+        c.send(registerRequest(p.name, p.phone, p.token));
+        return new Person(c, p.name, p.phone, p.token);
+    }
+
+    Person login(Person p) {
+        return login(p, address());
+    }
+
+    static String registerRequest(String name, String phone, String token) {
+        return "{\"type\":\"register\",\"user\":{\"name\":\"" + name + "\",\"phone\":\"" + phone + "\"}"
+                + (token == null ? "" : ",\"token\":\"" + token + "\"") + "}";
+    }
+
+    static String createChat(String name) {
+        return "{\"type\":\"create_chat\",\"name\":\"" + name + "\"}";
+    }
+
+    static String send(String chat, String message) {
+        return "{\"type\":\"send_message\",\"chat\":\"" + chat + "\",\"message\":\"" + message + "\"}";
+    }
+
+    static String deleteChat(String chat) {
+        return "{\"type\":\"delete_chat\",\"chat\":\"" + chat + "\"}";
+    }
+
+    static String addMember(String chat, Person p) {
+        return "{\"type\":\"add_member\",\"chat\":\"" + chat + "\",\"phone\":\"" + p.phone + "\"}";
+    }
+
+    static String removeMember(String chat, Person p) {
+        return "{\"type\":\"remove_member\",\"chat\":\"" + chat + "\",\"phone\":\"" + p.phone + "\"}";
+    }
+
+    // ---- The server's frames, as the seed writes them ----
+
+    static String user(String name, String phone, boolean disconnected) {
+        return "{\"name\":\"" + name + "\",\"phone\":\"" + phone + "\",\"disconnection_date\":"
+                + (disconnected ? "DATE" : "null") + "}";
+    }
+
+    /** A chat as frames carry it: {@code members} are users as rendered, the owner first. */
+    static String chat(String name, String... members) {
+        return "{\"name\":\"" + name + "\",\"members\":[" + String.join(",", members) + "],\"owner\":" + members[0] + "}";
+    }
+
+    static String newMember(String chat, String user) {
+        return "{\"type\":\"new_member\",\"chat\":" + chat + ",\"user\":" + user + "}";
+    }
+
+    static String message(String chat, String from, String text) {
+        return "{\"type\":\"message\",\"chat\":" + chat + ",\"from\":" + from + ",\"date\":DATE,\"message\":\"" + text
+                + "\"}";
+    }
+
+    static String memberRemoved(String chat, String user) {
+        return "{\"type\":\"member_removed\",\"chat\":" + chat + ",\"user\":" + user + "}";
+    }
+
+    static String chatDeleted(String chat) {
+        return "{\"type\":\"chat_deleted\",\"chat\":" + chat + "}";
+    }
+
+    static String state(String... chatStates) {
+        return "{\"type\":\"state\",\"chats\":[" + String.join(",", chatStates) + "]}";
+    }
+
+    static String chatState(String chat, String... briefMessages) {
+        return "{\"chat\":" + chat + ",\"messages\":[" + String.join(",", briefMessages) + "]}";
+    }
+
+    static String brief(String from, String text) {
+        return "{\"from\":" + from + ",\"date\":DATE,\"message\":\"" + text + "\"}";
+    }
+
+    static String error(String message, String request) {
+        return "{\"type\":\"error\",\"message\":\"" + message + "\",\"request\":"
+                + (request == null ? "null" : "\"" + request + "\"") + "}";
+    }
+
+    static String normalize(String frame) {
+        return DATE.matcher(frame).replaceAll("DATE");
+    }
+
+    static void assertOneOf(String actual, String... expected) {
+        assertTrue(List.of(expected).contains(actual), () -> "got " + actual + ", expected one of " + List.of(expected));
+    }
+
+    void closeAll() {
+        clients.forEach(JdkClient::close);
+    }
+
+    // ---- The scenarios ----
+
+    @Test
+    void theFirstRegisterReturnsATokenThatLaterLoginsMustCarry() {
+        Person ann = register("Ann", "ann");
+        assertEquals(43, ann.token().length());
+        String missing = "Phone '" + ann.phone() + "' is registered: log in with the token its first registration "
+                + "returned, as {\\\"type\\\":\\\"register\\\",\\\"user\\\":{...},\\\"token\\\":\\\"...\\\"}";
+        JdkClient other = open();
+        other.send(registerRequest("Ann", ann.phone(), null));
+        assertEquals(error(missing, "register"), other.next());
+        other.send(registerRequest("Ann", ann.phone(), "not-the-token"));
+        assertEquals(error("Wrong token for phone '" + ann.phone() + "'", "register"), other.next());
+        other.send(registerRequest("Ann", ann.phone(), ann.token().substring(1) + "x"));
+        assertEquals(error("Wrong token for phone '" + ann.phone() + "'", "register"), other.next());
+        // Refused, the connection may still log in, and a login returns no new token.
+        other.send(registerRequest("Ann", ann.phone(), ann.token()));
+        assertEquals(state(), other.next());
+        other.send(registerRequest("Ann", ann.phone(), ann.token()));
+        assertEquals(error("This connection is already registered as '" + ann.phone() + "': open another "
+                + "connection to register another user", "register"), other.next());
+    }
+
+    @Test
+    void theCreatorOwnsANewChatIsItsFirstMemberAndHearsOfIt() {
+        Person ann = register("Ann", "ann");
+        String friends = run + "friends";
+        assertEquals(newMember(chat(friends, ann.user()), ann.user()), ann.request(createChat(friends)));
+        assertEquals(error("A chat named '" + friends + "' already exists", "create_chat"),
+                ann.request(createChat(friends)));
+        Person bob = register("Bob", "bob");
+        assertEquals(error("A chat named '" + friends + "' already exists", "create_chat"),
+                bob.request(createChat(friends)));
+    }
+
+    @Test
+    void anyMemberAddsARegisteredUserAndEveryMemberHearsOfIt() throws Exception {
+        Person ann = register("Ann", "ann");
+        Person bob = register("Bob", "bob");
+        Person cy = register("Cy", "cy");
+        String c = run + "club";
+        ann.request(createChat(c));
+
+        String two = chat(c, ann.user(), bob.user());
+        ann.client().send(addMember(c, bob));
+        assertEquals(newMember(two, bob.user()), ann.next());
+        assertEquals(newMember(two, bob.user()), bob.next());
+
+        // A member who is not the owner adds the third.
+        String three = chat(c, ann.user(), bob.user(), cy.user());
+        bob.client().send(addMember(c, cy));
+        assertEquals(newMember(three, cy.user()), bob.next());
+        assertEquals(newMember(three, cy.user()), ann.next());
+        assertEquals(newMember(three, cy.user()), cy.next());
+
+        assertEquals(error("'" + cy.phone() + "' is already a member of '" + c + "'", "add_member"),
+                ann.request(addMember(c, cy)));
+        assertEquals(error("No user with phone '" + run + "nobody' is registered", "add_member"),
+                ann.request("{\"type\":\"add_member\",\"chat\":\"" + c + "\",\"phone\":\"" + run + "nobody\"}"));
+        Person dee = register("Dee", "dee");
+        assertEquals(error("You are not a member of '" + c + "'", "add_member"), dee.request(addMember(c, dee)));
+        assertEquals(error("No chat named '" + run + "none'", "add_member"),
+                ann.request(addMember(run + "none", dee)));
+        assertNull(dee.client().poll(200), "a refusal goes to the requester alone");
+    }
+
+    @Test
+    void aMessageReachesEveryMemberSenderIncludedAndNobodyElse() throws Exception {
+        Person ann = register("Ann", "ann");
+        Person bob = register("Bob", "bob");
+        Person eve = register("Eve", "eve");
+        String c = run + "talk";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+
+        String room = chat(c, ann.user(), bob.user());
+        bob.client().send(send(c, "hi \\\"ann\\\" \u00e9\u4e16\\n"));
+        String expected = message(room, bob.user(), "hi \\\"ann\\\" \u00e9\u4e16\\n");
+        assertEquals(expected, bob.next());
+        assertEquals(expected, ann.next());
+        assertNull(eve.client().poll(200), "not a member");
+
+        assertEquals(error("You are not a member of '" + c + "'", "send_message"), eve.request(send(c, "let me in")));
+        assertEquals(error("No chat named '" + run + "void'", "send_message"), ann.request(send(run + "void", "x")));
+        assertEquals(error("'message' must not be empty", "send_message"), ann.request(send(c, "")));
+    }
+
+    @Test
+    void onlyTheOwnerRemovesAMemberAndEveryMemberHearsOfItTheRemovedOneToo() throws Exception {
+        Person ann = register("Ann", "ann");
+        Person bob = register("Bob", "bob");
+        Person cy = register("Cy", "cy");
+        String c = run + "team";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+        ann.client().send(addMember(c, cy));
+        ann.next();
+        bob.next();
+        cy.next();
+
+        assertEquals(error("Only the owner of '" + c + "' may remove members", "remove_member"),
+                bob.request(removeMember(c, cy)));
+        String after = chat(c, ann.user(), bob.user());
+        ann.client().send(removeMember(c, cy));
+        assertEquals(memberRemoved(after, cy.user()), ann.next());
+        assertEquals(memberRemoved(after, cy.user()), bob.next());
+        assertEquals(memberRemoved(after, cy.user()), cy.next());
+
+        assertEquals(error("'" + cy.phone() + "' is not a member of '" + c + "'", "remove_member"),
+                ann.request(removeMember(c, cy)));
+        assertEquals(error("The owner cannot be removed from '" + c + "': delete the chat instead", "remove_member"),
+                ann.request(removeMember(c, ann)));
+        assertEquals(error("You are not a member of '" + c + "'", "remove_member"), cy.request(removeMember(c, bob)));
+        assertEquals(error("You are not a member of '" + c + "'", "send_message"), cy.request(send(c, "still here?")));
+        assertNull(cy.client().poll(200));
+    }
+
+    @Test
+    void onlyTheOwnerDeletesAChatAndEveryMemberHearsOfIt() throws Exception {
+        Person ann = register("Ann", "ann");
+        Person bob = register("Bob", "bob");
+        String c = run + "gone";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+
+        assertEquals(error("Only the owner of '" + c + "' may delete it", "delete_chat"), bob.request(deleteChat(c)));
+        String room = chat(c, ann.user(), bob.user());
+        ann.client().send(deleteChat(c));
+        assertEquals(chatDeleted(room), ann.next());
+        assertEquals(chatDeleted(room), bob.next());
+        assertEquals(error("No chat named '" + c + "'", "delete_chat"), ann.request(deleteChat(c)));
+        assertEquals(error("No chat named '" + c + "'", "send_message"), bob.request(send(c, "hello?")));
+        // The name is free again.
+        assertEquals(newMember(chat(c, bob.user()), bob.user()), bob.request(createChat(c)));
+    }
+
+    @Test
+    void anOfflineMemberGetsWhatItMissedInItsNextStateExactlyOnce() {
+        Person ann = register("Ann", "ann");
+        Person bob = register("Bob", "bob");
+        String c = run + "inbox";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+        bob.client().closeGracefully();
+
+        // Bob's close may still be under way on the server, which then finds his connection closing
+        // and keeps the message for him all the same: either way he gets it once, in his state.
+        String room = chat(c, ann.user(), bob.userOffline());
+        String closing = chat(c, ann.user(), bob.user());
+        ann.client().send(send(c, "one"));
+        assertOneOf(ann.next(), message(room, ann.user(), "one"), message(closing, ann.user(), "one"));
+        ann.client().send(send(c, "two"));
+        assertOneOf(ann.next(), message(room, ann.user(), "two"), message(closing, ann.user(), "two"));
+
+        // disconnection_date is the last disconnection: it stays when the user is back.
+        Person back = login(bob);
+        assertEquals(state(chatState(room, brief(ann.user(), "one"), brief(ann.user(), "two"))), back.next());
+        back.client().closeGracefully();
+
+        Person again = login(bob);
+        String second = again.next();
+        assertEquals(state(chatState(chat(c, ann.user(), bob.userOffline()))), second, "no longer pending");
+        ann.client().send(send(c, "three"));
+        assertEquals(message(chat(c, ann.user(), bob.userOffline()), ann.user(), "three"), ann.next());
+        assertEquals(message(chat(c, ann.user(), bob.userOffline()), ann.user(), "three"), again.next());
+    }
+
+    @Test
+    void everyConnectionOfAUserGetsItsEventsAndItIsOfflineOnlyWhenTheLastCloses() {
+        Person ann = register("Ann", "ann");
+        Person bob = register("Bob", "bob");
+        String c = run + "devices";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+        Person phone2 = login(bob);
+        assertEquals(state(chatState(chat(c, ann.user(), bob.user()))), phone2.next());
+
+        bob.client().closeGracefully();
+        String room = chat(c, ann.user(), bob.user()); // one connection is still open: never disconnected
+        ann.client().send(send(c, "to both?"));
+        assertEquals(message(room, ann.user(), "to both?"), ann.next());
+        assertEquals(message(room, ann.user(), "to both?"), phone2.next());
+
+        phone2.client().closeGracefully();
+        ann.client().send(send(c, "kept"));
+        assertOneOf(ann.next(), message(chat(c, ann.user(), bob.userOffline()), ann.user(), "kept"),
+                message(room, ann.user(), "kept"));
+        assertEquals(state(chatState(chat(c, ann.user(), bob.userOffline()), brief(ann.user(), "kept"))),
+                login(bob).next());
+    }
+
+    @Test
+    void theStateListsEveryChatOfTheUserWithItsMembers() {
+        Person ann = register("Ann", "ann");
+        Person bob = register("Bob", "bob");
+        String first = run + "first";
+        String second = run + "second";
+        ann.request(createChat(first));
+        bob.request(createChat(second));
+        bob.client().send(addMember(second, ann));
+        bob.next();
+        ann.next();
+        ann.client().closeGracefully();
+        Person back = login(ann);
+        String annNow = ann.userOffline();
+        String stillOn = ann.user(); // the login overtook the server's handling of the close
+        assertOneOf(back.next(), state(chatState(chat(first, annNow)), chatState(chat(second, bob.user(), annNow))),
+                state(chatState(chat(first, stillOn)), chatState(chat(second, bob.user(), stillOn))));
+    }
+
+    @Test
+    void anInvalidRequestGetsAnErrorAndTheConnectionLivesOn() {
+        JdkClient c = open();
+        assertEquals(error(NOT_REGISTERED, "create_chat"), normalize(request(c, createChat(run + "early"))));
+        assertEquals(error("A request must be one JSON object with a \\\"type\\\", like {\\\"type\\\":"
+                + "\\\"create_chat\\\",\\\"name\\\":\\\"friends\\\"}", null), request(c, "not json"));
+        assertEquals(error("Unknown request type 'dance': expected register, create_chat, send_message, "
+                + "delete_chat, add_member or remove_member", "dance"), request(c, "{\"type\":\"dance\"}"));
+        assertEquals(error("'user.phone' is missing", "register"),
+                request(c, "{\"type\":\"register\",\"user\":{\"name\":\"x\"}}"));
+        c.sendBinary(new byte[] {1, 2, 3});
+        assertEquals(error("Binary frames are not supported: send requests as JSON text frames", null), c.next());
+        c.send(registerRequest("Zed", run + "zed", null));
+        assertTrue(c.next().startsWith("{\"type\":\"state\",\"chats\":[],\"token\":\""));
+        assertEquals(error("'name' is longer than 128 bytes", "create_chat"),
+                request(c, createChat("n".repeat(129))));
+        assertNotNull(c);
+    }
+
+    private static String request(JdkClient c, String json) {
+        c.send(json);
+        return c.next();
+    }
+}
