@@ -60,7 +60,13 @@ final class RandomchatHub {
     /** Adds a session of {@code phone}: from now on it receives the user's events. */
     void register(String phone, RandomchatSession session) {
         active.incrementAndGet();
-        sessions.computeIfAbsent(phone, p -> ConcurrentHashMap.newKeySet()).add(session);
+        // Added inside compute, atomically with an unregister that removes an emptied set: adding to
+        // a set that was just taken out of the map would lose a live connection.
+        sessions.compute(phone, (p, set) -> {
+            Set<RandomchatSession> s = set != null ? set : ConcurrentHashMap.newKeySet();
+            s.add(session);
+            return s;
+        });
     }
 
     /** Hands back a message that did not reach a session of {@code phone} that is closed already. */
