@@ -166,6 +166,13 @@ final class RandomchatSession extends WebSocketSession {
                     });
         }
         for (Waiting w = waiting.poll(); w != null; w = waiting.poll()) {
+            if (w.message() != null && w.message().seq() < loginNumber) {
+                // Routed before the store counted this connection: if the user was offline it is in
+                // the state; if another connection was online, that one owns it (and hands it back
+                // to this one, later than its login, should it not get through).
+                w.frame().release();
+                continue;
+            }
             write(w.frame(), w.message());
         }
         resume(() -> { });
