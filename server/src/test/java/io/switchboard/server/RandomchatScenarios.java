@@ -3,7 +3,13 @@ package io.switchboard.server;
 import io.switchboard.server.testing.JdkClient;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -181,7 +187,65 @@ abstract class RandomchatScenarios {
         clients.forEach(JdkClient::close);
     }
 
+    /** Sends {@code request} on a new connection and resets it (RST) without reading anything. */
+    void registerAndReset(String request) {
+        try (Socket socket = new Socket("127.0.0.1", address().getPort())) {
+            socket.setSoTimeout((int) JdkClient.WAIT.toMillis());
+            OutputStream out = socket.getOutputStream();
+            out.write(("GET /randomchat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            int matched = 0;
+            while (matched < 4) { // the response head, up to its blank line
+                int b = in.read();
+                assertTrue(b >= 0, "the upgrade was not answered");
+                matched = (b == (matched % 2 == 0 ? '\r' : '\n')) ? matched + 1 : (b == '\r' ? 1 : 0);
+            }
+            byte[] payload = request.getBytes(StandardCharsets.UTF_8);
+            assertTrue(payload.length < 126);
+            byte[] frame = new byte[6 + payload.length]; // text, masked with the key 0 (payload as is)
+            frame[0] = (byte) 0x81;
+            frame[1] = (byte) (0x80 | payload.length);
+            System.arraycopy(payload, 0, frame, 6, payload.length);
+            out.write(frame);
+            out.flush();
+            socket.setSoLinger(true, 0);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     // ---- The scenarios ----
+
+    @Test
+    void aNewUserWhoseFirstStateWasNeverWrittenRegistersAgainWithoutAToken() throws InterruptedException {
+        // A reset follows the register at once: the first state, which carries the token, finds
+        // the connection closed (or its write fails), so the client never learns the token.
+        String phone = run + "lost";
+        registerAndReset(registerRequest("Ann", phone, null));
+
+        // The token is withdrawn once the store's answer to the first login is back, which may be
+        // just after this register: a refusal then is the window, not a lock-out.
+        JdkClient again = open();
+        String state = null;
+        for (int attempt = 0; attempt < 50 && state == null; attempt++) {
+            String reply = again.request(registerRequest("Ann", phone, null));
+            if (reply.startsWith("{\"type\":\"state\"")) {
+                state = reply;
+            } else {
+                Thread.sleep(100);
+            }
+        }
+        assertNotNull(state, "the phone stays locked out without the token that never reached its client");
+        Matcher m = TOKEN.matcher(state);
+        assertTrue(m.matches(), state);
+        assertEquals("\"chats\":[]", m.group(1));
+        // The new token is the one that counts now.
+        JdkClient withToken = open();
+        assertTrue(withToken.request(registerRequest("Ann", phone, m.group(2))).startsWith("{\"type\":\"state\""));
+    }
 
     @Test
     void theFirstRegisterReturnsATokenThatLaterLoginsMustCarry() {

@@ -148,6 +148,7 @@ final class RandomchatSession extends WebSocketSession {
         loginNumber = login.connection();
         if (closed) {
             // The connection went while the store logged it in: count it out again.
+            withdrawToken(login);
             login.taken().forEach(m -> missed.add(m.notRouted()));
             logout();
             return;
@@ -156,11 +157,13 @@ final class RandomchatSession extends WebSocketSession {
         loggedIn = true;
         if (connection.closing) {
             // A close frame is out (RFC 6455 section 5.5.1: nothing follows it): the state is handed back.
+            withdrawToken(login);
             login.taken().forEach(m -> missed(m.notRouted()));
         } else {
             ctx.write(new TextWebSocketFrame(RandomchatEncoder.state(ctx.alloc(), login.chats(), login.token())))
                     .addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
+                            withdrawToken(login);
                             login.taken().forEach(m -> missed(m.notRouted()));
                         }
                     });
@@ -176,6 +179,19 @@ final class RandomchatSession extends WebSocketSession {
             write(w.frame(), w.message());
         }
         resume(() -> { });
+    }
+
+    /** A first registration's state (with the new token) was not written: the client never got the token. */
+    private void withdrawToken(RandomchatStore.Login login) {
+        if (login.token() == null) {
+            return;
+        }
+        String user = phone;
+        store.withdrawToken(user, login.token()).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                logger.warn("randomchat: could not withdraw the undelivered token of {}: {}", user, failure.toString());
+            }
+        });
     }
 
     /**

@@ -74,6 +74,14 @@ interface RandomchatStore {
     CompletableFuture<Login> login(String name, String phone, String token, long now);
 
     /**
+     * The new user's first {@code state}, which carried {@code token}, could not be written: the
+     * client never learnt its token. Withdraws it (if it is still the user's token), so that the
+     * next {@code register} of the phone without a token is answered with a new one instead of
+     * locking the phone out.
+     */
+    CompletableFuture<Void> withdrawToken(String phone, String token);
+
+    /**
      * The user's {@code connection} closed; with none left anywhere the user is offline from
      * {@code now} (its {@code disconnection_date}). {@code missed} are the messages that did not
      * reach it, settled as the class comment says; the future holds the messages to route again.

@@ -64,7 +64,8 @@ final class RedisRandomchatStore implements RandomchatStore {
             "local ukey = P .. 'user:' .. phone",
             "local stored = redis.call('HGET', ukey, 'token')",
             "local new = 0",
-            "if not stored then",
+            // An empty token was withdrawn (WITHDRAW_TOKEN): the client never learnt it, a new one.
+            "if not stored or stored == '' then",
             "  redis.call('HSET', ukey, 'name', name, 'token', fresh)",
             "  new = 1",
             "else",
@@ -96,6 +97,11 @@ final class RedisRandomchatStore implements RandomchatStore {
             "  if data then chats[#chats + 1] = {c, data[1], data[2]} end",
             "end",
             "return {'ok', conn, new, user(phone), chats, taken, from_users}");
+
+    private static final String WITHDRAW_TOKEN = PRELUDE + String.join("\n",
+            "local ukey = P .. 'user:' .. ARGV[7]",
+            "if redis.call('HGET', ukey, 'token') == ARGV[8] then redis.call('HSET', ukey, 'token', '') end",
+            "return {'ok'}");
 
     private static final String HAND_BACK = PRELUDE + String.join("\n",
             "local phone, conn = ARGV[7], ARGV[8]",
@@ -275,6 +281,12 @@ final class RedisRandomchatStore implements RandomchatStore {
             return new Login(connection, user, (Long) r.get(2) == 1 ? fresh : null, chats, taken);
         }, phone, null, utf8(phone), utf8(name), utf8(token == null ? "" : RandomchatTokens.hash(token)),
                 utf8(RandomchatTokens.hash(fresh)), utf8(openLogin ? "1" : "0"));
+    }
+
+    @Override
+    public CompletableFuture<Void> withdrawToken(String phone, String token) {
+        return run(WITHDRAW_TOKEN, System.currentTimeMillis(), r -> null, phone, null, utf8(phone),
+                utf8(RandomchatTokens.hash(token)));
     }
 
     @Override

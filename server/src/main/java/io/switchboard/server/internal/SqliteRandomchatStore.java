@@ -121,6 +121,19 @@ final class SqliteRandomchatStore implements RandomchatStore {
     }
 
     @Override
+    public CompletableFuture<Void> withdrawToken(String phone, String token) {
+        return submit(new Op<>() {
+            @Override
+            Void run() throws SQLException {
+                // An empty hash matches no token: the next register issues a new one.
+                update("UPDATE users SET token_hash = '' WHERE phone = ? AND token_hash = ?", phone,
+                        RandomchatTokens.hash(token));
+                return null;
+            }
+        });
+    }
+
+    @Override
     public CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed, long now) {
         return submit(new Op<>() {
             @Override
@@ -449,6 +462,11 @@ final class SqliteRandomchatStore implements RandomchatStore {
             newToken = RandomchatTokens.generate();
             update("INSERT INTO users (phone, name, token_hash, online) VALUES (?, ?, ?, 1)", phone, name,
                     RandomchatTokens.hash(newToken));
+        } else if (hash.isEmpty()) {
+            // The token issued at registration never reached the client (withdrawToken): a new one.
+            newToken = RandomchatTokens.generate();
+            update("UPDATE users SET name = ?, token_hash = ?, online = 1 WHERE phone = ?", name,
+                    RandomchatTokens.hash(newToken), phone);
         } else {
             if (!openLogin) {
                 if (token == null) {
