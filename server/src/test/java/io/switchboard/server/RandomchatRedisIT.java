@@ -10,10 +10,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The randomchat scenarios on two nodes joined through a real Redis (started by the test): each
@@ -93,6 +95,28 @@ class RandomchatRedisIT extends RandomchatScenarios {
         assertEquals(everywhere, back.next());
         assertEquals(everywhere, again.next());
         assertNull(eve.client().poll(200));
+    }
+
+    @Test
+    void eventsCrossNodesAgainAfterRedisDroppedTheSubscriptions() throws Exception {
+        Person ann = register(a.localAddress(), "Ann", "ann");
+        Person bob = register(b.localAddress(), "Bob", "bob");
+        String c = run + "cut";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+
+        redis.command("CLIENT", "KILL", "TYPE", "pubsub");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!redis.command("PUBSUB", "CHANNELS", "rcit:rc:node:*").startsWith("*2\r\n")) {
+            assertTrue(System.nanoTime() - deadline < 0, "the nodes did not subscribe again");
+            Thread.sleep(50);
+        }
+        ann.client().send(send(c, "after the cut"));
+        String after = message(chat(c, ann.user(), bob.user()), ann.user(), "after the cut");
+        assertEquals(after, ann.next());
+        assertEquals(after, bob.next());
     }
 
     @Test

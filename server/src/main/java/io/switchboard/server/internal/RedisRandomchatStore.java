@@ -207,6 +207,8 @@ final class RedisRandomchatStore implements RandomchatStore {
     private final RedisURI uri;
     private final ClientResources resources;
     private final RedisClient client;
+    /** The pub/sub connection's client: it reconnects and subscribes again by itself. */
+    private final RedisClient pubsubClient;
     private final ScheduledExecutorService executor;
     private volatile StatefulRedisConnection<byte[], byte[]> commands;
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
@@ -230,6 +232,9 @@ final class RedisRandomchatStore implements RandomchatStore {
         this.client = RedisClient.create(resources);
         // No auto-reconnect: Lettuce would resend a script in flight when the connection dropped.
         client.setOptions(RedisClients.options(Integer.MAX_VALUE).autoReconnect(false).build());
+        // SUBSCRIBE is idempotent: the pub/sub connection reconnects, and Lettuce subscribes again.
+        this.pubsubClient = RedisClient.create(resources);
+        pubsubClient.setOptions(RedisClients.options(Integer.MAX_VALUE).autoReconnect(true).build());
         this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "switchboard-randomchat-redis");
             t.setDaemon(true);
@@ -365,15 +370,27 @@ final class RedisRandomchatStore implements RandomchatStore {
         for (Map.Entry<String, List<String>> e : remote.entrySet()) {
             byte[] payload = NodeMessage.encode(e.getValue(), message, frame);
             if (c == null || !c.isOpen()) {
-                logger.warn("randomchat: an event for {} users on node {} was lost: no connection to Redis",
+                logger.warn("randomchat: an event for {} users on node {} could not be published: no connection to Redis",
                         e.getValue().size(), e.getKey());
+                handBack(e.getValue(), message);
                 continue;
             }
             c.async().publish(utf8(prefix + "node:" + e.getKey()), payload).whenComplete((n, failure) -> {
                 if (failure != null) {
+                    // Perhaps published all the same (a timeout): handing it back could deliver it twice.
                     logger.warn("randomchat: an event for node {} was lost: {}", e.getKey(), failure.toString());
+                } else if (n == 0) {
+                    // Nobody listens for that node (it is gone, or its subscription is reconnecting).
+                    handBack(e.getValue(), message);
                 }
             });
+        }
+    }
+
+    /** A message that reached no node: settled for each of {@code phones} like one that found no connection. */
+    private void handBack(List<String> phones, Pending message) {
+        if (message != null) {
+            phones.forEach(phone -> hub.requeue(phone, message));
         }
     }
 
@@ -397,7 +414,8 @@ final class RedisRandomchatStore implements RandomchatStore {
                     .completeOnTimeout(null, 2, TimeUnit.SECONDS)
                     .thenComposeAsync(ignored -> {
                         executor.shutdownNow();
-                        return client.shutdownAsync(0, 2, TimeUnit.SECONDS);
+                        return CompletableFuture.allOf(client.shutdownAsync(0, 2, TimeUnit.SECONDS),
+                                pubsubClient.shutdownAsync(0, 2, TimeUnit.SECONDS));
                     })
                     .whenComplete((ignored, failure) -> resources.shutdown(0, 2, TimeUnit.SECONDS)
                             .addListener(f -> done.complete(null)));
@@ -482,9 +500,14 @@ final class RedisRandomchatStore implements RandomchatStore {
             }
             c = client.connect(ByteArrayCodec.INSTANCE, uri);
             commands = c;
-            if (pubsub == null) {
-                StatefulRedisPubSubConnection<byte[], byte[]> p = client.connectPubSub(ByteArrayCodec.INSTANCE, uri);
-                // Lettuce reconnects this one and subscribes again by itself: SUBSCRIBE is idempotent.
+            StatefulRedisPubSubConnection<byte[], byte[]> old = pubsub;
+            if (old == null || !old.isOpen()) {
+                // Lettuce reconnects this one and subscribes again by itself; should it be closed
+                // all the same, a new one replaces it.
+                if (old != null) {
+                    old.closeAsync();
+                }
+                StatefulRedisPubSubConnection<byte[], byte[]> p = pubsubClient.connectPubSub(ByteArrayCodec.INSTANCE, uri);
                 p.setAutoFlushCommands(true);
                 p.addListener(new Listener());
                 p.sync().subscribe(utf8(prefix + "node:" + node));
