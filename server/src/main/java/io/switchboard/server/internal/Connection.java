@@ -3,6 +3,7 @@ package io.switchboard.server.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
 import io.switchboard.server.SlowConsumerPolicy;
 
 /**
@@ -50,11 +51,20 @@ final class Connection {
      * connection. Returns whether it was written. Does not take ownership of {@code frame}.
      */
     boolean deliver(ByteBuf frame) {
+        // A void promise and a recycled duplicate: nothing is allocated per subscriber.
+        return deliver(frame, ctx.voidPromise());
+    }
+
+    /**
+     * {@link #deliver(ByteBuf)} with {@code promise}, for a frame whose loss after it was accepted
+     * (the connection closed before it was flushed) must be noticed; not completed when this
+     * returns {@code false}.
+     */
+    boolean deliver(ByteBuf frame, ChannelPromise promise) {
         if (closing || !ctx.channel().isWritable() && !admitWhileUnwritable()) {
             return false;
         }
-        // A void promise and a recycled duplicate: nothing is allocated per subscriber.
-        ctx.write(frame.retainedDuplicate(), ctx.voidPromise());
+        ctx.write(frame.retainedDuplicate(), promise);
         loop.flushLater(this);
         return true;
     }

@@ -3,6 +3,7 @@ package io.switchboard.server.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.protocol.randomchat.RandomchatEncoder;
 import io.switchboard.protocol.randomchat.RandomchatException;
@@ -216,7 +217,21 @@ final class RandomchatSession extends WebSocketSession {
     private void write(ByteBuf frame, RandomchatStore.Pending message) {
         boolean written;
         try {
-            written = !closed && ctx.channel().isActive() && connection.deliver(frame);
+            if (message == null) {
+                written = !closed && ctx.channel().isActive() && connection.deliver(frame);
+            } else {
+                // A message counts as delivered once it is out: one still queued when the connection
+                // closes (a slow consumer, a ping timeout) is handed back.
+                ChannelPromise promise = ctx.newPromise();
+                written = !closed && ctx.channel().isActive() && connection.deliver(frame, promise);
+                if (written) {
+                    promise.addListener((ChannelFutureListener) f -> {
+                        if (!f.isSuccess()) {
+                            missed(message);
+                        }
+                    });
+                }
+            }
         } finally {
             frame.release();
         }
