@@ -197,12 +197,14 @@ final class Chatroom {
 
     /** A topic that left this node (its last subscriber here left, in a cluster): {@code s} subscribes to its successor. */
     void resubscribe(Topic gone, ChatroomSession s) {
-        if (s.topics.contains(gone.name)) {
-            Topic t = topic(gone.name, gone.type, s.loop());
-            if (t != null) {
-                t.run(() -> t.subscribe(s));
+        s.loop().execute(() -> { // the session's topics are its event loop's
+            if (s.topics.contains(gone.name)) {
+                Topic t = topic(gone.name, gone.type, s.loop());
+                if (t != null) {
+                    t.run(() -> t.subscribe(s));
+                }
             }
-        }
+        });
     }
 
     void dropReplica(Topic t) {

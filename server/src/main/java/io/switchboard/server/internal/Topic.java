@@ -180,7 +180,8 @@ final class Topic {
      */
     void update(ChatroomSession s, Object change) {
         if (dropped) {
-            room.rejectUpdate(s, name, change, Chatroom.notSubscribed(name));
+            // Left the node after the session looked it up: its successor (if any) takes the change.
+            s.loop().execute(() -> room.update(s, name, change));
             return;
         }
         if (!loaded || committing) {
