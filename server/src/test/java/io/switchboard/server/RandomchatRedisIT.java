@@ -120,6 +120,32 @@ class RandomchatRedisIT extends RandomchatScenarios {
     }
 
     @Test
+    void aLogoutThatFailedIsTriedAgainUntilTheUserIsOffline() throws Exception {
+        Person ann = register(a.localAddress(), "Ann", "ann");
+        Person bob = register(b.localAddress(), "Bob", "bob");
+        String c = run + "retry";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+
+        // Bob's online hash is made a string: recording his logout fails (WRONGTYPE) until it is gone.
+        String online = "rcit:rc:online:" + bob.phone();
+        redis.command("SET", online, "broken");
+        bob.client().closeGracefully();
+        Thread.sleep(500);
+        redis.command("DEL", online);
+
+        String offline = message(chat(c, ann.user(), bob.userOffline()), ann.user(), "ping");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (String echo = ann.request(send(c, "ping")); !normalize(echo).equals(offline);
+             echo = ann.request(send(c, "ping"))) {
+            assertTrue(System.nanoTime() - deadline < 0, "Bob stays online for good: " + echo);
+            Thread.sleep(200);
+        }
+    }
+
+    @Test
     void aTokenIssuedOnOneNodeOpensTheOther() {
         Person ann = register(a.localAddress(), "Ann", "ann");
         JdkClient other = open(b.localAddress());

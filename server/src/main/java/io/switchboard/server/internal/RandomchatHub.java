@@ -40,6 +40,8 @@ final class RandomchatHub {
     private final ConcurrentHashMap<String, Set<RandomchatSession>> sessions = new ConcurrentHashMap<>();
     /** Sessions that logged in or are logging in and have not recorded their logout yet. */
     private final AtomicInteger active = new AtomicInteger();
+    /** The node is stopping: a logout that fails is not tried again. */
+    private volatile boolean stopping;
 
     RandomchatHub(SwitchboardConfig config, ByteBufAllocator alloc) {
         this.alloc = alloc;
@@ -100,8 +102,32 @@ final class RandomchatHub {
      * event routed to the user meanwhile still finds the session, or reaches the store after it.
      */
     void logout(String phone, long connection, RandomchatSession session, List<RandomchatStore.Pending> missed) {
-        routeAgain(store.logout(phone, connection, missed, System.currentTimeMillis()));
+        logoutUntilRecorded(phone, connection, missed, System.currentTimeMillis(), 0);
         unregister(phone, session);
+    }
+
+    /**
+     * A logout that fails (the store cannot write) is tried again until it is recorded, or the node
+     * stops: else the user would stay online for good, and what it missed would be lost. A logout is
+     * idempotent: the failed attempt changed nothing.
+     */
+    private void logoutUntilRecorded(String phone, long connection, List<RandomchatStore.Pending> missed, long now,
+                                     int attempt) {
+        store.logout(phone, connection, missed, now).whenComplete((outcomes, failure) -> {
+            if (failure == null) {
+                outcomes.forEach(this::deliver);
+                return;
+            }
+            if (stopping) {
+                logger.warn("randomchat: could not record the logout of {} before the stop: {}", phone, failure.toString());
+                return;
+            }
+            long delayMillis = Math.min(5_000L, 100L << Math.min(attempt, 6));
+            logger.warn("randomchat: could not record the logout of {}, trying again in {} ms: {}", phone, delayMillis,
+                    failure.toString());
+            GlobalEventExecutor.INSTANCE.schedule(() -> logoutUntilRecorded(phone, connection, missed, now, attempt + 1),
+                    delayMillis, TimeUnit.MILLISECONDS);
+        });
     }
 
     private void routeAgain(CompletableFuture<List<RandomchatStore.Outcome>> handedBack) {
@@ -202,6 +228,7 @@ final class RandomchatHub {
      * {@code grace}), so that the users' disconnection dates and their missed messages are kept.
      */
     CompletableFuture<Void> close(long graceMillis) {
+        stopping = true;
         CompletableFuture<Void> idle = new CompletableFuture<>();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMillis);
         waitIdle(idle, deadline);

@@ -88,6 +88,10 @@ final class SqliteRandomchatStore implements RandomchatStore {
         RuntimeException refusal;
 
         abstract T run() throws SQLException;
+
+        /** After the batch's commit failed and the online map was restored: what must hold all the same. */
+        void failed() {
+        }
     }
 
     private SqliteRandomchatStore(SwitchboardConfig config) {
@@ -144,6 +148,16 @@ final class SqliteRandomchatStore implements RandomchatStore {
                     update("UPDATE users SET disconnected_at = ?, online = 0 WHERE phone = ?", now, phone);
                 }
                 return handBack(phone, missed);
+            }
+
+            @Override
+            void failed() {
+                // The connection is gone whether or not its logout could be written (the hub tries
+                // it again): messages must not be routed to it as if it were online.
+                TreeSet<Long> connections = online.get(phone);
+                if (connections != null && connections.remove(connection) && connections.isEmpty()) {
+                    online.remove(phone);
+                }
             }
         });
     }
@@ -365,6 +379,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                     online.put(phone, before);
                 }
             });
+            batch.forEach(Op::failed);
             batch.forEach(op -> op.future.completeExceptionally(RandomchatRefusal.unavailable()));
             return;
         }
