@@ -146,6 +146,30 @@ class RandomchatRedisIT extends RandomchatScenarios {
     }
 
     @Test
+    void aUserWhoseLastConnectionWasOnANodeThatDiedIsOfflineWithADate() throws Exception {
+        Person ann = register(a.localAddress(), "Ann", "ann");
+        Person bob = register(b.localAddress(), "Bob", "bob");
+        String c = run + "crash";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+        bob.client().closeGracefully();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (redis.command("HGET", "rcit:rc:user:" + bob.phone(), "disc").startsWith("$-1")) {
+            assertTrue(System.nanoTime() - deadline < 0, "Bob's logout was not recorded");
+            Thread.sleep(20);
+        }
+        // As if Bob's last connection had been on a node that died, which recorded no logout.
+        redis.command("HDEL", "rcit:rc:user:" + bob.phone(), "disc");
+        redis.command("HSET", "rcit:rc:online:" + bob.phone(), "deadnode\t1", "1");
+
+        ann.request(send(c, "anyone?")); // its members were read before the dead node's connection was forgotten
+        assertEquals(message(chat(c, ann.user(), bob.userOffline()), ann.user(), "still there?"),
+                ann.request(send(c, "still there?")));
+    }
+
+    @Test
     void aTokenIssuedOnOneNodeOpensTheOther() {
         Person ann = register(a.localAddress(), "Ann", "ann");
         JdkClient other = open(b.localAddress());

@@ -19,13 +19,19 @@ local function conns(phone)
   local key = P .. 'online:' .. phone
   local h = redis.call('HGETALL', key)
   local out = {}
+  local forgot = false
   for i = 1, #h, 2 do
     local node = string.match(h[i], '^([^\t]*)\t')
     if node and redis.call('EXISTS', P .. 'alive:' .. node) == 1 then
       out[#out + 1] = {node, tonumber(h[i + 1])}
     else
       redis.call('HDEL', key, h[i])
+      forgot = true
     end
+  end
+  -- The last connections were on a node that died (no logout was recorded): offline from now on.
+  if forgot and #out == 0 and redis.call('EXISTS', P .. 'user:' .. phone) == 1 then
+    redis.call('HSET', P .. 'user:' .. phone, 'disc', NOW)
   end
   return out
 end
