@@ -22,6 +22,7 @@ import static io.switchboard.server.RandomchatScenarios.addMember;
 import static io.switchboard.server.RandomchatScenarios.brief;
 import static io.switchboard.server.RandomchatScenarios.chat;
 import static io.switchboard.server.RandomchatScenarios.chatState;
+import static io.switchboard.server.RandomchatScenarios.deleteChat;
 import static io.switchboard.server.RandomchatScenarios.createChat;
 import static io.switchboard.server.RandomchatScenarios.error;
 import static io.switchboard.server.RandomchatScenarios.message;
@@ -118,7 +119,7 @@ class RandomchatRecoveryIT {
     private record Scene(Account ann, Account bob, String chat) {
     }
 
-    private Scene scene(InetSocketAddress node) {
+    private Scene scene(InetSocketAddress node) throws InterruptedException {
         JdkClient annClient = connect(node);
         Account ann = register(annClient, "Ann", "ann");
         JdkClient bobClient = connect(node);
@@ -130,10 +131,33 @@ class RandomchatRecoveryIT {
         assertEquals(both, normalize(annClient.next()));
         assertEquals(both, normalize(bobClient.next()));
         bobClient.closeGracefully();
+        awaitLogout(annClient, ann, bob);
+        // Bob's logout is recorded: the message is kept for him, durably, before Ann gets her copy.
         annClient.send(send(c, "before the crash"));
-        String echo = normalize(annClient.next());
-        assertTrue(echo.startsWith("{\"type\":\"message\"") && echo.endsWith("\"message\":\"before the crash\"}"), echo);
+        assertEquals(message(chat(c, ann.user(false), bob.user(true)), ann.user(false), "before the crash"),
+                normalize(annClient.next()));
         return new Scene(ann, bob, c);
+    }
+
+    /**
+     * Waits until the store records {@code bob}'s logout: Ann adds him to a probe chat, whose event
+     * shows whether he is disconnected, and deletes it again (an offline member is not told).
+     */
+    private static void awaitLogout(JdkClient annClient, Account ann, Account bob) throws InterruptedException {
+        String probe = "probe";
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (;;) {
+            assertEquals(newMember(chat(probe, ann.user(false)), ann.user(false)), request(annClient, createChat(probe)));
+            annClient.send(addMember(probe, new RandomchatScenarios.Person(null, bob.name, bob.phone, bob.token)));
+            String added = normalize(annClient.next());
+            String deleted = request(annClient, deleteChat(probe));
+            assertTrue(deleted.startsWith("{\"type\":\"chat_deleted\""), deleted);
+            if (added.equals(newMember(chat(probe, ann.user(false), bob.user(true)), bob.user(true)))) {
+                return;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, "Bob's logout was not recorded: " + added);
+            Thread.sleep(20);
+        }
     }
 
     private Account register(JdkClient c, String name, String phone) {

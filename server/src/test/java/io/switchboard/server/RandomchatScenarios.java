@@ -481,7 +481,10 @@ abstract class RandomchatScenarios {
         assertTrue(c.next().startsWith("{\"type\":\"state\",\"chats\":[],\"token\":\""));
         assertEquals(error("'name' is longer than 128 bytes", "create_chat"),
                 request(c, createChat("n".repeat(129))));
-        assertNotNull(c);
+        // The connection lives on: after every error it still serves a valid request.
+        assertNull(c.closedBy());
+        String zed = user("Zed", run + "zed", false);
+        assertEquals(newMember(chat(run + "alive", zed), zed), normalize(request(c, createChat(run + "alive"))));
     }
 
     private static String request(JdkClient c, String json) {
