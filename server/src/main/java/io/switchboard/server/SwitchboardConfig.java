@@ -66,6 +66,7 @@ public final class SwitchboardConfig {
     private final int randomchatMaxPending;
     private final Duration randomchatPendingTtl;
     private final int randomchatMaxMembers;
+    private final int randomchatMaxChatsPerUser;
     private final int randomchatMaxTextBytes;
 
     private SwitchboardConfig(Builder b) {
@@ -116,6 +117,7 @@ public final class SwitchboardConfig {
         randomchatMaxPending = b.randomchatMaxPending;
         randomchatPendingTtl = b.randomchatPendingTtl;
         randomchatMaxMembers = b.randomchatMaxMembers;
+        randomchatMaxChatsPerUser = b.randomchatMaxChatsPerUser;
         randomchatMaxTextBytes = b.randomchatMaxTextBytes;
     }
 
@@ -457,6 +459,14 @@ public final class SwitchboardConfig {
         return randomchatMaxMembers;
     }
 
+    /**
+     * The most randomchat chats one user belongs to ({@code RANDOMCHAT_MAX_CHATS_PER_USER}): its
+     * {@code state} lists them all. Default 1000.
+     */
+    public int randomchatMaxChatsPerUser() {
+        return randomchatMaxChatsPerUser;
+    }
+
     /** The longest randomchat message text, in UTF-8 bytes ({@code RANDOMCHAT_MAX_TEXT_BYTES}). Default 4096. */
     public int randomchatMaxTextBytes() {
         return randomchatMaxTextBytes;
@@ -489,6 +499,7 @@ public final class SwitchboardConfig {
                 + ", dataDir=" + dataDir + ", randomchatOpenLogin=" + randomchatOpenLogin
                 + ", randomchatMaxPending=" + randomchatMaxPending + ", randomchatPendingTtl=" + randomchatPendingTtl
                 + ", randomchatMaxMembers=" + randomchatMaxMembers
+                + ", randomchatMaxChatsPerUser=" + randomchatMaxChatsPerUser
                 + ", randomchatMaxTextBytes=" + randomchatMaxTextBytes + '}';
     }
 
@@ -541,6 +552,7 @@ public final class SwitchboardConfig {
         private int randomchatMaxPending = 1000;
         private Duration randomchatPendingTtl = Duration.ofDays(30);
         private int randomchatMaxMembers = 256;
+        private int randomchatMaxChatsPerUser = 1000;
         private int randomchatMaxTextBytes = 4096;
 
         private Builder() {
@@ -594,6 +606,7 @@ public final class SwitchboardConfig {
             randomchatMaxPending = c.randomchatMaxPending;
             randomchatPendingTtl = c.randomchatPendingTtl;
             randomchatMaxMembers = c.randomchatMaxMembers;
+            randomchatMaxChatsPerUser = c.randomchatMaxChatsPerUser;
             randomchatMaxTextBytes = c.randomchatMaxTextBytes;
         }
 
@@ -945,6 +958,13 @@ public final class SwitchboardConfig {
         /** See {@link SwitchboardConfig#randomchatMaxMembers()}. Default: 256. */
         public Builder randomchatMaxMembers(int randomchatMaxMembers) {
             this.randomchatMaxMembers = checkRange("randomchatMaxMembers", randomchatMaxMembers, 1, 100_000);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatMaxChatsPerUser()}. Default: 1000. */
+        public Builder randomchatMaxChatsPerUser(int randomchatMaxChatsPerUser) {
+            this.randomchatMaxChatsPerUser = checkRange("randomchatMaxChatsPerUser", randomchatMaxChatsPerUser, 1,
+                    1_000_000);
             return this;
         }
 

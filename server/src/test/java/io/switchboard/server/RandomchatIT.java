@@ -131,6 +131,29 @@ class RandomchatIT extends RandomchatScenarios {
     }
 
     @Test
+    void aUserBelongsToAtMostMaxChatsPerUserChats(@TempDir Path dir) {
+        try (SwitchboardServer two = Requests.startOnLoopback(SwitchboardConfig.builder().dataDir(dir)
+                .randomchatMaxChatsPerUser(2))) {
+            Person ann = register(two.localAddress(), "Ann", "ann");
+            Person bob = register(two.localAddress(), "Bob", "bob");
+            ann.request(createChat(run + "a1"));
+            ann.request(createChat(run + "a2"));
+            assertEquals(error("'" + ann.phone() + "' is in the most chats allowed (2)", "create_chat"),
+                    ann.request(createChat(run + "a3")));
+            bob.request(createChat(run + "b1"));
+            bob.request(createChat(run + "b2"));
+            assertEquals(error("'" + bob.phone() + "' is in the most chats allowed (2)", "add_member"),
+                    ann.request(addMember(run + "a1", bob)));
+            // Nothing changed: Bob's state lists his two chats only.
+            var again = open(two.localAddress());
+            clients.add(again);
+            again.send(registerRequest("Bob", bob.phone(), bob.token()));
+            String state = again.next();
+            assertTrue(state.contains(run + "b1") && state.contains(run + "b2") && !state.contains(run + "a1"), state);
+        }
+    }
+
+    @Test
     void isOffWithoutADataDirectoryInTheLibrary() throws Exception {
         try (SwitchboardServer off = Requests.startOnLoopback(SwitchboardConfig.builder())) {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(

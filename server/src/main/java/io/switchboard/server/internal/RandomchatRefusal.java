@@ -61,6 +61,10 @@ final class RandomchatRefusal extends RuntimeException {
         return new RandomchatRefusal("'" + chat + "' has the most members allowed (" + maxMembers + ")");
     }
 
+    static RandomchatRefusal tooManyChats(String phone, int maxChats) {
+        return new RandomchatRefusal("'" + phone + "' is in the most chats allowed (" + maxChats + ")");
+    }
+
     static RandomchatRefusal unavailable() {
         return new RandomchatRefusal("The server could not store this request: try again later");
     }

@@ -128,8 +128,10 @@ final class RedisRandomchatStore implements RandomchatStore {
             "return {'ok', again}");
 
     private static final String CREATE = PRELUDE + String.join("\n",
-            "local by, name = ARGV[7], ARGV[8]",
-            "if redis.call('HSETNX', P .. 'chat:' .. name, 'owner', by) == 0 then return err('chat_exists') end",
+            "local by, name, maxchats = ARGV[7], ARGV[8], tonumber(ARGV[9])",
+            "if redis.call('EXISTS', P .. 'chat:' .. name) == 1 then return err('chat_exists') end",
+            "if redis.call('ZCARD', P .. 'chats:' .. by) >= maxchats then return err('too_many_chats') end",
+            "redis.call('HSET', P .. 'chat:' .. name, 'owner', by)",
             "local s = redis.call('INCR', P .. 'seq')",
             "redis.call('ZADD', P .. 'members:' .. name, s, by)",
             "redis.call('ZADD', P .. 'chats:' .. by, s, name)",
@@ -167,7 +169,7 @@ final class RedisRandomchatStore implements RandomchatStore {
             "return {'ok', c[1], c[2], false, routes}");
 
     private static final String ADD = PRELUDE + String.join("\n",
-            "local by, name, phone, max = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10])",
+            "local by, name, phone, max, maxchats = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])",
             "local c, phones = chat(name)",
             "if not c then return err('no_chat') end",
             "if not is_member(name, by) then return err('not_member') end",
@@ -175,6 +177,7 @@ final class RedisRandomchatStore implements RandomchatStore {
             "local u = user(phone)",
             "if not u then return err('no_user') end",
             "if #phones >= max then return err('full') end",
+            "if redis.call('ZCARD', P .. 'chats:' .. phone) >= maxchats then return err('too_many_chats') end",
             "local s = redis.call('INCR', P .. 'seq')",
             "redis.call('ZADD', P .. 'members:' .. name, s, phone)",
             "redis.call('ZADD', P .. 'chats:' .. phone, s, name)",
@@ -202,6 +205,7 @@ final class RedisRandomchatStore implements RandomchatStore {
     private final String node;
     private final boolean openLogin;
     private final int maxMembers;
+    private final int maxChats;
     private final byte[][] common;
     private final long aliveMillis;
     private final RedisURI uri;
@@ -222,6 +226,7 @@ final class RedisRandomchatStore implements RandomchatStore {
         this.node = String.format("%016x", random.nextLong());
         this.openLogin = config.randomchatOpenLogin();
         this.maxMembers = config.randomchatMaxMembers();
+        this.maxChats = config.randomchatMaxChatsPerUser();
         this.aliveMillis = config.clusterNodeTimeout().toMillis();
         this.common = new byte[][] {utf8(prefix), utf8(node), utf8(Long.toString(aliveMillis)), null,
                 utf8(Integer.toString(config.randomchatMaxPending())),
@@ -330,7 +335,7 @@ final class RedisRandomchatStore implements RandomchatStore {
     public CompletableFuture<Outcome> createChat(String by, String chat) {
         return run(CREATE, System.currentTimeMillis(),
                 r -> outcome(Event.NEW_MEMBER, chat(chat, r.get(1), r.get(2)), user(r.get(3)), null, r.get(4)),
-                by, chat, utf8(by), utf8(chat));
+                by, chat, utf8(by), utf8(chat), utf8(Integer.toString(maxChats)));
     }
 
     @Override
@@ -350,7 +355,8 @@ final class RedisRandomchatStore implements RandomchatStore {
     public CompletableFuture<Outcome> addMember(String by, String chat, String phone) {
         return run(ADD, System.currentTimeMillis(),
                 r -> outcome(Event.NEW_MEMBER, chat(chat, r.get(1), r.get(2)), user(r.get(3)), null, r.get(4)),
-                phone, chat, utf8(by), utf8(chat), utf8(phone), utf8(Integer.toString(maxMembers)));
+                phone, chat, utf8(by), utf8(chat), utf8(phone), utf8(Integer.toString(maxMembers)),
+                utf8(Integer.toString(maxChats)));
     }
 
     @Override
@@ -481,6 +487,7 @@ final class RedisRandomchatStore implements RandomchatStore {
             case "not_a_member": return RandomchatRefusal.notAMember(phone, chat);
             case "owner_stays": return RandomchatRefusal.ownerStays(chat);
             case "full": return RandomchatRefusal.full(chat, maxMembers);
+            case "too_many_chats": return RandomchatRefusal.tooManyChats(phone, maxChats);
             default: throw new IllegalStateException("unknown refusal from the script: " + code);
         }
     }

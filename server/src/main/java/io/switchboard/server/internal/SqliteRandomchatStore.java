@@ -65,6 +65,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
     private final int maxPending;
     private final long pendingTtlMillis;
     private final int maxMembers;
+    private final int maxChats;
     private final LinkedBlockingQueue<Op<?>> queue = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Thread writer;
@@ -100,6 +101,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
         this.maxPending = config.randomchatMaxPending();
         this.pendingTtlMillis = config.randomchatPendingTtl().toMillis();
         this.maxMembers = config.randomchatMaxMembers();
+        this.maxChats = config.randomchatMaxChatsPerUser();
         this.problem = "opening " + file;
         this.writer = new Thread(this::run, "switchboard-randomchat-store");
         writer.setDaemon(true);
@@ -180,6 +182,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (exists("SELECT 1 FROM chats WHERE name = ?", chat)) {
                     throw RandomchatRefusal.chatExists(chat);
                 }
+                checkChats(by);
                 update("INSERT INTO chats (name, owner) VALUES (?, ?)", chat, by);
                 update("INSERT INTO members (chat, phone) VALUES (?, ?)", chat, by);
                 Chat c = chat(chat);
@@ -242,6 +245,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (c.members().size() >= maxMembers) {
                     throw RandomchatRefusal.full(chat, maxMembers);
                 }
+                checkChats(phone);
                 update("INSERT INTO members (chat, phone) VALUES (?, ?)", chat, phone);
                 return outcome(Event.NEW_MEMBER, chat(chat), added, null);
             }
@@ -597,6 +601,18 @@ final class SqliteRandomchatStore implements RandomchatStore {
     }
 
     /** The user's connections, to change: emptied sets are dropped at the end of the batch. */
+    /** Refuses one more chat for {@code phone} when it is in {@code RANDOMCHAT_MAX_CHATS_PER_USER} already. */
+    private void checkChats(String phone) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement("SELECT COUNT(*) FROM members WHERE phone = ?")) {
+            s.setString(1, phone);
+            try (ResultSet r = s.executeQuery()) {
+                if (r.next() && r.getLong(1) >= maxChats) {
+                    throw RandomchatRefusal.tooManyChats(phone, maxChats);
+                }
+            }
+        }
+    }
+
     private TreeSet<Long> connections(String phone) {
         TreeSet<Long> set = online.computeIfAbsent(phone, p -> new TreeSet<>());
         onlineUndo.computeIfAbsent(phone, p -> new TreeSet<>(set));
