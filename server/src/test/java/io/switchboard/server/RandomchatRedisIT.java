@@ -6,7 +6,6 @@ import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -53,22 +52,6 @@ class RandomchatRedisIT extends RandomchatScenarios {
     @AfterEach
     void closeClients() {
         closeAll();
-    }
-
-    private static final String DUPLICATE_RACE = "Known defect, issue 8 open: in a cluster a message handed back by "
-            + "one connection may already have reached the user's other connection, which has closed since; it is "
-            + "kept and comes twice (docs/dialects.md, 'Known defect'). Runs on SQLite in RandomchatIT.";
-
-    @Test
-    @Disabled(DUPLICATE_RACE)
-    @Override
-    void anOfflineMemberGetsWhatItMissedInItsNextStateExactlyOnce() {
-    }
-
-    @Test
-    @Disabled(DUPLICATE_RACE)
-    @Override
-    void everyConnectionOfAUserGetsItsEventsAndItIsOfflineOnlyWhenTheLastCloses() {
     }
 
     @Override

@@ -101,8 +101,9 @@ final class RandomchatHub {
      * after which the session no longer receives events. The store hears of it first, so that an
      * event routed to the user meanwhile still finds the session, or reaches the store after it.
      */
-    void logout(String phone, long connection, RandomchatSession session, List<RandomchatStore.Pending> missed) {
-        logoutUntilRecorded(phone, connection, missed, System.currentTimeMillis(), 0);
+    void logout(String phone, long connection, RandomchatSession session, List<RandomchatStore.Pending> missed,
+                List<Long> delivered) {
+        logoutUntilRecorded(phone, connection, missed, delivered, System.currentTimeMillis(), 0);
         unregister(phone, session);
     }
 
@@ -111,9 +112,9 @@ final class RandomchatHub {
      * stops: else the user would stay online for good, and what it missed would be lost. A logout is
      * idempotent: the failed attempt changed nothing.
      */
-    private void logoutUntilRecorded(String phone, long connection, List<RandomchatStore.Pending> missed, long now,
-                                     int attempt) {
-        store.logout(phone, connection, missed, now).whenComplete((outcomes, failure) -> {
+    private void logoutUntilRecorded(String phone, long connection, List<RandomchatStore.Pending> missed,
+                                     List<Long> delivered, long now, int attempt) {
+        store.logout(phone, connection, missed, delivered, now).whenComplete((outcomes, failure) -> {
             if (failure == null) {
                 outcomes.forEach(this::deliver);
                 return;
@@ -125,7 +126,7 @@ final class RandomchatHub {
             long delayMillis = Math.min(5_000L, 100L << Math.min(attempt, 6));
             logger.warn("randomchat: could not record the logout of {}, trying again in {} ms: {}", phone, delayMillis,
                     failure.toString());
-            GlobalEventExecutor.INSTANCE.schedule(() -> logoutUntilRecorded(phone, connection, missed, now, attempt + 1),
+            GlobalEventExecutor.INSTANCE.schedule(() -> logoutUntilRecorded(phone, connection, missed, delivered, now, attempt + 1),
                     delayMillis, TimeUnit.MILLISECONDS);
         });
     }

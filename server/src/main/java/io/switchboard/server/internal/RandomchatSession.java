@@ -52,6 +52,12 @@ final class RandomchatSession extends WebSocketSession {
     /** The connection is gone and its logout handed to the store. */
     private boolean closed;
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    /**
+     * The numbers of the latest messages written to the socket, for the logout: a message another
+     * connection of the user hands back is not kept when this one delivered it.
+     */
+    private final ArrayDeque<Long> delivered = new ArrayDeque<>();
+    private static final int MAX_DELIVERED = 1024;
     /** Messages that did not reach this connection, a {@code state}'s included. */
     private final List<RandomchatStore.Pending> missed = new ArrayList<>();
 
@@ -228,6 +234,11 @@ final class RandomchatSession extends WebSocketSession {
                     promise.addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             missed(message);
+                        } else if (message.seq() != RandomchatStore.Pending.NOT_ROUTED) {
+                            if (delivered.size() == MAX_DELIVERED) {
+                                delivered.poll();
+                            }
+                            delivered.add(message.seq());
                         }
                     });
                 }
@@ -280,8 +291,9 @@ final class RandomchatSession extends WebSocketSession {
                 missed.add(w.message());
             }
         }
-        hub.logout(phone, loginNumber, this, List.copyOf(missed));
+        hub.logout(phone, loginNumber, this, List.copyOf(missed), List.copyOf(delivered));
         missed.clear();
+        delivered.clear();
     }
 
     private static void drop(ArrayDeque<Waiting> events) {

@@ -19,9 +19,10 @@ import java.util.concurrent.CompletableFuture;
  * member who is online gets it delivered, never kept. Every login and every routing of a message
  * gets a number from one increasing sequence, so a message that did not reach a connection (it
  * closed meanwhile) is handed back ({@link #logout}, {@link #requeue}) and settled exactly: dropped
- * when another connection of the user was online when it was routed (that one got it, or hands it
- * back in turn), otherwise routed again to the user's connections that came later, or kept when
- * there are none. An operation's future completes after its changes are durable, with a
+ * when another connection of the user that was online when it was routed still is (that one got it,
+ * or hands it back in turn), or has closed having delivered it (each logout records the messages its
+ * connection delivered lately: {@link #DELIVERED_WINDOW_MILLIS}); otherwise routed again to the user's
+ * connections that came later, or kept when there are none. An operation's future completes after its changes are durable, with a
  * {@link RandomchatRefusal} when a rule refuses it. Operations of one store are applied in the
  * order they are called.
  *
@@ -84,9 +85,17 @@ interface RandomchatStore {
     /**
      * The user's {@code connection} closed; with none left anywhere the user is offline from
      * {@code now} (its {@code disconnection_date}). {@code missed} are the messages that did not
-     * reach it, settled as the class comment says; the future holds the messages to route again.
+     * reach it, settled as the class comment says; {@code delivered} the numbers ({@code seq}) of the
+     * messages it did get lately. The future holds the messages to route again.
      */
-    CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed, long now);
+    CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed,
+                                            List<Long> delivered, long now);
+
+    /**
+     * How long a logout's record of what its connection delivered is kept: long enough for the
+     * hand-backs of the user's other connections, which come within moments of their close.
+     */
+    long DELIVERED_WINDOW_MILLIS = 60_000;
 
     /** Creates {@code chat}, owned by {@code by}, its first member. */
     CompletableFuture<Outcome> createChat(String by, String chat);

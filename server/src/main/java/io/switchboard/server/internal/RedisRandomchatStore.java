@@ -104,17 +104,26 @@ final class RedisRandomchatStore implements RandomchatStore {
             "return {'ok'}");
 
     private static final String HAND_BACK = PRELUDE + String.join("\n",
-            "local phone, conn = ARGV[7], ARGV[8]",
+            "local phone, conn, delivered = ARGV[7], ARGV[8], ARGV[9]",
+            "local DELIVERED_MS = " + DELIVERED_WINDOW_MILLIS,
+            // What this connection delivered lately: a message another connection of the user hands
+            // back after this one closed is not kept when this one got it.
+            "local gkey = P .. 'delivered:' .. phone",
+            "if delivered ~= '' then",
+            "  for seq in string.gmatch(delivered, '[^,]+') do redis.call('SADD', gkey, seq) end",
+            "  redis.call('PEXPIRE', gkey, DELIVERED_MS)",
+            "end",
             "if conn ~= '' then redis.call('HDEL', P .. 'online:' .. phone, NODE .. '\\t' .. conn) end",
             "local cs = conns(phone)",
             "if conn ~= '' and #cs == 0 then redis.call('HSET', P .. 'user:' .. phone, 'disc', ARGV[4]) end",
             "local oldest = nil",
             "for _, c in ipairs(cs) do if not oldest or c[2] < oldest then oldest = c[2] end end",
             "local again = {}",
-            "for i = 9, #ARGV, 2 do",
+            "for i = 10, #ARGV, 2 do",
             "  local seq, e = tonumber(ARGV[i]), ARGV[i + 1]",
             "  local name = entry_chat(e)",
-            "  if not (oldest and oldest < seq) and is_member(name, phone) then",
+            "  if not (oldest and oldest < seq) and redis.call('SISMEMBER', gkey, ARGV[i]) == 0",
+            "      and is_member(name, phone) then",
             "    if #cs == 0 then",
             "      keep(phone, e)",
             "    else",
@@ -300,25 +309,32 @@ final class RedisRandomchatStore implements RandomchatStore {
     }
 
     @Override
-    public CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed, long now) {
-        return handBack(phone, Long.toString(connection), missed, now);
+    public CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed,
+                                                   List<Long> delivered, long now) {
+        return handBack(phone, Long.toString(connection), missed, delivered, now);
     }
 
     @Override
     public CompletableFuture<List<Outcome>> requeue(String phone, Pending message) {
-        return handBack(phone, "", List.of(message), System.currentTimeMillis());
+        return handBack(phone, "", List.of(message), List.of(), System.currentTimeMillis());
     }
 
-    private CompletableFuture<List<Outcome>> handBack(String phone, String connection, List<Pending> missed, long now) {
+    private CompletableFuture<List<Outcome>> handBack(String phone, String connection, List<Pending> missed,
+                                                      List<Long> delivered, long now) {
         List<Pending> sorted = new ArrayList<>(missed);
         sorted.sort((a, b) -> Long.compare(a.date(), b.date()));
-        byte[][] args = new byte[2 + 2 * sorted.size()][];
+        byte[][] args = new byte[3 + 2 * sorted.size()][];
         args[0] = utf8(phone);
         args[1] = utf8(connection);
+        StringBuilder got = new StringBuilder();
+        for (Long seq : delivered) {
+            got.append(got.length() == 0 ? "" : ",").append(seq);
+        }
+        args[2] = utf8(got.toString());
         for (int i = 0; i < sorted.size(); i++) {
             Pending p = sorted.get(i);
-            args[2 + 2 * i] = utf8(Long.toString(p.seq()));
-            args[3 + 2 * i] = utf8(entry(p));
+            args[3 + 2 * i] = utf8(Long.toString(p.seq()));
+            args[4 + 2 * i] = utf8(entry(p));
         }
         return run(HAND_BACK, now, r -> {
             List<Outcome> again = new ArrayList<>();

@@ -74,6 +74,13 @@ final class SqliteRandomchatStore implements RandomchatStore {
 
     // Owned by the writer thread.
     private Connection db;
+    /**
+     * What the user's closed connections delivered lately: message number to when the logout said
+     * so, kept {@link #DELIVERED_WINDOW_MILLIS} (the writer thread's).
+     */
+    private final Map<String, Map<Long, Long>> recentlyDelivered = new HashMap<>();
+    private long deliveredSweepAt;
+
     /** The connections of each online user, by the number of their login. */
     private final Map<String, TreeSet<Long>> online = new HashMap<>();
     /** Users' connections before the current batch changed them, to restore if its commit fails. */
@@ -140,10 +147,12 @@ final class SqliteRandomchatStore implements RandomchatStore {
     }
 
     @Override
-    public CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed, long now) {
+    public CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed,
+                                                   List<Long> delivered, long now) {
         return submit(new Op<>() {
             @Override
             List<Outcome> run() throws SQLException {
+                recordDelivered(phone, delivered, System.currentTimeMillis());
                 TreeSet<Long> connections = connections(phone);
                 connections.remove(connection);
                 if (connections.isEmpty()) {
@@ -551,11 +560,15 @@ final class SqliteRandomchatStore implements RandomchatStore {
      */
     private List<Outcome> handBack(String phone, List<Pending> missed) throws SQLException {
         TreeSet<Long> connections = isOnline(phone) ? online.get(phone) : null;
+        Map<Long, Long> gotIt = recentlyDelivered.getOrDefault(phone, Map.of());
         List<Pending> kept = new ArrayList<>();
         List<Outcome> again = new ArrayList<>();
         for (Pending m : missed) {
             if (connections != null && connections.first() < m.seq()) {
                 continue; // that connection got it, or hands it back itself
+            }
+            if (gotIt.containsKey(m.seq())) {
+                continue; // a connection of the user that has closed since delivered it
             }
             Chat c;
             try {
@@ -573,6 +586,21 @@ final class SqliteRandomchatStore implements RandomchatStore {
         kept.sort((a, b) -> Long.compare(a.date(), b.date()));
         keep(phone, kept);
         return again;
+    }
+
+    /** Notes what a closed connection of {@code phone} delivered, and forgets what is older than the window. */
+    private void recordDelivered(String phone, List<Long> delivered, long now) {
+        if (!delivered.isEmpty()) {
+            Map<Long, Long> got = recentlyDelivered.computeIfAbsent(phone, p -> new HashMap<>());
+            for (Long seq : delivered) {
+                got.put(seq, now);
+            }
+        }
+        if (now - deliveredSweepAt >= DELIVERED_WINDOW_MILLIS) {
+            deliveredSweepAt = now;
+            recentlyDelivered.values().forEach(got -> got.values().removeIf(at -> now - at > DELIVERED_WINDOW_MILLIS));
+            recentlyDelivered.values().removeIf(Map::isEmpty);
+        }
     }
 
     /** Keeps {@code messages} for {@code phone}, dropping its oldest past the bound. */
