@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufOutputStream;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -53,13 +52,9 @@ final class DebugPage extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         switch (path) {
-            case "/": {
-                ByteBuf body = ByteBufUtil.writeUtf8(ctx.alloc(), html());
-                FullHttpResponse r = HttpResponses.json(HttpResponseStatus.OK, body);
-                r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/html; charset=utf-8");
-                HttpResponses.send(ctx, request, r);
+            case "/":
+                HttpResponses.send(ctx, request, HttpResponses.html(ctx, HttpResponseStatus.OK, html()));
                 return;
-            }
             case JSON_PATH: {
                 ByteBuf body = ctx.alloc().buffer();
                 try (OutputStream out = new ByteBufOutputStream(body); JsonGenerator g = JSON.createGenerator(out)) {

@@ -28,6 +28,11 @@ final class HttpResponses {
         return response(status, ByteBufUtil.writeUtf8(ctx.alloc(), body), "text/plain; charset=utf-8");
     }
 
+    /** Returns a UTF-8 HTML page. The caller sends it with {@link #send}. */
+    static FullHttpResponse html(ChannelHandlerContext ctx, HttpResponseStatus status, String body) {
+        return response(status, ByteBufUtil.writeUtf8(ctx.alloc(), body), "text/html; charset=utf-8");
+    }
+
     /** Returns a minichats-style JSON error, {@code {"status":"error","info":{"detail":..,"code":..}}}. */
     static FullHttpResponse jsonError(ChannelHandlerContext ctx, HttpResponseStatus status, ErrorCode code,
                                       String detail) {

@@ -3,10 +3,13 @@ package io.switchboard.server.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.disposable.DisposableDecoder;
@@ -271,11 +274,10 @@ public final class Node {
     /** Returns the initializer of the chatroom inspection page's connections ({@code DEBUG}). */
     public ChannelHandler debugChannelInitializer() {
         DebugPage page = new DebugPage(chatroom);
-        return new io.netty.channel.ChannelInitializer<Channel>() {
+        return new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new io.netty.handler.codec.http.HttpServerCodec(),
-                        new io.netty.handler.codec.http.HttpObjectAggregator(8192), page);
+                ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), page);
             }
         };
     }
