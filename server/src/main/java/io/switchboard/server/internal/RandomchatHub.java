@@ -98,13 +98,14 @@ final class RandomchatHub {
 
     /**
      * Records that the user's {@code connection} closed, with the messages that did not reach it,
-     * after which the session no longer receives events. The store hears of it first, so that an
-     * event routed to the user meanwhile still finds the session, or reaches the store after it.
+     * after which the session no longer receives events. The session stays registered until the
+     * store has recorded the logout: an event routed to the user meanwhile still finds it, and the
+     * closed session hands it back behind its logout; unregistered earlier, the event would be
+     * handed back as for a connection the store still counts online, and dropped.
      */
     void logout(String phone, long connection, RandomchatSession session, List<RandomchatStore.Pending> missed,
                 List<Long> delivered) {
-        logoutUntilRecorded(phone, connection, missed, delivered, System.currentTimeMillis(), 0);
-        unregister(phone, session);
+        logoutUntilRecorded(phone, connection, session, missed, delivered, System.currentTimeMillis(), 0);
     }
 
     /**
@@ -112,22 +113,25 @@ final class RandomchatHub {
      * stops: else the user would stay online for good, and what it missed would be lost. A logout is
      * idempotent: the failed attempt changed nothing.
      */
-    private void logoutUntilRecorded(String phone, long connection, List<RandomchatStore.Pending> missed,
-                                     List<Long> delivered, long now, int attempt) {
+    private void logoutUntilRecorded(String phone, long connection, RandomchatSession session,
+                                     List<RandomchatStore.Pending> missed, List<Long> delivered, long now,
+                                     int attempt) {
         store.logout(phone, connection, missed, delivered, now).whenComplete((outcomes, failure) -> {
             if (failure == null) {
+                unregister(phone, session);
                 outcomes.forEach(this::deliver);
                 return;
             }
             if (stopping) {
                 logger.warn("randomchat: could not record the logout of {} before the stop: {}", phone, failure.toString());
+                unregister(phone, session);
                 return;
             }
             long delayMillis = Math.min(5_000L, 100L << Math.min(attempt, 6));
             logger.warn("randomchat: could not record the logout of {}, trying again in {} ms: {}", phone, delayMillis,
                     failure.toString());
-            GlobalEventExecutor.INSTANCE.schedule(() -> logoutUntilRecorded(phone, connection, missed, delivered, now, attempt + 1),
-                    delayMillis, TimeUnit.MILLISECONDS);
+            GlobalEventExecutor.INSTANCE.schedule(() -> logoutUntilRecorded(phone, connection, session, missed,
+                    delivered, now, attempt + 1), delayMillis, TimeUnit.MILLISECONDS);
         });
     }
 
