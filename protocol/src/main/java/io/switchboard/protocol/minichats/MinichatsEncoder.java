@@ -35,6 +35,7 @@ public final class MinichatsEncoder {
     private static final byte[] CHANNEL_NAME = ascii("{\"channel_name\":");
     private static final byte[] TOTAL_SUBSCRIBERS = ascii(",\"total_subscribers\":");
     private static final byte[] INFO_CHANNELS = ascii(",\"info\":{\"channels\":[");
+    private static final byte[] TRUNCATED = ascii(",\"truncated\":true");
     private static final byte[] INFO_DETAIL = ascii(",\"info\":{\"detail\":");
     private static final byte[] CODE = ascii(",\"code\":\"");
 
@@ -115,16 +116,25 @@ public final class MinichatsEncoder {
 
     /**
      * {@code {"status":"ok","info":{"channels":[{"channel_name":C,"total_subscribers":N},...]}}}
-     * in the order given.
+     * in the order given, at most {@code maxBytes} long: the channels that do not fit are left out
+     * and {@code "truncated":true} follows the list, so a reply never exceeds the message limit.
      */
     public static ByteBuf channels(ByteBufAllocator alloc, byte[] requestId,
-                                   List<? extends ChannelSummary> channels) {
-        ByteBuf out = alloc.buffer(64 + channels.size() * 48);
+                                   List<? extends ChannelSummary> channels, int maxBytes) {
+        ByteBuf out = alloc.buffer(Math.min(maxBytes, 64 + channels.size() * 48));
         out.writeBytes(STATUS_OK);
         writeRequestId(out, requestId);
         out.writeBytes(INFO_CHANNELS);
+        // Room kept for the end: "],"truncated":true}}".
+        int limit = maxBytes - TRUNCATED.length - 3;
+        boolean truncated = false;
         for (int i = 0; i < channels.size(); i++) {
             ChannelSummary c = channels.get(i);
+            int entryBytes = 1 + CHANNEL_NAME.length + c.quotedName().length + TOTAL_SUBSCRIBERS.length + 11;
+            if (out.writerIndex() + entryBytes > limit) {
+                truncated = true;
+                break;
+            }
             if (i > 0) {
                 out.writeByte(',');
             }
@@ -132,7 +142,11 @@ public final class MinichatsEncoder {
             writeInt(out, c.totalSubscribers());
             out.writeByte('}');
         }
-        return out.writeByte(']').writeByte('}').writeByte('}');
+        out.writeByte(']');
+        if (truncated) {
+            out.writeBytes(TRUNCATED);
+        }
+        return out.writeByte('}').writeByte('}');
     }
 
     /** {@code {"status":"error","info":{"detail":D,"code":C}}}, with {@code request_id} when known. */

@@ -12,6 +12,8 @@ import java.time.Instant;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class MinichatsEncoderTest {
 
@@ -95,13 +97,39 @@ class MinichatsEncoderTest {
         assertJson("{\"status\":\"ok\",\"request_id\":\"r1\"}", MinichatsEncoder.ok(ALLOC, id));
         assertJson("{\"status\":\"ok\",\"request_id\":7,\"info\":{\"channel_name\":\"c\",\"total_subscribers\":3}}",
                 MinichatsEncoder.subscribed(ALLOC, "7".getBytes(StandardCharsets.UTF_8), JsonStrings.quote("c"), 3));
-        assertJson("{\"status\":\"ok\",\"info\":{\"channels\":[]}}", MinichatsEncoder.channels(ALLOC, null, List.of()));
+        assertJson("{\"status\":\"ok\",\"info\":{\"channels\":[]}}", MinichatsEncoder.channels(ALLOC, null, List.of(), 65536));
         assertJson("{\"status\":\"ok\",\"info\":{\"channels\":[{\"channel_name\":\"a\",\"total_subscribers\":1},"
                         + "{\"channel_name\":\"b\",\"total_subscribers\":20}]}}",
-                MinichatsEncoder.channels(ALLOC, null, List.of(summary("a", 1), summary("b", 20))));
+                MinichatsEncoder.channels(ALLOC, null, List.of(summary("a", 1), summary("b", 20)), 65536));
         assertJson("{\"status\":\"error\",\"request_id\":\"r1\",\"info\":{\"detail\":\"Unknown action 'x\\\"'\","
                         + "\"code\":\"unknown_action\"}}",
                 MinichatsEncoder.error(ALLOC, id, ErrorCode.UNKNOWN_ACTION, "Unknown action 'x\"'"));
+    }
+
+    @Test
+    void listsChannelsUpToTheLimitAndSaysItTruncated() {
+        java.util.List<MinichatsEncoder.ChannelSummary> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            many.add(summary(String.format("channel-%05d-with-a-long-name", i), Integer.MAX_VALUE));
+        }
+        for (int limit : new int[] {100, 1000, 4096, 65536}) {
+            ByteBuf reply = MinichatsEncoder.channels(ALLOC, "\"r1\"".getBytes(StandardCharsets.UTF_8), many, limit);
+            try {
+                String json = reply.toString(StandardCharsets.UTF_8);
+                assertTrue(reply.readableBytes() <= limit, limit + ": " + reply.readableBytes() + " bytes");
+                assertTrue(json.endsWith("],\"truncated\":true}}"), json);
+                // The bound is used: one more entry (81 bytes) would not have fitted.
+                assertTrue(reply.readableBytes() + 81 > limit, limit + ": " + reply.readableBytes() + " bytes");
+            } finally {
+                reply.release();
+            }
+        }
+        ByteBuf all = MinichatsEncoder.channels(ALLOC, null, many.subList(0, 3), 65536);
+        try {
+            assertFalse(all.toString(StandardCharsets.UTF_8).contains("truncated"));
+        } finally {
+            all.release();
+        }
     }
 
     private static MinichatsEncoder.ChannelSummary summary(String name, int count) {

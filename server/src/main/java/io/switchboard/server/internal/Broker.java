@@ -3,7 +3,6 @@ package io.switchboard.server.internal;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.minichats.MinichatsEncoder.ChannelSummary;
@@ -76,14 +75,12 @@ public final class Broker {
     }
 
     /**
-     * Returns the broker's view of a new connection. Call from the connection's event loop.
-     *
-     * @param onHardLimit closes the connection as a slow consumer (close policy)
+     * Returns the broker's view of a new connection, whose deliveries are written through
+     * {@code backpressure}'s context and limits. Call from the connection's event loop.
      */
-    Connection connect(ChannelHandlerContext ctx, Dialect dialect, SlowConsumerPolicy policy, long hardLimitBytes,
-                       Runnable onHardLimit) {
-        LoopTable loop = loops.computeIfAbsent(ctx.executor(), e -> new LoopTable(e, metrics));
-        return new Connection(ctx, loop, dialect, policy, hardLimitBytes, onHardLimit);
+    Connection connect(Backpressure backpressure, Dialect dialect, SlowConsumerPolicy policy) {
+        LoopTable loop = loops.computeIfAbsent(backpressure.context().executor(), e -> new LoopTable(e, metrics));
+        return new Connection(backpressure, loop, dialect, policy);
     }
 
     /**

@@ -2,7 +2,6 @@ package io.switchboard.server.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.switchboard.server.SlowConsumerPolicy;
 
@@ -17,11 +16,11 @@ final class Connection {
     final LoopTable loop;
     final Dialect dialect;
     /**
-     * Where deliveries are written from: the context of Netty's WebSocket frame encoder once the
-     * handshake is done, so that a delivery, already a complete frame, goes straight to the
-     * transport instead of through the handlers that would pass it along unchanged.
+     * Where deliveries are written from: the context of the connection's {@link Backpressure}, so
+     * that a delivery, already a complete frame, goes straight to the transport instead of through
+     * the handlers that would pass it along unchanged.
      */
-    ChannelHandlerContext ctx;
+    final ChannelHandlerContext ctx;
     /** Whether this connection is on {@link LoopTable}'s list of connections to flush. */
     boolean flushPending;
     /** Set once a close frame is on its way: no data frame may follow it (RFC 6455 section 5.5.1). */
@@ -29,20 +28,14 @@ final class Connection {
     /** Deliveries skipped under the drop policy while the connection was over its soft limit. */
     long dropped;
     private final SlowConsumerPolicy policy;
-    private final long hardLimitBytes;
-    private final Runnable onHardLimit;
+    private final Backpressure backpressure;
 
-    /**
-     * @param onHardLimit closes the connection as a slow consumer; called from the event loop
-     */
-    Connection(ChannelHandlerContext ctx, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy,
-               long hardLimitBytes, Runnable onHardLimit) {
-        this.ctx = ctx;
+    Connection(Backpressure backpressure, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy) {
+        this.ctx = backpressure.context();
+        this.backpressure = backpressure;
         this.loop = loop;
         this.dialect = dialect;
         this.policy = policy;
-        this.hardLimitBytes = hardLimitBytes;
-        this.onHardLimit = onHardLimit;
     }
 
     /**
@@ -76,14 +69,10 @@ final class Connection {
             loop.metrics.drops.increment();
             return false;
         }
-        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
-        if (out == null) {
+        if (ctx.channel().unsafe().outboundBuffer() == null) {
             return false; // closed: unwritable for good, and not for being slow
         }
-        if (out.totalPendingWriteBytes() >= hardLimitBytes) {
-            onHardLimit.run();
-            return false;
-        }
-        return true; // over the soft limit: the session's timer decides
+        // Over the soft limit: the session's timer decides, unless this is the hard limit.
+        return !backpressure.checkHardLimit();
     }
 }

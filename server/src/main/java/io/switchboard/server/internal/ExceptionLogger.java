@@ -10,34 +10,55 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 /**
- * The last handler of every pipeline, and the only one that logs unexpected exceptions. What a
- * peer causes (resets, broken pipes, protocol violations already answered with a close frame) is
- * logged at DEBUG. It closes nothing: the handler that saw the problem has already answered it.
+ * The last handler of every pipeline, and the only one that logs exceptions. What a peer causes
+ * (resets, broken pipes, protocol violations already answered with a close frame) is logged at
+ * DEBUG. Anything else is a bug or an exhausted resource: the connection is closed (a session has
+ * already said goodbye if it could, close 1011), never left half alive, and the exception is logged
+ * at WARN, at most once per {@link #WARN_INTERVAL_NANOS} for the whole node, with the number of
+ * others since, so that a client repeating what trips it cannot flood the log.
  */
 @Sharable
 final class ExceptionLogger extends ChannelInboundHandlerAdapter {
 
-    static final ExceptionLogger INSTANCE = new ExceptionLogger();
-
     private static final Logger logger = LoggerFactory.getLogger(ExceptionLogger.class);
     private static final Pattern EXPECTED_MESSAGE = Pattern.compile(
             ".*(?:connection.*(?:reset|closed|abort|broken)|broken.*pipe).*", Pattern.CASE_INSENSITIVE);
+    static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-    private ExceptionLogger() {
+    private final Metrics metrics;
+    /** When the last WARN was written; the next may be written once this interval has passed. */
+    private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
+    private final AtomicLong unlogged = new AtomicLong();
+
+    ExceptionLogger(Metrics metrics) {
+        this.metrics = metrics;
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (isExpected(cause)) {
             logger.debug("{} closed by its peer or a protocol violation: {}", ctx.channel(), cause.toString());
+            return;
+        }
+        metrics.close(Metrics.Close.INTERNAL_ERROR);
+        ctx.flush(); // what a handler wrote before it failed (an error reply, a close frame) goes first
+        ctx.close();
+        long now = System.nanoTime();
+        long last = lastWarnNanos.get();
+        if (now - last >= WARN_INTERVAL_NANOS && lastWarnNanos.compareAndSet(last, now)) {
+            long others = unlogged.getAndSet(0);
+            logger.warn("{} closed after an unexpected exception ({} more since the last one logged, at DEBUG):",
+                    ctx.channel(), others, cause);
         } else {
-            logger.warn("{} unexpected exception:", ctx.channel(), cause);
+            unlogged.incrementAndGet();
+            logger.debug("{} closed after an unexpected exception:", ctx.channel(), cause);
         }
     }
-
     /** Whether {@code cause} is what a misbehaving or departing peer causes, not a bug. */
     static boolean isExpected(Throwable cause) {
         if (cause instanceof ClosedChannelException || cause instanceof CorruptedWebSocketFrameException

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameAggregator;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.Names;
@@ -363,6 +364,12 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         }
         node.track(ctx.channel());
         ChannelPipeline p = ctx.pipeline();
+        if (p.get(Backpressure.class) == null) {
+            // Mounted in an application's pipeline: bound the connection from here on (behind its TLS
+            // and codecs), and hold what is read while reading is off.
+            p.addBefore(ctx.name(), PipelineNames.BACKPRESSURE, node.newBackpressure());
+            p.addBefore(ctx.name(), PipelineNames.FLOW_CONTROL, new FlowControlHandler());
+        }
         installWebSocket(p, ctx.name(), protocol, config.maxMessageBytes(), sessions.apply(handshake));
         p.remove(this);
         // The removed router's context still forwards to its old successor: the handshake handler.

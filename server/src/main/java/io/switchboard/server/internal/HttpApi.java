@@ -48,7 +48,9 @@ final class HttpApi {
         if (PUBLISH_PATH.equals(path)) {
             publish(ctx, request);
         } else {
-            ByteBuf body = MinichatsEncoder.channels(ctx.alloc(), null, node.broker().channels());
+            // At most the soft limit: the answer must fit in what the connection may hold.
+            ByteBuf body = MinichatsEncoder.channels(ctx.alloc(), null, node.broker().channels(),
+                    node.config().outboundSoftLimitBytes());
             HttpResponses.send(ctx, request, HttpResponses.json(HttpResponseStatus.OK, body));
         }
     }

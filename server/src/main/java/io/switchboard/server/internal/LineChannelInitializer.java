@@ -4,6 +4,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.flow.FlowControlHandler;
 import io.switchboard.protocol.line.LineMessages;
 
 /**
@@ -25,10 +26,12 @@ final class LineChannelInitializer extends ChannelInitializer<Channel> {
     protected void initChannel(Channel ch) {
         node.track(ch);
         ChannelPipeline p = ch.pipeline();
+        p.addLast(PipelineNames.BACKPRESSURE, node.newBackpressure());
         p.addLast("telnet", new TelnetFilter());
         // Fail fast: a long line is answered at once and dropped up to its end; the connection lives on.
         p.addLast("lines", new LineBasedFrameDecoder(LineMessages.MAX_LINE_BYTES, true, true));
+        p.addLast(PipelineNames.FLOW_CONTROL, new FlowControlHandler());
         p.addLast(PipelineNames.SESSION, new LineSession(node, chat));
-        p.addLast(PipelineNames.TAIL, ExceptionLogger.INSTANCE);
+        p.addLast(PipelineNames.TAIL, node.exceptionLogger());
     }
 }

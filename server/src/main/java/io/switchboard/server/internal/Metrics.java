@@ -13,9 +13,11 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class Metrics {
 
-    /** Why the node closed a WebSocket connection. */
+    /** Why the node closed a connection (WebSocket, line or HTTP). */
     enum Close {
-        SLOW_CONSUMER, RATE_LIMIT, SUBSCRIBE_RATE_LIMIT, PING_TIMEOUT, MESSAGE_TOO_BIG, INVALID_UTF8, PROTOCOL_ERROR
+        SLOW_CONSUMER, RATE_LIMIT, SUBSCRIBE_RATE_LIMIT, PING_TIMEOUT, MESSAGE_TOO_BIG, INVALID_UTF8, PROTOCOL_ERROR,
+        /** An unexpected exception in the connection's pipeline (a bug, or memory exhausted). */
+        INTERNAL_ERROR
     }
 
     /** Why the node refused a WebSocket upgrade. */

@@ -119,7 +119,8 @@ final class MinichatsSession extends WebSocketSession {
                     publish(ctx, request);
                     break;
                 case LIST_CHANNELS:
-                    reply(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), broker.channels()));
+                    reply(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), broker.channels(),
+                            maxMessageBytes));
                     break;
                 default:
                     throw new IllegalStateException("Unhandled action: " + request.action());
@@ -131,7 +132,7 @@ final class MinichatsSession extends WebSocketSession {
             metrics.error(ErrorCode.INTERNAL);
             reply(ctx, MinichatsEncoder.error(ctx.alloc(), request.requestId(), ErrorCode.INTERNAL,
                     "Internal error while serving '" + request.action().name().toLowerCase() + "'"));
-            ctx.fireExceptionCaught(e);
+            exceptionCaught(ctx, e); // closes the connection: 1011 after the reply
         }
     }
 

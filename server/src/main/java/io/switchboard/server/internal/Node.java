@@ -10,6 +10,7 @@ import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.disposable.DisposableDecoder;
@@ -40,6 +41,7 @@ public final class Node {
     private final ConnectionAuthorizer connectionAuthorizer;
     private final ChannelAuthorizer channelAuthorizer;
     private final Metrics metrics = new Metrics();
+    private final ExceptionLogger exceptionLogger = new ExceptionLogger(metrics);
     private final Broker broker;
     private volatile Object prometheus;
     private final MinichatsDecoder minichatsDecoder;
@@ -121,6 +123,16 @@ public final class Node {
 
     Broker broker() {
         return broker;
+    }
+
+    /** A new connection's outbound bound ({@code OUTBOUND_*_LIMIT_BYTES}). */
+    Backpressure newBackpressure() {
+        return new Backpressure(config.outboundSoftLimitBytes(), config.outboundHardLimitBytes(), metrics);
+    }
+
+    /** The last handler of every pipeline of this node. */
+    ExceptionLogger exceptionLogger() {
+        return exceptionLogger;
     }
 
     Chatroom chatroom() {
@@ -277,7 +289,12 @@ public final class Node {
         return new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
-                ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(8192), page);
+                ch.pipeline().addLast(PipelineNames.BACKPRESSURE, newBackpressure());
+                ch.pipeline().addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec());
+                ch.pipeline().addLast(PipelineNames.FLOW_CONTROL, new FlowControlHandler());
+                ch.pipeline().addLast(PipelineNames.HTTP_AGGREGATOR, new HttpObjectAggregator(8192));
+                ch.pipeline().addLast(PipelineNames.ROUTER, page);
+                ch.pipeline().addLast(PipelineNames.TAIL, exceptionLogger);
             }
         };
     }

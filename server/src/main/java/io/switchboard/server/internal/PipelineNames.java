@@ -21,6 +21,10 @@ package io.switchboard.server.internal;
  */
 public final class PipelineNames {
 
+    /** {@link Backpressure}: every write bounded, reading off while the peer does not take what it is sent. */
+    public static final String BACKPRESSURE = "switchboard.backpressure";
+    /** Netty's {@code FlowControlHandler}: holds decoded messages while reading is off. */
+    public static final String FLOW_CONTROL = "switchboard.flowControl";
     /** {@code HttpServerCodec}. */
     public static final String HTTP_CODEC = "switchboard.httpCodec";
     /** {@code HttpObjectAggregator}, for the handshake request only. */

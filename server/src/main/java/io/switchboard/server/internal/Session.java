@@ -2,7 +2,6 @@ package io.switchboard.server.internal;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.WriteBufferWaterMark;
 import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.SwitchboardConfig;
 import org.slf4j.Logger;
@@ -27,6 +26,8 @@ abstract class Session extends ChannelInboundHandlerAdapter {
     private final Dialect dialect;
     ChannelHandlerContext ctx;
     Connection connection;
+    /** The connection's outbound bound and the owner of its auto-read. */
+    Backpressure backpressure;
     /** Closes a slow consumer still over its soft limit when it fires (close policy). */
     private ScheduledFuture<?> slowConsumerTimer;
 
@@ -54,10 +55,15 @@ abstract class Session extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
-        int soft = config.outboundSoftLimitBytes();
-        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(soft / 2, soft));
-        connection = broker.connect(ctx, dialect, slowConsumerPolicy(), config.outboundHardLimitBytes(),
+        backpressure = ctx.pipeline().get(Backpressure.class);
+        if (backpressure == null) {
+            // A pipeline built by hand (a test's): bound it right in front of the session.
+            backpressure = new Backpressure(config.outboundSoftLimitBytes(), config.outboundHardLimitBytes(), metrics);
+            ctx.pipeline().addBefore(ctx.name(), PipelineNames.BACKPRESSURE, backpressure);
+        }
+        backpressure.onHardLimit(
                 () -> closeSlowConsumer("over the hard limit of " + config.outboundHardLimitBytes() + " bytes"));
+        connection = broker.connect(backpressure, dialect, slowConsumerPolicy());
     }
 
     @Override

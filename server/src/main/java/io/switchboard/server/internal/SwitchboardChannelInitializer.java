@@ -5,6 +5,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.flow.FlowControlHandler;
 
 import java.util.function.Consumer;
 
@@ -29,11 +30,14 @@ final class SwitchboardChannelInitializer extends ChannelInitializer<Channel> {
         node.track(ch);
         HttpDeadline.start(ch, node.config().handshakeTimeout().toNanos());
         ChannelPipeline p = ch.pipeline();
+        p.addLast(PipelineNames.BACKPRESSURE, node.newBackpressure());
         p.addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec());
+        // Holds what was decoded while reading is off (Backpressure); after the upgrade, WebSocket frames.
+        p.addLast(PipelineNames.FLOW_CONTROL, new FlowControlHandler());
         // The HTTP API's publish bodies are messages: the same limit; a larger body gets 413.
         p.addLast(PipelineNames.HTTP_AGGREGATOR, new HttpObjectAggregator(node.config().maxMessageBytes()));
         p.addLast(PipelineNames.ROUTER, router);
-        p.addLast(PipelineNames.TAIL, ExceptionLogger.INSTANCE);
+        p.addLast(PipelineNames.TAIL, node.exceptionLogger());
         customizer.accept(p);
     }
 }

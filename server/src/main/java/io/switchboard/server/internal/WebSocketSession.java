@@ -11,13 +11,11 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
-import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.util.ArrayDeque;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -33,14 +31,15 @@ import java.util.concurrent.TimeUnit;
 abstract class WebSocketSession extends Session {
 
     private static final Logger logger = LoggerFactory.getLogger(WebSocketSession.class);
-    /** The most messages read while paused before the client is closed (a flood while waiting). */
-    private static final int MAX_BACKLOG = 1024;
 
     final int maxMessageBytes;
     private final RateLimiter rateLimiter;
     private boolean handshakeComplete;
-    /** Messages read while paused (reading is off meanwhile), served in order after; {@code null} when not paused. */
-    private ArrayDeque<Object> backlog;
+    /**
+     * Whether the session waits (for the cluster) with reading off; what was already read waits in
+     * the pipeline's {@code FlowControlHandler}, to be served in order after.
+     */
+    private boolean paused;
     /** When the last read batch ended, for the heartbeat. */
     private long lastReadNanos;
     private ScheduledFuture<?> pinger;
@@ -76,11 +75,6 @@ abstract class WebSocketSession extends Session {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof HandshakeComplete) {
             handshakeComplete = true;
-            ChannelHandlerContext encoder = ctx.pipeline().context(WebSocketFrameEncoder.class);
-            if (encoder != null) {
-                // Deliveries are complete frames: they go straight to the transport from the encoder.
-                connection.ctx = encoder;
-            }
             logger.debug("{} connected as {}", ctx.channel(), label());
             lastReadNanos = System.nanoTime();
             long interval = config.pingInterval().toNanos();
@@ -97,16 +91,6 @@ abstract class WebSocketSession extends Session {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (connection.closing && !(msg instanceof CloseWebSocketFrame)) {
             ReferenceCountUtil.release(msg); // nothing more is served once the session closes
-            return;
-        }
-        if (backlog != null) {
-            if (backlog.size() >= MAX_BACKLOG) {
-                ReferenceCountUtil.release(msg);
-                metrics.close(Metrics.Close.RATE_LIMIT);
-                close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Too many messages while the server waits");
-                return;
-            }
-            backlog.add(msg);
             return;
         }
         boolean message = msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame;
@@ -162,10 +146,6 @@ abstract class WebSocketSession extends Session {
         if (pinger != null) {
             pinger.cancel(false);
         }
-        if (backlog != null) {
-            backlog.forEach(ReferenceCountUtil::release);
-            backlog.clear();
-        }
         closed(ctx);
         logger.debug("{} {} disconnected", ctx.channel(), label());
         super.channelInactive(ctx);
@@ -178,6 +158,11 @@ abstract class WebSocketSession extends Session {
             metrics.close(Metrics.Close.MESSAGE_TOO_BIG);
             close(ctx, WebSocketCloseStatus.MESSAGE_TOO_BIG, "Message is larger than " + maxMessageBytes + " bytes");
         } else {
+            if (!ExceptionLogger.isExpected(cause) && !connection.closing && handshakeComplete) {
+                // A bug or an exhausted resource: say so (1011) before the tail closes the connection.
+                connection.closing = true;
+                ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.INTERNAL_SERVER_ERROR, "Internal error"));
+            }
             if (cause instanceof CorruptedWebSocketFrameException) {
                 // Netty's decoder has answered it with a close frame; count why.
                 WebSocketCloseStatus status = ((CorruptedWebSocketFrameException) cause).closeStatus();
@@ -194,13 +179,13 @@ abstract class WebSocketSession extends Session {
      * "ping timeout", without waiting for the close frame to get through (the peer may be gone).
      */
     private void ping() {
-        if (connection.closing || backlog != null) {
+        if (connection.closing || paused) {
             return; // reading is paused: a pong could not be seen
         }
         long sentAt = System.nanoTime();
         ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
         ctx.executor().schedule(() -> {
-            if (lastReadNanos - sentAt < 0 && !connection.closing && backlog == null) {
+            if (lastReadNanos - sentAt < 0 && !connection.closing && !paused) {
                 logger.debug("{} {} closed: no answer to a ping within {}", ctx.channel(), label(),
                         config.pingTimeout());
                 connection.closing = true;
@@ -229,42 +214,39 @@ abstract class WebSocketSession extends Session {
         }
     }
 
-    /** Stops reading while the session waits (for the cluster); what was read is kept for {@link #resume}. */
+    /**
+     * Stops reading while the session waits (for the cluster); what was read already is held by the
+     * pipeline's flow control and served after {@link #resume}.
+     */
     void pause() {
-        if (backlog == null) {
-            backlog = new ArrayDeque<>();
-            ctx.channel().config().setAutoRead(false);
+        if (!paused) {
+            paused = true;
+            backpressure.pauseReads(true);
         }
     }
 
     /** Whether the session is {@link #pause paused}. */
     boolean isPaused() {
-        return backlog != null;
+        return paused;
     }
 
     /**
      * Ends a {@link #pause}: runs {@code first} (the answer the session waited to give), then serves
-     * what was read meanwhile, in order. Must be called from the event loop. Does nothing once the
-     * connection is closing or gone.
+     * what was read meanwhile, in order (reading on again releases it). Must be called from the
+     * event loop. Runs nothing once the connection is closing or gone.
      */
     void resume(Runnable first) {
-        ArrayDeque<Object> queued = backlog;
-        backlog = null;
-        if (queued == null || !ctx.channel().isActive() || connection.closing) {
-            if (queued != null) {
-                queued.forEach(ReferenceCountUtil::release);
-            }
+        if (!paused) {
             return;
+        }
+        paused = false;
+        if (!ctx.channel().isActive() || connection.closing) {
+            return; // the flow control releases what it holds when the connection goes
         }
         lastReadNanos = System.nanoTime(); // reading was paused, not the client
         first.run();
-        for (Object msg = queued.poll(); msg != null; msg = queued.poll()) {
-            channelRead(ctx, msg); // goes to the new backlog if the session pauses again
-        }
-        if (backlog == null) {
-            ctx.channel().config().setAutoRead(true);
-        }
         ctx.flush();
+        backpressure.pauseReads(false); // serves the held messages, which may pause again
     }
 
     /** Writes a reply; the read batch's end flushes it. Takes ownership of {@code payload}. */

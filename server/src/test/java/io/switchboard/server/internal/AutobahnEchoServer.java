@@ -58,7 +58,7 @@ public final class AutobahnEchoServer {
                                     ctx.fireChannelRead(msg);
                                 }
                             });
-                            ch.pipeline().addLast(PipelineNames.TAIL, ExceptionLogger.INSTANCE);
+                            ch.pipeline().addLast(PipelineNames.TAIL, new ExceptionLogger(new Metrics()));
                         }
                     })
                     .bind("127.0.0.1", port).sync().channel();

@@ -1,0 +1,146 @@
+package io.switchboard.server.internal;
+
+import io.netty.channel.ChannelConfig;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.handler.flow.FlowControlHandler;
+import io.netty.util.ReferenceCountUtil;
+
+import java.io.IOException;
+
+/**
+ * Bounds what one connection can make the node hold, whatever writes to it: the first handler of
+ * every pipeline (closest to the socket), so every byte written to the connection, a reply, a
+ * delivery, a pong, a close frame, an HTTP response or a line of text, is counted by Netty's
+ * outbound buffer and passes here or through {@link Connection#deliver}.
+ *
+ * <ul>
+ *   <li>The soft limit ({@code OUTBOUND_SOFT_LIMIT_BYTES}) is the write-buffer high-water mark:
+ *       while the connection is over it, nothing more is read from it (auto-read off), so a client
+ *       that does not take its replies cannot make the node produce more. A
+ *       {@link FlowControlHandler} behind the protocol decoder holds the messages already read
+ *       until reading resumes, below the low-water mark (half the soft limit).</li>
+ *   <li>The hard limit ({@code OUTBOUND_HARD_LIMIT_BYTES}): a write that leaves more than that
+ *       pending closes the connection at once, under either slow-consumer policy; what is written
+ *       after that is released and its promise failed.</li>
+ *   <li>Reading is also off while the session {@link #pauseReads pauses} it (waiting for the
+ *       cluster): this handler is the one owner of auto-read.</li>
+ * </ul>
+ *
+ * <p>Deliveries are written from this handler's context (the fan-out skips its {@link #write}); they
+ * check the same limits in {@link Connection#deliver}. One instance per connection; it lives on the
+ * connection's event loop and is not thread-safe.
+ */
+final class Backpressure extends ChannelDuplexHandler {
+
+    private final int softLimitBytes;
+    private final long hardLimitBytes;
+    private final Metrics metrics;
+    private ChannelHandlerContext ctx;
+    /** Called once when the hard limit is crossed, before the connection closes; {@code null}: just close. */
+    private Runnable onHardLimit;
+    private boolean paused;
+    private boolean overHardLimit;
+
+    Backpressure(int softLimitBytes, long hardLimitBytes, Metrics metrics) {
+        this.softLimitBytes = softLimitBytes;
+        this.hardLimitBytes = hardLimitBytes;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+        ctx.channel().config().setWriteBufferWaterMark(new WriteBufferWaterMark(softLimitBytes / 2, softLimitBytes));
+    }
+
+    /** The context deliveries are written from: straight to the transport, past every codec. */
+    ChannelHandlerContext context() {
+        return ctx;
+    }
+
+    /** Sets what a session does when its connection crosses the hard limit (log, count, say goodbye). */
+    void onHardLimit(Runnable action) {
+        this.onHardLimit = action;
+    }
+
+    /** Turns reading off ({@code true}) or back on while the session waits; writability still rules. */
+    void pauseReads(boolean pause) {
+        paused = pause;
+        updateAutoRead();
+    }
+
+    /**
+     * Whether the bytes pending for the connection have reached the hard limit; the first time they
+     * have, runs the session's action and closes the connection.
+     */
+    boolean checkHardLimit() {
+        if (overHardLimit) {
+            return true;
+        }
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out == null || out.totalPendingWriteBytes() < hardLimitBytes) {
+            return false;
+        }
+        overHardLimit = true;
+        updateAutoRead();
+        Runnable action = onHardLimit;
+        if (action != null) {
+            action.run();
+        } else {
+            metrics.close(Metrics.Close.SLOW_CONSUMER);
+        }
+        ctx.close();
+        return true;
+    }
+
+    /** Writes {@code msg} unless the connection is over its hard limit; then releases it and fails the promise. */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (overHardLimit) {
+            ReferenceCountUtil.release(msg);
+            promise.tryFailure(new OutboundLimitException(hardLimitBytes));
+            return;
+        }
+        ctx.write(msg, promise);
+        if (!ctx.channel().isWritable()) {
+            checkHardLimit();
+        }
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        updateAutoRead();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    private void updateAutoRead() {
+        ChannelConfig config = ctx.channel().config();
+        boolean read = !paused && !overHardLimit && ctx.channel().isWritable();
+        if (config.isAutoRead() != read) {
+            config.setAutoRead(read);
+            if (read) {
+                // Turning reading on serves what the flow control held, with no read batch to end:
+                // flush the replies here.
+                ctx.flush();
+            }
+        }
+    }
+
+    /** Why a write after the hard limit failed; no stack trace (it says where, not a bug). */
+    static final class OutboundLimitException extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        OutboundLimitException(long hardLimitBytes) {
+            super("connection closed: over its outbound hard limit of " + hardLimitBytes + " bytes");
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
+    }
+}
