@@ -119,8 +119,12 @@ final class Backpressure extends ChannelDuplexHandler {
 
     private void updateAutoRead() {
         ChannelConfig config = ctx.channel().config();
-        boolean read = !paused && !overHardLimit && ctx.channel().isWritable();
+        boolean writable = ctx.channel().isWritable();
+        boolean read = !paused && !overHardLimit && writable;
         if (config.isAutoRead() != read) {
+            if (!writable && !paused) {
+                metrics.readPauses.increment();
+            }
             config.setAutoRead(read);
             if (read) {
                 // Turning reading on serves what the flow control held, with no read batch to end:

@@ -3,6 +3,7 @@ package io.switchboard.server.internal;
 import io.netty.channel.ChannelHandler.Sharable;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import org.slf4j.Logger;
@@ -41,6 +42,15 @@ final class ExceptionLogger extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (isPipeliningTooDeep(cause)) {
+            // HttpServerCodec refuses to hold more unanswered requests: a keep-alive client that
+            // pipelines while it does not read its responses (reading is off, they wait in the flow control).
+            logger.debug("{} closed: too many pipelined requests while it does not read: {}", ctx.channel(),
+                    cause.toString());
+            metrics.close(Metrics.Close.SLOW_CONSUMER);
+            ctx.close();
+            return;
+        }
         if (isExpected(cause)) {
             logger.debug("{} closed by its peer or a protocol violation: {}", ctx.channel(), cause.toString());
             return;
@@ -59,6 +69,11 @@ final class ExceptionLogger extends ChannelInboundHandlerAdapter {
             logger.debug("{} closed after an unexpected exception:", ctx.channel(), cause);
         }
     }
+    private static boolean isPipeliningTooDeep(Throwable cause) {
+        return cause instanceof DecoderException && cause.getCause() instanceof IllegalStateException
+                && String.valueOf(cause.getCause().getMessage()).startsWith("maxPipelineDepth exceeded");
+    }
+
     /** Whether {@code cause} is what a misbehaving or departing peer causes, not a bug. */
     static boolean isExpected(Throwable cause) {
         if (cause instanceof ClosedChannelException || cause instanceof CorruptedWebSocketFrameException

@@ -28,6 +28,8 @@ final class Metrics {
     final LongAdder messagesIn = new LongAdder();
     final LongAdder deliveries = new LongAdder();
     final LongAdder drops = new LongAdder();
+    /** Times a connection's reading was turned off because it was over its outbound soft limit. */
+    final LongAdder readPauses = new LongAdder();
     final LongAdder subscriptions = new LongAdder();
     final Map<ErrorCode, LongAdder> errors = counters(ErrorCode.class);
     final Map<Close, LongAdder> closes = counters(Close.class);

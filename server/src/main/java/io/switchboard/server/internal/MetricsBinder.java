@@ -40,6 +40,8 @@ final class MetricsBinder {
         counter(registry, "switchboard.messages.in", m.messagesIn, "WebSocket messages received");
         counter(registry, "switchboard.deliveries", m.deliveries, "deliveries written to subscribers");
         counter(registry, "switchboard.drops", m.drops, "deliveries skipped for slow consumers (drop policy)");
+        counter(registry, "switchboard.read.pauses", m.readPauses,
+                "times a connection was not read from because it was over its outbound soft limit");
         tagged(registry, "switchboard.errors", "code", m.errors, "error replies, by code");
         tagged(registry, "switchboard.closes", "reason", m.closes, "connections the node closed, by reason");
         tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");

@@ -6,18 +6,26 @@ package io.switchboard.server.internal;
  *
  * <pre>
  * accepted connection (HTTP):
- *   {@link #HTTP_CODEC} -> {@link #HTTP_AGGREGATOR} -> {@link #ROUTER} -> {@link #TAIL}
+ *   {@link #BACKPRESSURE} -> {@link #HTTP_CODEC} -> {@link #FLOW_CONTROL} -> {@link #HTTP_AGGREGATOR}
+ *     -> {@link #ROUTER} -> {@link #TAIL}
  *
  * after the router accepts a WebSocket upgrade (Netty's handshaker replaces the HTTP codec with its
- * own "wsdecoder" / "wsencoder" and removes the aggregator; the router removes itself):
- *   wsdecoder -> wsencoder -> [Utf8FrameValidator] -> [handshake handler] -> {@link #WS_PROTOCOL}
- *     -> {@link #WS_AGGREGATOR} -> {@link #SESSION} -> {@link #TAIL}
+ * own "wsencoder" / "wsdecoder" and removes the aggregator; the router removes itself):
+ *   {@link #BACKPRESSURE} -> wsencoder -> wsdecoder -> {@link #FLOW_CONTROL} -> [Utf8FrameValidator]
+ *     -> [handshake handler] -> {@link #WS_PROTOCOL} -> {@link #WS_AGGREGATOR} -> {@link #SESSION} -> {@link #TAIL}
+ *
+ * line chat:
+ *   {@link #BACKPRESSURE} -> telnet -> lines -> {@link #FLOW_CONTROL} -> {@link #SESSION} -> {@link #TAIL}
+ *
+ * mounted in an application's pipeline, the router adds {@link #BACKPRESSURE} and {@link #FLOW_CONTROL}
+ * in front of itself when it accepts an upgrade, behind the application's TLS and codecs.
  * </pre>
  *
  * Replies are written from {@link #SESSION}'s context as WebSocket frames. Deliveries, complete
  * pre-encoded frames ({@code ByteBuf}s) shared by every subscriber, are written from the context of
- * Netty's frame encoder ("wsencoder"), so they go straight to the transport; the session, not
- * {@link #WS_PROTOCOL}, stops them once a close frame is under way.
+ * {@link #BACKPRESSURE}, so they go straight to the transport; the session, not
+ * {@link #WS_PROTOCOL}, stops them once a close frame is under way. Every other write passes
+ * through {@link #BACKPRESSURE}, which bounds what the connection holds.
  */
 public final class PipelineNames {
 

@@ -1,0 +1,344 @@
+package io.switchboard.server;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.Requests;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static io.switchboard.server.testing.Requests.publish;
+import static io.switchboard.server.testing.Requests.subscribe;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * One client against the node, as an attacker would try it: loopback sockets, no credentials, and
+ * a client that sends as fast as it can while it never reads what it is sent. Each attack must end
+ * with the attacker's connection closed by the node, a well-behaved client served throughout, and
+ * what the node held for the attacker (its outbound bytes, and the JVM's direct memory, read from
+ * the MXBeans) under the documented bound: the hard limit plus one reply.
+ */
+@Timeout(180)
+class HostileClientsIT {
+
+    private static final long SOFT = 1024 * 1024;
+    private static final long HARD = 8 * 1024 * 1024;
+    /** What the JVM's direct memory may grow by in an attack: the hard limit and the allocator's chunks around it. */
+    private static final long DIRECT_MEMORY_BOUND = 64L * 1024 * 1024;
+    /** How much an attacker sends at most, if it is never stopped: far past any bound. */
+    private static final long ATTACK_BYTES = 512L * 1024 * 1024;
+
+    /**
+     * An HTTP keep-alive client pipelines {@code GET /metrics} and never reads: each 40-byte request
+     * asks for a response of kilobytes. Reading stops at the soft limit; the connection, which then
+     * completes no request, is closed by the handshake deadline.
+     */
+    @Test
+    void pipelinedHttpRequestsThatAreNeverRead() throws Exception {
+        try (SwitchboardServer server = start(SwitchboardConfig.builder().handshakeTimeout(Duration.ofSeconds(2)))) {
+            Watch watch = new Watch(server);
+            byte[] request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+            CompletableFuture<Long> attack = CompletableFuture.supplyAsync(
+                    () -> floodWithoutReading(connect(server), request));
+            servesAWellBehavedClientMeanwhile(server, attack);
+            long sent = attack.join();
+            watch.stop();
+            assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
+            watch.assertBounded();
+            assertEquals(200, health(server));
+        }
+    }
+
+    /**
+     * A minichats client sends {@code list_channels} in a loop and never reads, after ordinary
+     * clients made a few thousand channels with long names (each reply up to the message limit).
+     * Under either policy, the hard limit (or, under {@code close}, the soft limit's time) ends it.
+     */
+    @ParameterizedTest
+    @EnumSource(SlowConsumerPolicy.class)
+    void listChannelsRepliesThatAreNeverRead(SlowConsumerPolicy policy) throws Exception {
+        try (SwitchboardServer server = start(SwitchboardConfig.builder().slowConsumerPolicy(policy)
+                .maxSubscribesPerSecond(0).outboundSoftLimitTime(Duration.ofSeconds(2))
+                .pingInterval(Duration.ofSeconds(1)).pingTimeout(Duration.ofSeconds(1)))) {
+            makeChannels(server, 3000);
+            try (JdkClient lister = JdkClient.connectAs(server.localAddress(), "lister")) {
+                String listing = lister.request("{\"action\":\"list_channels\"}");
+                assertTrue(listing.length() <= server.config().maxMessageBytes(), listing.length() + " bytes");
+                assertTrue(listing.endsWith("],\"truncated\":true}}"), listing.substring(listing.length() - 80));
+            }
+            Watch watch = new Watch(server);
+            byte[] frame = maskedText("{\"action\":\"list_channels\"}");
+            CompletableFuture<Long> attack = CompletableFuture.supplyAsync(
+                    () -> floodWithoutReading(upgrade(server, "/api/connect?client_name=attacker"), frame));
+            servesAWellBehavedClientMeanwhile(server, attack);
+            long sent = attack.join();
+            watch.stop();
+            assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
+            watch.assertBounded();
+        }
+    }
+
+    /** Pings answered with pongs that are never read: Netty's pongs count like any other write. */
+    @ParameterizedTest
+    @EnumSource(SlowConsumerPolicy.class)
+    void pingsWhosePongsAreNeverRead(SlowConsumerPolicy policy) throws Exception {
+        try (SwitchboardServer server = start(SwitchboardConfig.builder().slowConsumerPolicy(policy)
+                .outboundSoftLimitTime(Duration.ofSeconds(2))
+                .pingInterval(Duration.ofSeconds(1)).pingTimeout(Duration.ofSeconds(1)))) {
+            Watch watch = new Watch(server);
+            byte[] ping = maskedFrame(0x9, new byte[125]);
+            CompletableFuture<Long> attack = CompletableFuture.supplyAsync(
+                    () -> floodWithoutReading(upgrade(server, "/api/connect?client_name=pinger"), ping));
+            servesAWellBehavedClientMeanwhile(server, attack);
+            long sent = attack.join();
+            watch.stop();
+            assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
+            watch.assertBounded();
+        }
+    }
+
+    /**
+     * A chatroom client subscribes to a topic holding a 60 KB value over and over, never reading:
+     * each 60-byte request is answered with the whole value.
+     */
+    @Test
+    void chatroomSnapshotsThatAreNeverRead() throws Exception {
+        try (SwitchboardServer server = start(SwitchboardConfig.builder().outboundSoftLimitTime(Duration.ofSeconds(2)));
+             JdkClient owner = JdkClient.connect(URI.create("ws://127.0.0.1:" + server.localAddress().getPort()
+                     + "/chatroom"))) {
+            assertTrue(owner.next().contains("\"hello\""));
+            owner.send("{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"big\",\"type\":\"string\"}}");
+            assertTrue(owner.next().contains("\"update\""));
+            owner.send("{\"type\":\"update\",\"content\":{\"topic_name\":\"big\",\"change\":{\"type\":\"set\","
+                    + "\"value\":\"" + "v".repeat(60_000) + "\"}}}");
+            assertTrue(owner.next().length() > 60_000);
+            Watch watch = new Watch(server);
+            byte[] frame = maskedText("{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"big\",\"type\":\"string\"}}");
+            CompletableFuture<Long> attack = CompletableFuture.supplyAsync(
+                    () -> floodWithoutReading(upgrade(server, "/chatroom"), frame));
+            servesAWellBehavedClientMeanwhile(server, attack);
+            long sent = attack.join();
+            watch.stop();
+            assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
+            watch.assertBounded();
+        }
+    }
+
+    /**
+     * An exception nobody expected (here an application's authorizer that throws) closes that
+     * connection, with the error reply and close 1011 first; the node serves the next request.
+     */
+    @Test
+    void anUnexpectedExceptionClosesItsConnectionOnly() throws Exception {
+        Switchboard switchboard = Switchboard.builder(SwitchboardConfig.builder().host("127.0.0.1").port(0).build())
+                .channelAuthorizer((operation, channel, client, handshake) -> {
+                    if (channel.equals("boom")) {
+                        throw new IllegalStateException("the application's authorizer failed");
+                    }
+                    return null;
+                }).build();
+        try (SwitchboardServer server = SwitchboardServer.builder(switchboard).build()) {
+            server.start().join();
+            try (JdkClient victim = JdkClient.connectAs(server.localAddress(), "victim");
+                 JdkClient other = JdkClient.connectAs(server.localAddress(), "other")) {
+                victim.send(subscribe("boom"));
+                assertTrue(victim.next().contains("\"code\":\"internal\""));
+                assertEquals(1011, victim.awaitClose());
+                assertTrue(other.request(subscribe("fine")).contains("\"total_subscribers\":1"));
+                assertTrue(other.request(publish("fine", "1")).contains("\"ok\""));
+            }
+        }
+    }
+
+    private static SwitchboardServer start(SwitchboardConfig.Builder config) {
+        return Requests.startOnLoopback(config.maxMessagesPerSecond(0)
+                .outboundSoftLimitBytes((int) SOFT).outboundHardLimitBytes(HARD));
+    }
+
+    /** Subscribes clients to {@code count} channels with 120-byte names, then leaves them there. */
+    private static void makeChannels(SwitchboardServer server, int count) {
+        int perClient = server.config().maxSubscriptionsPerConnection();
+        for (int made = 0; made < count; made += perClient) {
+            JdkClient c = JdkClient.connectAs(server.localAddress(), "maker" + made);
+            for (int i = made; i < Math.min(count, made + perClient); i++) {
+                c.send(subscribe(String.format("%05d-", i) + "n".repeat(114)));
+            }
+            for (int i = made; i < Math.min(count, made + perClient); i++) {
+                assertTrue(c.next().contains("\"total_subscribers\""));
+            }
+            // Kept open: the channels live while their subscriber does (closed with the server).
+        }
+    }
+
+    /** Requests and replies on another connection until the attack is over, and once after. */
+    private static void servesAWellBehavedClientMeanwhile(SwitchboardServer server, CompletableFuture<Long> attack) {
+        try (JdkClient good = JdkClient.connectAs(server.localAddress(), "good")) {
+            assertTrue(good.request(subscribe("calm")).contains("\"total_subscribers\":1"));
+            int served = 0;
+            do {
+                assertTrue(good.request(publish("calm", String.valueOf(served))).contains("\"ok\""));
+                assertTrue(good.next().contains("\"content\":" + served));
+                served++;
+            } while (!attack.isDone());
+            assertEquals(200, health(server));
+        }
+    }
+
+    private static int health(SwitchboardServer server) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + server.localAddress().getPort() + "/health")).timeout(JdkClient.WAIT).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode();
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("the node did not answer /health", e);
+        }
+    }
+
+    /**
+     * Writes {@code unit} over and over and never reads, until the node closes the connection (the
+     * write fails) or {@link #ATTACK_BYTES} are sent. A stalled write waits for the socket, not for
+     * a time: the node ends a stall by closing. Returns the bytes sent.
+     */
+    private static long floodWithoutReading(SocketChannel channel, byte[] unit) {
+        long sent = 0;
+        try (channel; Selector selector = Selector.open()) {
+            channel.configureBlocking(false);
+            channel.register(selector, SelectionKey.OP_WRITE);
+            ByteBuffer chunk = ByteBuffer.allocate(64 * 1024 / unit.length * unit.length);
+            while (chunk.remaining() >= unit.length) {
+                chunk.put(unit);
+            }
+            chunk.flip();
+            while (sent < ATTACK_BYTES) {
+                ByteBuffer b = chunk.duplicate();
+                while (b.hasRemaining()) {
+                    int n = channel.write(b);
+                    sent += n;
+                    if (n == 0) {
+                        selector.select(1000);
+                        selector.selectedKeys().clear();
+                    }
+                }
+            }
+        } catch (IOException closedByTheNode) {
+            return sent;
+        }
+        return sent;
+    }
+
+    /** A connection with a tiny receive buffer, as a client that does not read would leave it. */
+    private static SocketChannel connect(SwitchboardServer server) {
+        try {
+            SocketChannel ch = SocketChannel.open();
+            ch.setOption(StandardSocketOptions.SO_RCVBUF, 4096);
+            ch.connect(new InetSocketAddress("127.0.0.1", server.localAddress().getPort()));
+            return ch;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /** {@link #connect}, then a WebSocket upgrade to {@code target}; what the node sends after the 101 is left unread. */
+    private static SocketChannel upgrade(SwitchboardServer server, String target) {
+        SocketChannel ch = connect(server);
+        try {
+            ch.write(ByteBuffer.wrap(io.switchboard.server.testing.RawClient.upgradeRequest(target)
+                    .getBytes(StandardCharsets.US_ASCII)));
+            ByteArrayOutputStream head = new ByteArrayOutputStream();
+            ByteBuffer one = ByteBuffer.allocate(1);
+            while (!head.toString(StandardCharsets.US_ASCII).endsWith("\r\n\r\n")) {
+                one.clear();
+                if (ch.read(one) < 0) {
+                    throw new AssertionError("closed during the upgrade: " + head);
+                }
+                head.write(one.get(0));
+            }
+            assertTrue(head.toString(StandardCharsets.US_ASCII).startsWith("HTTP/1.1 101 "), head.toString());
+            return ch;
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static byte[] maskedText(String text) {
+        return maskedFrame(0x1, text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** One final, masked client frame of at most 65535 bytes; the mask is all zeros, which RFC 6455 allows. */
+    private static byte[] maskedFrame(int opcode, byte[] payload) {
+        ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 8);
+        frame.write(0x80 | opcode);
+        if (payload.length <= 125) {
+            frame.write(0x80 | payload.length);
+        } else {
+            frame.write(0x80 | 126);
+            frame.write(payload.length >>> 8);
+            frame.write(payload.length);
+        }
+        frame.writeBytes(new byte[4]);
+        frame.writeBytes(payload);
+        return frame.toByteArray();
+    }
+
+    /**
+     * Samples, on its own thread until {@link #stop}, the most the node's connections held
+     * unsent ({@code switchboard.outbound.pending}) and how far the JVM's direct memory rose.
+     */
+    private static final class Watch {
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final AtomicLong maxPending = new AtomicLong();
+        private final AtomicLong maxDirectRise = new AtomicLong();
+        private final Thread thread;
+
+        Watch(SwitchboardServer server) {
+            SimpleMeterRegistry registry = new SimpleMeterRegistry();
+            server.switchboard().bindMetrics(registry);
+            BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
+                    .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
+            long directBefore = direct.getMemoryUsed();
+            thread = new Thread(() -> {
+                while (running.get()) {
+                    maxPending.accumulateAndGet((long) registry.get("switchboard.outbound.pending").gauge().value(),
+                            Math::max);
+                    maxDirectRise.accumulateAndGet(direct.getMemoryUsed() - directBefore, Math::max);
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+                }
+            }, "memory-watch");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join();
+        }
+
+        /** The outbound bound: the hard limit plus the one write that crosses it (a reply, at most the message limit). */
+        void assertBounded() {
+            assertTrue(maxPending.get() <= HARD + 256 * 1024, "held for the connections: " + maxPending.get());
+            assertTrue(maxDirectRise.get() <= DIRECT_MEMORY_BOUND, "direct memory rose by " + maxDirectRise.get());
+        }
+    }
+}
