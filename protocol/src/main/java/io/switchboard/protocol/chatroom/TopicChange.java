@@ -20,7 +20,9 @@ import java.util.Map;
  * <p>String positions and lengths count code points (as the seed's Python strings do), not UTF-16
  * units. Indexes must be in range: no negative indexes. Values are never modified: a list or dict
  * change copies the top level (elements are shared, and no change reaches below the top level).
- * Stateless and thread-safe.
+ * A value is bounded twice: by its size as JSON, and by its estimated heap cost
+ * ({@link JsonValues#heapCost}), since JSON of many tiny items costs up to about 31 times its
+ * size as Java objects (issue 15). Stateless and thread-safe.
  */
 public final class TopicChange {
 
