@@ -58,6 +58,8 @@ public final class SwitchboardConfig {
     private final int chatroomMaxValueBytes;
     private final Duration chatroomRequestTimeout;
     private final int chatroomMaxPendingRequests;
+    private final Duration chatroomTopicIdleTimeout;
+    private final long chatroomMaxMemoryBytes;
     private final boolean debug;
     private final int debugPort;
     private final String debugHost;
@@ -109,6 +111,8 @@ public final class SwitchboardConfig {
         chatroomMaxValueBytes = b.chatroomMaxValueBytes;
         chatroomRequestTimeout = b.chatroomRequestTimeout;
         chatroomMaxPendingRequests = b.chatroomMaxPendingRequests;
+        chatroomTopicIdleTimeout = b.chatroomTopicIdleTimeout;
+        chatroomMaxMemoryBytes = b.chatroomMaxMemoryBytes;
         debug = b.debug;
         debugPort = b.debugPort;
         debugHost = b.debugHost;
@@ -382,7 +386,11 @@ public final class SwitchboardConfig {
         return chatroomMaxTopics;
     }
 
-    /** The most bytes a chatroom topic's value may take as JSON ({@code CHATROOM_MAX_VALUE_BYTES}). */
+    /**
+     * The most bytes a chatroom topic's value may take as JSON ({@code CHATROOM_MAX_VALUE_BYTES}).
+     * A value may also cost at most 16 times this much of the node's heap, as the node estimates it
+     * (a JSON value of many tiny items costs far more in memory than as text): 1 MiB at the default.
+     */
     public int chatroomMaxValueBytes() {
         return chatroomMaxValueBytes;
     }
@@ -395,6 +403,26 @@ public final class SwitchboardConfig {
     /** The most requests one chatroom client may have waiting for responses ({@code CHATROOM_MAX_PENDING_REQUESTS}). */
     public int chatroomMaxPendingRequests() {
         return chatroomMaxPendingRequests;
+    }
+
+    /**
+     * How long a chatroom topic with no subscriber is kept ({@code CHATROOM_TOPIC_IDLE_TIMEOUT}):
+     * past it the topic and its value are gone, and a later subscribe creates it anew, empty. In a
+     * cluster Redis keeps the topic (bounded by {@link #chatroomMaxTopics()}); this bounds a node's
+     * own copy, which it drops when its last subscriber leaves.
+     */
+    public Duration chatroomTopicIdleTimeout() {
+        return chatroomTopicIdleTimeout;
+    }
+
+    /**
+     * The most heap the values of a node's chatroom topics may take together, as the node estimates
+     * it ({@code CHATROOM_MAX_MEMORY_BYTES}); a change that would take the node past it is rejected
+     * (changes that shrink a value always apply). In a cluster, changes other nodes committed are
+     * applied even past it.
+     */
+    public long chatroomMaxMemoryBytes() {
+        return chatroomMaxMemoryBytes;
     }
 
     /** Whether the chatroom inspection page is served, on {@link #debugPort()} ({@code DEBUG}). */
@@ -495,6 +523,7 @@ public final class SwitchboardConfig {
                 + ", lineAllowShutdown=" + lineAllowShutdown + ", lineChannel=" + lineChannel
                 + ", chatroomMaxTopics=" + chatroomMaxTopics + ", chatroomMaxValueBytes=" + chatroomMaxValueBytes
                 + ", chatroomRequestTimeout=" + chatroomRequestTimeout + ", chatroomMaxPendingRequests=" + chatroomMaxPendingRequests
+                + ", chatroomTopicIdleTimeout=" + chatroomTopicIdleTimeout + ", chatroomMaxMemoryBytes=" + chatroomMaxMemoryBytes
                 + ", debug=" + debug + ", debugPort=" + debugPort + ", debugHost=" + debugHost
                 + ", dataDir=" + dataDir + ", randomchatOpenLogin=" + randomchatOpenLogin
                 + ", randomchatMaxPending=" + randomchatMaxPending + ", randomchatPendingTtl=" + randomchatPendingTtl
@@ -544,6 +573,8 @@ public final class SwitchboardConfig {
         private int chatroomMaxValueBytes = 65536;
         private Duration chatroomRequestTimeout = Duration.ofSeconds(30);
         private int chatroomMaxPendingRequests = 1000;
+        private Duration chatroomTopicIdleTimeout = Duration.ofSeconds(60);
+        private long chatroomMaxMemoryBytes = 256L * 1024 * 1024;
         private boolean debug;
         private int debugPort = 8800;
         private String debugHost = "127.0.0.1";
@@ -598,6 +629,8 @@ public final class SwitchboardConfig {
             chatroomMaxValueBytes = c.chatroomMaxValueBytes;
             chatroomRequestTimeout = c.chatroomRequestTimeout;
             chatroomMaxPendingRequests = c.chatroomMaxPendingRequests;
+            chatroomTopicIdleTimeout = c.chatroomTopicIdleTimeout;
+            chatroomMaxMemoryBytes = c.chatroomMaxMemoryBytes;
             debug = c.debug;
             debugPort = c.debugPort;
             debugHost = c.debugHost;
@@ -906,6 +939,22 @@ public final class SwitchboardConfig {
         public Builder chatroomMaxPendingRequests(int chatroomMaxPendingRequests) {
             this.chatroomMaxPendingRequests = checkRange("chatroomMaxPendingRequests", chatroomMaxPendingRequests, 1,
                     Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#chatroomTopicIdleTimeout()}. Default: 60 s. */
+        public Builder chatroomTopicIdleTimeout(Duration chatroomTopicIdleTimeout) {
+            this.chatroomTopicIdleTimeout = checkPositive("chatroomTopicIdleTimeout", chatroomTopicIdleTimeout);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#chatroomMaxMemoryBytes()}. Default: 256 MiB. */
+        public Builder chatroomMaxMemoryBytes(long chatroomMaxMemoryBytes) {
+            if (chatroomMaxMemoryBytes <= 0) {
+                throw new IllegalArgumentException("chatroomMaxMemoryBytes: " + chatroomMaxMemoryBytes
+                        + " (expected: > 0)");
+            }
+            this.chatroomMaxMemoryBytes = chatroomMaxMemoryBytes;
             return this;
         }
 

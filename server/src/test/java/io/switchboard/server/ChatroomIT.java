@@ -7,6 +7,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -454,6 +456,185 @@ class ChatroomIT {
         } finally {
             small.stop().join();
         }
+    }
+
+    @Test
+    void aValueThatWouldCostMoreHeapThanItsBoundIsRejected() {
+        // 64 bytes of JSON may cost 16 * 64 = 1024 bytes of heap; an empty dict in a list is
+        // estimated at 94 (the map 88, its slot 6), the list at 48: ten fit (988), eleven do not.
+        try (Client c = Client.connect(address)) {
+            c.subscribe("costly", "list");
+            String ten = "[" + "{},".repeat(9) + "{}]";
+            assertEquals(update("costly", "{\"type\":\"set\",\"value\":" + ten + ",\"version\":1}"),
+                    c.update("costly", "{\"type\":\"set\",\"value\":" + ten + "}"));
+            String change = "{\"type\":\"insert\",\"index\":0,\"value\":{}}";
+            assertEquals(reject("costly", change,
+                    "The value would take over 1024 bytes of the server's memory (it would take about 1082)"),
+                    c.update("costly", change));
+            assertEquals(update("costly", "{\"type\":\"pop\",\"index\":0,\"version\":2}"),
+                    c.update("costly", "{\"type\":\"pop\",\"index\":0}"));
+        }
+    }
+
+    /**
+     * The issue's attack: values of many tiny items, each costing far more heap than its JSON, on
+     * topic after topic. Each is refused past 16 times CHATROOM_MAX_VALUE_BYTES, and the node's
+     * values together past CHATROOM_MAX_MEMORY_BYTES; the heap, measured after a collection, grows
+     * by no more than the node's estimate of its values (the estimate errs high) and the bound.
+     */
+    @Test
+    void aClientCannotFillTheHeapWithCostlyValues() throws Exception {
+        long maxMemory = 24L * 1024 * 1024;
+        SwitchboardServer small = Requests.startOnLoopback(SwitchboardConfig.builder().chatroomMaxMemoryBytes(maxMemory));
+        MemoryMXBean heap = ManagementFactory.getMemoryMXBean();
+        try (Client c = Client.connect(small.localAddress())) {
+            long before = usedHeapAfterGc(heap);
+            long maxCost = 16L * 65536;
+            // At the value's bound: 48 + 11154 * 94 fits 1 MiB, one more empty dict does not.
+            c.subscribe("heavy-0", "list");
+            String value = "[" + "{},".repeat(11153) + "{}]";
+            assertTrue(c.update("heavy-0", "{\"type\":\"set\",\"value\":" + value + "}").startsWith(
+                    "{\"type\":\"update\",\"content\":{\"topic_name\":\"heavy-0\",\"change\":{\"type\":\"set\""));
+            String change = "{\"type\":\"insert\",\"index\":0,\"value\":{}}";
+            assertEquals(reject("heavy-0", change, "The value would take over " + maxCost
+                    + " bytes of the server's memory (it would take about " + (48 + 11155 * 94) + ")"),
+                    c.update("heavy-0", change));
+            // Topic after topic, in shapes that cost the most per byte of JSON, until the node refuses.
+            String[] shapes = {"{}", "[]", "0", "\"\"", "1.5"};
+            String fullReason = Pattern.quote("The server holds its most chatroom data (" + maxMemory
+                    + " bytes of memory for every topic's value): this change would add about ") + "\\d+";
+            int accepted = 1;
+            int topic = 1;
+            for (;; topic++) {
+                assertTrue(topic <= 200, "the node took " + accepted + " costly values");
+                String name = "heavy-" + topic;
+                c.subscribe(name, "list");
+                String item = shapes[topic % shapes.length];
+                int n = Math.min(40_000 / (item.length() + 1), (int) ((maxCost - 48) / itemCost(item)));
+                String reply = c.update(name, "{\"type\":\"set\",\"value\":[" + (item + ",").repeat(n - 1) + item + "]}");
+                if (reply.startsWith("{\"type\":\"reject_update\"")) {
+                    assertTrue(reply.matches("\\{\"type\":\"reject_update\",\"content\":\\{\"topic_name\":\"" + name
+                            + "\",\"change\":.*,\"reason\":\"" + fullReason + "\"}}"), reply.substring(0, 100));
+                    break;
+                }
+                accepted++;
+            }
+            long estimated = metric(small, "switchboard_chatroom_memory_bytes");
+            assertTrue(estimated <= maxMemory && estimated > maxMemory - maxCost, "estimated " + estimated);
+            long grown = usedHeapAfterGc(heap) - before;
+            long slack = 8L * 1024 * 1024; // the test's own garbage and buffers, the pools' chunks
+            assertTrue(grown <= estimated + slack, "the heap grew by " + grown + " for values estimated at " + estimated);
+            // Freeing what it holds makes room again.
+            assertEquals(update("heavy-0", "{\"type\":\"set\",\"value\":[],\"version\":2}"),
+                    c.update("heavy-0", "{\"type\":\"set\",\"value\":[]}"));
+            String name = "heavy-" + topic;
+            assertTrue(c.update(name, "{\"type\":\"set\",\"value\":[" + "{},".repeat(99) + "{}]}")
+                    .startsWith("{\"type\":\"update\""));
+        } finally {
+            small.stop().join();
+        }
+    }
+
+    /** The estimated heap cost of a list item, as JsonValues.heapCost counts it (slot included). */
+    private static long itemCost(String item) {
+        return 6 + switch (item) {
+            case "{}" -> 88;
+            case "[]" -> 48;
+            case "\"\"" -> 40;
+            default -> 16; // a boxed number
+        };
+    }
+
+    private static long usedHeapAfterGc(MemoryMXBean heap) {
+        long used = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) { // the lowest of a few: a collection may run while another is under way
+            System.gc();
+            used = Math.min(used, heap.getHeapMemoryUsage().getUsed());
+        }
+        return used;
+    }
+
+    @Test
+    void aTopicWithoutSubscribersExpiresWithItsValueSoSquattersCannotHoldTheLimit() throws Exception {
+        SwitchboardServer small = Requests.startOnLoopback(SwitchboardConfig.builder().chatroomMaxTopics(2)
+                .chatroomTopicIdleTimeout(Duration.ofMillis(200)).debug(true).debugPort(0));
+        try (Client other = Client.connect(small.localAddress())) {
+            String own = "_chatroom/client_message/" + other.id();
+            other.subscribe(own, "string");
+            try (Client squatter = Client.connect(small.localAddress())) {
+                squatter.subscribe("a", "list");
+                squatter.update("a", "{\"type\":\"insert\",\"index\":0,\"value\":1}");
+                squatter.subscribe("b", "int");
+                other.send("subscribe", "{\"topic_name\":\"c\",\"type\":\"int\"}");
+                assertEquals(update(own, "{\"type\":\"set\",\"value\":\"[error] Cannot subscribe to 'c': this "
+                        + "server holds its most topics (2)\",\"version\":1}"), other.next());
+            }
+            // Gone with the squatter's subscriptions, once idle for the timeout (polled, bounded).
+            long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+            while (metric(small, "switchboard_chatroom_topics_expired_total") < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertEquals(2, metric(small, "switchboard_chatroom_topics_expired_total"));
+            assertEquals(0, metric(small, "switchboard_chatroom_topics"));
+            assertEquals(0, metric(small, "switchboard_chatroom_memory_bytes"));
+            String json = get(small, "/json").body();
+            assertTrue(json.contains("{\"name\":\"" + own + "\"") && !json.contains("{\"name\":\"a\"")
+                    && !json.contains("{\"name\":\"b\""), json);
+            // Its value went with it: a subscribe creates it anew, empty, and there is room for others.
+            assertEquals(update("a", "{\"type\":\"set\",\"value\":0,\"version\":0}"), other.subscribe("a", "int"));
+            assertEquals(update("c", "{\"type\":\"set\",\"value\":[],\"version\":0}"), other.subscribe("c", "list"));
+        } finally {
+            small.stop().join();
+        }
+    }
+
+    /**
+     * A subscribe or change that reaches a topic as it expires goes to its successor: the
+     * subscriber gets a snapshot, and its change is applied on top of that snapshot, never lost.
+     * Three clients (on different event loops) take turns on a topic that expires as soon as it
+     * has no subscriber, without waiting for their unsubscribes.
+     */
+    @Test
+    void subscribesAndChangesRacingAnExpiryAreNeverLost() {
+        SwitchboardServer small = Requests.startOnLoopback(SwitchboardConfig.builder()
+                .chatroomTopicIdleTimeout(Duration.ofNanos(1)));
+        Pattern snapshot = Pattern.compile("\\{\"type\":\"update\",\"content\":\\{\"topic_name\":\"flip\",\"change\":"
+                + "\\{\"type\":\"set\",\"value\":\\[.*],\"version\":(\\d+)}}}");
+        List<Client> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                clients.add(Client.connect(small.localAddress()));
+            }
+            for (int i = 0; i < 300; i++) {
+                Client who = clients.get(i % 3);
+                who.send("subscribe", "{\"topic_name\":\"flip\",\"type\":\"list\"}");
+                // Changes of others while this client was still subscribed may come first.
+                String reply = who.await("\"change\":{\"type\":\"set\"");
+                Matcher m = snapshot.matcher(reply);
+                assertTrue(m.matches(), reply);
+                long version = Long.parseLong(m.group(1));
+                assertEquals(update("flip", "{\"type\":\"insert\",\"index\":0,\"value\":" + i + ",\"version\":"
+                        + (version + 1) + "}"), who.update("flip", "{\"type\":\"insert\",\"index\":0,\"value\":" + i + "}"));
+                who.send("unsubscribe", "{\"topic_name\":\"flip\"}");
+            }
+        } finally {
+            clients.forEach(Client::close);
+            small.stop().join();
+        }
+    }
+
+    private static long metric(SwitchboardServer node, String name) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + node.localAddress().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode());
+        Matcher m = Pattern.compile("(?m)^" + name + "(?:\\{[^}]*})? (\\S+)$").matcher(r.body());
+        assertTrue(m.find(), name + " in " + r.body());
+        return (long) Double.parseDouble(m.group(1));
+    }
+
+    private static HttpResponse<String> get(SwitchboardServer node, String path) throws Exception {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + node.debugAddress().getPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static HttpResponse<String> get(String path) throws Exception {

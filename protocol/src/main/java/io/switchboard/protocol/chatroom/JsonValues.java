@@ -144,6 +144,70 @@ public final class JsonValues {
         }
     }
 
+    /**
+     * The heap an item of a list adds besides the item itself: its reference in the list's array,
+     * with the spare capacity an {@link ArrayList} keeps after growing (at most half again).
+     */
+    public static final long LIST_ITEM_COST = 6;
+
+    /**
+     * The heap an entry of a dict adds besides its key and value: a {@link LinkedHashMap} entry as
+     * large as a tree bin's node (what colliding keys make of it), and its slots in the hash table
+     * (at most 8/3 per entry at the load factor of 0.75).
+     */
+    public static final long DICT_ENTRY_COST = 76;
+
+    /**
+     * An estimate of the heap {@code value} holds as this class builds it, counting every object it
+     * owns: a string's object and bytes, a boxed number, a list's object and array, a dict's map,
+     * table and entries (see {@link #LIST_ITEM_COST}, {@link #DICT_ENTRY_COST}). The model is a
+     * 64-bit JVM with compressed references (heaps under 32 GB), objects 8-byte aligned; it errs
+     * high (shared objects, such as the small numbers the JVM caches and the dict keys jackson
+     * interns, are counted in full), never low. {@code null} and booleans cost nothing (shared).
+     * O(nodes), recursive to the value's depth.
+     */
+    public static long heapCost(Object value) {
+        if (value == null || value instanceof Boolean) {
+            return 0;
+        } else if (value instanceof String) {
+            return stringCost((String) value);
+        } else if (value instanceof Long || value instanceof Double) {
+            return 16; // header and the 8-byte field
+        } else if (value instanceof BigInteger) {
+            // header and five int fields and the magnitude reference, then the magnitude's int[]
+            return 40 + align(16 + 4L * (((BigInteger) value).bitLength() / 32 + 1));
+        } else if (value instanceof List) {
+            long cost = 48; // the ArrayList (24), its array's header (16), the array's alignment (8)
+            for (Object o : (List<?>) value) {
+                cost += LIST_ITEM_COST + heapCost(o);
+            }
+            return cost;
+        } else if (value instanceof Map) {
+            long cost = 88; // the LinkedHashMap (64), its table's header (16), the table's alignment (8)
+            for (Map.Entry<?, ?> e : ((Map<?, ?>) value).entrySet()) {
+                cost += DICT_ENTRY_COST + heapCost(e.getKey()) + heapCost(e.getValue());
+            }
+            return cost;
+        }
+        throw new IllegalArgumentException("not a JSON value: " + value.getClass().getName());
+    }
+
+    /** A string's object (24 bytes) and its byte array: one byte a character if all are Latin-1, else two. */
+    private static long stringCost(String s) {
+        long bytes = s.length();
+        for (int i = 0; i < s.length(); i++) {
+            if (s.charAt(i) > 0xFF) {
+                bytes = 2L * s.length();
+                break;
+            }
+        }
+        return 24 + align(16 + bytes);
+    }
+
+    private static long align(long bytes) {
+        return (bytes + 7) & ~7L;
+    }
+
     /** Returns whether {@code value} is a JSON number. */
     static boolean isNumber(Object value) {
         return value instanceof Long || value instanceof Double || value instanceof BigInteger;

@@ -20,7 +20,9 @@ import java.util.Map;
  * <p>String positions and lengths count code points (as the seed's Python strings do), not UTF-16
  * units. Indexes must be in range: no negative indexes. Values are never modified: a list or dict
  * change copies the top level (elements are shared, and no change reaches below the top level).
- * Stateless and thread-safe.
+ * A value is bounded twice: by its size as JSON, and by its estimated heap cost
+ * ({@link JsonValues#heapCost}), since JSON of many tiny items costs up to about 31 times its
+ * size as Java objects (issue 15). Stateless and thread-safe.
  */
 public final class TopicChange {
 
@@ -29,8 +31,11 @@ public final class TopicChange {
     private TopicChange() {
     }
 
-    /** A change that fits: the topic's new value, its size as JSON, and the change as subscribers get it. */
-    public record Applied(Object value, long size, Map<String, Object> change) {
+    /**
+     * A change that fits: the topic's new value, its size as JSON, its estimated heap cost
+     * ({@link JsonValues#heapCost}), and the change as subscribers get it.
+     */
+    public record Applied(Object value, long size, long cost, Map<String, Object> change) {
     }
 
     /**
@@ -55,6 +60,23 @@ public final class TopicChange {
      */
     public static Applied apply(TopicType type, Object value, long size, Object change, int maxValueBytes)
             throws ChangeRejected {
+        return apply(type, value, size, -1, change, maxValueBytes, Long.MAX_VALUE);
+    }
+
+    /**
+     * Applies {@code change} to {@code value}, a value of {@code type} whose size as JSON is
+     * {@code size} and whose estimated heap cost is {@code cost} (as an earlier {@link Applied} or
+     * {@link JsonValues#heapCost} said; -1 when unknown). With them known, a list or dict change
+     * measures only the item it adds or removes, not the whole value.
+     *
+     * @param maxValueBytes the most bytes the new value may take as JSON
+     * @param maxValueCost  the most heap the new value may cost, as {@link JsonValues#heapCost} estimates it
+     * @throws ChangeRejected when the change is malformed, does not apply to the type, is out of range,
+     *                        or would make the value larger than {@code maxValueBytes} or costlier than
+     *                        {@code maxValueCost}
+     */
+    public static Applied apply(TopicType type, Object value, long size, long cost, Object change, int maxValueBytes,
+                                long maxValueCost) throws ChangeRejected {
         if (!(change instanceof Map)) {
             throw new ChangeRejected("A change must be an object with a \"type\", e.g. {\"type\": \"set\", \"value\": 1}");
         }
@@ -85,7 +107,41 @@ public final class TopicChange {
         if (nextSize > maxValueBytes) {
             throw tooLarge(maxValueBytes);
         }
-        return new Applied(next, nextSize, out);
+        long nextCost = cost < 0 ? JsonValues.heapCost(next) : costAfter(type, t, value, cost, next, out);
+        if (nextCost > maxValueCost) {
+            throw new ChangeRejected("The value would take over " + maxValueCost + " bytes of the server's memory (it "
+                    + "would take about " + nextCost + ")");
+        }
+        return new Applied(next, nextSize, nextCost, out);
+    }
+
+    /**
+     * The heap cost of {@code next}, made from {@code value} (costing {@code cost}) by the change
+     * {@code out}: a list item or dict entry adds or removes itself and its slot.
+     */
+    private static long costAfter(TopicType type, String t, Object value, long cost, Object next,
+                                  Map<String, Object> out) {
+        if (type == TopicType.LIST && !t.equals("set")) {
+            if (t.equals("insert")) {
+                return cost + JsonValues.LIST_ITEM_COST + JsonValues.heapCost(out.get("value"));
+            }
+            Object gone = ((List<?>) value).get(((Long) out.get("index")).intValue());
+            return cost - JsonValues.LIST_ITEM_COST - JsonValues.heapCost(gone);
+        }
+        if (type == TopicType.DICT && !t.equals("set")) {
+            Map<?, ?> old = (Map<?, ?>) value;
+            String key = (String) out.get("key");
+            long entry = JsonValues.DICT_ENTRY_COST + JsonValues.heapCost(key);
+            switch (t) {
+                case "add":
+                    return cost + entry + JsonValues.heapCost(out.get("value"));
+                case "change_value":
+                    return cost - JsonValues.heapCost(old.get(key)) + JsonValues.heapCost(out.get("value"));
+                default: // pop
+                    return cost - entry - JsonValues.heapCost(old.get(key));
+            }
+        }
+        return JsonValues.heapCost(next);
     }
 
     /**

@@ -17,6 +17,7 @@ import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TopicChangeTest {
 
@@ -132,6 +133,68 @@ class TopicChangeTest {
         assertEquals("The value would be over the limit of 9 bytes",
                 assertThrows(ChangeRejected.class, () -> TopicChange.apply(TopicType.LIST, List.of("1234"), 8,
                         Map.of("type", "insert", "index", 0L, "value", 1L), 9)).getMessage());
+    }
+
+    @Test
+    void theHeapCostIsKeptExactlyAcrossChangesAsIfMeasuredWhole() throws Exception {
+        Random random = new Random(11);
+        Object list = List.of();
+        long size = 2;
+        long cost = JsonValues.heapCost(list);
+        for (int i = 0; i < 300; i++) {
+            String change = random.nextInt(4) == 0 && !((List<?>) list).isEmpty()
+                    ? "{\"type\":\"pop\",\"index\":" + random.nextInt(((List<?>) list).size()) + "}"
+                    : "{\"type\":\"insert\",\"index\":0,\"value\":" + switch (random.nextInt(4)) {
+                        case 0 -> "\"\\u4e2d" + i + "\"";
+                        case 1 -> "{\"k\":[" + i + ",1.25,true,null]}";
+                        case 2 -> "123456789012345678901234567890";
+                        default -> "[]";
+                    } + "}";
+            TopicChange.Applied a = TopicChange.apply(TopicType.LIST, list, size, cost, parse(change), 1 << 20,
+                    Long.MAX_VALUE);
+            list = a.value();
+            size = a.size();
+            cost = a.cost();
+            assertEquals(JsonValues.heapCost(list), cost, change);
+        }
+        Object dict = Map.of();
+        size = 2;
+        cost = JsonValues.heapCost(dict);
+        for (int i = 0; i < 300; i++) {
+            String key = "k" + random.nextInt(30);
+            boolean present = ((Map<?, ?>) dict).containsKey(key);
+            String change = !present ? "{\"type\":\"add\",\"key\":\"" + key + "\",\"value\":{\"x\":" + i + "}}"
+                    : random.nextBoolean() ? "{\"type\":\"pop\",\"key\":\"" + key + "\"}"
+                    : "{\"type\":\"change_value\",\"key\":\"" + key + "\",\"value\":\"v" + i + "\"}";
+            TopicChange.Applied a = TopicChange.apply(TopicType.DICT, dict, size, cost, parse(change), 1 << 20,
+                    Long.MAX_VALUE);
+            dict = a.value();
+            size = a.size();
+            cost = a.cost();
+            assertEquals(JsonValues.heapCost(dict), cost, change);
+        }
+    }
+
+    @Test
+    void aValueCostlierThanItsHeapBoundIsRejectedAtTheBound() throws Exception {
+        // A string of n Latin-1 characters: 24 + align8(16 + n); 8 of them fit 48, 9 do not.
+        assertEquals(48, JsonValues.heapCost("12345678"));
+        assertEquals(56, JsonValues.heapCost("123456789"));
+        assertEquals(56, JsonValues.heapCost("\u4e2d".repeat(5))); // two bytes a character: 24 + align8(16 + 10)
+        assertEquals(48, TopicChange.apply(TopicType.STRING, "", -1, -1, Map.of("type", "set", "value", "12345678"),
+                1 << 20, 48).cost());
+        assertEquals("The value would take over 48 bytes of the server's memory (it would take about 56)",
+                assertThrows(ChangeRejected.class, () -> TopicChange.apply(TopicType.STRING, "", -1, -1,
+                        Map.of("type", "set", "value", "123456789"), 1 << 20, 48)).getMessage());
+        // Three empty dicts: 48 + 3 * (6 + 88); a fourth takes the list to 424 > 400, while its JSON is 11 bytes.
+        Object three = parse("[{},{},{}]");
+        assertEquals(330, JsonValues.heapCost(three));
+        assertEquals("The value would take over 400 bytes of the server's memory (it would take about 424)",
+                assertThrows(ChangeRejected.class, () -> TopicChange.apply(TopicType.LIST, three, 10, 330,
+                        parse("{\"type\":\"insert\",\"index\":3,\"value\":{}}"), 64, 400)).getMessage());
+        // What makes the values costly: many tiny items cost ~30 times their JSON.
+        String dicts = "[" + "{},".repeat(999) + "{}]";
+        assertTrue(JsonValues.heapCost(parse(dicts)) > 30L * dicts.length());
     }
 
     @Test

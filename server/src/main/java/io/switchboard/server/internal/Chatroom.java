@@ -28,6 +28,14 @@ import java.util.concurrent.atomic.LongAdder;
  * forwarded to the provider, and the response goes back to the requester under the requester's
  * own id. A request ends exactly once: by its response, its provider's departure, or the timeout.
  *
+ * <p>Memory (issue 15): a value may cost at most {@link #VALUE_COST_FACTOR} times
+ * {@code CHATROOM_MAX_VALUE_BYTES} of heap, and the values of all topics on the node together at
+ * most {@code CHATROOM_MAX_MEMORY_BYTES}, as {@link io.switchboard.protocol.chatroom.JsonValues#heapCost}
+ * estimates them; a topic without subscribers leaves the node after {@code CHATROOM_TOPIC_IDLE_TIMEOUT}
+ * (single node) or at once (cluster: Redis keeps it). So a node holds at most
+ * {@code min(CHATROOM_MAX_MEMORY_BYTES, CHATROOM_MAX_TOPICS × 16 × CHATROOM_MAX_VALUE_BYTES)} of
+ * values, and what a client leaves behind goes.
+ *
  * <p>In a cluster ({@link ChatroomCluster}) topics live in Redis and services are registered
  * there; requests and responses cross nodes through it. Thread-safe.
  */
@@ -36,11 +44,24 @@ final class Chatroom {
     static final String RESERVED = "_chatroom/";
     static final String SERVER_STATUS = RESERVED + "server_status";
     static final String CLIENT_MESSAGE = RESERVED + "client_message/";
+    /**
+     * A value may cost this many times {@code CHATROOM_MAX_VALUE_BYTES} of heap: room for ordinary
+     * JSON (by the estimate text costs about 3 times its JSON, lists of small objects with short
+     * keys up to 16), none for the values built to cost the most per byte (a list of empty dicts,
+     * 31 times).
+     */
+    static final int VALUE_COST_FACTOR = 16;
 
     final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     final ChatroomDecoder decoder;
     final Metrics metrics;
     final int maxValueBytes;
+    /** The most heap one value may cost (estimated). */
+    final long maxValueCost;
+    /** The most heap the values of this node's topics may cost together (estimated). */
+    final long maxMemory;
+    /** How long a topic without subscribers stays, in nanoseconds. */
+    final long topicIdleNanos;
     private final SwitchboardConfig config;
     private final ChatroomCluster cluster;
     private final ConcurrentHashMap<String, Topic> topics = new ConcurrentHashMap<>();
@@ -55,6 +76,9 @@ final class Chatroom {
     private final AtomicLong requestIds = new AtomicLong();
     final LongAdder rejectedUpdates = new LongAdder();
     final LongAdder ignoredResponses = new LongAdder();
+    final LongAdder expiredTopics = new LongAdder();
+    /** The estimated heap cost of every (non-special) topic's value on this node, against {@link #maxMemory}. */
+    private final AtomicLong memory = new AtomicLong();
 
     /** A request waiting for its response. */
     static final class Pending {
@@ -79,6 +103,9 @@ final class Chatroom {
         this.config = config;
         this.metrics = metrics;
         this.maxValueBytes = config.chatroomMaxValueBytes();
+        this.maxValueCost = (long) VALUE_COST_FACTOR * maxValueBytes;
+        this.maxMemory = config.chatroomMaxMemoryBytes();
+        this.topicIdleNanos = config.chatroomTopicIdleTimeout().toNanos();
         this.decoder = new ChatroomDecoder(config.maxMessageBytes(), config.maxJsonDepth());
         this.cluster = cluster == null ? null : cluster.create(this);
     }
@@ -168,7 +195,8 @@ final class Chatroom {
             return;
         }
         s.topics.add(name);
-        t.run(() -> t.subscribe(s));
+        TopicType asked = name.startsWith(RESERVED) ? TopicType.STRING : type;
+        t.run(() -> t.subscribe(s, asked));
     }
 
     void unsubscribe(ChatroomSession s, String name) {
@@ -195,14 +223,22 @@ final class Chatroom {
         t.run(() -> t.update(s, change));
     }
 
-    /** A topic that left this node (its last subscriber here left, in a cluster): {@code s} subscribes to its successor. */
-    void resubscribe(Topic gone, ChatroomSession s) {
+    /**
+     * A topic that left this node (its last subscriber here left, in a cluster; it expired, on a
+     * single node): {@code s} subscribes to its successor, created with the type {@code s} asked for
+     * if there is none. Refused like any subscribe when the node holds its most topics.
+     */
+    void resubscribe(Topic gone, ChatroomSession s, TopicType asked) {
         s.loop().execute(() -> { // the session's topics are its event loop's
             if (s.topics.contains(gone.name)) {
-                Topic t = topic(gone.name, gone.type, s.loop());
-                if (t != null) {
-                    t.run(() -> t.subscribe(s));
+                Topic t = topic(gone.name, asked, s.loop());
+                if (t == null) {
+                    s.topics.remove(gone.name);
+                    notice(s, "[error] Cannot subscribe to '" + gone.name + "': this server holds its most topics ("
+                            + config.chatroomMaxTopics() + ")");
+                    return;
                 }
+                t.run(() -> t.subscribe(s, asked));
             }
         });
     }
@@ -212,6 +248,45 @@ final class Chatroom {
             userTopics.decrementAndGet();
             cluster.unfollow(t);
         }
+    }
+
+    /** {@code t} had no subscriber for the idle timeout (single node): it leaves with its value. */
+    void expired(Topic t) {
+        if (topics.remove(t.name, t)) {
+            userTopics.decrementAndGet();
+            expiredTopics.increment();
+        }
+    }
+
+    /**
+     * Charges {@code bytes} of estimated heap to the node's values if they stay within
+     * {@link #maxMemory}; a refund (negative) always succeeds. Returns whether it was charged.
+     */
+    boolean reserve(long bytes) {
+        for (;;) {
+            long now = memory.get();
+            if (bytes > 0 && now + bytes > maxMemory) {
+                return false;
+            }
+            if (memory.compareAndSet(now, now + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    /** Charges (or refunds) {@code bytes} whatever the budget: a value the node must hold (a new topic, another node's change). */
+    void account(long bytes) {
+        memory.addAndGet(bytes);
+    }
+
+    /** The estimated heap the values of this node's topics cost. */
+    long memory() {
+        return memory.get();
+    }
+
+    /** The topics on this node, the special ones aside. */
+    int topicCount() {
+        return userTopics.get();
     }
 
     void rejectUpdate(ChatroomSession s, String topic, Object change, String reason) {

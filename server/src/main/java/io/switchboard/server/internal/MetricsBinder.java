@@ -52,6 +52,13 @@ final class MetricsBinder {
                 "chatroom responses to no waiting request (late, unknown, or not from its provider)");
         Gauge.builder("switchboard.chatroom.requests.pending", chatroom, Chatroom::pendingCount)
                 .description("chatroom requests of this node's clients waiting for responses").register(registry);
+        Gauge.builder("switchboard.chatroom.topics", chatroom, Chatroom::topicCount)
+                .description("chatroom topics on this node, the special ones aside").register(registry);
+        Gauge.builder("switchboard.chatroom.memory", chatroom, Chatroom::memory).baseUnit("bytes")
+                .description("estimated heap of this node's chatroom topic values (CHATROOM_MAX_MEMORY_BYTES)")
+                .register(registry);
+        counter(registry, "switchboard.chatroom.topics.expired", chatroom.expiredTopics,
+                "chatroom topics dropped with their values after CHATROOM_TOPIC_IDLE_TIMEOUT without subscribers");
         if (broker.cluster() != ClusterLink.NONE) {
             Gauge.builder("switchboard.cluster.link.up", broker.cluster(), c -> c.problem() == null ? 1 : 0)
                     .description("1 while the link to Redis is up").register(registry);

@@ -118,6 +118,10 @@ public final class Settings {
                     (b, v) -> b.chatroomRequestTimeout(parseDuration(v))),
             new Setting("CHATROOM_MAX_PENDING_REQUESTS", "N", "1000", "chatroom requests one client may have waiting",
                     (b, v) -> b.chatroomMaxPendingRequests(parseInt(v))),
+            new Setting("CHATROOM_TOPIC_IDLE_TIMEOUT", "DURATION", "60s", "a chatroom topic without subscribers "
+                    + "this long is dropped with its value", (b, v) -> b.chatroomTopicIdleTimeout(parseDuration(v))),
+            new Setting("CHATROOM_MAX_MEMORY_BYTES", "BYTES", "268435456", "estimated heap all chatroom topic values "
+                    + "of a node may take (a change past it is rejected)", (b, v) -> b.chatroomMaxMemoryBytes(parseLong(v))),
             new Setting("DEBUG", "BOOL", "false", "serve the chatroom inspection page on DEBUG_PORT",
                     (b, v) -> b.debug(parseBoolean(v))),
             new Setting("DEBUG_PORT", "PORT", "8800", "port of the inspection page (0: any free port)",

@@ -2,8 +2,10 @@ package io.switchboard.server.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.protocol.chatroom.ChangeRejected;
 import io.switchboard.protocol.chatroom.ChatroomEncoder;
+import io.switchboard.protocol.chatroom.JsonValues;
 import io.switchboard.protocol.chatroom.TopicChange;
 import io.switchboard.protocol.chatroom.TopicType;
 import org.slf4j.Logger;
@@ -14,6 +16,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One chatroom topic on this node (PROTOCOL.md section 4): its type, value and version, and its
@@ -29,6 +32,15 @@ import java.util.concurrent.RejectedExecutionException;
  * if the topic is still at the version it was validated against ({@link ChatroomCluster#commit}),
  * and the other nodes apply it from Redis's update stream. Until the topic's state is loaded, and
  * while a change of this node waits for Redis, the topic's work waits in a queue.
+ *
+ * <p>Memory (issue 15): the value's estimated heap cost ({@link JsonValues#heapCost}) is kept
+ * beside its JSON size and charged to the node's total ({@link Chatroom#reserve}); a change that
+ * would make the value, or the node's values together, cost more than allowed is rejected. On a
+ * single node a topic without subscribers for {@code CHATROOM_TOPIC_IDLE_TIMEOUT} leaves the node
+ * with its value ({@link #expireIfIdle}); in a cluster a node drops its copy when its last
+ * subscriber here leaves, and Redis keeps the value. Either way the topic is then
+ * {@link #dropped}: whatever still reaches it (a subscribe or change that looked it up just before)
+ * goes to its successor, so a subscribe after the expiry creates the topic anew, empty.
  *
  * <p>Thread-safety: everything runs on {@link #owner}; the fields the inspection page reads are
  * volatile, and values are never modified once set ({@link TopicChange} copies).
@@ -56,6 +68,12 @@ final class Topic {
     private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
     /** The value's size as JSON, -1 until a change measured it. */
     private long size = -1;
+    /** The value's estimated heap cost, as charged to the node (special topics: not counted, 0). */
+    private long cost;
+    /** When the last subscriber left ({@link System#nanoTime}); meaningful while there are none. */
+    private long idleSince;
+    /** The pending check for {@link #expireIfIdle}, or {@code null}. */
+    private ScheduledFuture<?> expiry;
     private boolean loaded;
     private boolean committing;
     /** Set when the topic left the node's map: what still reaches it goes to its successor. */
@@ -89,7 +107,11 @@ final class Topic {
         this.value = value;
         this.version = version;
         this.size = -1;
+        cost(value);
         this.loaded = true;
+        if (subscribers.length == 0) {
+            idle(); // until its first subscriber lands
+        }
         drain();
     }
 
@@ -106,19 +128,20 @@ final class Topic {
 
     /**
      * Adds {@code s} to the subscribers and sends it the current value as a {@code set} update; a
-     * subscriber subscribing again gets the current value again.
+     * subscriber subscribing again gets the current value again. {@code asked} is the type {@code s}
+     * asked for: the type of a successor it creates, should this topic have left the node.
      */
-    void subscribe(ChatroomSession s) {
+    void subscribe(ChatroomSession s, TopicType asked) {
         if (unavailable != null) {
             room.subscribeFailed(s, name, unavailable);
             return;
         }
         if (dropped) {
-            room.resubscribe(this, s);
+            room.resubscribe(this, s, asked);
             return;
         }
         if (!loaded || committing) {
-            waiting.add(() -> subscribe(s));
+            waiting.add(() -> subscribe(s, asked));
             return;
         }
         if (!isSubscriber(s)) {
@@ -170,8 +193,65 @@ final class Topic {
         if (next.length == 0 && room.isReplicated(this)) {
             // Redis keeps the value; this node stops following the topic until someone here subscribes again.
             dropped = true;
+            cost(null);
             room.dropReplica(this);
+        } else if (next.length == 0) {
+            idle();
         }
+    }
+
+    /** The last subscriber left: on a single node the topic expires unless one comes within the idle timeout. */
+    private void idle() {
+        if (special || room.isReplicated(this)) {
+            return;
+        }
+        idleSince = System.nanoTime();
+        if (expiry == null) {
+            schedule(room.topicIdleNanos);
+        }
+    }
+
+    private void schedule(long nanos) {
+        try {
+            expiry = owner.schedule(this::expireIfIdle, nanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            logger.debug("Topic {}: its owner is shutting down; not expiring it", name);
+        }
+    }
+
+    /**
+     * Drops the topic and its value if it has had no subscriber for the idle timeout (one timer a
+     * topic at a time: a topic idle again since the timer was set waits out the rest). On the owner,
+     * so no subscribe or change of the topic interleaves: those queued behind it find it dropped and
+     * go to a successor.
+     */
+    private void expireIfIdle() {
+        expiry = null;
+        if (dropped || subscribers.length > 0) {
+            return;
+        }
+        long left = idleSince + room.topicIdleNanos - System.nanoTime();
+        if (left > 0) {
+            schedule(left);
+            return;
+        }
+        if (!loaded || committing || !waiting.isEmpty()) {
+            idle(); // work in hand: not idle yet
+            return;
+        }
+        dropped = true;
+        cost(null);
+        room.expired(this);
+    }
+
+    /** Charges the node (or refunds it) for {@code newValue} in place of the current value; special topics are free. */
+    private void cost(Object newValue) {
+        if (special) {
+            return;
+        }
+        long newCost = JsonValues.heapCost(newValue);
+        room.account(newCost - cost);
+        cost = newCost;
     }
 
     /**
@@ -194,12 +274,19 @@ final class Topic {
         }
         TopicChange.Applied applied;
         try {
-            applied = TopicChange.apply(type, value, size, change, room.maxValueBytes);
+            applied = TopicChange.apply(type, value, size, cost, change, room.maxValueBytes, room.maxValueCost);
         } catch (ChangeRejected e) {
             room.rejectUpdate(s, name, change, e.getMessage());
             return;
         }
+        long grows = applied.cost() - cost;
+        if (!room.reserve(grows)) {
+            room.rejectUpdate(s, name, change, "The server holds its most chatroom data (" + room.maxMemory
+                    + " bytes of memory for every topic's value): this change would add about " + grows);
+            return;
+        }
         if (!room.isReplicated(this)) {
+            cost = applied.cost(); // charged by reserve
             install(applied.value(), applied.size(), version + 1, applied.change());
             return;
         }
@@ -207,11 +294,15 @@ final class Topic {
         committing = true;
         room.cluster().commit(this, base, applied).whenComplete((outcome, failure) -> run(() -> {
             committing = false;
+            if (outcome == null || !outcome || version != base || dropped) {
+                room.account(-grows); // not installed by this change: whatever is installed has been charged
+            }
             if (failure != null) {
                 room.rejectUpdate(s, name, change, "The change could not be stored in the cluster: "
                         + Chatroom.rootMessage(failure));
             } else if (outcome) {
-                if (version == base) {
+                if (version == base && !dropped) {
+                    cost = applied.cost(); // charged by reserve
                     install(applied.value(), applied.size(), base + 1, applied.change());
                 } // else: Redis's stream got here first and has applied it already
             } else {
@@ -240,7 +331,10 @@ final class Topic {
             return;
         }
         try {
-            TopicChange.Applied applied = TopicChange.apply(type, value, size, change, Integer.MAX_VALUE);
+            TopicChange.Applied applied = TopicChange.apply(type, value, size, cost, change, Integer.MAX_VALUE,
+                    Long.MAX_VALUE);
+            room.account(applied.cost() - cost); // committed by another node: applied even past the node's budget
+            cost = applied.cost();
             install(applied.value(), applied.size(), newVersion, applied.change());
         } catch (ChangeRejected e) {
             logger.warn("Topic {}: version {} from the cluster does not apply here ({}); reloading", name, newVersion,
@@ -255,13 +349,14 @@ final class Topic {
 
     /** Replaces the state with what Redis holds, after updates were missed: subscribers get it as a {@code set}. */
     void reset(TopicType type, Object value, long newVersion) {
-        if (newVersion <= version && loaded) {
+        if (dropped || newVersion <= version && loaded) {
             return;
         }
         this.type = type;
         Map<String, Object> set = new LinkedHashMap<>();
         set.put("type", "set");
         set.put("value", value);
+        cost(value);
         install(value, -1, newVersion, set);
         if (!committing) {
             drain();
