@@ -337,6 +337,8 @@ class HostileClientsIT {
 
         /** The outbound bound: the hard limit plus the one write that crosses it (a reply, at most the message limit). */
         void assertBounded() {
+            System.out.printf("%s: held at most %,d bytes outbound; direct memory rose by at most %,d bytes%n",
+                    Thread.currentThread().getStackTrace()[2].getMethodName(), maxPending.get(), maxDirectRise.get());
             assertTrue(maxPending.get() <= HARD + 256 * 1024, "held for the connections: " + maxPending.get());
             assertTrue(maxDirectRise.get() <= DIRECT_MEMORY_BOUND, "direct memory rose by " + maxDirectRise.get());
         }

@@ -23,11 +23,12 @@ import java.io.IOException;
  *       that does not take its replies cannot make the node produce more. A
  *       {@link FlowControlHandler} behind the protocol decoder holds the messages already read
  *       until reading resumes, below the low-water mark (half the soft limit).</li>
- *   <li>The hard limit ({@code OUTBOUND_HARD_LIMIT_BYTES}): a write that leaves more than that
- *       pending closes the connection at once, under either slow-consumer policy; what is written
- *       after that is released and its promise failed.</li>
- *   <li>Reading is also off while the session {@link #pauseReads pauses} it (waiting for the
- *       cluster): this handler is the one owner of auto-read.</li>
+ *   <li>The hard limit ({@code OUTBOUND_HARD_LIMIT_BYTES}): a write to a connection that already
+ *       holds that much closes it at once, under either slow-consumer policy; that write and what
+ *       follows are released and their promises failed.</li>
+ *   <li>Reading is also off while the session {@link #holdReads holds} it (waiting for the
+ *       cluster, or for work it handed to another thread): this handler is the one owner of
+ *       auto-read.</li>
  * </ul>
  *
  * <p>Deliveries are written from this handler's context (the fan-out skips its {@link #write}); they
@@ -42,7 +43,8 @@ final class Backpressure extends ChannelDuplexHandler {
     private ChannelHandlerContext ctx;
     /** Called once when the hard limit is crossed, before the connection closes; {@code null}: just close. */
     private Runnable onHardLimit;
-    private boolean paused;
+    /** Reasons the session has to keep reading off ({@link #holdReads}). */
+    private int holds;
     private boolean overHardLimit;
 
     Backpressure(int softLimitBytes, long hardLimitBytes, Metrics metrics) {
@@ -67,15 +69,24 @@ final class Backpressure extends ChannelDuplexHandler {
         this.onHardLimit = action;
     }
 
-    /** Turns reading off ({@code true}) or back on while the session waits; writability still rules. */
-    void pauseReads(boolean pause) {
-        paused = pause;
+    /**
+     * Turns reading off until a matching {@link #releaseReads}: the session waits (for the cluster,
+     * for work it handed to another thread). Holds count; writability still rules.
+     */
+    void holdReads() {
+        holds++;
+        updateAutoRead();
+    }
+
+    /** Ends one {@link #holdReads}. */
+    void releaseReads() {
+        holds--;
         updateAutoRead();
     }
 
     /**
      * Whether the bytes pending for the connection have reached the hard limit; the first time they
-     * have, runs the session's action and closes the connection.
+     * have, runs the session's action and closes the connection. Call before a write.
      */
     boolean checkHardLimit() {
         if (overHardLimit) {
@@ -97,18 +108,20 @@ final class Backpressure extends ChannelDuplexHandler {
         return true;
     }
 
-    /** Writes {@code msg} unless the connection is over its hard limit; then releases it and fails the promise. */
+    /**
+     * Writes {@code msg} unless the connection has reached its hard limit (which closes it); then
+     * releases it and fails the promise. The limit is checked before the write, so one message
+     * larger than the limit still goes to a connection that holds nothing else (a randomchat
+     * {@code state}, say): what a connection holds is bounded by the limit plus one message.
+     */
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (overHardLimit) {
+        if (overHardLimit || !ctx.channel().isWritable() && checkHardLimit()) {
             ReferenceCountUtil.release(msg);
             promise.tryFailure(new OutboundLimitException(hardLimitBytes));
             return;
         }
         ctx.write(msg, promise);
-        if (!ctx.channel().isWritable()) {
-            checkHardLimit();
-        }
     }
 
     @Override
@@ -120,9 +133,9 @@ final class Backpressure extends ChannelDuplexHandler {
     private void updateAutoRead() {
         ChannelConfig config = ctx.channel().config();
         boolean writable = ctx.channel().isWritable();
-        boolean read = !paused && !overHardLimit && writable;
+        boolean read = holds == 0 && !overHardLimit && writable;
         if (config.isAutoRead() != read) {
-            if (!writable && !paused) {
+            if (!writable && holds == 0) {
                 metrics.readPauses.increment();
             }
             config.setAutoRead(read);

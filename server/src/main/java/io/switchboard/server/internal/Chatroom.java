@@ -137,7 +137,7 @@ final class Chatroom {
         for (String name : s.topics) {
             Topic t = topics.get(name);
             if (t != null) {
-                t.run(() -> t.unsubscribe(s));
+                s.onOwner(t, () -> t.unsubscribe(s));
             }
         }
         Topic own = topics.remove(CLIENT_MESSAGE + s.id);
@@ -196,7 +196,7 @@ final class Chatroom {
         }
         s.topics.add(name);
         TopicType asked = name.startsWith(RESERVED) ? TopicType.STRING : type;
-        t.run(() -> t.subscribe(s, asked));
+        s.onOwner(t, () -> t.subscribe(s, asked));
     }
 
     void unsubscribe(ChatroomSession s, String name) {
@@ -206,7 +206,7 @@ final class Chatroom {
         }
         Topic t = topics.get(name);
         if (t != null) {
-            t.run(() -> t.unsubscribe(s));
+            s.onOwner(t, () -> t.unsubscribe(s));
         }
     }
 
@@ -220,7 +220,7 @@ final class Chatroom {
             rejectUpdate(s, name, change, notSubscribed(name));
             return;
         }
-        t.run(() -> t.update(s, change));
+        s.onOwner(t, () -> t.update(s, change));
     }
 
     /**
@@ -238,7 +238,7 @@ final class Chatroom {
                             + config.chatroomMaxTopics() + ")");
                     return;
                 }
-                t.run(() -> t.subscribe(s, asked));
+                s.onOwner(t, () -> t.subscribe(s, asked));
             }
         });
     }

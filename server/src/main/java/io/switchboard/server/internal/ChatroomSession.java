@@ -32,6 +32,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class ChatroomSession extends WebSocketSession {
 
+    /** The most topic tasks one client may have in flight before reading pauses ({@link #onOwner}). */
+    static final int MAX_OUTSTANDING = 64;
+
     private final Chatroom room;
     /** The client's id, once {@code hello} is sent; 0 before. */
     long id;
@@ -41,6 +44,8 @@ final class ChatroomSession extends WebSocketSession {
     final Set<String> services = new LinkedHashSet<>();
     final AtomicInteger pendingRequests = new AtomicInteger();
     private volatile boolean open;
+    /** Topic work of this client's handed to the topics' owners and not done yet. Event loop only. */
+    private int outstanding;
 
     ChatroomSession(Node node) {
         super(node, Dialect.CHATROOM);
@@ -174,6 +179,36 @@ final class ChatroomSession extends WebSocketSession {
         if (open) {
             open = false;
             room.disconnected(this);
+        }
+    }
+
+    /**
+     * Runs {@code task}, work this client asked of {@code topic}, on the topic's owner. At most
+     * {@link #MAX_OUTSTANDING} are in flight: past that nothing more is read from the connection
+     * until they are done, so what is answered from another thread (a snapshot, a rejection) is
+     * bounded like a reply; the answers are queued to this loop before the task counts as done.
+     * Event loop only.
+     */
+    void onOwner(Topic topic, Runnable task) {
+        if (++outstanding == MAX_OUTSTANDING) {
+            backpressure.holdReads();
+        }
+        topic.run(() -> {
+            try {
+                task.run();
+            } finally {
+                try {
+                    loop().execute(this::ownerTaskDone);
+                } catch (RejectedExecutionException e) {
+                    // the loop is shutting down: nothing is read any more
+                }
+            }
+        });
+    }
+
+    private void ownerTaskDone() {
+        if (outstanding-- == MAX_OUTSTANDING) {
+            backpressure.releaseReads();
         }
     }
 

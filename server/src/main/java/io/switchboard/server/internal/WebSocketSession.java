@@ -221,7 +221,7 @@ abstract class WebSocketSession extends Session {
     void pause() {
         if (!paused) {
             paused = true;
-            backpressure.pauseReads(true);
+            backpressure.holdReads();
         }
     }
 
@@ -246,7 +246,7 @@ abstract class WebSocketSession extends Session {
         lastReadNanos = System.nanoTime(); // reading was paused, not the client
         first.run();
         ctx.flush();
-        backpressure.pauseReads(false); // serves the held messages, which may pause again
+        backpressure.releaseReads(); // serves the held messages, which may pause again
     }
 
     /** Writes a reply; the read batch's end flushes it. Takes ownership of {@code payload}. */
