@@ -39,7 +39,7 @@ class RandomchatRedisIT extends RandomchatScenarios {
 
     private static SwitchboardServer node() {
         return Requests.startOnLoopback(SwitchboardConfig.builder().redisEndpoint(redis.endpoint())
-                .redisKeyPrefix("rcit:"));
+                .redisKeyPrefix("rcit:").randomchatMaxChatsPerUser(MAX_OWNED).randomchatMaxAddedChatsPerUser(MAX_ADDED));
     }
 
     @AfterAll

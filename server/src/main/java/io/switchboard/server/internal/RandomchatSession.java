@@ -311,11 +311,15 @@ final class RandomchatSession extends WebSocketSession {
         }
     }
 
-    /** What the client is told of a failed operation. */
-    private static String refusal(Throwable failure) {
+    /** What the client is told of a failed operation; a refusal by a per-user limit is counted. */
+    private String refusal(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (cause instanceof RandomchatRefusal) {
+            RandomchatRefusal refusal = (RandomchatRefusal) cause;
+            if (refusal.limit != null) {
+                metrics.randomchatLimit(refusal.limit);
+            }
             return cause.getMessage();
         }
         logger.warn("randomchat: a store operation failed: {}", cause.toString());

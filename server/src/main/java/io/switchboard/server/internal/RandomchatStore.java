@@ -97,7 +97,7 @@ interface RandomchatStore {
      */
     long DELIVERED_WINDOW_MILLIS = 60_000;
 
-    /** Creates {@code chat}, owned by {@code by}, its first member. */
+    /** Creates {@code chat}, owned by {@code by}, its first member, unless {@code by} owns the most chats allowed. */
     CompletableFuture<Outcome> createChat(String by, String chat);
 
     /** Sends {@code text} to the members of {@code chat}: kept for those offline everywhere. */
@@ -106,10 +106,16 @@ interface RandomchatStore {
     /** Deletes {@code chat} (by its owner) with what was kept for it. */
     CompletableFuture<Outcome> deleteChat(String by, String chat);
 
-    /** Adds the registered user {@code phone} to {@code chat}, by one of its members. */
+    /**
+     * Adds the registered user {@code phone} to {@code chat}, by one of its members, unless
+     * {@code phone} was added to the most chats of others allowed (its own chats do not count).
+     */
     CompletableFuture<Outcome> addMember(String by, String chat, String phone);
 
-    /** Removes {@code phone} from {@code chat} (by its owner), with what was kept for it there. */
+    /**
+     * Removes {@code phone} from {@code chat} (by its owner, or by {@code phone} itself: it leaves),
+     * with what was kept for it there. The owner is never removed.
+     */
     CompletableFuture<Outcome> removeMember(String by, String chat, String phone);
 
     /**

@@ -139,7 +139,7 @@ final class RedisRandomchatStore implements RandomchatStore {
     private static final String CREATE = PRELUDE + String.join("\n",
             "local by, name, maxchats = ARGV[7], ARGV[8], tonumber(ARGV[9])",
             "if redis.call('EXISTS', P .. 'chat:' .. name) == 1 then return err('chat_exists') end",
-            "if redis.call('ZCARD', P .. 'chats:' .. by) >= maxchats then return err('too_many_chats') end",
+            "if owned(by) >= maxchats then return err('too_many_chats') end",
             "redis.call('HSET', P .. 'chat:' .. name, 'owner', by)",
             "local s = redis.call('INCR', P .. 'seq')",
             "redis.call('ZADD', P .. 'members:' .. name, s, by)",
@@ -178,7 +178,7 @@ final class RedisRandomchatStore implements RandomchatStore {
             "return {'ok', c[1], c[2], false, routes}");
 
     private static final String ADD = PRELUDE + String.join("\n",
-            "local by, name, phone, max, maxchats = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])",
+            "local by, name, phone, max, maxadded = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])",
             "local c, phones = chat(name)",
             "if not c then return err('no_chat') end",
             "if not is_member(name, by) then return err('not_member') end",
@@ -186,7 +186,8 @@ final class RedisRandomchatStore implements RandomchatStore {
             "local u = user(phone)",
             "if not u then return err('no_user') end",
             "if #phones >= max then return err('full') end",
-            "if redis.call('ZCARD', P .. 'chats:' .. phone) >= maxchats then return err('too_many_chats') end",
+            // Only chats of others count: the user's own are its own limit's (issue 15).
+            "if redis.call('ZCARD', P .. 'chats:' .. phone) - owned(phone) >= maxadded then return err('too_many_added') end",
             "local s = redis.call('INCR', P .. 'seq')",
             "redis.call('ZADD', P .. 'members:' .. name, s, phone)",
             "redis.call('ZADD', P .. 'chats:' .. phone, s, name)",
@@ -198,9 +199,10 @@ final class RedisRandomchatStore implements RandomchatStore {
             "local c, phones = chat(name)",
             "if not c then return err('no_chat') end",
             "if not is_member(name, by) then return err('not_member') end",
-            "if c[1] ~= by then return err('not_owner_remove') end",
+            // A member may remove itself (leave: issue 15), the owner anyone but itself.
+            "if phone ~= by and c[1] ~= by then return err('not_owner_remove') end",
             "if not is_member(name, phone) then return err('not_a_member') end",
-            "if phone == by then return err('owner_stays') end",
+            "if phone == c[1] then return err('owner_stays') end",
             "local routes = notify(phones)",
             "local u = user(phone)",
             "redis.call('ZREM', P .. 'members:' .. name, phone)",
@@ -215,6 +217,7 @@ final class RedisRandomchatStore implements RandomchatStore {
     private final boolean openLogin;
     private final int maxMembers;
     private final int maxChats;
+    private final int maxAdded;
     private final byte[][] common;
     private final long aliveMillis;
     private final RedisURI uri;
@@ -236,6 +239,7 @@ final class RedisRandomchatStore implements RandomchatStore {
         this.openLogin = config.randomchatOpenLogin();
         this.maxMembers = config.randomchatMaxMembers();
         this.maxChats = config.randomchatMaxChatsPerUser();
+        this.maxAdded = config.randomchatMaxAddedChatsPerUser();
         this.aliveMillis = config.clusterNodeTimeout().toMillis();
         this.common = new byte[][] {utf8(prefix), utf8(node), utf8(Long.toString(aliveMillis)), null,
                 utf8(Integer.toString(config.randomchatMaxPending())),
@@ -372,7 +376,7 @@ final class RedisRandomchatStore implements RandomchatStore {
         return run(ADD, System.currentTimeMillis(),
                 r -> outcome(Event.NEW_MEMBER, chat(chat, r.get(1), r.get(2)), user(r.get(3)), null, r.get(4)),
                 phone, chat, utf8(by), utf8(chat), utf8(phone), utf8(Integer.toString(maxMembers)),
-                utf8(Integer.toString(maxChats)));
+                utf8(Integer.toString(maxAdded)));
     }
 
     @Override
@@ -504,6 +508,7 @@ final class RedisRandomchatStore implements RandomchatStore {
             case "owner_stays": return RandomchatRefusal.ownerStays(chat);
             case "full": return RandomchatRefusal.full(chat, maxMembers);
             case "too_many_chats": return RandomchatRefusal.tooManyChats(phone, maxChats);
+            case "too_many_added": return RandomchatRefusal.tooManyAddedChats(phone, maxAdded);
             default: throw new IllegalStateException("unknown refusal from the script: " + code);
         }
     }

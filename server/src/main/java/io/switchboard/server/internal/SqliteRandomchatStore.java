@@ -50,6 +50,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
         "CREATE TABLE IF NOT EXISTS users (phone TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL,"
                 + " disconnected_at INTEGER, online INTEGER NOT NULL DEFAULT 0)",
         "CREATE TABLE IF NOT EXISTS chats (name TEXT PRIMARY KEY, owner TEXT NOT NULL REFERENCES users(phone))",
+        "CREATE INDEX IF NOT EXISTS chats_by_owner ON chats (owner)",
         // rowid orders the members as they joined.
         "CREATE TABLE IF NOT EXISTS members (chat TEXT NOT NULL REFERENCES chats(name) ON DELETE CASCADE,"
                 + " phone TEXT NOT NULL REFERENCES users(phone), UNIQUE (chat, phone))",
@@ -66,6 +67,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
     private final long pendingTtlMillis;
     private final int maxMembers;
     private final int maxChats;
+    private final int maxAdded;
     private final LinkedBlockingQueue<Op<?>> queue = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Thread writer;
@@ -109,6 +111,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
         this.pendingTtlMillis = config.randomchatPendingTtl().toMillis();
         this.maxMembers = config.randomchatMaxMembers();
         this.maxChats = config.randomchatMaxChatsPerUser();
+        this.maxAdded = config.randomchatMaxAddedChatsPerUser();
         this.problem = "opening " + file;
         this.writer = new Thread(this::run, "switchboard-randomchat-store");
         writer.setDaemon(true);
@@ -191,7 +194,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (exists("SELECT 1 FROM chats WHERE name = ?", chat)) {
                     throw RandomchatRefusal.chatExists(chat);
                 }
-                checkChats(by);
+                checkOwned(by);
                 update("INSERT INTO chats (name, owner) VALUES (?, ?)", chat, by);
                 update("INSERT INTO members (chat, phone) VALUES (?, ?)", chat, by);
                 Chat c = chat(chat);
@@ -254,7 +257,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (c.members().size() >= maxMembers) {
                     throw RandomchatRefusal.full(chat, maxMembers);
                 }
-                checkChats(phone);
+                checkAdded(phone);
                 update("INSERT INTO members (chat, phone) VALUES (?, ?)", chat, phone);
                 return outcome(Event.NEW_MEMBER, chat(chat), added, null);
             }
@@ -267,12 +270,13 @@ final class SqliteRandomchatStore implements RandomchatStore {
             @Override
             Outcome run() throws SQLException {
                 Chat before = memberOf(by, chat);
-                if (!before.owner().phone().equals(by)) {
+                // A member may remove itself (leave: issue 15), the owner anyone but itself.
+                if (!phone.equals(by) && !before.owner().phone().equals(by)) {
                     throw RandomchatRefusal.notOwnerRemove(chat);
                 }
                 User removed = before.members().stream().filter(m -> m.phone().equals(phone)).findFirst()
                         .orElseThrow(() -> RandomchatRefusal.notAMember(phone, chat));
-                if (phone.equals(by)) {
+                if (phone.equals(before.owner().phone())) {
                     throw RandomchatRefusal.ownerStays(chat);
                 }
                 update("DELETE FROM members WHERE chat = ? AND phone = ?", chat, phone);
@@ -628,19 +632,34 @@ final class SqliteRandomchatStore implements RandomchatStore {
         }
     }
 
-    /** The user's connections, to change: emptied sets are dropped at the end of the batch. */
-    /** Refuses one more chat for {@code phone} when it is in {@code RANDOMCHAT_MAX_CHATS_PER_USER} already. */
-    private void checkChats(String phone) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement("SELECT COUNT(*) FROM members WHERE phone = ?")) {
-            s.setString(1, phone);
+    /**
+     * Refuses a new chat of {@code phone} when it owns {@code RANDOMCHAT_MAX_CHATS_PER_USER} already:
+     * only the chats it created count, so no other user can use up its limit (issue 15).
+     */
+    private void checkOwned(String phone) throws SQLException {
+        if (count("SELECT COUNT(*) FROM chats WHERE owner = ?", phone) >= maxChats) {
+            throw RandomchatRefusal.tooManyChats(phone, maxChats);
+        }
+    }
+
+    /** Refuses to add {@code phone} to one more chat of another owner past {@code RANDOMCHAT_MAX_ADDED_CHATS_PER_USER}. */
+    private void checkAdded(String phone) throws SQLException {
+        if (count("SELECT COUNT(*) FROM members m JOIN chats c ON c.name = m.chat WHERE m.phone = ?1 AND c.owner <> ?1",
+                phone) >= maxAdded) {
+            throw RandomchatRefusal.tooManyAddedChats(phone, maxAdded);
+        }
+    }
+
+    private long count(String sql, String arg) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement(sql)) {
+            s.setString(1, arg);
             try (ResultSet r = s.executeQuery()) {
-                if (r.next() && r.getLong(1) >= maxChats) {
-                    throw RandomchatRefusal.tooManyChats(phone, maxChats);
-                }
+                return r.next() ? r.getLong(1) : 0;
             }
         }
     }
 
+    /** The user's connections, to change: emptied sets are dropped at the end of the batch. */
     private TreeSet<Long> connections(String phone) {
         TreeSet<Long> set = online.computeIfAbsent(phone, p -> new TreeSet<>());
         onlineUndo.computeIfAbsent(phone, p -> new TreeSet<>(set));

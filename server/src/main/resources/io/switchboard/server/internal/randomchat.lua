@@ -46,6 +46,15 @@ local function chat(name)
   return {owner, members}, phones
 end
 
+-- How many of the user's chats it owns (created): only these count against its own limit (issue 15).
+local function owned(phone)
+  local n = 0
+  for _, c in ipairs(redis.call('ZRANGE', P .. 'chats:' .. phone, 0, -1)) do
+    if redis.call('HGET', P .. 'chat:' .. c, 'owner') == phone then n = n + 1 end
+  end
+  return n
+end
+
 local function is_member(name, phone)
   return redis.call('ZSCORE', P .. 'members:' .. name, phone) ~= false
 end
