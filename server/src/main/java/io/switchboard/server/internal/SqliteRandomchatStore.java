@@ -45,7 +45,8 @@ final class SqliteRandomchatStore implements RandomchatStore {
     private static final int MAX_BATCH = 256;
     /** How often messages older than the pending TTL are purged. */
     private static final long PURGE_INTERVAL_MILLIS = TimeUnit.HOURS.toMillis(1);
-    private static final int SCHEMA_VERSION = 1;
+    /** 2 added {@code inflight} (issue 15): an older version would ignore it and lose what it holds. */
+    private static final int SCHEMA_VERSION = 2;
     private static final String[] SCHEMA = {
         "CREATE TABLE IF NOT EXISTS users (phone TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL,"
                 + " disconnected_at INTEGER, online INTEGER NOT NULL DEFAULT 0)",
@@ -59,6 +60,11 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 + " chat TEXT NOT NULL, sender TEXT NOT NULL, sent_at INTEGER NOT NULL, text TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS pending_by_phone ON pending (phone, id)",
         "CREATE INDEX IF NOT EXISTS pending_by_chat ON pending (chat, phone)",
+        // Messages on their way to online members (RandomchatStore's class comment); id is the
+        // writer's seq, which restarts with the process: open() empties the table first.
+        "CREATE TABLE IF NOT EXISTS inflight (phone TEXT NOT NULL, id INTEGER NOT NULL, chat TEXT NOT NULL,"
+                + " sender TEXT NOT NULL, sent_at INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (phone, id))",
+        "CREATE INDEX IF NOT EXISTS inflight_by_chat ON inflight (chat, phone)",
     };
 
     private final Path file;
@@ -161,7 +167,11 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (connections.isEmpty()) {
                     update("UPDATE users SET disconnected_at = ?, online = 0 WHERE phone = ?", now, phone);
                 }
-                return handBack(phone, missed);
+                List<Outcome> again = handBack(phone, missed);
+                if (connections.isEmpty()) {
+                    strand(phone); // what its connections never wrote waits for the next login
+                }
+                return again;
             }
 
             @Override
@@ -172,6 +182,23 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (connections != null && connections.remove(connection) && connections.isEmpty()) {
                     online.remove(phone);
                 }
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> delivered(String phone, List<Long> ids) {
+        return submit(new Op<>() {
+            @Override
+            Void run() throws SQLException {
+                try (PreparedStatement s = db.prepareStatement("DELETE FROM inflight WHERE phone = ? AND id = ?")) {
+                    for (Long id : ids) {
+                        s.setString(1, phone);
+                        s.setLong(2, id);
+                        s.executeUpdate();
+                    }
+                }
+                return null;
             }
         });
     }
@@ -209,13 +236,16 @@ final class SqliteRandomchatStore implements RandomchatStore {
             @Override
             Outcome run() throws SQLException {
                 Chat c = memberOf(by, chat);
-                Pending message = new Pending(chat, by, now, text, ++seq);
+                long routed = ++seq;
+                Pending message = new Pending(chat, by, now, text, routed, routed);
                 User from = null;
                 for (User m : c.members()) {
                     if (m.phone().equals(by)) {
                         from = m;
                     }
-                    if (!isOnline(m.phone())) {
+                    if (isOnline(m.phone())) {
+                        inFlight(m.phone(), message); // until written: a crash before leaves it pending
+                    } else {
                         keep(m.phone(), List.of(message));
                     }
                 }
@@ -235,6 +265,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                             ? RandomchatRefusal.notOwnerDelete(chat) : RandomchatRefusal.notMember(chat);
                 }
                 update("DELETE FROM pending WHERE chat = ?", chat);
+                update("DELETE FROM inflight WHERE chat = ?", chat);
                 update("DELETE FROM chats WHERE name = ?", chat); // members go with it (ON DELETE CASCADE)
                 return outcome(Event.CHAT_DELETED, c, null, null);
             }
@@ -281,6 +312,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 }
                 update("DELETE FROM members WHERE chat = ? AND phone = ?", chat, phone);
                 update("DELETE FROM pending WHERE chat = ? AND phone = ?", chat, phone);
+                update("DELETE FROM inflight WHERE chat = ? AND phone = ?", chat, phone);
                 // Every member hears of it, the removed one included.
                 Outcome o = outcome(Event.MEMBER_REMOVED, chat(chat), removed, null);
                 List<String> local = new ArrayList<>(o.local());
@@ -444,10 +476,25 @@ final class SqliteRandomchatStore implements RandomchatStore {
             }
             s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
         }
-        // Users online when the last process died (kill -9) left then, as far as anyone can tell.
+        // Users online when the last process died (kill -9) left then, as far as anyone can tell; what
+        // was on its way to their connections waits for their next login.
         int left = update("UPDATE users SET disconnected_at = ?, online = 0 WHERE online = 1",
                 System.currentTimeMillis());
+        List<String> stranded = new ArrayList<>();
+        try (PreparedStatement s = db.prepareStatement("SELECT DISTINCT phone FROM inflight");
+             ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                stranded.add(r.getString(1));
+            }
+        }
+        for (String phone : stranded) {
+            strand(phone);
+        }
         db.commit();
+        if (!stranded.isEmpty()) {
+            logger.info("randomchat: messages on their way to {} users when the last process stopped wait for "
+                    + "their next login", stranded.size());
+        }
         if (left > 0) {
             logger.info("randomchat: {} users were online when the last process stopped; now offline", left);
         }
@@ -457,6 +504,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
         nextPurge = now + PURGE_INTERVAL_MILLIS;
         try {
             int n = update("DELETE FROM pending WHERE sent_at < ?", now - pendingTtlMillis);
+            update("DELETE FROM inflight WHERE sent_at < ?", now - pendingTtlMillis);
             db.commit();
             if (n > 0) {
                 logger.info("randomchat: dropped {} undelivered messages older than {} ms", n, pendingTtlMillis);
@@ -523,13 +571,17 @@ final class SqliteRandomchatStore implements RandomchatStore {
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     Pending p = new Pending(r.getString(1), r.getString(2), r.getLong(3), r.getString(4),
-                            Pending.NOT_ROUTED);
+                            Pending.NOT_ROUTED, ++seq);
                     taken.add(p);
                     byChat.computeIfAbsent(p.chat(), c -> new ArrayList<>()).add(p);
                 }
             }
         }
         update("DELETE FROM pending WHERE phone = ?", phone);
+        // In flight until the state is written: a crash before leaves them pending.
+        for (Pending p : taken) {
+            inFlight(phone, p);
+        }
 
         List<String> chatNames = new ArrayList<>();
         try (PreparedStatement s = db.prepareStatement("SELECT chat FROM members WHERE phone = ? ORDER BY rowid")) {
@@ -569,22 +621,25 @@ final class SqliteRandomchatStore implements RandomchatStore {
         List<Outcome> again = new ArrayList<>();
         for (Pending m : missed) {
             if (connections != null && connections.first() < m.seq()) {
-                continue; // that connection got it, or hands it back itself
+                continue; // that connection got it, or hands it back itself: still in flight
             }
-            if (gotIt.containsKey(m.seq())) {
-                continue; // a connection of the user that has closed since delivered it
+            if (!exists("SELECT 1 FROM inflight WHERE phone = ? AND id = ?", phone, m.id())) {
+                continue; // another connection of the user wrote it, or it is pending already
             }
             Chat c;
             try {
-                c = memberOf(phone, m.chat());
+                c = gotIt.containsKey(m.seq()) ? null : memberOf(phone, m.chat());
             } catch (RandomchatRefusal gone) {
-                continue; // the chat was deleted, or the user removed from it, meanwhile
+                c = null; // the chat was deleted, or the user removed from it, meanwhile
             }
-            if (connections == null) {
-                kept.add(m);
+            if (c == null || connections == null) {
+                // Delivered by a connection of the user that has closed since, gone, or kept now.
+                update("DELETE FROM inflight WHERE phone = ? AND id = ?", phone, m.id());
+                if (c != null) {
+                    kept.add(m);
+                }
             } else {
-                Pending routed = new Pending(m.chat(), m.from(), m.date(), m.text(), ++seq);
-                again.add(new Outcome(Event.MESSAGE, c, user(m.from()), routed, List.of(phone), Map.of()));
+                again.add(new Outcome(Event.MESSAGE, c, user(m.from()), m.routed(++seq), List.of(phone), Map.of()));
             }
         }
         kept.sort((a, b) -> Long.compare(a.date(), b.date()));
@@ -604,6 +659,33 @@ final class SqliteRandomchatStore implements RandomchatStore {
             deliveredSweepAt = now;
             recentlyDelivered.values().forEach(got -> got.values().removeIf(at -> now - at > DELIVERED_WINDOW_MILLIS));
             recentlyDelivered.values().removeIf(Map::isEmpty);
+        }
+    }
+
+    /** Notes {@code message} in flight for {@code phone}, dropping its oldest past the pending bound. */
+    private void inFlight(String phone, Pending message) throws SQLException {
+        update("INSERT INTO inflight (phone, id, chat, sender, sent_at, text) VALUES (?, ?, ?, ?, ?, ?)", phone,
+                message.id(), message.chat(), message.from(), message.date(), message.text());
+        update("DELETE FROM inflight WHERE phone = ? AND id <= "
+                + "(SELECT id FROM inflight WHERE phone = ? ORDER BY id DESC LIMIT 1 OFFSET ?)", phone, phone, maxPending);
+    }
+
+    /** {@code phone} has no connection left: what was in flight to it is pending. */
+    private void strand(String phone) throws SQLException {
+        List<Pending> left = new ArrayList<>();
+        try (PreparedStatement s = db.prepareStatement(
+                "SELECT chat, sender, sent_at, text, id FROM inflight WHERE phone = ? ORDER BY sent_at, id")) {
+            s.setString(1, phone);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    left.add(new Pending(r.getString(1), r.getString(2), r.getLong(3), r.getString(4),
+                            Pending.NOT_ROUTED, r.getLong(5)));
+                }
+            }
+        }
+        if (!left.isEmpty()) {
+            update("DELETE FROM inflight WHERE phone = ?", phone);
+            keep(phone, left);
         }
     }
 
@@ -737,9 +819,11 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 disconnected == null ? User.NEVER : ((Number) disconnected).longValue());
     }
 
-    private boolean exists(String sql, String arg) throws SQLException {
+    private boolean exists(String sql, Object... args) throws SQLException {
         try (PreparedStatement s = db.prepareStatement(sql)) {
-            s.setString(1, arg);
+            for (int i = 0; i < args.length; i++) {
+                s.setObject(i + 1, args[i]);
+            }
             try (ResultSet r = s.executeQuery()) {
                 return r.next();
             }
