@@ -132,6 +132,23 @@ class RandomchatIT extends RandomchatScenarios {
     }
 
     @Test
+    void countsTheRequestsAPerUserLimitRefused() throws Exception {
+        Person ann = register("Ann", "ann");
+        for (int i = 0; i < MAX_OWNED; i++) {
+            ann.request(createChat(run + "own" + i));
+        }
+        assertEquals(error("'" + ann.phone() + "' owns the most chats allowed (" + MAX_OWNED
+                + "): delete one to create another", "create_chat"), ann.request(createChat(run + "one-more")));
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://127.0.0.1:" + address().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString());
+        Matcher m = Pattern.compile("\nswitchboard_randomchat_limited_total\\{limit=\"owned_chats\"} (\\d+)\\.0\n")
+                .matcher(r.body());
+        assertTrue(m.find(), r.body());
+        assertTrue(Integer.parseInt(m.group(1)) >= 1, m.group());
+        assertTrue(r.body().contains("\nswitchboard_randomchat_limited_total{limit=\"added_chats\"} "), r.body());
+    }
+
+    @Test
     void isOffWithoutADataDirectoryInTheLibrary() throws Exception {
         try (SwitchboardServer off = Requests.startOnLoopback(SwitchboardConfig.builder())) {
             HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
