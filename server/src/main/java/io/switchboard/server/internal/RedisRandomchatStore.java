@@ -44,7 +44,9 @@ import java.util.function.Function;
  * connection counts only while its node's liveness key ({@code alive:<node>}, refreshed every third
  * of {@code CLUSTER_NODE_TIMEOUT}) exists, so the users of a node that died are offline within that
  * timeout. Events for users on other nodes go through Redis pub/sub, one channel per node
- * ({@code node:<node>}).
+ * ({@code node:<node>}). A message on its way to a user's connections is in the sorted set
+ * {@code inflight:<phone>} until one of them wrote it; when the user has no connection left (its
+ * last logout, or its nodes died) what is still there becomes pending.
  *
  * <p>Commands go out on one connection in the order they are called (from the store's own
  * thread, which also connects, so no event loop ever waits on Redis). That connection does not

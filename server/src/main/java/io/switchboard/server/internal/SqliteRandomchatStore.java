@@ -612,7 +612,8 @@ final class SqliteRandomchatStore implements RandomchatStore {
     /**
      * Settles messages that did not reach a connection of {@code phone} (RandomchatStore's class
      * comment): dropped when a connection that was online at their routing is still open; routed
-     * again (returned) to connections that came later; kept when the user is offline.
+     * again (returned) to connections that came later; kept when the user is offline. Only what is
+     * still in flight for the user: what a connection of it wrote is settled already.
      */
     private List<Outcome> handBack(String phone, List<Pending> missed) throws SQLException {
         TreeSet<Long> connections = isOnline(phone) ? online.get(phone) : null;
@@ -626,20 +627,22 @@ final class SqliteRandomchatStore implements RandomchatStore {
             if (!exists("SELECT 1 FROM inflight WHERE phone = ? AND id = ?", phone, m.id())) {
                 continue; // another connection of the user wrote it, or it is pending already
             }
-            Chat c;
-            try {
-                c = gotIt.containsKey(m.seq()) ? null : memberOf(phone, m.chat());
-            } catch (RandomchatRefusal gone) {
-                c = null; // the chat was deleted, or the user removed from it, meanwhile
-            }
-            if (c == null || connections == null) {
-                // Delivered by a connection of the user that has closed since, gone, or kept now.
-                update("DELETE FROM inflight WHERE phone = ? AND id = ?", phone, m.id());
-                if (c != null) {
-                    kept.add(m);
+            Chat c = null;
+            if (!gotIt.containsKey(m.seq())) { // else a connection of the user that has closed since wrote it
+                try {
+                    c = memberOf(phone, m.chat());
+                } catch (RandomchatRefusal gone) {
+                    // the chat was deleted, or the user removed from it, meanwhile
                 }
-            } else {
+            }
+            if (c != null && connections != null) {
+                // Routed again to the connections that came later: in flight still.
                 again.add(new Outcome(Event.MESSAGE, c, user(m.from()), m.routed(++seq), List.of(phone), Map.of()));
+                continue;
+            }
+            update("DELETE FROM inflight WHERE phone = ? AND id = ?", phone, m.id());
+            if (c != null) {
+                kept.add(m); // the user is offline
             }
         }
         kept.sort((a, b) -> Long.compare(a.date(), b.date()));
