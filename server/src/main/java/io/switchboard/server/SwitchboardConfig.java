@@ -69,6 +69,7 @@ public final class SwitchboardConfig {
     private final Duration randomchatPendingTtl;
     private final int randomchatMaxMembers;
     private final int randomchatMaxChatsPerUser;
+    private final int randomchatMaxAddedChatsPerUser;
     private final int randomchatMaxTextBytes;
 
     private SwitchboardConfig(Builder b) {
@@ -122,6 +123,7 @@ public final class SwitchboardConfig {
         randomchatPendingTtl = b.randomchatPendingTtl;
         randomchatMaxMembers = b.randomchatMaxMembers;
         randomchatMaxChatsPerUser = b.randomchatMaxChatsPerUser;
+        randomchatMaxAddedChatsPerUser = b.randomchatMaxAddedChatsPerUser;
         randomchatMaxTextBytes = b.randomchatMaxTextBytes;
     }
 
@@ -488,11 +490,22 @@ public final class SwitchboardConfig {
     }
 
     /**
-     * The most randomchat chats one user belongs to ({@code RANDOMCHAT_MAX_CHATS_PER_USER}): its
-     * {@code state} lists them all. Default 1000.
+     * The most randomchat chats one user owns ({@code RANDOMCHAT_MAX_CHATS_PER_USER}): a
+     * {@code create_chat} past it is refused. Only the chats the user created count, so no other
+     * user can use up this limit (issue 15). Default 1000.
      */
     public int randomchatMaxChatsPerUser() {
         return randomchatMaxChatsPerUser;
+    }
+
+    /**
+     * The most randomchat chats of others that one user was added to
+     * ({@code RANDOMCHAT_MAX_ADDED_CHATS_PER_USER}): an {@code add_member} past it is refused, with
+     * an error to the member who asked. The user can leave any of them; a user belongs to at most
+     * this plus {@link #randomchatMaxChatsPerUser()} chats, which its {@code state} lists. Default 1000.
+     */
+    public int randomchatMaxAddedChatsPerUser() {
+        return randomchatMaxAddedChatsPerUser;
     }
 
     /** The longest randomchat message text, in UTF-8 bytes ({@code RANDOMCHAT_MAX_TEXT_BYTES}). Default 4096. */
@@ -529,6 +542,7 @@ public final class SwitchboardConfig {
                 + ", randomchatMaxPending=" + randomchatMaxPending + ", randomchatPendingTtl=" + randomchatPendingTtl
                 + ", randomchatMaxMembers=" + randomchatMaxMembers
                 + ", randomchatMaxChatsPerUser=" + randomchatMaxChatsPerUser
+                + ", randomchatMaxAddedChatsPerUser=" + randomchatMaxAddedChatsPerUser
                 + ", randomchatMaxTextBytes=" + randomchatMaxTextBytes + '}';
     }
 
@@ -584,6 +598,7 @@ public final class SwitchboardConfig {
         private Duration randomchatPendingTtl = Duration.ofDays(30);
         private int randomchatMaxMembers = 256;
         private int randomchatMaxChatsPerUser = 1000;
+        private int randomchatMaxAddedChatsPerUser = 1000;
         private int randomchatMaxTextBytes = 4096;
 
         private Builder() {
@@ -640,6 +655,7 @@ public final class SwitchboardConfig {
             randomchatPendingTtl = c.randomchatPendingTtl;
             randomchatMaxMembers = c.randomchatMaxMembers;
             randomchatMaxChatsPerUser = c.randomchatMaxChatsPerUser;
+            randomchatMaxAddedChatsPerUser = c.randomchatMaxAddedChatsPerUser;
             randomchatMaxTextBytes = c.randomchatMaxTextBytes;
         }
 
@@ -1014,6 +1030,13 @@ public final class SwitchboardConfig {
         public Builder randomchatMaxChatsPerUser(int randomchatMaxChatsPerUser) {
             this.randomchatMaxChatsPerUser = checkRange("randomchatMaxChatsPerUser", randomchatMaxChatsPerUser, 1,
                     1_000_000);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#randomchatMaxAddedChatsPerUser()}. Default: 1000. */
+        public Builder randomchatMaxAddedChatsPerUser(int randomchatMaxAddedChatsPerUser) {
+            this.randomchatMaxAddedChatsPerUser = checkRange("randomchatMaxAddedChatsPerUser",
+                    randomchatMaxAddedChatsPerUser, 1, 1_000_000);
             return this;
         }
 

@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.RawClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -13,10 +14,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 import static io.switchboard.server.RandomchatScenarios.addMember;
 import static io.switchboard.server.RandomchatScenarios.brief;
@@ -95,6 +99,74 @@ class RandomchatRecoveryIT {
     }
 
     @Test
+    void whatWasOnItsWayToAMemberOnlineWhenTheNodeWasKilledIsInItsNextStateOnce() throws Exception {
+        // Bob is not cut off as a slow consumer: what is queued for him is in the node when it dies.
+        Process first = start("--outbound-soft-limit-time", "1h", "--outbound-hard-limit-bytes", "67108864");
+        InetSocketAddress node = address(first);
+        JdkClient annClient = connect(node);
+        Account ann = register(annClient, "Ann", "ann");
+        RawClient bob = new RawClient(node, 4096); // a small receive window: most of what is sent waits
+        try {
+            bob.upgrade("/randomchat");
+            bob.sendText(registerRequest("Bob", "bob", null));
+            Matcher t = TOKEN.matcher(bob.readText());
+            assertTrue(t.find());
+            Account bobAccount = new Account("Bob", "bob", t.group(1));
+            String c = "flight";
+            request(annClient, createChat(c));
+            annClient.send(addMember(c, new RandomchatScenarios.Person(null, "Bob", "bob", null)));
+            annClient.next();
+            assertTrue(bob.readText().startsWith("{\"type\":\"new_member\""));
+
+            // Bob reads nothing while Ann sends: every message is committed (Ann's copy is the answer),
+            // most of Bob's copies wait in the node, a few are out on his socket.
+            String filler = "x".repeat(3900);
+            int n = 900;
+            for (int i = 0; i < n; i++) {
+                annClient.send(send(c, i + filler));
+            }
+            for (int i = 0; i < n; i++) {
+                assertTrue(annClient.next().startsWith("{\"type\":\"message\""));
+            }
+            first.destroyForcibly();
+            assertTrue(first.waitFor(20, TimeUnit.SECONDS));
+
+            // What reached Bob's socket before the node died, then his next state: each message once.
+            Pattern number = Pattern.compile("\"message\":\"(\\d+)x");
+            List<Integer> got = new ArrayList<>();
+            try {
+                for (;;) {
+                    RawClient.Frame f = bob.readFrame();
+                    if (f.opcode() == RawClient.CLOSE) {
+                        break;
+                    }
+                    Matcher m = number.matcher(f.text());
+                    if (m.find()) {
+                        got.add(Integer.parseInt(m.group(1)));
+                    }
+                }
+            } catch (java.io.IOException end) {
+                // the connection ended, perhaps in the middle of a frame (its message is in flight still)
+            }
+            int live = got.size();
+            assertTrue(live < n, "everything reached Bob's socket before the kill: the test shows nothing");
+
+            JdkClient back = login(address(start()), bobAccount);
+            Matcher m = number.matcher(back.next());
+            while (m.find()) {
+                got.add(Integer.parseInt(m.group(1)));
+            }
+            assertTrue(got.size() > live, "the state after the crash carries none of what never reached Bob");
+            List<Integer> sorted = new ArrayList<>(got);
+            Collections.sort(sorted);
+            assertEquals(IntStream.range(0, n).boxed().collect(Collectors.toList()), sorted,
+                    "every message reached Bob exactly once (" + live + " before the kill)");
+        } finally {
+            bob.close();
+        }
+    }
+
+    @Test
     void aGracefulRestartKeepsEverythingAndRecordsWhoLeftWhen() throws Exception {
         Process first = start();
         Scene s = scene(address(first));
@@ -136,6 +208,9 @@ class RandomchatRecoveryIT {
         annClient.send(send(c, "before the crash"));
         assertEquals(message(chat(c, ann.user(false), bob.user(true)), ann.user(false), "before the crash"),
                 normalize(annClient.next()));
+        // Ann's connection tells the store that it wrote her copy before its next request: once that
+        // is answered, a kill leaves nothing of hers in flight (else her next state would carry it).
+        assertEquals(error("A chat named '" + c + "' already exists", "create_chat"), request(annClient, createChat(c)));
         return new Scene(ann, bob, c);
     }
 
@@ -186,10 +261,12 @@ class RandomchatRecoveryIT {
     }
 
     /** Starts the runnable jar on a free port with this test's data directory. */
-    private Process start() throws Exception {
+    private Process start(String... flags) throws Exception {
         assertTrue(Files.exists(JAR), "the shaded jar is built in the package phase");
-        Process p = new ProcessBuilder("java", "-jar", JAR.toString(), "--app-host", "127.0.0.1", "--app-port", "0",
-                "--line-port", "0", "--data-dir", data.toString()).redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of("java", "-jar", JAR.toString(), "--app-host", "127.0.0.1",
+                "--app-port", "0", "--line-port", "0", "--data-dir", data.toString()));
+        command.addAll(List.of(flags));
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         processes.add(p);
         return p;
     }

@@ -9,7 +9,11 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -39,7 +43,7 @@ class RandomchatRedisIT extends RandomchatScenarios {
 
     private static SwitchboardServer node() {
         return Requests.startOnLoopback(SwitchboardConfig.builder().redisEndpoint(redis.endpoint())
-                .redisKeyPrefix("rcit:"));
+                .redisKeyPrefix("rcit:").randomchatMaxChatsPerUser(MAX_OWNED).randomchatMaxAddedChatsPerUser(MAX_ADDED));
     }
 
     @AfterAll
@@ -167,6 +171,52 @@ class RandomchatRedisIT extends RandomchatScenarios {
         ann.request(send(c, "anyone?")); // its members were read before the dead node's connection was forgotten
         assertEquals(message(chat(c, ann.user(), bob.userOffline()), ann.user(), "still there?"),
                 ann.request(send(c, "still there?")));
+    }
+
+    @Test
+    void whatWasOnItsWayToANodeThatDiedIsInTheMembersNextState() throws Exception {
+        Person ann = register(a.localAddress(), "Ann", "ann");
+        Person bob = register(b.localAddress(), "Bob", "bob");
+        String c = run + "lost";
+        ann.request(createChat(c));
+        ann.client().send(addMember(c, bob));
+        ann.next();
+        bob.next();
+        bob.client().closeGracefully();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (redis.command("HGET", "rcit:rc:user:" + bob.phone(), "disc").startsWith("$-1")) {
+            assertTrue(System.nanoTime() - deadline < 0, "Bob's logout was not recorded");
+            Thread.sleep(20);
+        }
+        // As if Bob were connected to a node that receives what it is sent and is killed (kill -9)
+        // before it writes it: counted alive until its key expires, it never hands anything back.
+        String room = chat(c, ann.user(), bob.userOffline());
+        try (Socket deadNode = new Socket("127.0.0.1", redis.port())) {
+            deadNode.setSoTimeout((int) JdkClient.WAIT.toMillis());
+            InputStream in = deadNode.getInputStream();
+            deadNode.getOutputStream().write("SUBSCRIBE rcit:rc:node:deadnode\r\n".getBytes(StandardCharsets.US_ASCII));
+            readUntil(in, ":1\r\n"); // subscribed
+            redis.command("SET", "rcit:rc:alive:deadnode", "1");
+            redis.command("HSET", "rcit:rc:online:" + bob.phone(), "deadnode\t1", "1");
+            assertEquals(message(room, ann.user(), "on its way"), ann.request(send(c, "on its way")));
+            readUntil(in, "on its way"); // the node got it
+        }
+        redis.command("DEL", "rcit:rc:alive:deadnode"); // the node's key expires
+
+        Person back = login(bob, a.localAddress());
+        assertEquals(state(chatState(room, brief(ann.user(), "on its way"))), back.next());
+        Person again = login(bob, b.localAddress());
+        assertEquals(state(chatState(room)), again.next(), "taken once");
+    }
+
+    /** Reads {@code in} until {@code text} has come (bytes as ISO-8859-1, enough for ASCII). */
+    private static void readUntil(InputStream in, String text) throws IOException {
+        StringBuilder seen = new StringBuilder();
+        while (seen.indexOf(text) < 0) {
+            int b = in.read();
+            assertTrue(b >= 0, "the stream ended before '" + text + "': " + seen);
+            seen.append((char) b);
+        }
     }
 
     @Test

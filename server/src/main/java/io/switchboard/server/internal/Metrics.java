@@ -25,6 +25,11 @@ final class Metrics {
         ORIGIN, FULL, PER_ADDRESS, AUTHORIZER
     }
 
+    /** A randomchat per-user limit that refused a request (issue 15). */
+    enum RandomchatLimit {
+        OWNED_CHATS, ADDED_CHATS
+    }
+
     final LongAdder messagesIn = new LongAdder();
     final LongAdder deliveries = new LongAdder();
     final LongAdder drops = new LongAdder();
@@ -34,6 +39,7 @@ final class Metrics {
     final Map<ErrorCode, LongAdder> errors = counters(ErrorCode.class);
     final Map<Close, LongAdder> closes = counters(Close.class);
     final Map<Refusal, LongAdder> refusals = counters(Refusal.class);
+    final Map<RandomchatLimit, LongAdder> randomchatLimits = counters(RandomchatLimit.class);
 
     void error(ErrorCode code) {
         errors.get(code).increment();
@@ -45,6 +51,10 @@ final class Metrics {
 
     void refuse(Refusal why) {
         refusals.get(why).increment();
+    }
+
+    void randomchatLimit(RandomchatLimit which) {
+        randomchatLimits.get(which).increment();
     }
 
     private static <E extends Enum<E>> Map<E, LongAdder> counters(Class<E> type) {

@@ -45,6 +45,8 @@ final class MetricsBinder {
         tagged(registry, "switchboard.errors", "code", m.errors, "error replies, by code");
         tagged(registry, "switchboard.closes", "reason", m.closes, "connections the node closed, by reason");
         tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");
+        tagged(registry, "switchboard.randomchat.limited", "limit", m.randomchatLimits,
+                "randomchat requests refused by a per-user limit, by limit");
         Chatroom chatroom = node.chatroom();
         counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
                 "chatroom changes answered with reject_update");

@@ -8,8 +8,16 @@ final class RandomchatRefusal extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** The per-user limit that refused the request, for the metrics; {@code null} for any other rule. */
+    final Metrics.RandomchatLimit limit;
+
     RandomchatRefusal(String message) {
+        this(message, null);
+    }
+
+    private RandomchatRefusal(String message, Metrics.RandomchatLimit limit) {
         super(message, null, false, false); // an answer to a client, not a failure: no stack trace
+        this.limit = limit;
     }
 
     static RandomchatRefusal tokenMissing(String phone) {
@@ -61,8 +69,16 @@ final class RandomchatRefusal extends RuntimeException {
         return new RandomchatRefusal("'" + chat + "' has the most members allowed (" + maxMembers + ")");
     }
 
+    /** A {@code create_chat} by a user who owns {@code RANDOMCHAT_MAX_CHATS_PER_USER} chats. */
     static RandomchatRefusal tooManyChats(String phone, int maxChats) {
-        return new RandomchatRefusal("'" + phone + "' is in the most chats allowed (" + maxChats + ")");
+        return new RandomchatRefusal("'" + phone + "' owns the most chats allowed (" + maxChats
+                + "): delete one to create another", Metrics.RandomchatLimit.OWNED_CHATS);
+    }
+
+    /** An {@code add_member} of a user already added to {@code RANDOMCHAT_MAX_ADDED_CHATS_PER_USER} chats of others. */
+    static RandomchatRefusal tooManyAddedChats(String phone, int maxAdded) {
+        return new RandomchatRefusal("'" + phone + "' was added to the most chats allowed (" + maxAdded
+                + "): it must leave one before it can be added to another", Metrics.RandomchatLimit.ADDED_CHATS);
     }
 
     static RandomchatRefusal unavailable() {

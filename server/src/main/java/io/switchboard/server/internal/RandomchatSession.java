@@ -24,10 +24,12 @@ import java.util.concurrent.RejectedExecutionException;
  * answers, so replies keep request order and a client cannot queue unbounded work), and which
  * receives its chats' events from the {@link RandomchatHub}.
  *
- * <p>A message counts as delivered once it is written to the connection. One that cannot be (the
- * connection closed, or was cut off as a slow consumer) is handed back with the logout, and kept for
- * the user unless another of its connections is open; so is a {@code state} that could not be
- * written. Events that arrive while the login is under way wait until the {@code state} is out.
+ * <p>A message counts as delivered once it is written to the connection's socket, and the store is
+ * told so ({@link RandomchatStore#delivered}: until then it is in flight, and a crash leaves it
+ * pending for the user). One that cannot be written (the connection closed, or was cut off as a slow
+ * consumer) is handed back with the logout, and kept for the user unless another of its connections
+ * is open; so is a {@code state} that could not be written. Events that arrive while the login is
+ * under way wait until the {@code state} is out.
  *
  * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe,
  * except {@link #deliver}.
@@ -60,6 +62,12 @@ final class RandomchatSession extends WebSocketSession {
     private static final int MAX_DELIVERED = 1024;
     /** Messages that did not reach this connection, a {@code state}'s included. */
     private final List<RandomchatStore.Pending> missed = new ArrayList<>();
+    /**
+     * The ids of messages written to the socket that the store has not been told of yet: told in
+     * one operation per turn of the event loop, and always before this connection's next request or
+     * its logout, so that the store never counts a written message as still in flight then.
+     */
+    private List<Long> written = new ArrayList<>();
 
     RandomchatSession(Node node, RandomchatHub hub) {
         super(node, Dialect.RANDOMCHAT);
@@ -102,6 +110,7 @@ final class RandomchatSession extends WebSocketSession {
             return;
         }
         long now = System.currentTimeMillis();
+        tellDelivered();
         CompletableFuture<RandomchatStore.Outcome> operation;
         switch (request.type()) {
             case CREATE_CHAT:
@@ -172,6 +181,8 @@ final class RandomchatSession extends WebSocketSession {
                         if (!f.isSuccess()) {
                             withdrawToken(login);
                             login.taken().forEach(m -> missed(m.notRouted()));
+                        } else {
+                            login.taken().forEach(m -> written(m.id()));
                         }
                     });
         }
@@ -234,7 +245,10 @@ final class RandomchatSession extends WebSocketSession {
                     promise.addListener((ChannelFutureListener) f -> {
                         if (!f.isSuccess()) {
                             missed(message);
-                        } else if (message.seq() != RandomchatStore.Pending.NOT_ROUTED) {
+                            return;
+                        }
+                        written(message.id());
+                        if (message.seq() != RandomchatStore.Pending.NOT_ROUTED) {
                             if (delivered.size() == MAX_DELIVERED) {
                                 delivered.poll();
                             }
@@ -249,6 +263,35 @@ final class RandomchatSession extends WebSocketSession {
         if (!written) {
             missed(message);
         }
+    }
+
+    /** Notes a message written to the socket, for the store to hear of within this turn of the loop. */
+    private void written(long id) {
+        written.add(id);
+        if (written.size() == 1) {
+            try {
+                ctx.executor().execute(this::tellDelivered);
+            } catch (RejectedExecutionException e) {
+                tellDelivered(); // the loop is shutting down: tell the store now
+            }
+        }
+    }
+
+    /** Tells the store which messages this connection wrote since it last did. */
+    private void tellDelivered() {
+        if (written.isEmpty() || phone == null) {
+            return;
+        }
+        List<Long> ids = written;
+        written = new ArrayList<>();
+        String user = phone;
+        store.delivered(user, ids).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                // Still in flight in the store: the user's next state after it is offline carries them again.
+                logger.warn("randomchat: could not record {} messages delivered to {}: {}", ids.size(), user,
+                        failure.toString());
+            }
+        });
     }
 
     private void missed(RandomchatStore.Pending message) {
@@ -285,6 +328,7 @@ final class RandomchatSession extends WebSocketSession {
 
     /** Counts this connection out in the store, then stops routing events to it. */
     private void logout() {
+        tellDelivered(); // before the logout, which makes what is still in flight pending
         for (Waiting w = waiting.poll(); w != null; w = waiting.poll()) {
             w.frame().release();
             if (w.message() != null) {
@@ -311,11 +355,15 @@ final class RandomchatSession extends WebSocketSession {
         }
     }
 
-    /** What the client is told of a failed operation. */
-    private static String refusal(Throwable failure) {
+    /** What the client is told of a failed operation; a refusal by a per-user limit is counted. */
+    private String refusal(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (cause instanceof RandomchatRefusal) {
+            RandomchatRefusal refusal = (RandomchatRefusal) cause;
+            if (refusal.limit != null) {
+                metrics.randomchatLimit(refusal.limit);
+            }
             return cause.getMessage();
         }
         logger.warn("randomchat: a store operation failed: {}", cause.toString());

@@ -26,6 +26,14 @@ import java.util.concurrent.CompletableFuture;
  * {@link RandomchatRefusal} when a rule refuses it. Operations of one store are applied in the
  * order they are called.
  *
+ * <p>A message on its way to an online member is <em>in flight</em> for it, durably, from the commit
+ * that routes it (or the login that takes it into a {@code state}) until a connection of the member
+ * has written it to its socket ({@link #delivered}), or a hand-back settles it. What is still in
+ * flight for a user when it has no connection left (its last logout, the death of the node that held
+ * its connections, a restart after {@code kill -9}) becomes pending, so the next {@code state}
+ * carries what the connections never got (issue 15). A hand-back keeps or routes again only what is
+ * still in flight, so a message is never kept for a user after one of its connections wrote it.
+ *
  * <p>Thread-safe; no method blocks (the work happens on the store's own threads, never on an event
  * loop). Futures complete on those threads.
  */
@@ -33,14 +41,19 @@ interface RandomchatStore {
 
     /**
      * A message as it waits for an offline member: its chat, sender phone, date (epoch ms) and
-     * text, and when it was routed to the user's connections ({@code seq}; {@link #NOT_ROUTED} for
-     * one taken from the store into a state).
+     * text, when it was routed to the user's connections ({@code seq}; {@link #NOT_ROUTED} for
+     * one taken from the store into a state), and its number among what is in flight for the user
+     * ({@code id}, which routing it again keeps).
      */
-    record Pending(String chat, String from, long date, String text, long seq) {
+    record Pending(String chat, String from, long date, String text, long seq, long id) {
         static final long NOT_ROUTED = Long.MAX_VALUE;
 
         Pending notRouted() {
-            return new Pending(chat, from, date, text, NOT_ROUTED);
+            return new Pending(chat, from, date, text, NOT_ROUTED, id);
+        }
+
+        Pending routed(long again) {
+            return new Pending(chat, from, date, text, again, id);
         }
     }
 
@@ -92,12 +105,18 @@ interface RandomchatStore {
                                             List<Long> delivered, long now);
 
     /**
+     * A connection of {@code phone} wrote the messages numbered {@code ids} ({@link Pending#id}) to
+     * its socket: they are no longer in flight for the user.
+     */
+    CompletableFuture<Void> delivered(String phone, List<Long> ids);
+
+    /**
      * How long a logout's record of what its connection delivered is kept: long enough for the
      * hand-backs of the user's other connections, which come within moments of their close.
      */
     long DELIVERED_WINDOW_MILLIS = 60_000;
 
-    /** Creates {@code chat}, owned by {@code by}, its first member. */
+    /** Creates {@code chat}, owned by {@code by}, its first member, unless {@code by} owns the most chats allowed. */
     CompletableFuture<Outcome> createChat(String by, String chat);
 
     /** Sends {@code text} to the members of {@code chat}: kept for those offline everywhere. */
@@ -106,10 +125,16 @@ interface RandomchatStore {
     /** Deletes {@code chat} (by its owner) with what was kept for it. */
     CompletableFuture<Outcome> deleteChat(String by, String chat);
 
-    /** Adds the registered user {@code phone} to {@code chat}, by one of its members. */
+    /**
+     * Adds the registered user {@code phone} to {@code chat}, by one of its members, unless
+     * {@code phone} was added to the most chats of others allowed (its own chats do not count).
+     */
     CompletableFuture<Outcome> addMember(String by, String chat, String phone);
 
-    /** Removes {@code phone} from {@code chat} (by its owner), with what was kept for it there. */
+    /**
+     * Removes {@code phone} from {@code chat} (by its owner, or by {@code phone} itself: it leaves),
+     * with what was kept for it there. The owner is never removed.
+     */
     CompletableFuture<Outcome> removeMember(String by, String chat, String phone);
 
     /**

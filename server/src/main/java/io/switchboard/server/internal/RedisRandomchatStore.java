@@ -44,7 +44,9 @@ import java.util.function.Function;
  * connection counts only while its node's liveness key ({@code alive:<node>}, refreshed every third
  * of {@code CLUSTER_NODE_TIMEOUT}) exists, so the users of a node that died are offline within that
  * timeout. Events for users on other nodes go through Redis pub/sub, one channel per node
- * ({@code node:<node>}).
+ * ({@code node:<node>}). A message on its way to a user's connections is in the sorted set
+ * {@code inflight:<phone>} until one of them wrote it; when the user has no connection left (its
+ * last logout, or its nodes died) what is still there becomes pending.
  *
  * <p>Commands go out on one connection in the order they are called (from the store's own
  * thread, which also connects, so no event loop ever waits on Redis). That connection does not
@@ -77,16 +79,22 @@ final class RedisRandomchatStore implements RandomchatStore {
             "  redis.call('HSET', ukey, 'name', name)",
             "end",
             "redis.call('SET', P .. 'alive:' .. NODE, '1', 'PX', ALIVE_MS)",
+            // Forgets connections of nodes that died: what was on its way to them joins the pending.
+            "conns(phone)",
             "local conn = redis.call('INCR', P .. 'seq')",
             "redis.call('HSET', P .. 'online:' .. phone, NODE .. '\\t' .. conn, conn)",
             "local pkey = P .. 'pending:' .. phone",
             "local entries = redis.call('LRANGE', pkey, 0, -1)",
             "redis.call('DEL', pkey)",
-            "local taken, senders, from_users = {}, {}, {}",
+            "local taken, ids, senders, from_users = {}, {}, {}, {}",
             "for _, e in ipairs(entries) do",
             "  local date = tonumber(string.match(e, '^([^\\t]*)\\t'))",
             "  if date and date >= NOW - TTL then",
             "    taken[#taken + 1] = e",
+            // In flight until the state is written: a node that dies before leaves them pending.
+            "    local id = redis.call('INCR', P .. 'seq')",
+            "    ids[#ids + 1] = id",
+            "    in_flight(phone, id, e)",
             "    local from = entry_from(e)",
             "    if not senders[from] then senders[from] = true; from_users[#from_users + 1] = user(from) end",
             "  end",
@@ -96,11 +104,15 @@ final class RedisRandomchatStore implements RandomchatStore {
             "  local data = chat(c)",
             "  if data then chats[#chats + 1] = {c, data[1], data[2]} end",
             "end",
-            "return {'ok', conn, new, user(phone), chats, taken, from_users}");
+            "return {'ok', conn, new, user(phone), chats, taken, from_users, ids}");
 
     private static final String WITHDRAW_TOKEN = PRELUDE + String.join("\n",
             "local ukey = P .. 'user:' .. ARGV[7]",
             "if redis.call('HGET', ukey, 'token') == ARGV[8] then redis.call('HSET', ukey, 'token', '') end",
+            "return {'ok'}");
+
+    private static final String DELIVERED = PRELUDE + String.join("\n",
+            "for i = 8, #ARGV do settle(ARGV[7], ARGV[i]) end",
             "return {'ok'}");
 
     private static final String HAND_BACK = PRELUDE + String.join("\n",
@@ -119,27 +131,34 @@ final class RedisRandomchatStore implements RandomchatStore {
             "local oldest = nil",
             "for _, c in ipairs(cs) do if not oldest or c[2] < oldest then oldest = c[2] end end",
             "local again = {}",
-            "for i = 10, #ARGV, 2 do",
-            "  local seq, e = tonumber(ARGV[i]), ARGV[i + 1]",
+            "for i = 10, #ARGV, 3 do",
+            "  local seq, id, e = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]",
             "  local name = entry_chat(e)",
-            "  if not (oldest and oldest < seq) and redis.call('SISMEMBER', gkey, ARGV[i]) == 0",
-            "      and is_member(name, phone) then",
-            "    if #cs == 0 then",
+            // A connection online at its routing still is: it got it, or hands it back itself. Not
+            // in flight any more: a connection of the user wrote it, or it is pending already.
+            "  if not (oldest and oldest < seq) and is_in_flight(phone, id) then",
+            "    if redis.call('SISMEMBER', gkey, ARGV[i]) == 1 or not is_member(name, phone) then",
+            "      settle(phone, id)",
+            "    elseif #cs == 0 then",
+            "      settle(phone, id)",
             "      keep(phone, e)",
             "    else",
             "      local routes = {}",
             "      route(routes, phone, cs)",
             "      local data = chat(name)",
-            "      again[#again + 1] = {e, redis.call('INCR', P .. 'seq'), data[1], data[2], user(entry_from(e)), routes}",
+            "      again[#again + 1] = {e, redis.call('INCR', P .. 'seq'), tonumber(id), data[1], data[2],",
+            "        user(entry_from(e)), routes}",
             "    end",
             "  end",
             "end",
+            // The user's last connection closed: what is still in flight to it waits for the next login.
+            "if conn ~= '' and #cs == 0 then strand(phone) end",
             "return {'ok', again}");
 
     private static final String CREATE = PRELUDE + String.join("\n",
             "local by, name, maxchats = ARGV[7], ARGV[8], tonumber(ARGV[9])",
             "if redis.call('EXISTS', P .. 'chat:' .. name) == 1 then return err('chat_exists') end",
-            "if redis.call('ZCARD', P .. 'chats:' .. by) >= maxchats then return err('too_many_chats') end",
+            "if owned(by) >= maxchats then return err('too_many_chats') end",
             "redis.call('HSET', P .. 'chat:' .. name, 'owner', by)",
             "local s = redis.call('INCR', P .. 'seq')",
             "redis.call('ZADD', P .. 'members:' .. name, s, by)",
@@ -157,7 +176,8 @@ final class RedisRandomchatStore implements RandomchatStore {
             "local routes = {}",
             "for _, ph in ipairs(phones) do",
             "  local cs = conns(ph)",
-            "  if #cs == 0 then keep(ph, e) else route(routes, ph, cs) end",
+            // In flight until written: a node that dies before leaves it pending.
+            "  if #cs == 0 then keep(ph, e) else route(routes, ph, cs); in_flight(ph, s, e) end",
             "end",
             "return {'ok', c[1], c[2], user(by), routes, s}");
 
@@ -178,7 +198,7 @@ final class RedisRandomchatStore implements RandomchatStore {
             "return {'ok', c[1], c[2], false, routes}");
 
     private static final String ADD = PRELUDE + String.join("\n",
-            "local by, name, phone, max, maxchats = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])",
+            "local by, name, phone, max, maxadded = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])",
             "local c, phones = chat(name)",
             "if not c then return err('no_chat') end",
             "if not is_member(name, by) then return err('not_member') end",
@@ -186,7 +206,8 @@ final class RedisRandomchatStore implements RandomchatStore {
             "local u = user(phone)",
             "if not u then return err('no_user') end",
             "if #phones >= max then return err('full') end",
-            "if redis.call('ZCARD', P .. 'chats:' .. phone) >= maxchats then return err('too_many_chats') end",
+            // Only chats of others count: the user's own are its own limit's (issue 15).
+            "if redis.call('ZCARD', P .. 'chats:' .. phone) - owned(phone) >= maxadded then return err('too_many_added') end",
             "local s = redis.call('INCR', P .. 'seq')",
             "redis.call('ZADD', P .. 'members:' .. name, s, phone)",
             "redis.call('ZADD', P .. 'chats:' .. phone, s, name)",
@@ -198,9 +219,10 @@ final class RedisRandomchatStore implements RandomchatStore {
             "local c, phones = chat(name)",
             "if not c then return err('no_chat') end",
             "if not is_member(name, by) then return err('not_member') end",
-            "if c[1] ~= by then return err('not_owner_remove') end",
+            // A member may remove itself (leave: issue 15), the owner anyone but itself.
+            "if phone ~= by and c[1] ~= by then return err('not_owner_remove') end",
             "if not is_member(name, phone) then return err('not_a_member') end",
-            "if phone == by then return err('owner_stays') end",
+            "if phone == c[1] then return err('owner_stays') end",
             "local routes = notify(phones)",
             "local u = user(phone)",
             "redis.call('ZREM', P .. 'members:' .. name, phone)",
@@ -215,6 +237,7 @@ final class RedisRandomchatStore implements RandomchatStore {
     private final boolean openLogin;
     private final int maxMembers;
     private final int maxChats;
+    private final int maxAdded;
     private final byte[][] common;
     private final long aliveMillis;
     private final RedisURI uri;
@@ -236,6 +259,7 @@ final class RedisRandomchatStore implements RandomchatStore {
         this.openLogin = config.randomchatOpenLogin();
         this.maxMembers = config.randomchatMaxMembers();
         this.maxChats = config.randomchatMaxChatsPerUser();
+        this.maxAdded = config.randomchatMaxAddedChatsPerUser();
         this.aliveMillis = config.clusterNodeTimeout().toMillis();
         this.common = new byte[][] {utf8(prefix), utf8(node), utf8(Long.toString(aliveMillis)), null,
                 utf8(Integer.toString(config.randomchatMaxPending())),
@@ -282,8 +306,10 @@ final class RedisRandomchatStore implements RandomchatStore {
                 User sender = user(u);
                 senders.put(sender.phone(), sender);
             }
-            for (Object e : list(r.get(5))) {
-                taken.add(entry(str(e), Pending.NOT_ROUTED));
+            List<Object> entries = list(r.get(5));
+            List<Object> ids = list(r.get(7));
+            for (int i = 0; i < entries.size(); i++) {
+                taken.add(entry(str(entries.get(i)), Pending.NOT_ROUTED, (Long) ids.get(i)));
             }
             // A message handed back after a later one was kept sits behind it in the list: by date.
             taken.sort((x, y) -> Long.compare(x.date(), y.date()));
@@ -309,6 +335,16 @@ final class RedisRandomchatStore implements RandomchatStore {
     }
 
     @Override
+    public CompletableFuture<Void> delivered(String phone, List<Long> ids) {
+        byte[][] args = new byte[1 + ids.size()][];
+        args[0] = utf8(phone);
+        for (int i = 0; i < ids.size(); i++) {
+            args[1 + i] = utf8(Long.toString(ids.get(i)));
+        }
+        return run(DELIVERED, System.currentTimeMillis(), r -> null, phone, null, args);
+    }
+
+    @Override
     public CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed,
                                                    List<Long> delivered, long now) {
         return handBack(phone, Long.toString(connection), missed, delivered, now);
@@ -323,7 +359,7 @@ final class RedisRandomchatStore implements RandomchatStore {
                                                       List<Long> delivered, long now) {
         List<Pending> sorted = new ArrayList<>(missed);
         sorted.sort((a, b) -> Long.compare(a.date(), b.date()));
-        byte[][] args = new byte[3 + 2 * sorted.size()][];
+        byte[][] args = new byte[3 + 3 * sorted.size()][];
         args[0] = utf8(phone);
         args[1] = utf8(connection);
         StringBuilder got = new StringBuilder();
@@ -333,15 +369,16 @@ final class RedisRandomchatStore implements RandomchatStore {
         args[2] = utf8(got.toString());
         for (int i = 0; i < sorted.size(); i++) {
             Pending p = sorted.get(i);
-            args[3 + 2 * i] = utf8(Long.toString(p.seq()));
-            args[4 + 2 * i] = utf8(entry(p));
+            args[3 + 3 * i] = utf8(Long.toString(p.seq()));
+            args[4 + 3 * i] = utf8(Long.toString(p.id()));
+            args[5 + 3 * i] = utf8(entry(p));
         }
         return run(HAND_BACK, now, r -> {
             List<Outcome> again = new ArrayList<>();
             for (Object o : list(r.get(1))) {
                 List<Object> a = list(o);
-                Pending p = entry(str(a.get(0)), (Long) a.get(1));
-                again.add(outcome(Event.MESSAGE, chat(p.chat(), a.get(2), a.get(3)), user(a.get(4)), p, a.get(5)));
+                Pending p = entry(str(a.get(0)), (Long) a.get(1), (Long) a.get(2));
+                again.add(outcome(Event.MESSAGE, chat(p.chat(), a.get(3), a.get(4)), user(a.get(5)), p, a.get(6)));
             }
             return again;
         }, phone, null, args);
@@ -357,7 +394,7 @@ final class RedisRandomchatStore implements RandomchatStore {
     @Override
     public CompletableFuture<Outcome> sendMessage(String by, String chat, String text, long now) {
         return run(SEND, now, r -> outcome(Event.MESSAGE, chat(chat, r.get(1), r.get(2)), user(r.get(3)),
-                new Pending(chat, by, now, text, (Long) r.get(5)), r.get(4)), by, chat, utf8(by), utf8(chat), utf8(text));
+                new Pending(chat, by, now, text, (Long) r.get(5), (Long) r.get(5)), r.get(4)), by, chat, utf8(by), utf8(chat), utf8(text));
     }
 
     @Override
@@ -372,7 +409,7 @@ final class RedisRandomchatStore implements RandomchatStore {
         return run(ADD, System.currentTimeMillis(),
                 r -> outcome(Event.NEW_MEMBER, chat(chat, r.get(1), r.get(2)), user(r.get(3)), null, r.get(4)),
                 phone, chat, utf8(by), utf8(chat), utf8(phone), utf8(Integer.toString(maxMembers)),
-                utf8(Integer.toString(maxChats)));
+                utf8(Integer.toString(maxAdded)));
     }
 
     @Override
@@ -504,6 +541,7 @@ final class RedisRandomchatStore implements RandomchatStore {
             case "owner_stays": return RandomchatRefusal.ownerStays(chat);
             case "full": return RandomchatRefusal.full(chat, maxMembers);
             case "too_many_chats": return RandomchatRefusal.tooManyChats(phone, maxChats);
+            case "too_many_added": return RandomchatRefusal.tooManyAddedChats(phone, maxAdded);
             default: throw new IllegalStateException("unknown refusal from the script: " + code);
         }
     }
@@ -592,6 +630,7 @@ final class RedisRandomchatStore implements RandomchatStore {
             out.put((byte) (message == null ? 0 : 1));
             if (message != null) {
                 out.putLong(message.seq());
+                out.putLong(message.id());
                 out.putLong(message.date());
                 putString(out, message.chat());
                 putString(out, message.from());
@@ -614,8 +653,9 @@ final class RedisRandomchatStore implements RandomchatStore {
             Pending message = null;
             if (in.get() == 1) {
                 long seq = in.getLong();
+                long id = in.getLong();
                 long date = in.getLong();
-                message = new Pending(getString(in), getString(in), date, getString(in), seq);
+                message = new Pending(getString(in), getString(in), date, getString(in), seq, id);
             }
             return new NodeMessage(phones, message, in.position());
         }
@@ -626,7 +666,7 @@ final class RedisRandomchatStore implements RandomchatStore {
                 size += 4 + utf8(p).length;
             }
             if (message != null) {
-                size += 16 + 12 + utf8(message.chat()).length + utf8(message.from()).length + utf8(message.text()).length;
+                size += 24 + 12 + utf8(message.chat()).length + utf8(message.from()).length + utf8(message.text()).length;
             }
             return size;
         }
@@ -694,9 +734,9 @@ final class RedisRandomchatStore implements RandomchatStore {
         return p.date() + "\t" + p.from() + "\t" + p.chat() + "\t" + p.text();
     }
 
-    private static Pending entry(String e, long seq) {
+    private static Pending entry(String e, long seq, long id) {
         String[] f = e.split("\t", 4);
-        return new Pending(f[2], f[1], Long.parseLong(f[0]), f[3], seq);
+        return new Pending(f[2], f[1], Long.parseLong(f[0]), f[3], seq, id);
     }
 
     @SuppressWarnings("unchecked")

@@ -139,8 +139,10 @@ public final class Settings {
                     + "offline user", (b, v) -> b.randomchatPendingTtl(parseDuration(v))),
             new Setting("RANDOMCHAT_MAX_MEMBERS", "N", "256", "randomchat: members of one chat",
                     (b, v) -> b.randomchatMaxMembers(parseInt(v))),
-            new Setting("RANDOMCHAT_MAX_CHATS_PER_USER", "N", "1000", "randomchat: chats one user belongs to",
+            new Setting("RANDOMCHAT_MAX_CHATS_PER_USER", "N", "1000", "randomchat: chats one user owns (creates)",
                     (b, v) -> b.randomchatMaxChatsPerUser(parseInt(v))),
+            new Setting("RANDOMCHAT_MAX_ADDED_CHATS_PER_USER", "N", "1000", "randomchat: chats of others one user "
+                    + "was added to", (b, v) -> b.randomchatMaxAddedChatsPerUser(parseInt(v))),
             new Setting("RANDOMCHAT_MAX_TEXT_BYTES", "BYTES", "4096", "randomchat: longest message text",
                     (b, v) -> b.randomchatMaxTextBytes(parseInt(v))));
 

@@ -45,11 +45,13 @@ final class SqliteRandomchatStore implements RandomchatStore {
     private static final int MAX_BATCH = 256;
     /** How often messages older than the pending TTL are purged. */
     private static final long PURGE_INTERVAL_MILLIS = TimeUnit.HOURS.toMillis(1);
-    private static final int SCHEMA_VERSION = 1;
+    /** 2 added {@code inflight} (issue 15): an older version would ignore it and lose what it holds. */
+    private static final int SCHEMA_VERSION = 2;
     private static final String[] SCHEMA = {
         "CREATE TABLE IF NOT EXISTS users (phone TEXT PRIMARY KEY, name TEXT NOT NULL, token_hash TEXT NOT NULL,"
                 + " disconnected_at INTEGER, online INTEGER NOT NULL DEFAULT 0)",
         "CREATE TABLE IF NOT EXISTS chats (name TEXT PRIMARY KEY, owner TEXT NOT NULL REFERENCES users(phone))",
+        "CREATE INDEX IF NOT EXISTS chats_by_owner ON chats (owner)",
         // rowid orders the members as they joined.
         "CREATE TABLE IF NOT EXISTS members (chat TEXT NOT NULL REFERENCES chats(name) ON DELETE CASCADE,"
                 + " phone TEXT NOT NULL REFERENCES users(phone), UNIQUE (chat, phone))",
@@ -58,6 +60,11 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 + " chat TEXT NOT NULL, sender TEXT NOT NULL, sent_at INTEGER NOT NULL, text TEXT NOT NULL)",
         "CREATE INDEX IF NOT EXISTS pending_by_phone ON pending (phone, id)",
         "CREATE INDEX IF NOT EXISTS pending_by_chat ON pending (chat, phone)",
+        // Messages on their way to online members (RandomchatStore's class comment); id is the
+        // writer's seq, which restarts with the process: open() empties the table first.
+        "CREATE TABLE IF NOT EXISTS inflight (phone TEXT NOT NULL, id INTEGER NOT NULL, chat TEXT NOT NULL,"
+                + " sender TEXT NOT NULL, sent_at INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (phone, id))",
+        "CREATE INDEX IF NOT EXISTS inflight_by_chat ON inflight (chat, phone)",
     };
 
     private final Path file;
@@ -66,6 +73,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
     private final long pendingTtlMillis;
     private final int maxMembers;
     private final int maxChats;
+    private final int maxAdded;
     private final LinkedBlockingQueue<Op<?>> queue = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Thread writer;
@@ -109,6 +117,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
         this.pendingTtlMillis = config.randomchatPendingTtl().toMillis();
         this.maxMembers = config.randomchatMaxMembers();
         this.maxChats = config.randomchatMaxChatsPerUser();
+        this.maxAdded = config.randomchatMaxAddedChatsPerUser();
         this.problem = "opening " + file;
         this.writer = new Thread(this::run, "switchboard-randomchat-store");
         writer.setDaemon(true);
@@ -158,7 +167,11 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (connections.isEmpty()) {
                     update("UPDATE users SET disconnected_at = ?, online = 0 WHERE phone = ?", now, phone);
                 }
-                return handBack(phone, missed);
+                List<Outcome> again = handBack(phone, missed);
+                if (connections.isEmpty()) {
+                    strand(phone); // what its connections never wrote waits for the next login
+                }
+                return again;
             }
 
             @Override
@@ -169,6 +182,23 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (connections != null && connections.remove(connection) && connections.isEmpty()) {
                     online.remove(phone);
                 }
+            }
+        });
+    }
+
+    @Override
+    public CompletableFuture<Void> delivered(String phone, List<Long> ids) {
+        return submit(new Op<>() {
+            @Override
+            Void run() throws SQLException {
+                try (PreparedStatement s = db.prepareStatement("DELETE FROM inflight WHERE phone = ? AND id = ?")) {
+                    for (Long id : ids) {
+                        s.setString(1, phone);
+                        s.setLong(2, id);
+                        s.executeUpdate();
+                    }
+                }
+                return null;
             }
         });
     }
@@ -191,7 +221,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (exists("SELECT 1 FROM chats WHERE name = ?", chat)) {
                     throw RandomchatRefusal.chatExists(chat);
                 }
-                checkChats(by);
+                checkOwned(by);
                 update("INSERT INTO chats (name, owner) VALUES (?, ?)", chat, by);
                 update("INSERT INTO members (chat, phone) VALUES (?, ?)", chat, by);
                 Chat c = chat(chat);
@@ -206,13 +236,16 @@ final class SqliteRandomchatStore implements RandomchatStore {
             @Override
             Outcome run() throws SQLException {
                 Chat c = memberOf(by, chat);
-                Pending message = new Pending(chat, by, now, text, ++seq);
+                long routed = ++seq;
+                Pending message = new Pending(chat, by, now, text, routed, routed);
                 User from = null;
                 for (User m : c.members()) {
                     if (m.phone().equals(by)) {
                         from = m;
                     }
-                    if (!isOnline(m.phone())) {
+                    if (isOnline(m.phone())) {
+                        inFlight(m.phone(), message); // until written: a crash before leaves it pending
+                    } else {
                         keep(m.phone(), List.of(message));
                     }
                 }
@@ -232,6 +265,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                             ? RandomchatRefusal.notOwnerDelete(chat) : RandomchatRefusal.notMember(chat);
                 }
                 update("DELETE FROM pending WHERE chat = ?", chat);
+                update("DELETE FROM inflight WHERE chat = ?", chat);
                 update("DELETE FROM chats WHERE name = ?", chat); // members go with it (ON DELETE CASCADE)
                 return outcome(Event.CHAT_DELETED, c, null, null);
             }
@@ -254,7 +288,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 if (c.members().size() >= maxMembers) {
                     throw RandomchatRefusal.full(chat, maxMembers);
                 }
-                checkChats(phone);
+                checkAdded(phone);
                 update("INSERT INTO members (chat, phone) VALUES (?, ?)", chat, phone);
                 return outcome(Event.NEW_MEMBER, chat(chat), added, null);
             }
@@ -267,16 +301,18 @@ final class SqliteRandomchatStore implements RandomchatStore {
             @Override
             Outcome run() throws SQLException {
                 Chat before = memberOf(by, chat);
-                if (!before.owner().phone().equals(by)) {
+                // A member may remove itself (leave: issue 15), the owner anyone but itself.
+                if (!phone.equals(by) && !before.owner().phone().equals(by)) {
                     throw RandomchatRefusal.notOwnerRemove(chat);
                 }
                 User removed = before.members().stream().filter(m -> m.phone().equals(phone)).findFirst()
                         .orElseThrow(() -> RandomchatRefusal.notAMember(phone, chat));
-                if (phone.equals(by)) {
+                if (phone.equals(before.owner().phone())) {
                     throw RandomchatRefusal.ownerStays(chat);
                 }
                 update("DELETE FROM members WHERE chat = ? AND phone = ?", chat, phone);
                 update("DELETE FROM pending WHERE chat = ? AND phone = ?", chat, phone);
+                update("DELETE FROM inflight WHERE chat = ? AND phone = ?", chat, phone);
                 // Every member hears of it, the removed one included.
                 Outcome o = outcome(Event.MEMBER_REMOVED, chat(chat), removed, null);
                 List<String> local = new ArrayList<>(o.local());
@@ -440,10 +476,25 @@ final class SqliteRandomchatStore implements RandomchatStore {
             }
             s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
         }
-        // Users online when the last process died (kill -9) left then, as far as anyone can tell.
+        // Users online when the last process died (kill -9) left then, as far as anyone can tell; what
+        // was on its way to their connections waits for their next login.
         int left = update("UPDATE users SET disconnected_at = ?, online = 0 WHERE online = 1",
                 System.currentTimeMillis());
+        List<String> stranded = new ArrayList<>();
+        try (PreparedStatement s = db.prepareStatement("SELECT DISTINCT phone FROM inflight");
+             ResultSet r = s.executeQuery()) {
+            while (r.next()) {
+                stranded.add(r.getString(1));
+            }
+        }
+        for (String phone : stranded) {
+            strand(phone);
+        }
         db.commit();
+        if (!stranded.isEmpty()) {
+            logger.info("randomchat: messages on their way to {} users when the last process stopped wait for "
+                    + "their next login", stranded.size());
+        }
         if (left > 0) {
             logger.info("randomchat: {} users were online when the last process stopped; now offline", left);
         }
@@ -453,6 +504,7 @@ final class SqliteRandomchatStore implements RandomchatStore {
         nextPurge = now + PURGE_INTERVAL_MILLIS;
         try {
             int n = update("DELETE FROM pending WHERE sent_at < ?", now - pendingTtlMillis);
+            update("DELETE FROM inflight WHERE sent_at < ?", now - pendingTtlMillis);
             db.commit();
             if (n > 0) {
                 logger.info("randomchat: dropped {} undelivered messages older than {} ms", n, pendingTtlMillis);
@@ -519,13 +571,17 @@ final class SqliteRandomchatStore implements RandomchatStore {
             try (ResultSet r = s.executeQuery()) {
                 while (r.next()) {
                     Pending p = new Pending(r.getString(1), r.getString(2), r.getLong(3), r.getString(4),
-                            Pending.NOT_ROUTED);
+                            Pending.NOT_ROUTED, ++seq);
                     taken.add(p);
                     byChat.computeIfAbsent(p.chat(), c -> new ArrayList<>()).add(p);
                 }
             }
         }
         update("DELETE FROM pending WHERE phone = ?", phone);
+        // In flight until the state is written: a crash before leaves them pending.
+        for (Pending p : taken) {
+            inFlight(phone, p);
+        }
 
         List<String> chatNames = new ArrayList<>();
         try (PreparedStatement s = db.prepareStatement("SELECT chat FROM members WHERE phone = ? ORDER BY rowid")) {
@@ -556,7 +612,8 @@ final class SqliteRandomchatStore implements RandomchatStore {
     /**
      * Settles messages that did not reach a connection of {@code phone} (RandomchatStore's class
      * comment): dropped when a connection that was online at their routing is still open; routed
-     * again (returned) to connections that came later; kept when the user is offline.
+     * again (returned) to connections that came later; kept when the user is offline. Only what is
+     * still in flight for the user: what a connection of it wrote is settled already.
      */
     private List<Outcome> handBack(String phone, List<Pending> missed) throws SQLException {
         TreeSet<Long> connections = isOnline(phone) ? online.get(phone) : null;
@@ -565,22 +622,27 @@ final class SqliteRandomchatStore implements RandomchatStore {
         List<Outcome> again = new ArrayList<>();
         for (Pending m : missed) {
             if (connections != null && connections.first() < m.seq()) {
-                continue; // that connection got it, or hands it back itself
+                continue; // that connection got it, or hands it back itself: still in flight
             }
-            if (gotIt.containsKey(m.seq())) {
-                continue; // a connection of the user that has closed since delivered it
+            if (!exists("SELECT 1 FROM inflight WHERE phone = ? AND id = ?", phone, m.id())) {
+                continue; // another connection of the user wrote it, or it is pending already
             }
-            Chat c;
-            try {
-                c = memberOf(phone, m.chat());
-            } catch (RandomchatRefusal gone) {
-                continue; // the chat was deleted, or the user removed from it, meanwhile
+            Chat c = null;
+            if (!gotIt.containsKey(m.seq())) { // else a connection of the user that has closed since wrote it
+                try {
+                    c = memberOf(phone, m.chat());
+                } catch (RandomchatRefusal gone) {
+                    // the chat was deleted, or the user removed from it, meanwhile
+                }
             }
-            if (connections == null) {
-                kept.add(m);
-            } else {
-                Pending routed = new Pending(m.chat(), m.from(), m.date(), m.text(), ++seq);
-                again.add(new Outcome(Event.MESSAGE, c, user(m.from()), routed, List.of(phone), Map.of()));
+            if (c != null && connections != null) {
+                // Routed again to the connections that came later: in flight still.
+                again.add(new Outcome(Event.MESSAGE, c, user(m.from()), m.routed(++seq), List.of(phone), Map.of()));
+                continue;
+            }
+            update("DELETE FROM inflight WHERE phone = ? AND id = ?", phone, m.id());
+            if (c != null) {
+                kept.add(m); // the user is offline
             }
         }
         kept.sort((a, b) -> Long.compare(a.date(), b.date()));
@@ -600,6 +662,33 @@ final class SqliteRandomchatStore implements RandomchatStore {
             deliveredSweepAt = now;
             recentlyDelivered.values().forEach(got -> got.values().removeIf(at -> now - at > DELIVERED_WINDOW_MILLIS));
             recentlyDelivered.values().removeIf(Map::isEmpty);
+        }
+    }
+
+    /** Notes {@code message} in flight for {@code phone}, dropping its oldest past the pending bound. */
+    private void inFlight(String phone, Pending message) throws SQLException {
+        update("INSERT INTO inflight (phone, id, chat, sender, sent_at, text) VALUES (?, ?, ?, ?, ?, ?)", phone,
+                message.id(), message.chat(), message.from(), message.date(), message.text());
+        update("DELETE FROM inflight WHERE phone = ? AND id <= "
+                + "(SELECT id FROM inflight WHERE phone = ? ORDER BY id DESC LIMIT 1 OFFSET ?)", phone, phone, maxPending);
+    }
+
+    /** {@code phone} has no connection left: what was in flight to it is pending. */
+    private void strand(String phone) throws SQLException {
+        List<Pending> left = new ArrayList<>();
+        try (PreparedStatement s = db.prepareStatement(
+                "SELECT chat, sender, sent_at, text, id FROM inflight WHERE phone = ? ORDER BY sent_at, id")) {
+            s.setString(1, phone);
+            try (ResultSet r = s.executeQuery()) {
+                while (r.next()) {
+                    left.add(new Pending(r.getString(1), r.getString(2), r.getLong(3), r.getString(4),
+                            Pending.NOT_ROUTED, r.getLong(5)));
+                }
+            }
+        }
+        if (!left.isEmpty()) {
+            update("DELETE FROM inflight WHERE phone = ?", phone);
+            keep(phone, left);
         }
     }
 
@@ -628,19 +717,34 @@ final class SqliteRandomchatStore implements RandomchatStore {
         }
     }
 
-    /** The user's connections, to change: emptied sets are dropped at the end of the batch. */
-    /** Refuses one more chat for {@code phone} when it is in {@code RANDOMCHAT_MAX_CHATS_PER_USER} already. */
-    private void checkChats(String phone) throws SQLException {
-        try (PreparedStatement s = db.prepareStatement("SELECT COUNT(*) FROM members WHERE phone = ?")) {
-            s.setString(1, phone);
+    /**
+     * Refuses a new chat of {@code phone} when it owns {@code RANDOMCHAT_MAX_CHATS_PER_USER} already:
+     * only the chats it created count, so no other user can use up its limit (issue 15).
+     */
+    private void checkOwned(String phone) throws SQLException {
+        if (count("SELECT COUNT(*) FROM chats WHERE owner = ?", phone) >= maxChats) {
+            throw RandomchatRefusal.tooManyChats(phone, maxChats);
+        }
+    }
+
+    /** Refuses to add {@code phone} to one more chat of another owner past {@code RANDOMCHAT_MAX_ADDED_CHATS_PER_USER}. */
+    private void checkAdded(String phone) throws SQLException {
+        if (count("SELECT COUNT(*) FROM members m JOIN chats c ON c.name = m.chat WHERE m.phone = ?1 AND c.owner <> ?1",
+                phone) >= maxAdded) {
+            throw RandomchatRefusal.tooManyAddedChats(phone, maxAdded);
+        }
+    }
+
+    private long count(String sql, String arg) throws SQLException {
+        try (PreparedStatement s = db.prepareStatement(sql)) {
+            s.setString(1, arg);
             try (ResultSet r = s.executeQuery()) {
-                if (r.next() && r.getLong(1) >= maxChats) {
-                    throw RandomchatRefusal.tooManyChats(phone, maxChats);
-                }
+                return r.next() ? r.getLong(1) : 0;
             }
         }
     }
 
+    /** The user's connections, to change: emptied sets are dropped at the end of the batch. */
     private TreeSet<Long> connections(String phone) {
         TreeSet<Long> set = online.computeIfAbsent(phone, p -> new TreeSet<>());
         onlineUndo.computeIfAbsent(phone, p -> new TreeSet<>(set));
@@ -718,9 +822,11 @@ final class SqliteRandomchatStore implements RandomchatStore {
                 disconnected == null ? User.NEVER : ((Number) disconnected).longValue());
     }
 
-    private boolean exists(String sql, String arg) throws SQLException {
+    private boolean exists(String sql, Object... args) throws SQLException {
         try (PreparedStatement s = db.prepareStatement(sql)) {
-            s.setString(1, arg);
+            for (int i = 0; i < args.length; i++) {
+                s.setObject(i + 1, args[i]);
+            }
             try (ResultSet r = s.executeQuery()) {
                 return r.next();
             }

@@ -14,6 +14,39 @@ local function user(phone)
   return {u[1], phone, u[2] or ''}
 end
 
+local function keep(phone, entry)
+  local key = P .. 'pending:' .. phone
+  redis.call('RPUSH', key, entry)
+  redis.call('LTRIM', key, -MAXP, -1)
+  redis.call('PEXPIRE', key, TTL)
+end
+
+-- What is in flight to the user's connections (RandomchatStore's class comment): the sorted set
+-- inflight:<phone>, scored by the message's id, each member 'id TAB entry'.
+local function in_flight(phone, id, entry)
+  local key = P .. 'inflight:' .. phone
+  redis.call('ZADD', key, id, id .. '\t' .. entry)
+  redis.call('ZREMRANGEBYRANK', key, 0, -MAXP - 1)
+  redis.call('PEXPIRE', key, TTL)
+end
+
+local function is_in_flight(phone, id)
+  return redis.call('ZCOUNT', P .. 'inflight:' .. phone, id, id) > 0
+end
+
+local function settle(phone, id)
+  redis.call('ZREMRANGEBYSCORE', P .. 'inflight:' .. phone, id, id)
+end
+
+-- The user has no connection left: what was in flight to it is pending, oldest first.
+local function strand(phone)
+  local key = P .. 'inflight:' .. phone
+  local entries = redis.call('ZRANGE', key, 0, -1)
+  if #entries == 0 then return end
+  redis.call('DEL', key)
+  for _, e in ipairs(entries) do keep(phone, string.match(e, '^[^\t]*\t(.*)$')) end
+end
+
 -- The user's connections on live nodes, {node, login number}; those of dead nodes are forgotten.
 local function conns(phone)
   local key = P .. 'online:' .. phone
@@ -29,9 +62,11 @@ local function conns(phone)
       forgot = true
     end
   end
-  -- The last connections were on a node that died (no logout was recorded): offline from now on.
+  -- The last connections were on a node that died (no logout was recorded): offline from now on,
+  -- and what was on its way to them waits for the next login.
   if forgot and #out == 0 and redis.call('EXISTS', P .. 'user:' .. phone) == 1 then
     redis.call('HSET', P .. 'user:' .. phone, 'disc', NOW)
+    strand(phone)
   end
   return out
 end
@@ -46,15 +81,17 @@ local function chat(name)
   return {owner, members}, phones
 end
 
-local function is_member(name, phone)
-  return redis.call('ZSCORE', P .. 'members:' .. name, phone) ~= false
+-- How many of the user's chats it owns (created): only these count against its own limit (issue 15).
+local function owned(phone)
+  local n = 0
+  for _, c in ipairs(redis.call('ZRANGE', P .. 'chats:' .. phone, 0, -1)) do
+    if redis.call('HGET', P .. 'chat:' .. c, 'owner') == phone then n = n + 1 end
+  end
+  return n
 end
 
-local function keep(phone, entry)
-  local key = P .. 'pending:' .. phone
-  redis.call('RPUSH', key, entry)
-  redis.call('LTRIM', key, -MAXP, -1)
-  redis.call('PEXPIRE', key, TTL)
+local function is_member(name, phone)
+  return redis.call('ZSCORE', P .. 'members:' .. name, phone) ~= false
 end
 
 -- Adds node, phone to routes once per node where the user has a connection.
@@ -78,6 +115,7 @@ end
 local function entry_chat(e) return string.match(e, '^[^\t]*\t[^\t]*\t([^\t]*)\t') end
 local function entry_from(e) return string.match(e, '^[^\t]*\t([^\t]*)\t') end
 
+-- Drops what was pending or in flight for the user in the chat.
 local function drop_chat_pending(phone, name)
   local key = P .. 'pending:' .. phone
   local entries = redis.call('LRANGE', key, 0, -1)
@@ -89,5 +127,9 @@ local function drop_chat_pending(phone, name)
     redis.call('DEL', key)
     for _, e in ipairs(kept) do redis.call('RPUSH', key, e) end
     if #kept > 0 then redis.call('PEXPIRE', key, TTL) end
+  end
+  local fkey = P .. 'inflight:' .. phone
+  for _, e in ipairs(redis.call('ZRANGE', fkey, 0, -1)) do
+    if entry_chat(string.match(e, '^[^\t]*\t(.*)$')) == name then redis.call('ZREM', fkey, e) end
   end
 end
