@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import static io.switchboard.server.testing.Requests.publish;
 import static io.switchboard.server.testing.Requests.subscribe;
@@ -58,16 +59,8 @@ class HostileClientsIT {
     @Test
     void pipelinedHttpRequestsThatAreNeverRead() throws Exception {
         try (SwitchboardServer server = start(SwitchboardConfig.builder().handshakeTimeout(Duration.ofSeconds(2)))) {
-            Watch watch = new Watch(server);
             byte[] request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
-            CompletableFuture<Long> attack = CompletableFuture.supplyAsync(
-                    () -> floodWithoutReading(connect(server), request));
-            servesAWellBehavedClientMeanwhile(server, attack);
-            long sent = attack.join();
-            watch.stop();
-            assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
-            watch.assertBounded();
-            assertEquals(200, health(server));
+            attack(server, () -> connect(server), request);
         }
     }
 
@@ -88,15 +81,8 @@ class HostileClientsIT {
                 assertTrue(listing.length() <= server.config().maxMessageBytes(), listing.length() + " bytes");
                 assertTrue(listing.endsWith("],\"truncated\":true}}"), listing.substring(listing.length() - 80));
             }
-            Watch watch = new Watch(server);
-            byte[] frame = maskedText("{\"action\":\"list_channels\"}");
-            CompletableFuture<Long> attack = CompletableFuture.supplyAsync(
-                    () -> floodWithoutReading(upgrade(server, "/api/connect?client_name=attacker"), frame));
-            servesAWellBehavedClientMeanwhile(server, attack);
-            long sent = attack.join();
-            watch.stop();
-            assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
-            watch.assertBounded();
+            attack(server, () -> upgrade(server, "/api/connect?client_name=attacker"),
+                    maskedText("{\"action\":\"list_channels\"}"));
         }
     }
 
@@ -107,15 +93,7 @@ class HostileClientsIT {
         try (SwitchboardServer server = start(SwitchboardConfig.builder().slowConsumerPolicy(policy)
                 .outboundSoftLimitTime(Duration.ofSeconds(2))
                 .pingInterval(Duration.ofSeconds(1)).pingTimeout(Duration.ofSeconds(1)))) {
-            Watch watch = new Watch(server);
-            byte[] ping = maskedFrame(0x9, new byte[125]);
-            CompletableFuture<Long> attack = CompletableFuture.supplyAsync(
-                    () -> floodWithoutReading(upgrade(server, "/api/connect?client_name=pinger"), ping));
-            servesAWellBehavedClientMeanwhile(server, attack);
-            long sent = attack.join();
-            watch.stop();
-            assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
-            watch.assertBounded();
+            attack(server, () -> upgrade(server, "/api/connect?client_name=pinger"), maskedFrame(0x9, new byte[125]));
         }
     }
 
@@ -134,15 +112,8 @@ class HostileClientsIT {
             owner.send("{\"type\":\"update\",\"content\":{\"topic_name\":\"big\",\"change\":{\"type\":\"set\","
                     + "\"value\":\"" + "v".repeat(60_000) + "\"}}}");
             assertTrue(owner.next().length() > 60_000);
-            Watch watch = new Watch(server);
-            byte[] frame = maskedText("{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"big\",\"type\":\"string\"}}");
-            CompletableFuture<Long> attack = CompletableFuture.supplyAsync(
-                    () -> floodWithoutReading(upgrade(server, "/chatroom"), frame));
-            servesAWellBehavedClientMeanwhile(server, attack);
-            long sent = attack.join();
-            watch.stop();
-            assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
-            watch.assertBounded();
+            attack(server, () -> upgrade(server, "/chatroom"),
+                    maskedText("{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"big\",\"type\":\"string\"}}"));
         }
     }
 
@@ -170,6 +141,23 @@ class HostileClientsIT {
                 assertTrue(other.request(publish("fine", "1")).contains("\"ok\""));
             }
         }
+    }
+
+    /**
+     * Runs one attack: on its own thread, {@code unit} sent over and over on the connection
+     * {@code connect} opens, never reading, while a well-behaved client is served. The node must
+     * close the attacker, hold no more than the bound meanwhile, and still answer {@code /health}.
+     */
+    private static void attack(SwitchboardServer server, Supplier<SocketChannel> connect, byte[] unit)
+            throws InterruptedException {
+        Watch watch = new Watch(server);
+        CompletableFuture<Long> attack = CompletableFuture.supplyAsync(() -> floodWithoutReading(connect.get(), unit));
+        servesAWellBehavedClientMeanwhile(server, attack);
+        long sent = attack.join();
+        watch.stop();
+        assertTrue(sent < ATTACK_BYTES, "the node stopped the attacker (" + sent + " bytes sent)");
+        watch.assertBounded(new Throwable().getStackTrace()[1].getMethodName());
+        assertEquals(200, health(server));
     }
 
     private static SwitchboardServer start(SwitchboardConfig.Builder config) {
@@ -336,9 +324,9 @@ class HostileClientsIT {
         }
 
         /** The outbound bound: the hard limit plus the one write that crosses it (a reply, at most the message limit). */
-        void assertBounded() {
+        void assertBounded(String attack) {
             System.out.printf("%s: held at most %,d bytes outbound; direct memory rose by at most %,d bytes%n",
-                    Thread.currentThread().getStackTrace()[2].getMethodName(), maxPending.get(), maxDirectRise.get());
+                    attack, maxPending.get(), maxDirectRise.get());
             assertTrue(maxPending.get() <= HARD + 256 * 1024, "held for the connections: " + maxPending.get());
             assertTrue(maxDirectRise.get() <= DIRECT_MEMORY_BOUND, "direct memory rose by " + maxDirectRise.get());
         }
