@@ -103,6 +103,13 @@ public final class RawClient implements AutoCloseable {
         return head.toString(StandardCharsets.UTF_8);
     }
 
+    /** Reads exactly {@code length} bytes, e.g. an HTTP response body, as UTF-8. */
+    public String readUtf8(int length) throws IOException {
+        byte[] bytes = new byte[length];
+        in.readFully(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
     /** Reads everything up to the end of the stream (for a response whose server closes). */
     public String readToEnd() throws IOException {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
