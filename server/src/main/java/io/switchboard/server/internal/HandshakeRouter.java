@@ -79,8 +79,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     /**
      * Netty's WebSocket protocol handling as every dialect uses it (and the Autobahn conformance run
-     * checks): frame limit, UTF-8 validation, close on protocol violation, no extensions, and no
-     * close frame of Netty's own.
+     * checks): frame limit, UTF-8 validation, no extensions, and no close frame of Netty's own: the
+     * session sends them all, protocol violations' included ({@link CloseFrames}).
      */
     static WebSocketServerProtocolConfig webSocketConfig(String path, SwitchboardConfig config) {
         return WebSocketServerProtocolConfig.newBuilder()
@@ -97,7 +97,9 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                         .maxFramePayloadLength(config.maxMessageBytes())
                         .allowExtensions(false)
                         .withUTF8Validator(true)
-                        .closeOnProtocolViolation(true)
+                        // The session answers every violation with its close code (CloseFrames): Netty's
+                        // own answer to a bad close frame is a bare TCP close, not 1002 or 1007.
+                        .closeOnProtocolViolation(false)
                         .build())
                 .build();
     }
