@@ -113,7 +113,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         // WebSocketServerProtocolHandler adds the handshake handler and the UTF-8 validator before itself.
         p.addAfter(after, PipelineNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(protocol));
         p.addAfter(PipelineNames.WS_PROTOCOL, PipelineNames.WS_AGGREGATOR, new WebSocketFrameAggregator(maxMessageBytes));
-        p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.SESSION, session);
+        p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.HANDSHAKE_LEFTOVER, new HandshakeLeftover());
+        p.addAfter(PipelineNames.HANDSHAKE_LEFTOVER, PipelineNames.SESSION, session);
     }
 
     @Override

@@ -9,9 +9,10 @@ package io.switchboard.server.internal;
  *   {@link #HTTP_CODEC} -> {@link #HTTP_AGGREGATOR} -> {@link #ROUTER} -> {@link #TAIL}
  *
  * after the router accepts a WebSocket upgrade (Netty's handshaker replaces the HTTP codec with its
- * own "wsdecoder" / "wsencoder" and removes the aggregator; the router removes itself):
+ * own "wsdecoder" / "wsencoder" and removes the aggregator; the router removes itself, and
+ * {@link #HANDSHAKE_LEFTOVER} once the handshake is complete):
  *   wsdecoder -> wsencoder -> [Utf8FrameValidator] -> [handshake handler] -> {@link #WS_PROTOCOL}
- *     -> {@link #WS_AGGREGATOR} -> {@link #SESSION} -> {@link #TAIL}
+ *     -> {@link #WS_AGGREGATOR} -> [{@link #HANDSHAKE_LEFTOVER}] -> {@link #SESSION} -> {@link #TAIL}
  * </pre>
  *
  * Replies are written from {@link #SESSION}'s context as WebSocket frames. Deliveries, complete
@@ -31,6 +32,11 @@ public final class PipelineNames {
     public static final String WS_PROTOCOL = "switchboard.wsProtocol";
     /** {@code WebSocketFrameAggregator}: joins fragmented messages, up to the message limit. */
     public static final String WS_AGGREGATOR = "switchboard.wsAggregator";
+    /**
+     * {@link HandshakeLeftover}: bytes read with the upgrade request go to "wsdecoder" once the
+     * handshake is complete; it then removes itself.
+     */
+    public static final String HANDSHAKE_LEFTOVER = "switchboard.handshakeLeftover";
     /** The dialect's session handler, e.g. {@link MinichatsSession}. */
     public static final String SESSION = "switchboard.session";
     /** {@link ExceptionLogger}, always last. */

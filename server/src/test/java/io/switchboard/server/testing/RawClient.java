@@ -115,8 +115,19 @@ public final class RawClient implements AutoCloseable {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
 
+    /** Sends raw bytes in one write, e.g. an upgrade request and a frame in one packet. */
+    public void write(byte[] raw) throws IOException {
+        out.write(raw);
+        out.flush();
+    }
+
     /** Sends one masked frame, as a client must. */
     public void sendFrame(int opcode, boolean fin, byte[] payload) throws IOException {
+        write(maskedFrame(opcode, fin, payload));
+    }
+
+    /** One masked frame as a client sends it, header included. */
+    public static byte[] maskedFrame(int opcode, boolean fin, byte[] payload) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
         frame.write((fin ? 0x80 : 0) | opcode);
         if (payload.length <= 125) {
@@ -133,12 +144,11 @@ public final class RawClient implements AutoCloseable {
         }
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask);
+        frame.write(mask, 0, mask.length);
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i % 4]);
         }
-        out.write(frame.toByteArray());
-        out.flush();
+        return frame.toByteArray();
     }
 
     public void sendText(String text) throws IOException {
