@@ -22,7 +22,9 @@ import java.util.List;
  * and reached the session as a raw buffer, which it passed to the pipeline's end. This handler
  * stands just before the session: it holds such bytes until {@link HandshakeComplete} has passed
  * on (the session has greeted the client), then hands them to the frame decoder, from the handler
- * before it, and removes itself. Everything else passes through.
+ * before it, and removes itself. Everything else passes through. This relies on the 101 being
+ * written within the handshake call, as on a new connection's empty socket buffer: were its write
+ * to wait, the codec would meanwhile read the leftover as the start of another HTTP request.
  *
  * <p>One instance per connection; event loop only. Takes ownership of every {@link ByteBuf} it
  * reads: it passes it on to the frame decoder, which releases it, or releases it when removed first.
