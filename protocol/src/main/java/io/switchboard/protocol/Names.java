@@ -2,7 +2,8 @@ package io.switchboard.protocol;
 
 /**
  * The rule every name on the wire follows (client names, channel names): 1 to {@code maxBytes}
- * bytes of UTF-8 and no control characters. Names are compared byte for byte (PROTOCOL.md).
+ * bytes of UTF-8, no control characters and no unpaired surrogates (which UTF-8 cannot encode: a
+ * JSON escape such as {@code "\\ud800"} reads as one). Names are compared byte for byte (PROTOCOL.md).
  */
 public final class Names {
 
@@ -18,6 +19,9 @@ public final class Names {
     public static String check(String what, String name, int maxBytes) {
         if (name.isEmpty()) {
             return "'" + what + "' must not be empty";
+        }
+        if (JsonStrings.unpairedSurrogate(name) >= 0) {
+            return "'" + what + "' must not contain an unpaired surrogate";
         }
         if (JsonStrings.utf8Length(name) > maxBytes) {
             return "'" + what + "' is longer than " + maxBytes + " bytes";

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -63,6 +64,7 @@ public final class SwitchboardConfig {
     private final boolean debug;
     private final int debugPort;
     private final String debugHost;
+    private final List<String> debugAllowedHosts;
     private final Path dataDir;
     private final boolean randomchatOpenLogin;
     private final int randomchatMaxPending;
@@ -117,6 +119,7 @@ public final class SwitchboardConfig {
         debug = b.debug;
         debugPort = b.debugPort;
         debugHost = b.debugHost;
+        debugAllowedHosts = b.debugAllowedHosts;
         dataDir = b.dataDir;
         randomchatOpenLogin = b.randomchatOpenLogin;
         randomchatMaxPending = b.randomchatMaxPending;
@@ -443,6 +446,19 @@ public final class SwitchboardConfig {
     }
 
     /**
+     * The {@code Host} header values the inspection page answers besides its own address
+     * ({@code DEBUG_ALLOWED_HOSTS}, comma-separated), each a host name or address, with or without
+     * a port (without: any port), compared without regard to case. The page always answers a
+     * {@code Host} that names {@code DEBUG_HOST} or the address the request came in on (and, bound
+     * to loopback, {@code localhost}, {@code 127.0.0.1} and {@code [::1]}), with or without the
+     * page's port; any other gets 403, so that a page in a local browser cannot read the topics
+     * through a rebound DNS name. Empty, the default.
+     */
+    public List<String> debugAllowedHosts() {
+        return debugAllowedHosts;
+    }
+
+    /**
      * The directory of the randomchat dialect's embedded store ({@code DATA_DIR}, PROTOCOL.md
      * section 5): users, chats and undelivered messages survive restarts there. {@code null}, the
      * library's default, turns randomchat off on a single node, so an embedding application writes
@@ -538,6 +554,7 @@ public final class SwitchboardConfig {
                 + ", chatroomRequestTimeout=" + chatroomRequestTimeout + ", chatroomMaxPendingRequests=" + chatroomMaxPendingRequests
                 + ", chatroomTopicIdleTimeout=" + chatroomTopicIdleTimeout + ", chatroomMaxMemoryBytes=" + chatroomMaxMemoryBytes
                 + ", debug=" + debug + ", debugPort=" + debugPort + ", debugHost=" + debugHost
+                + ", debugAllowedHosts=" + debugAllowedHosts
                 + ", dataDir=" + dataDir + ", randomchatOpenLogin=" + randomchatOpenLogin
                 + ", randomchatMaxPending=" + randomchatMaxPending + ", randomchatPendingTtl=" + randomchatPendingTtl
                 + ", randomchatMaxMembers=" + randomchatMaxMembers
@@ -592,6 +609,7 @@ public final class SwitchboardConfig {
         private boolean debug;
         private int debugPort = 8800;
         private String debugHost = "127.0.0.1";
+        private List<String> debugAllowedHosts = List.of();
         private Path dataDir;
         private boolean randomchatOpenLogin;
         private int randomchatMaxPending = 1000;
@@ -649,6 +667,7 @@ public final class SwitchboardConfig {
             debug = c.debug;
             debugPort = c.debugPort;
             debugHost = c.debugHost;
+            debugAllowedHosts = c.debugAllowedHosts;
             dataDir = c.dataDir;
             randomchatOpenLogin = c.randomchatOpenLogin;
             randomchatMaxPending = c.randomchatMaxPending;
@@ -993,6 +1012,27 @@ public final class SwitchboardConfig {
                 throw new IllegalArgumentException("debugHost: '" + debugHost + "' (expected: a host name or address)");
             }
             this.debugHost = debugHost;
+            return this;
+        }
+
+        /**
+         * See {@link SwitchboardConfig#debugAllowedHosts()}. Default: empty. Each like
+         * {@code inspect.example.com} or {@code inspect.example.com:8800}; blank entries are skipped.
+         */
+        public Builder debugAllowedHosts(List<String> debugAllowedHosts) {
+            List<String> hosts = new ArrayList<>();
+            for (String h : debugAllowedHosts) {
+                String host = h.trim();
+                if (host.isEmpty()) {
+                    continue;
+                }
+                if (!host.matches("(?i)(?:[a-z0-9._~-]+|\\[[0-9a-f:.]+])(?::[0-9]{1,5})?")) {
+                    throw new IllegalArgumentException("debugAllowedHosts: '" + host
+                            + "' (expected: a host like inspect.example.com, optionally with :port)");
+                }
+                hosts.add(host.toLowerCase(Locale.ROOT));
+            }
+            this.debugAllowedHosts = List.copyOf(hosts);
             return this;
         }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufInputStream;
 import io.switchboard.protocol.JsonLimits;
+import io.switchboard.protocol.JsonStrings;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,7 +17,8 @@ import java.util.Map;
  * Decodes chatroom messages (PROTOCOL.md section 4), {@code {"type": T, "content": {...}}}, whole,
  * into {@link JsonValues}: topic values and service arguments are arbitrary JSON the server keeps
  * or passes on. Fields other than {@code type} and {@code content} are ignored; a missing
- * {@code content} is an empty one.
+ * {@code content} is an empty one. A message with an unpaired surrogate in any string
+ * ({@code "\\ud800"}) is refused: a topic value must be writable as UTF-8 to every subscriber.
  *
  * <p>Thread-safe; one instance serves every connection.
  */
@@ -24,6 +26,8 @@ public final class ChatroomDecoder {
 
     public static final String NOT_A_MESSAGE =
             "A message must be a JSON object like {\"type\": \"subscribe\", \"content\": {\"topic_name\": \"t\"}}";
+    public static final String NOT_UNICODE =
+            "Malformed JSON: a string has an unpaired surrogate, such as \"\\ud800\", which is not Unicode text";
 
     private final JsonFactory json;
 
@@ -54,6 +58,9 @@ public final class ChatroomDecoder {
             }
         } catch (IOException e) {
             throw new ChatroomException("Malformed JSON: " + firstLine(e.getMessage()));
+        }
+        if (JsonStrings.unpairedSurrogate(payload, payload.readerIndex(), payload.readableBytes()) >= 0) {
+            throw new ChatroomException(NOT_UNICODE);
         }
         Map<String, Object> message = (Map<String, Object>) root;
         Object type = message.get("type");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
 import io.switchboard.protocol.JsonLimits;
+import io.switchboard.protocol.JsonStrings;
 import io.netty.buffer.ByteBufInputStream;
 
 import java.io.IOException;
@@ -13,7 +14,9 @@ import java.io.InputStream;
 /**
  * Decodes a disposable client frame, {@code {"text": "..."}}, with jackson's streaming parser.
  * Other fields are ignored, as by the seed. The text must have 1 to {@link #MAX_TEXT_CHARACTERS}
- * characters (code points); the errors for an empty or a long text are the seed's own.
+ * characters (code points); the errors for an empty or a long text are the seed's own. A frame with
+ * an unpaired surrogate in any string ({@code "\\ud800"}), which no UTF-8 text can carry, is refused
+ * ({@link #NOT_UNICODE}).
  *
  * <p>Thread-safe; one instance serves every connection.
  */
@@ -24,6 +27,8 @@ public final class DisposableDecoder {
     public static final String TOO_LONG = "'text' must not contain over " + MAX_TEXT_CHARACTERS + " characters";
     public static final String NOT_A_MESSAGE = "A message must be a JSON object like {\"text\": \"hello\"}";
     public static final String NOT_A_STRING = "'text' must be a string";
+    public static final String NOT_UNICODE =
+            "A message must be Unicode text: it has a string with an unpaired surrogate, such as \"\\ud800\"";
 
     private final JsonFactory json;
 
@@ -63,6 +68,9 @@ public final class DisposableDecoder {
             }
         } catch (IOException e) {
             throw new DisposableException(NOT_A_MESSAGE);
+        }
+        if (JsonStrings.unpairedSurrogate(payload, payload.readerIndex(), payload.readableBytes()) >= 0) {
+            throw new DisposableException(NOT_UNICODE);
         }
         if (notString) {
             throw new DisposableException(NOT_A_STRING);

@@ -1,5 +1,7 @@
 package io.switchboard.protocol.disposable;
 
+import io.switchboard.protocol.JsonStrings;
+
 import java.util.regex.Pattern;
 
 /**
@@ -37,6 +39,9 @@ public final class DisposableParams {
         }
         if (problem == null) {
             problem = name.chars().anyMatch(Character::isISOControl) ? "`name` has a control character" : null;
+        }
+        if (problem == null && JsonStrings.unpairedSurrogate(name) >= 0) {
+            problem = "`name` has an unpaired surrogate";
         }
         return problem == null ? null : INVALID + " (" + problem + ")";
     }

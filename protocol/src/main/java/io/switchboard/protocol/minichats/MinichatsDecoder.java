@@ -7,11 +7,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.switchboard.protocol.JsonLimits;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.Names;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -22,6 +26,11 @@ import java.util.Arrays;
  * <p>Thread-safe; one instance serves every connection. Fields may come in any order; unknown
  * fields are ignored. The first problem found decides the error, but parsing goes on to the end
  * of the document so that a {@code request_id} anywhere in it is still echoed.
+ *
+ * <p>A request with an unpaired surrogate in any string ({@code "\\ud800"}), {@code content} and
+ * ignored fields included, is {@code invalid_json}: such a string is no Unicode text (I-JSON,
+ * RFC 7493 section 2.1), could not be written back as UTF-8, and relayed raw in {@code content} it
+ * would reach clients whose parsers refuse it.
  */
 public final class MinichatsDecoder {
 
@@ -80,6 +89,10 @@ public final class MinichatsDecoder {
      * @throws MinichatsException when the body is not a valid publish
      */
     public ApiPublish decodeApiPublish(ByteBuf body, int maxSenderBytes) throws MinichatsException {
+        // No WebSocket layer has checked an HTTP body's UTF-8, and content is relayed as it is.
+        if (!ByteBufUtil.isText(body, StandardCharsets.UTF_8)) {
+            throw new MinichatsException(ErrorCode.INVALID_JSON, "The body is not valid UTF-8", null);
+        }
         return parseDocument(body, true).toApiPublish(body, maxSenderBytes);
     }
 
@@ -99,6 +112,17 @@ public final class MinichatsDecoder {
         State s = new State();
         try (JsonParser p = json.createParser(bytes, base, length)) {
             parse(p, bytes, base, s, paramsAtRoot);
+            int surrogate = JsonStrings.unpairedSurrogate(payload, payload.readerIndex(), length);
+            if (surrogate >= 0) {
+                byte[] requestId = s.requestId;
+                if (requestId != null && JsonStrings.unpairedSurrogate(Unpooled.wrappedBuffer(requestId), 0,
+                        requestId.length) >= 0) {
+                    requestId = null; // not echoed: it would carry the surrogate back
+                }
+                throw new MinichatsException(ErrorCode.INVALID_JSON, "Malformed JSON at "
+                        + where(bytes, base, surrogate - payload.readerIndex())
+                        + ": a string has an unpaired surrogate, which is not Unicode text", requestId);
+            }
         } catch (StreamConstraintsException e) {
             s.fail(ErrorCode.INVALID_REQUEST, "JSON nesting is deeper than " + maxNestingDepth + " levels");
             throw s.error();
@@ -348,6 +372,19 @@ public final class MinichatsDecoder {
 
     private static String where(JsonLocation location) {
         return "line " + location.getLineNr() + ", column " + location.getColumnNr();
+    }
+
+    /** The line and column (in bytes, from 1) of {@code offset} in the document at {@code base}. */
+    private static String where(byte[] bytes, int base, int offset) {
+        int line = 1;
+        int lineStart = 0;
+        for (int i = 0; i < offset; i++) {
+            if (bytes[base + i] == '\n') {
+                line++;
+                lineStart = i + 1;
+            }
+        }
+        return "line " + line + ", column " + (offset - lineStart + 1);
     }
 
     private static String abbreviate(String s) {

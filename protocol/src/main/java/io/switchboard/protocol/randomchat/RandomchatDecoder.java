@@ -17,6 +17,8 @@ import java.io.InputStream;
  * Decodes a randomchat client frame, {@code {"type": T, ...}}, with jackson's streaming parser,
  * and checks the fields its type needs. Unknown fields are ignored (a client may send the seed's
  * whole User, {@code disconnection_date} included); when a field comes twice, the last one wins.
+ * A frame with an unpaired surrogate in any string ({@code "\\ud800"}), which no UTF-8 text can
+ * carry, is refused ({@link #NOT_UNICODE}).
  *
  * <p>Thread-safe; one instance serves every connection.
  */
@@ -29,6 +31,8 @@ public final class RandomchatDecoder {
     public static final String NOT_A_REQUEST =
             "A request must be one JSON object with a \"type\", like {\"type\":\"create_chat\",\"name\":\"friends\"}";
     public static final String TOO_LARGE = "The request is nested too deeply or has a value that is too long";
+    public static final String NOT_UNICODE =
+            "A request must be Unicode text: it has a string with an unpaired surrogate, such as \"\\ud800\"";
 
     private final JsonFactory json;
     private final int maxUserNameBytes;
@@ -124,6 +128,11 @@ public final class RandomchatDecoder {
             throw new RandomchatException(TOO_LARGE, f.typeName());
         } catch (IOException e) {
             throw new RandomchatException(NOT_A_REQUEST, f.typeName());
+        }
+        if (JsonStrings.unpairedSurrogate(payload, payload.readerIndex(), payload.readableBytes()) >= 0) {
+            String typeName = f.typeName();
+            throw new RandomchatException(NOT_UNICODE,
+                    typeName != null && JsonStrings.unpairedSurrogate(typeName) < 0 ? typeName : null);
         }
         return check(f);
     }

@@ -231,6 +231,28 @@ class TopicChangeTest {
         frame.release();
     }
 
+    @Test
+    void decoderRefusesAnUnpairedSurrogateInAnyString() throws Exception {
+        ChatroomDecoder decoder = new ChatroomDecoder(1024, 8);
+        for (String json : new String[] {
+                "{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"\\ud800\"}}",
+                "{\"type\":\"update\",\"content\":{\"topic_name\":\"t\",\"change\":{\"type\":\"set\",\"value\":[\"\\udc00\"]}}}",
+                "{\"type\":\"update\",\"content\":{\"topic_name\":\"t\",\"change\":{\"type\":\"set\",\"value\":{\"\\ud800\":1}}}}",
+                "{\"type\":\"sub\\ud800\"}"}) {
+            ByteBuf buf = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
+            try {
+                assertEquals(ChatroomDecoder.NOT_UNICODE,
+                        assertThrows(ChatroomException.class, () -> decoder.decode(buf)).getMessage(), json);
+            } finally {
+                buf.release();
+            }
+        }
+        ByteBuf pair = Unpooled.copiedBuffer("{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"\\ud83d\\ude00\"}}",
+                StandardCharsets.UTF_8);
+        assertEquals("\uD83D\uDE00", decoder.decode(pair).string("topic_name"));
+        pair.release();
+    }
+
     private static String text(ByteBuf buf) {
         try {
             return buf.toString(StandardCharsets.UTF_8);

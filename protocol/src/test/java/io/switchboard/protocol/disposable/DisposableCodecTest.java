@@ -97,6 +97,17 @@ class DisposableCodecTest {
         assertEquals("Ann", DisposableParams.trim("  Ann\t"));
     }
 
+    @Test
+    void refusesAnUnpairedSurrogateInAnyString() throws Exception {
+        assertRefused(DisposableDecoder.NOT_UNICODE, "{\"text\":\"\\ud800\"}");
+        assertRefused(DisposableDecoder.NOT_UNICODE, "{\"text\":\"a\\udc00\"}");
+        assertRefused(DisposableDecoder.NOT_UNICODE, "{\"text\":\"\\ud800\\u0041\"}");
+        assertRefused(DisposableDecoder.NOT_UNICODE, "{\"text\":\"fine\",\"other\":[\"\\ud800\"]}");
+        assertEquals("\uD83D\uDE00", decode("{\"text\":\"\\ud83d\\ude00\"}"));
+        assertEquals(DisposableParams.INVALID + " (`name` has an unpaired surrogate)",
+                DisposableParams.check("An\uD800n", "abc"));
+    }
+
     private String decode(String json) throws DisposableException {
         ByteBuf b = Unpooled.copiedBuffer(json, StandardCharsets.UTF_8);
         try {

@@ -219,6 +219,64 @@ class MinichatsDecoderTest {
         assertEquals(detail, e.detail());
     }
 
+    @ParameterizedTest(name = "[{index}] {0}")
+    @CsvSource(delimiter = '|', quoteCharacter = '`', value = {
+            "`{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"\\ud800\"}}` | 49",
+            "`{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"\\udc00\"}}` | 49",
+            "`{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"a\\ud800b\"}}` | 50",
+            "`{\"action\":\"sub\\ud800\",\"params\":{\"channel_name\":\"c\"}}` | 15",
+            "`{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":\"\\ud800\"}}` | 61",
+            "`{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":{\"k\":[\"x\\ud800\"]}}}` | 68",
+            "`{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":{\"\\udfff\":1}}}` | 62",
+            "`{\"action\":\"publish\",\"params\":{\"channel_name\":\"c\",\"content\":\"\\ud83d\\u0041\"}}` | 61",
+            "`{\"action\":\"list\",\"ignored\":\"\\ud800\"}` | 29",
+            "`{\"action\":\"list\",\n\"ignored\":\"\\ud800\"}` | `2, column 12`",
+    })
+    void refusesAnUnpairedSurrogateAnywhereAsInvalidJson(String input, String column) {
+        MinichatsException e = assertThrows(MinichatsException.class, () -> decode(input));
+        assertEquals(ErrorCode.INVALID_JSON, e.code());
+        String at = column.contains(",") ? column : "1, column " + column;
+        assertEquals("Malformed JSON at line " + at + ": a string has an unpaired surrogate, which is not Unicode text",
+                e.detail());
+    }
+
+    @Test
+    void echoesTheRequestIdOfARequestWithAnUnpairedSurrogateUnlessItHasOne() {
+        MinichatsException e = assertThrows(MinichatsException.class, () -> decode(
+                "{\"request_id\":\"r1\",\"action\":\"subscribe\",\"params\":{\"channel_name\":\"\\ud800\"}}"));
+        assertEquals("\"r1\"", new String(e.requestId(), StandardCharsets.UTF_8));
+        e = assertThrows(MinichatsException.class, () -> decode(
+                "{\"request_id\":\"\\ud800\",\"action\":\"list\"}"));
+        assertEquals(ErrorCode.INVALID_JSON, e.code());
+        assertNull(e.requestId());
+    }
+
+    @Test
+    void acceptsSurrogatePairsAndEscapedBackslashes() throws Exception {
+        MinichatsRequest r = decode(publish("\"\\ud83d\\ude00 \\\\ud800\""));
+        assertEquals("\"\\ud83d\\ude00 \\\\ud800\"", contentOf(r));
+        assertEquals("\uD83D\uDE00", decode(subscribe("\\ud83d\\ude00")).channelName());
+    }
+
+    @Test
+    void refusesAnHttpApiPublishWithAnUnpairedSurrogateOrInvalidUtf8() {
+        for (String body : new String[] {
+                "{\"channel_name\":\"\\ud800\",\"content\":1}",
+                "{\"channel_name\":\"c\",\"content\":\"\\udc00\"}",
+                "{\"channel_name\":\"c\",\"content\":1,\"sender\":\"x\\ud800\"}"}) {
+            MinichatsException e = assertThrows(MinichatsException.class, () -> decoder.decodeApiPublish(utf8(body), 64));
+            assertEquals(ErrorCode.INVALID_JSON, e.code(), body);
+        }
+        byte[] cesu = "{\"channel_name\":\"c\",\"content\":\"...\"}".getBytes(StandardCharsets.UTF_8);
+        cesu[29] = (byte) 0xED; // U+D800 as three UTF-8 bytes, which no UTF-8 text has
+        cesu[30] = (byte) 0xA0;
+        cesu[31] = (byte) 0x80;
+        MinichatsException e = assertThrows(MinichatsException.class,
+                () -> decoder.decodeApiPublish(Unpooled.wrappedBuffer(cesu), 64));
+        assertEquals(ErrorCode.INVALID_JSON, e.code());
+        assertEquals("The body is not valid UTF-8", e.detail());
+    }
+
     private static ByteBuf utf8(String json) {
         return Unpooled.wrappedBuffer(json.getBytes(StandardCharsets.UTF_8));
     }

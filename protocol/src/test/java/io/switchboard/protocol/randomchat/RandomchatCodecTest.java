@@ -30,6 +30,23 @@ class RandomchatCodecTest {
         assertEquals(request, e.request());
     }
 
+    @Test
+    void refusesAnUnpairedSurrogateInAnyStringWithTheRequestTypeWhenItIsUnicode() {
+        assertRefused("{\"type\":\"register\",\"user\":{\"name\":\"\\ud800\",\"phone\":\"555\"}}",
+                RandomchatDecoder.NOT_UNICODE, "register");
+        assertRefused("{\"type\":\"create_chat\",\"name\":\"x\\udc00\"}", RandomchatDecoder.NOT_UNICODE, "create_chat");
+        assertRefused("{\"type\":\"send_message\",\"chat\":\"c\",\"message\":\"\\ud800\\u0041\"}",
+                RandomchatDecoder.NOT_UNICODE, "send_message");
+        assertRefused("{\"type\":\"x\\ud800\"}", RandomchatDecoder.NOT_UNICODE, null);
+        assertRefused("{\"type\":\"create_chat\",\"name\":\"ok\",\"extra\":\"\\ud800\"}",
+                RandomchatDecoder.NOT_UNICODE, "create_chat");
+    }
+
+    @Test
+    void acceptsSurrogatePairs() throws Exception {
+        assertEquals("\uD83D\uDE00", decode("{\"type\":\"create_chat\",\"name\":\"\\ud83d\\ude00\"}").chat());
+    }
+
     private static String text(ByteBuf buf) {
         try {
             return buf.toString(StandardCharsets.UTF_8);

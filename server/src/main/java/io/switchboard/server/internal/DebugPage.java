@@ -14,11 +14,14 @@ import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.switchboard.protocol.chatroom.JsonValues;
+import io.switchboard.server.SwitchboardConfig;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -27,6 +30,13 @@ import java.util.TreeMap;
  * topics (type, value, version, subscribers) and services, as HTML at {@code /} and as JSON at
  * {@code /json}. It reads what the chatroom publishes for it (volatile fields, copy-on-write
  * arrays, values that are never modified), so it takes no lock and stops nothing.
+ *
+ * <p>It answers only a request whose {@code Host} names the page itself
+ * ({@link SwitchboardConfig#debugAllowedHosts()}): bound to loopback, it is still reachable from
+ * any web page in a local browser whose DNS name the page's author rebinds to 127.0.0.1, and the
+ * browser would then let that page read every topic; such a request carries the author's name in
+ * {@code Host} and gets 403 (issue 15). Its connections close after {@code HANDSHAKE_TIMEOUT}
+ * without a request ({@link HttpDeadline}, started by the channel initializer).
  *
  * <p>Stateless and {@link Sharable}.
  */
@@ -37,13 +47,24 @@ final class DebugPage extends SimpleChannelInboundHandler<FullHttpRequest> {
     private static final JsonFactory JSON = new JsonFactory();
 
     private final Chatroom room;
+    private final SwitchboardConfig config;
 
-    DebugPage(Chatroom room) {
+    DebugPage(Chatroom room, SwitchboardConfig config) {
         this.room = room;
+        this.config = config;
     }
 
     @Override
     protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest request) {
+        HttpDeadline.requestSeen(ctx.channel());
+        String host = request.headers().get(HttpHeaderNames.HOST);
+        if (!hostAllowed(host, (InetSocketAddress) ctx.channel().localAddress())) {
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN, host == null
+                    ? "A request to the inspection page needs a Host header\n"
+                    : "Host '" + host + "' is not the inspection page's address; list it in DEBUG_ALLOWED_HOSTS to "
+                    + "allow it\n"));
+            return;
+        }
         String path = new QueryStringDecoder(request.uri()).path();
         if (!HttpMethod.GET.equals(request.method())) {
             FullHttpResponse r = HttpResponses.text(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "Use GET\n");
@@ -70,6 +91,40 @@ final class DebugPage extends SimpleChannelInboundHandler<FullHttpRequest> {
                 HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
                         "The chatroom inspection page is at / (HTML) and " + JSON_PATH + " (JSON)\n"));
         }
+    }
+
+    /**
+     * Whether the page answers a request with {@code host} (the {@code Host} header, {@code null}
+     * when absent) that came in on {@code local}: a host naming {@code DEBUG_HOST}, the local
+     * address, or, on loopback, {@code localhost}, {@code 127.0.0.1} or {@code [::1]}, with no port
+     * or the page's; or one of {@code DEBUG_ALLOWED_HOSTS}.
+     */
+    boolean hostAllowed(String host, InetSocketAddress local) {
+        if (host == null) {
+            return false;
+        }
+        String value = host.trim().toLowerCase(Locale.ROOT);
+        List<String> allowed = config.debugAllowedHosts();
+        String name = value;
+        String port = null;
+        int colon = value.lastIndexOf(':');
+        if (colon >= 0 && value.indexOf(']') < colon && (value.startsWith("[") || value.indexOf(':') == colon)) {
+            name = value.substring(0, colon);
+            port = value.substring(colon + 1);
+        }
+        if (allowed.contains(value) || allowed.contains(name)) {
+            return true;
+        }
+        if (port != null && !port.equals(String.valueOf(local.getPort()))) {
+            return false;
+        }
+        String bare = name.startsWith("[") && name.endsWith("]") ? name.substring(1, name.length() - 1) : name;
+        String bound = config.debugHost().toLowerCase(Locale.ROOT);
+        if (bare.equals(bound) || name.equals(bound) || bare.equals(local.getAddress().getHostAddress())) {
+            return true;
+        }
+        return local.getAddress().isLoopbackAddress()
+                && (bare.equals("localhost") || bare.equals("127.0.0.1") || bare.equals("::1"));
     }
 
     /** One consistent-enough reading of the chatroom: each topic's fields are read once. */

@@ -80,8 +80,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     /**
      * Netty's WebSocket protocol handling as every dialect uses it (and the Autobahn conformance run
-     * checks): frame limit, UTF-8 validation, close on protocol violation, no extensions, and no
-     * close frame of Netty's own.
+     * checks): frame limit, UTF-8 validation, no extensions, and no close frame of Netty's own: the
+     * session sends them all, protocol violations' included ({@link CloseFrames}).
      */
     static WebSocketServerProtocolConfig webSocketConfig(String path, SwitchboardConfig config) {
         return WebSocketServerProtocolConfig.newBuilder()
@@ -98,7 +98,9 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                         .maxFramePayloadLength(config.maxMessageBytes())
                         .allowExtensions(false)
                         .withUTF8Validator(true)
-                        .closeOnProtocolViolation(true)
+                        // The session answers every violation with its close code (CloseFrames): Netty's
+                        // own answer to a bad close frame is a bare TCP close, not 1002 or 1007.
+                        .closeOnProtocolViolation(false)
                         .build())
                 .build();
     }
@@ -112,7 +114,8 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         // WebSocketServerProtocolHandler adds the handshake handler and the UTF-8 validator before itself.
         p.addAfter(after, PipelineNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(protocol));
         p.addAfter(PipelineNames.WS_PROTOCOL, PipelineNames.WS_AGGREGATOR, new WebSocketFrameAggregator(maxMessageBytes));
-        p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.SESSION, session);
+        p.addAfter(PipelineNames.WS_AGGREGATOR, PipelineNames.HANDSHAKE_LEFTOVER, new HandshakeLeftover());
+        p.addAfter(PipelineNames.HANDSHAKE_LEFTOVER, PipelineNames.SESSION, session);
     }
 
     @Override

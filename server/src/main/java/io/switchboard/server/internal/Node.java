@@ -285,10 +285,12 @@ public final class Node {
 
     /** Returns the initializer of the chatroom inspection page's connections ({@code DEBUG}). */
     public ChannelHandler debugChannelInitializer() {
-        DebugPage page = new DebugPage(chatroom);
+        DebugPage page = new DebugPage(chatroom, config);
         return new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
+                // An idle connection, or one that never completes a request, is closed as on the main port.
+                HttpDeadline.start(ch, config.handshakeTimeout().toNanos());
                 ch.pipeline().addLast(PipelineNames.BACKPRESSURE, newBackpressure());
                 ch.pipeline().addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec());
                 ch.pipeline().addLast(PipelineNames.FLOW_CONTROL, new FlowControlHandler());

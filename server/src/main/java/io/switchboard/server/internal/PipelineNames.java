@@ -10,9 +10,11 @@ package io.switchboard.server.internal;
  *     -> {@link #ROUTER} -> {@link #TAIL}
  *
  * after the router accepts a WebSocket upgrade (Netty's handshaker replaces the HTTP codec with its
- * own "wsencoder" / "wsdecoder" and removes the aggregator; the router removes itself):
+ * own "wsencoder" / "wsdecoder" and removes the aggregator; the router removes itself, and
+ * {@link #HANDSHAKE_LEFTOVER} once the handshake is complete):
  *   {@link #BACKPRESSURE} -> wsencoder -> wsdecoder -> {@link #FLOW_CONTROL} -> [Utf8FrameValidator]
- *     -> [handshake handler] -> {@link #WS_PROTOCOL} -> {@link #WS_AGGREGATOR} -> {@link #SESSION} -> {@link #TAIL}
+ *     -> [handshake handler] -> {@link #WS_PROTOCOL} -> {@link #WS_AGGREGATOR} -> [{@link #HANDSHAKE_LEFTOVER}]
+ *     -> {@link #SESSION} -> {@link #TAIL}
  *
  * line chat:
  *   {@link #BACKPRESSURE} -> telnet -> lines -> {@link #FLOW_CONTROL} -> {@link #SESSION} -> {@link #TAIL}
@@ -43,6 +45,11 @@ public final class PipelineNames {
     public static final String WS_PROTOCOL = "switchboard.wsProtocol";
     /** {@code WebSocketFrameAggregator}: joins fragmented messages, up to the message limit. */
     public static final String WS_AGGREGATOR = "switchboard.wsAggregator";
+    /**
+     * {@link HandshakeLeftover}: bytes read with the upgrade request go to "wsdecoder" once the
+     * handshake is complete; it then removes itself.
+     */
+    public static final String HANDSHAKE_LEFTOVER = "switchboard.handshakeLeftover";
     /** The dialect's session handler, e.g. {@link MinichatsSession}. */
     public static final String SESSION = "switchboard.session";
     /** {@link ExceptionLogger}, always last. */

@@ -128,6 +128,9 @@ public final class Settings {
                     (b, v) -> b.debugPort(parseInt(v))),
             new Setting("DEBUG_HOST", "ADDRESS", "127.0.0.1", "address the inspection page binds",
                     SwitchboardConfig.Builder::debugHost),
+            new Setting("DEBUG_ALLOWED_HOSTS", "HOST[:PORT][,HOST...]", "none: its own address only", "Host headers "
+                    + "the inspection page answers besides its own address (others: 403)",
+                    (b, v) -> b.debugAllowedHosts(List.of(v.split(",")))),
             new Setting("DATA_DIR", "PATH", "./data", "directory of the randomchat store on a single node (a "
                     + "cluster keeps randomchat in Redis)", (b, v) -> b.dataDir(Path.of(v))),
             new Setting("RANDOMCHAT_OPEN_LOGIN", "BOOL", "false", "randomchat: log in with a phone alone, without "

@@ -114,14 +114,19 @@ abstract class WebSocketSession extends Session {
                 ReferenceCountUtil.release(msg);
             }
         } else if (msg instanceof CloseWebSocketFrame) {
-            // Echo the client's close, status included (RFC 6455 section 5.5.1), unless ours is already
-            // out; deliveries stop before it. The frame passes to the write, which releases it.
+            // Echo the client's close, status included (RFC 6455 section 5.5.1), or answer an invalid
+            // status with 1002, unless ours is already out; deliveries stop before it. The frame
+            // passes to CloseFrames.answer, whose result the write releases.
             if (connection.closing) {
                 ReferenceCountUtil.release(msg);
                 ctx.close();
             } else {
                 connection.closing = true;
-                ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
+                CloseWebSocketFrame answer = CloseFrames.answer((CloseWebSocketFrame) msg);
+                if (answer != msg) {
+                    metrics.close(Metrics.Close.PROTOCOL_ERROR);
+                }
+                ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
             }
         } else if (msg instanceof HttpContent) {
             // The rest of a handshake request that was not aggregated (a mount without an aggregator).
@@ -164,11 +169,18 @@ abstract class WebSocketSession extends Session {
                 ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.INTERNAL_SERVER_ERROR, "Internal error"));
             }
             if (cause instanceof CorruptedWebSocketFrameException) {
-                // Netty's decoder has answered it with a close frame; count why.
-                WebSocketCloseStatus status = ((CorruptedWebSocketFrameException) cause).closeStatus();
+                // A protocol violation Netty's decoder or UTF-8 validator found: answer it with its close
+                // code (they send none themselves, see CloseFrames) and count why. Netty's protocol
+                // handler closes the connection once this returns.
+                CorruptedWebSocketFrameException violation = (CorruptedWebSocketFrameException) cause;
+                WebSocketCloseStatus status = violation.closeStatus();
                 metrics.close(WebSocketCloseStatus.MESSAGE_TOO_BIG.equals(status) ? Metrics.Close.MESSAGE_TOO_BIG
                         : WebSocketCloseStatus.INVALID_PAYLOAD_DATA.equals(status) ? Metrics.Close.INVALID_UTF8
                         : Metrics.Close.PROTOCOL_ERROR);
+                if (!connection.closing) {
+                    connection.closing = true;
+                    ctx.writeAndFlush(CloseFrames.answer(violation)).addListener(ChannelFutureListener.CLOSE);
+                }
             }
             ctx.fireExceptionCaught(cause);
         }

@@ -15,6 +15,7 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.util.ResourceLeakDetector;
@@ -75,8 +76,9 @@ public final class AutobahnEchoServer {
             if (msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame) {
                 ctx.write(msg); // the write releases it
             } else if (msg instanceof CloseWebSocketFrame) {
-                // Echo the client's close, status included, then close (MinichatsSession does the same).
-                ctx.writeAndFlush(msg).addListener(ChannelFutureListener.CLOSE);
+                // Echo the client's close, status included, or answer an invalid status with 1002, then
+                // close (WebSocketSession does the same).
+                ctx.writeAndFlush(CloseFrames.answer((CloseWebSocketFrame) msg)).addListener(ChannelFutureListener.CLOSE);
             } else {
                 ctx.fireChannelRead(msg);
             }
@@ -85,6 +87,16 @@ public final class AutobahnEchoServer {
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             ctx.flush();
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof CorruptedWebSocketFrameException) {
+                // As WebSocketSession: Netty's decoder sends no close frame of its own (closeOnProtocolViolation off).
+                ctx.writeAndFlush(CloseFrames.answer((CorruptedWebSocketFrameException) cause))
+                        .addListener(ChannelFutureListener.CLOSE);
+            }
+            ctx.fireExceptionCaught(cause);
         }
     }
 }

@@ -103,13 +103,31 @@ public final class RawClient implements AutoCloseable {
         return head.toString(StandardCharsets.UTF_8);
     }
 
+    /** Reads exactly {@code length} bytes, e.g. an HTTP response body, as UTF-8. */
+    public String readUtf8(int length) throws IOException {
+        byte[] bytes = new byte[length];
+        in.readFully(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
     /** Reads everything up to the end of the stream (for a response whose server closes). */
     public String readToEnd() throws IOException {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
 
+    /** Sends raw bytes in one write, e.g. an upgrade request and a frame in one packet. */
+    public void write(byte[] raw) throws IOException {
+        out.write(raw);
+        out.flush();
+    }
+
     /** Sends one masked frame, as a client must. */
     public void sendFrame(int opcode, boolean fin, byte[] payload) throws IOException {
+        write(maskedFrame(opcode, fin, payload));
+    }
+
+    /** One masked frame as a client sends it, header included. */
+    public static byte[] maskedFrame(int opcode, boolean fin, byte[] payload) {
         ByteArrayOutputStream frame = new ByteArrayOutputStream(payload.length + 14);
         frame.write((fin ? 0x80 : 0) | opcode);
         if (payload.length <= 125) {
@@ -126,12 +144,11 @@ public final class RawClient implements AutoCloseable {
         }
         byte[] mask = new byte[4];
         ThreadLocalRandom.current().nextBytes(mask);
-        frame.write(mask);
+        frame.write(mask, 0, mask.length);
         for (int i = 0; i < payload.length; i++) {
             frame.write(payload[i] ^ mask[i % 4]);
         }
-        out.write(frame.toByteArray());
-        out.flush();
+        return frame.toByteArray();
     }
 
     public void sendText(String text) throws IOException {
