@@ -12,6 +12,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.URI;
@@ -38,8 +39,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * One client against the node, as an attacker would try it: loopback sockets, no credentials, and
  * a client that sends as fast as it can while it never reads what it is sent. Each attack must end
  * with the attacker's connection closed by the node, a well-behaved client served throughout, and
- * what the node held for the attacker (its outbound bytes, and the JVM's direct memory, read from
- * the MXBeans) under the documented bound: the hard limit plus one reply.
+ * what the node held for the attacker (its outbound bytes, and the JVM's direct memory and heap, read
+ * from the MXBeans) under the documented bound: the hard limit plus one reply.
  */
 @Timeout(180)
 class HostileClientsIT {
@@ -48,6 +49,13 @@ class HostileClientsIT {
     private static final long HARD = 8 * 1024 * 1024;
     /** What the JVM's direct memory may grow by in an attack: the hard limit and the allocator's chunks around it. */
     private static final long DIRECT_MEMORY_BOUND = 64L * 1024 * 1024;
+    /**
+     * What the live heap (after a full collection) may rise by in an attack: loose, because the
+     * tests' paranoid leak detection keeps stack traces for every buffer in flight (about 25 KB
+     * each: 37,000 pongs waiting at the hard limit hold some 350 MB); a node that buffered without
+     * bound filled the 1 GiB heap.
+     */
+    private static final long HEAP_BOUND = 640L * 1024 * 1024;
     /** How much an attacker sends at most, if it is never stopped: far past any bound. */
     private static final long ATTACK_BYTES = 512L * 1024 * 1024;
 
@@ -298,6 +306,7 @@ class HostileClientsIT {
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final AtomicLong maxPending = new AtomicLong();
         private final AtomicLong maxDirectRise = new AtomicLong();
+        private final AtomicLong maxHeapRise = new AtomicLong(Long.MIN_VALUE);
         private final Thread thread;
 
         Watch(SwitchboardServer server) {
@@ -306,11 +315,20 @@ class HostileClientsIT {
             BufferPoolMXBean direct = ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class).stream()
                     .filter(b -> b.getName().equals("direct")).findFirst().orElseThrow();
             long directBefore = direct.getMemoryUsed();
+            MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+            memory.gc();
+            long heapBefore = memory.getHeapMemoryUsage().getUsed();
             thread = new Thread(() -> {
+                long samples = 0;
                 while (running.get()) {
                     maxPending.accumulateAndGet((long) registry.get("switchboard.outbound.pending").gauge().value(),
                             Math::max);
                     maxDirectRise.accumulateAndGet(direct.getMemoryUsed() - directBefore, Math::max);
+                    if (++samples % 100 == 0) {
+                        // The live heap, without the attack's garbage: every 100 samples, after a full collection.
+                        memory.gc();
+                        maxHeapRise.accumulateAndGet(memory.getHeapMemoryUsage().getUsed() - heapBefore, Math::max);
+                    }
                     java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
                 }
             }, "memory-watch");
@@ -325,10 +343,12 @@ class HostileClientsIT {
 
         /** The outbound bound: the hard limit plus the one write that crosses it (a reply, at most the message limit). */
         void assertBounded(String attack) {
-            System.out.printf("%s: held at most %,d bytes outbound; direct memory rose by at most %,d bytes%n",
-                    attack, maxPending.get(), maxDirectRise.get());
+            System.out.printf("%s: held at most %,d bytes outbound; direct memory rose by at most %,d bytes, "
+                    + "the live heap by at most %s%n", attack, maxPending.get(), maxDirectRise.get(),
+                    maxHeapRise.get() == Long.MIN_VALUE ? "(not sampled)" : String.format("%,d bytes", maxHeapRise.get()));
             assertTrue(maxPending.get() <= HARD + 256 * 1024, "held for the connections: " + maxPending.get());
             assertTrue(maxDirectRise.get() <= DIRECT_MEMORY_BOUND, "direct memory rose by " + maxDirectRise.get());
+            assertTrue(maxHeapRise.get() <= HEAP_BOUND, "the heap rose by " + maxHeapRise.get());
         }
     }
 }
