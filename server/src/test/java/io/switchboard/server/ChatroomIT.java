@@ -1,5 +1,6 @@
 package io.switchboard.server;
 
+import io.switchboard.server.internal.dialect.chatroom.Topic;
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterAll;
@@ -30,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * WebSocket client: frames exactly as the server writes them.
  */
 @Timeout(60)
-class ChatroomIT {
+public class ChatroomIT {
 
     private static final Pattern HELLO = Pattern.compile("\\{\"type\":\"hello\",\"content\":\\{\"id\":(\\d+)}}");
     private static final Pattern VERSION = Pattern.compile("\"version\":(\\d+)}}}$");

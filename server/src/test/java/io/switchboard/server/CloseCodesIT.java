@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * closes the connection (issue 15: some got a bare TCP close, 5000 and 65535 were echoed).
  */
 @Timeout(60)
-class CloseCodesIT {
+public class CloseCodesIT {
 
     private static SwitchboardServer server;
     private static InetSocketAddress address;

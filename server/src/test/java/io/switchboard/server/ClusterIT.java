@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of their own.
  */
 @Timeout(180)
-class ClusterIT {
+public class ClusterIT {
 
     private static final Pattern DELIVERY = Pattern.compile("\"sender\":\"([^\"]+)\".*\"content\":\\{\"n\":(\\d+)}");
     private static final AtomicInteger CLUSTERS = new AtomicInteger();

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * boundary, on a real socket.
  */
 @Timeout(60)
-class ConnectionLimitsIT {
+public class ConnectionLimitsIT {
 
     private final List<AutoCloseable> open = new ArrayList<>();
     private SwitchboardServer server;

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * connections (issue 15).
  */
 @Timeout(60)
-class DebugPageIT {
+public class DebugPageIT {
 
     private static SwitchboardServer server;
     private static InetSocketAddress page;

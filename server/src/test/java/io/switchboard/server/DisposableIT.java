@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * WebSocket client, frame for frame as disposable-chat-server writes them.
  */
 @Timeout(60)
-class DisposableIT {
+public class DisposableIT {
 
     private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final Pattern MEMBER = Pattern.compile("\\{\"id\":\"([^\"]+)\",\"name\":\"([^\"]+)\"}");

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * served after the greeting, standalone and mounted (issue 15: they were dropped).
  */
 @Timeout(60)
-class EarlyFrameIT {
+public class EarlyFrameIT {
 
     @Test
     void servesAFrameThatCameInTheUpgradesPacket() throws IOException {

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loops, with clients joining, leaving and dropping their connections mid-stream.
  */
 @Timeout(120)
-class FanoutIT {
+public class FanoutIT {
 
     private static final int PUBLISHERS = 4;
     private static final int MESSAGES_PER_CHANNEL = 250;

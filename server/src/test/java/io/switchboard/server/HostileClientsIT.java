@@ -43,7 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * from the MXBeans) under the documented bound: the hard limit plus one reply.
  */
 @Timeout(180)
-class HostileClientsIT {
+public class HostileClientsIT {
 
     private static final long SOFT = 1024 * 1024;
     private static final long HARD = 8 * 1024 * 1024;

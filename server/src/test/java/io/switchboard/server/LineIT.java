@@ -17,7 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** PROTOCOL.md section 3, the line chat, on a real server over loopback with plain sockets (as nc). */
 @Timeout(60)
-class LineIT {
+public class LineIT {
 
     private static SwitchboardServer server;
     private static InetSocketAddress line;

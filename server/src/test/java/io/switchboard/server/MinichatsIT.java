@@ -1,8 +1,8 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
-import io.switchboard.server.testing.Requests;
 import io.switchboard.server.testing.RawClient;
+import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -13,18 +13,18 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
 
+import static io.switchboard.server.testing.Requests.awaitCount;
+import static io.switchboard.server.testing.Requests.countOf;
 import static io.switchboard.server.testing.Requests.publish;
 import static io.switchboard.server.testing.Requests.subscribe;
 import static io.switchboard.server.testing.Requests.unsubscribe;
-import static io.switchboard.server.testing.Requests.awaitCount;
-import static io.switchboard.server.testing.Requests.countOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** PROTOCOL.md section 1 on a real server, over loopback, with a standard and a raw client. */
 @Timeout(60)
-class MinichatsIT {
+public class MinichatsIT {
 
     private static final Pattern SENT_AT = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
 

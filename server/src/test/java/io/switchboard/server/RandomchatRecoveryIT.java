@@ -26,8 +26,8 @@ import static io.switchboard.server.RandomchatScenarios.addMember;
 import static io.switchboard.server.RandomchatScenarios.brief;
 import static io.switchboard.server.RandomchatScenarios.chat;
 import static io.switchboard.server.RandomchatScenarios.chatState;
-import static io.switchboard.server.RandomchatScenarios.deleteChat;
 import static io.switchboard.server.RandomchatScenarios.createChat;
+import static io.switchboard.server.RandomchatScenarios.deleteChat;
 import static io.switchboard.server.RandomchatScenarios.error;
 import static io.switchboard.server.RandomchatScenarios.message;
 import static io.switchboard.server.RandomchatScenarios.newMember;
@@ -46,7 +46,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * was answered is lost.
  */
 @Timeout(120)
-class RandomchatRecoveryIT {
+public class RandomchatRecoveryIT {
 
     private static final Path JAR = Path.of("target", "switchboard.jar");
     private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ");

@@ -9,8 +9,8 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (embedded) and {@link RandomchatRedisIT} (Redis). Dates vary, so frames are compared with every
  * date written as {@code DATE}.
  */
-abstract class RandomchatScenarios {
+public abstract class RandomchatScenarios {
 
     private static final AtomicInteger RUN = new AtomicInteger();
     private static final Pattern DATE = Pattern.compile("\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"");

@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * chat of the same name are one channel; each dialect gets every message in its own format.
  */
 @Timeout(60)
-class SharedNamespaceIT {
+public class SharedNamespaceIT {
 
     private static final Pattern WELCOME_ID = Pattern.compile("\"activeClients\":\\[\\{\"id\":\"([^\"]+)\"");
 

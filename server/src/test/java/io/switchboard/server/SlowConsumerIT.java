@@ -13,10 +13,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 
-import static io.switchboard.server.testing.Requests.publish;
-import static io.switchboard.server.testing.Requests.subscribe;
 import static io.switchboard.server.testing.Requests.awaitCount;
 import static io.switchboard.server.testing.Requests.countOf;
+import static io.switchboard.server.testing.Requests.publish;
+import static io.switchboard.server.testing.Requests.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * holds for it (close it, or drop its deliveries) while a fast subscriber gets every message.
  */
 @Timeout(120)
-class SlowConsumerIT {
+public class SlowConsumerIT {
 
     private static final int MESSAGES = 4000;
     private static final String CONTENT = "\"" + "x".repeat(4000) + "\"";

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (issue 15: it used to end in {@code internal}, silence or an unanswered HTTP request).
  */
 @Timeout(60)
-class UnpairedSurrogateIT {
+public class UnpairedSurrogateIT {
 
     private static final String KEY = "surrogate-test-api-key";
     private static final Pattern CONTENT_LENGTH = Pattern.compile("(?i)content-length: (\\d+)");

@@ -11,6 +11,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.benchmarks.Transports;
+import io.switchboard.server.internal.broker.Connection;
 
 import java.net.InetSocketAddress;
 import java.util.ArrayList;

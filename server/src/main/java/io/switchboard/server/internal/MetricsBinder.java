@@ -9,6 +9,10 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.broker.ClusterLink;
+import io.switchboard.server.internal.dialect.chatroom.Chatroom;
+import io.switchboard.server.internal.metrics.Metrics;
 
 import java.util.Locale;
 import java.util.Map;
@@ -18,7 +22,7 @@ import java.util.concurrent.atomic.LongAdder;
  * Shows a node's {@link Metrics} to Micrometer: counters read the node's adders when scraped, so
  * registering costs the hot path nothing. Loaded only when Micrometer is on the class path.
  */
-final class MetricsBinder {
+public final class MetricsBinder {
 
     private MetricsBinder() {
     }

@@ -21,7 +21,27 @@ import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.ConnectionAuthorizer;
+import io.switchboard.server.PipelineNames;
 import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.broker.ChannelEntry;
+import io.switchboard.server.internal.broker.ChannelEvent;
+import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.cluster.RedisClusterLink;
+import io.switchboard.server.internal.dialect.chatroom.Chatroom;
+import io.switchboard.server.internal.dialect.chatroom.DebugPage;
+import io.switchboard.server.internal.dialect.chatroom.redis.RedisChatroom;
+import io.switchboard.server.internal.dialect.line.LineChannelInitializer;
+import io.switchboard.server.internal.dialect.line.LineChat;
+import io.switchboard.server.internal.dialect.randomchat.RandomchatHub;
+import io.switchboard.server.internal.metrics.Metrics;
+import io.switchboard.server.internal.session.Session;
+import io.switchboard.server.internal.transport.Backpressure;
+import io.switchboard.server.internal.transport.ConnectionLimits;
+import io.switchboard.server.internal.transport.ExceptionLogger;
+import io.switchboard.server.internal.transport.HandshakeRouter;
+import io.switchboard.server.internal.transport.HttpDeadline;
+import io.switchboard.server.internal.transport.SwitchboardChannelInitializer;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -82,7 +102,7 @@ public final class Node {
         return config;
     }
 
-    Metrics metrics() {
+    public Metrics metrics() {
         return metrics;
     }
 
@@ -90,7 +110,7 @@ public final class Node {
      * The node's metrics and the JVM's in Prometheus's text format, or {@code null} when Micrometer's
      * Prometheus registry is not on the class path.
      */
-    String scrapeMetrics() {
+    public String scrapeMetrics() {
         Object registry = prometheus;
         if (registry == null) {
             synchronized (this) {
@@ -121,41 +141,41 @@ public final class Node {
         }
     }
 
-    Broker broker() {
+    public Broker broker() {
         return broker;
     }
 
     /** A new connection's outbound bound ({@code OUTBOUND_*_LIMIT_BYTES}). */
-    Backpressure newBackpressure() {
+    public Backpressure newBackpressure() {
         return new Backpressure(config.outboundSoftLimitBytes(), config.outboundHardLimitBytes(), metrics);
     }
 
     /** The last handler of every pipeline of this node. */
-    ExceptionLogger exceptionLogger() {
+    public ExceptionLogger exceptionLogger() {
         return exceptionLogger;
     }
 
-    Chatroom chatroom() {
+    public Chatroom chatroom() {
         return chatroom;
     }
 
-    MinichatsDecoder minichatsDecoder() {
+    public MinichatsDecoder minichatsDecoder() {
         return minichatsDecoder;
     }
 
-    DisposableDecoder disposableDecoder() {
+    public DisposableDecoder disposableDecoder() {
         return disposableDecoder;
     }
 
-    ConnectionAuthorizer connectionAuthorizer() {
+    public ConnectionAuthorizer connectionAuthorizer() {
         return connectionAuthorizer;
     }
 
-    ConnectionLimits limits() {
+    public ConnectionLimits limits() {
         return limits;
     }
 
-    ChannelAuthorizer channelAuthorizer() {
+    public ChannelAuthorizer channelAuthorizer() {
         return channelAuthorizer;
     }
 
@@ -163,7 +183,7 @@ public final class Node {
      * The randomchat dialect (PROTOCOL.md section 5); its store is opened on the first call. Only
      * when {@link SwitchboardConfig#randomchatEnabled()}.
      */
-    RandomchatHub randomchat() {
+    public RandomchatHub randomchat() {
         RandomchatHub hub = randomchat;
         if (hub == null) {
             synchronized (this) {
@@ -178,7 +198,7 @@ public final class Node {
     }
 
     /** Tracks {@code ch} until it closes, so that {@link #goAway} reaches it. */
-    void track(Channel ch) {
+    public void track(Channel ch) {
         connections.add(ch);
     }
 

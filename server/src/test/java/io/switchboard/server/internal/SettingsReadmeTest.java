@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** README's configuration table names every setting the node reads. */
-class SettingsReadmeTest {
+public class SettingsReadmeTest {
 
     @Test
     void readmeListsEverySetting() throws Exception {

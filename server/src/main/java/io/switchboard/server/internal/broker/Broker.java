@@ -1,0 +1,306 @@
+package io.switchboard.server.internal.broker;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.MinichatsEncoder.ChannelSummary;
+import io.switchboard.server.SlowConsumerPolicy;
+import io.switchboard.server.internal.metrics.Metrics;
+import io.switchboard.server.internal.transport.Backpressure;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
+
+/**
+ * Routes published messages to the subscribers of a channel (DESIGN.md, "the fan-out hot path").
+ *
+ * <p>The registry (channel name to {@link ChannelEntry}) is the only structure shared between
+ * event loops. Subscribe and unsubscribe change it under one lock, so counts and the set of
+ * loops with subscribers always agree; publish takes no lock: it reads the entry's groups and
+ * sends one task per other loop that has subscribers, each carrying a retained duplicate of the
+ * one encoded frame, and fans out inline on its own loop. Every loop writes to its own
+ * subscribers only ({@link LoopTable}, {@link LocalGroup}).
+ *
+ * <p>In a cluster the broker tells its {@link ClusterLink} of every change of a channel's local
+ * count; subscriber counts it reports are the local count plus the other nodes'.
+ *
+ * <p>Thread-safe. Methods taking a {@link Connection} or {@link Subscription} must be called from
+ * that connection's event loop.
+ */
+public final class Broker {
+
+    private static final Logger logger = LoggerFactory.getLogger(Broker.class);
+
+    /**
+     * Frames are encoded with the pooled allocator, not Netty 4.2's default adaptive one: a pooled
+     * buffer's {@code retainedDuplicate()} comes from a recycler, so a fan-out allocates nothing
+     * per subscriber.
+     */
+    private final ByteBufAllocator frameAllocator = PooledByteBufAllocator.DEFAULT;
+    private final ConcurrentHashMap<String, ChannelEntry> channels = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<EventExecutor, LoopTable> loops = new ConcurrentHashMap<>();
+    private final Object lock = new Object();
+    private final ClusterLink cluster;
+    private final Metrics metrics;
+
+    /** A single node's broker. */
+    public Broker(Metrics metrics) {
+        this.metrics = metrics;
+        this.cluster = ClusterLink.NONE;
+    }
+
+    /** A cluster member's broker; {@code link} makes its link to the others from the broker. */
+    public Broker(Metrics metrics, Function<Broker, ClusterLink> link) {
+        this.metrics = metrics;
+        this.cluster = link.apply(this);
+    }
+
+    public ClusterLink cluster() {
+        return cluster;
+    }
+
+    /** The allocator deliveries must be encoded with. */
+    public ByteBufAllocator frameAllocator() {
+        return frameAllocator;
+    }
+
+    /**
+     * Returns the broker's view of a new connection, whose deliveries are written through
+     * {@code backpressure}'s context and limits. Call from the connection's event loop.
+     */
+    public Connection connect(Backpressure backpressure, Dialect dialect, SlowConsumerPolicy policy) {
+        LoopTable loop = loops.computeIfAbsent(backpressure.context().executor(), e -> new LoopTable(e, metrics));
+        return new Connection(backpressure, loop, dialect, policy);
+    }
+
+    /**
+     * The outcome of a subscribe: the membership, the channel's count right after it, and when the
+     * node receives the other nodes' publishes to the channel ({@link ClusterLink#READY} on a
+     * single node).
+     */
+    public record Joined(Subscription subscription, int totalSubscribers, CompletableFuture<Void> receiving) {
+    }
+
+    /**
+     * Adds {@code connection} to the subscribers of {@code channelName}, creating the channel if
+     * needed. The caller makes sure the connection is not subscribed already.
+     */
+    public Joined subscribe(Connection connection, String channelName) {
+        LoopTable loop = connection.loop;
+        Map<String, LocalGroup> groups = loop.groups(connection.dialect);
+        LocalGroup group = groups.get(channelName);
+        int local;
+        CompletableFuture<Void> receiving;
+        synchronized (lock) {
+            if (group == null) {
+                ChannelEntry entry = channels.computeIfAbsent(channelName, ChannelEntry::new);
+                group = new LocalGroup(loop, entry, connection.dialect);
+                entry.addGroup(group);
+                groups.put(channelName, group);
+            }
+            // A group with members keeps its entry registered, so group.entry is the current one.
+            local = ++group.entry.subscribers;
+            receiving = cluster.localCountChanged(channelName, local == 1);
+        }
+        metrics.subscriptions.increment();
+        return new Joined(group.add(connection), local + cluster.remoteSubscribers(channelName), receiving);
+    }
+
+    /** Removes a membership; the channel disappears with its last subscriber. */
+    public void unsubscribe(Subscription subscription) {
+        metrics.subscriptions.decrement();
+        LocalGroup group = subscription.group;
+        group.remove(subscription);
+        ChannelEntry entry = group.entry;
+        synchronized (lock) {
+            if (group.isEmpty()) {
+                entry.removeGroup(group);
+                group.loop.groups(group.dialect).remove(entry.name);
+            }
+            if (--entry.subscribers == 0) {
+                channels.remove(entry.name, entry);
+            }
+            cluster.localCountChanged(entry.name, false);
+        }
+    }
+
+    /** Runs {@code action} under the broker's lock if no channel named {@code name} exists. */
+    public void ifNoChannel(String name, Runnable action) {
+        synchronized (lock) {
+            if (!channels.containsKey(name)) {
+                action.run();
+            }
+        }
+    }
+
+    /** The channel's subscribers on every node. */
+    public int totalSubscribers(ChannelEntry entry) {
+        return entry.subscribers + cluster.remoteSubscribers(entry.name);
+    }
+
+    /** Hands an event to the other nodes; a no-op on a single node. */
+    public void forward(String channel, ChannelEvent event) {
+        cluster.publish(channel, event);
+    }
+
+    /**
+     * Publishes {@code event} to {@code channelName} here and on the other nodes: the delivery
+     * path of events that are not on a hot path (presence), whose channel may be gone here.
+     * Must be called from {@code origin}'s event loop, or with {@code origin} {@code null}.
+     */
+    public void publishEverywhere(LoopTable origin, String channelName, ChannelEvent event) {
+        ChannelEntry entry = channels.get(channelName);
+        if (entry != null) {
+            publish(origin, entry, event);
+        }
+        forward(channelName, event);
+    }
+
+    /**
+     * Delivers {@code event} to every subscriber of {@code entry}: each dialect present renders it
+     * once ({@link Dialect#render}) into a buffer whose bytes all its subscribers get. Must be
+     * called from {@code origin}'s event loop, whose subscribers are served inline; with
+     * {@code origin} {@code null} (a publish from outside the loops) every loop gets a task.
+     * Does not take ownership of the event's content.
+     */
+    public void publish(LoopTable origin, ChannelEntry entry, ChannelEvent event) {
+        // One slot per dialect: rendered on first need, so a channel of one dialect renders once.
+        ByteBuf minichats = null;
+        ByteBuf disposable = null;
+        ByteBuf line = null;
+        int rendered = 0;
+        LocalGroup[] groups = entry.groups;
+        LocalGroup local = null;
+        ByteBuf localFrame = null;
+        try {
+            for (LocalGroup group : groups) {
+                Dialect d = group.dialect;
+                int bit = 1 << d.ordinal();
+                if ((rendered & bit) == 0) {
+                    rendered |= bit;
+                    ByteBuf frame = d.render(frameAllocator, entry, event);
+                    switch (d) {
+                        case MINICHATS: minichats = frame; break;
+                        case DISPOSABLE: disposable = frame; break;
+                        default: line = frame; break;
+                    }
+                }
+                ByteBuf frame = d == Dialect.MINICHATS ? minichats : d == Dialect.DISPOSABLE ? disposable : line;
+                if (frame == null) {
+                    continue; // this dialect does not show the event
+                }
+                Connection skip = d.echo ? null : event.author;
+                if (group.loop == origin) {
+                    if (local == null) {
+                        local = group;
+                        localFrame = frame;
+                    } else {
+                        group.deliver(frame, skip); // a second dialect on the publisher's loop
+                    }
+                } else {
+                    ByteBuf duplicate = frame.retainedDuplicate();
+                    try {
+                        group.loop.executor.execute(new Fanout(group, duplicate, skip));
+                    } catch (RejectedExecutionException e) {
+                        duplicate.release();
+                        logger.debug("Dropped a delivery to {}: its event loop is shutting down", group.loop.executor);
+                    }
+                }
+            }
+            if (local != null) {
+                local.deliver(localFrame, local.dialect.echo ? null : event.author);
+            }
+        } finally {
+            release(minichats);
+            release(disposable);
+            release(line);
+        }
+    }
+
+    private static void release(ByteBuf frame) {
+        if (frame != null) {
+            frame.release();
+        }
+    }
+
+    /** The channels with subscribers on this node. */
+    public int localChannelCount() {
+        return channels.size();
+    }
+
+    /** Returns the channel named {@code name}, or {@code null}. */
+    public ChannelEntry channel(String name) {
+        return channels.get(name);
+    }
+
+    /** Returns the channels whose local subscriber counts are not 0, with their counts. */
+    public Map<String, Integer> localCounts() {
+        Map<String, Integer> counts = new HashMap<>();
+        for (ChannelEntry e : channels.values()) {
+            int n = e.subscribers;
+            if (n > 0) {
+                counts.put(e.name, n);
+            }
+        }
+        return counts;
+    }
+
+    /** Returns a snapshot of every channel of the cluster with its total count, ordered by name (UTF-8 bytes). */
+    public List<Listed> channels() {
+        Map<String, Integer> remote = cluster.remoteTotals();
+        List<Listed> list = new ArrayList<>(channels.size() + remote.size());
+        for (ChannelEntry e : channels.values()) {
+            int total = e.subscribers + cluster.remoteSubscribers(e.name);
+            if (total > 0) {
+                list.add(new Listed(e.name, e.utf8Name, e.quotedName(), total));
+            }
+        }
+        for (Map.Entry<String, Integer> r : remote.entrySet()) {
+            if (!channels.containsKey(r.getKey())) {
+                String name = r.getKey();
+                list.add(new Listed(name, name.getBytes(StandardCharsets.UTF_8), JsonStrings.quote(name), r.getValue()));
+            }
+        }
+        list.sort((a, b) -> Arrays.compareUnsigned(a.utf8Name, b.utf8Name));
+        return list;
+    }
+
+    /** A channel as listed: its name and its subscribers on every node. */
+    public record Listed(String name, byte[] utf8Name, byte[] quotedName, int totalSubscribers) implements ChannelSummary {
+    }
+
+    /** One publish's fan-out on one other event loop. */
+    private static final class Fanout implements Runnable {
+        private final LocalGroup group;
+        private final ByteBuf frame;
+        private final Connection skip;
+
+        /** Takes ownership of {@code frame}; {@code skip}, when not {@code null}, does not get it. */
+        Fanout(LocalGroup group, ByteBuf frame, Connection skip) {
+            this.group = group;
+            this.frame = frame;
+            this.skip = skip;
+        }
+
+        @Override
+        public void run() {
+            try {
+                group.deliver(frame, skip);
+            } finally {
+                frame.release();
+            }
+        }
+    }
+}

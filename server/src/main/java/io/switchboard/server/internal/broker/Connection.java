@@ -1,0 +1,79 @@
+package io.switchboard.server.internal.broker;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.switchboard.server.SlowConsumerPolicy;
+import io.switchboard.server.internal.transport.Backpressure;
+
+/**
+ * What the broker knows of one subscribed connection: where to write its deliveries and whether
+ * it waits for the next batch flush. One per connection, shared by all its subscriptions.
+ *
+ * <p>Not thread-safe; all methods must be called from the connection's event loop.
+ */
+public final class Connection {
+
+    public final LoopTable loop;
+    final Dialect dialect;
+    /**
+     * Where deliveries are written from: the context of the connection's {@link Backpressure}, so
+     * that a delivery, already a complete frame, goes straight to the transport instead of through
+     * the handlers that would pass it along unchanged.
+     */
+    final ChannelHandlerContext ctx;
+    /** Whether this connection is on {@link LoopTable}'s list of connections to flush. */
+    boolean flushPending;
+    /** Set once a close frame is on its way: no data frame may follow it (RFC 6455 section 5.5.1). */
+    public boolean closing;
+    /** Deliveries skipped under the drop policy while the connection was over its soft limit. */
+    public long dropped;
+    private final SlowConsumerPolicy policy;
+    private final Backpressure backpressure;
+
+    Connection(Backpressure backpressure, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy) {
+        this.ctx = backpressure.context();
+        this.backpressure = backpressure;
+        this.loop = loop;
+        this.dialect = dialect;
+        this.policy = policy;
+    }
+
+    /**
+     * Writes a retained duplicate of {@code frame}, as {@link Dialect#render} made it, and leaves the
+     * flush to the end of the batch; a slow consumer's delivery may be dropped instead, or end the
+     * connection. Returns whether it was written. Does not take ownership of {@code frame}.
+     */
+    public boolean deliver(ByteBuf frame) {
+        // A void promise and a recycled duplicate: nothing is allocated per subscriber.
+        return deliver(frame, ctx.voidPromise());
+    }
+
+    /**
+     * {@link #deliver(ByteBuf)} with {@code promise}, for a frame whose loss after it was accepted
+     * (the connection closed before it was flushed) must be noticed; not completed when this
+     * returns {@code false}.
+     */
+    public boolean deliver(ByteBuf frame, ChannelPromise promise) {
+        if (closing || !ctx.channel().isWritable() && !admitWhileUnwritable()) {
+            return false;
+        }
+        ctx.write(frame.retainedDuplicate(), promise);
+        loop.flushLater(this);
+        return true;
+    }
+
+    /** The slow path: the connection is over its soft limit (Netty's high-water mark). */
+    private boolean admitWhileUnwritable() {
+        if (policy == SlowConsumerPolicy.DROP) {
+            dropped++;
+            loop.metrics.drops.increment();
+            return false;
+        }
+        if (ctx.channel().unsafe().outboundBuffer() == null) {
+            return false; // closed: unwritable for good, and not for being slow
+        }
+        // Over the soft limit: the session's timer decides, unless this is the hard limit.
+        return !backpressure.checkHardLimit();
+    }
+}

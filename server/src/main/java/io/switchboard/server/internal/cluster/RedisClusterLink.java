@@ -1,0 +1,796 @@
+package io.switchboard.server.internal.cluster;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.switchboard.protocol.minichats.MinichatsEncoder;
+import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.broker.ChannelEntry;
+import io.switchboard.server.internal.broker.ChannelEvent;
+import io.switchboard.server.internal.broker.ClusterLink;
+import io.switchboard.server.internal.broker.RosterMember;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiConsumer;
+
+/**
+ * Joins this node to the others through Redis pub/sub, with Lettuce (docs/cluster.md).
+ *
+ * <ul>
+ *   <li>Messages: the node SUBSCRIBEs to {@code <prefix>ch:<channel>} while it has local subscribers
+ *       of the channel, PUBLISHes each local publish there as a {@link ClusterEnvelope} after
+ *       delivering it locally, and skips its own echo. A subscribe that makes the node a channel's
+ *       first subscriber is answered once Redis confirmed the SUBSCRIBE, so its ok means publishes
+ *       from every node reach it.</li>
+ *   <li>Counts: the node keeps its per-channel counts in the hash {@code <prefix>node:<id>}, which
+ *       expires unless refreshed by its heartbeat, and tells the others of each change on
+ *       {@code <prefix>ctl} ({@link ClusterView} has the messages).</li>
+ *   <li>Failures: while Redis is unreachable, local delivery goes on, publishes for other nodes are
+ *       counted and dropped (never queued), and {@link #problem()} says why. Lettuce reconnects;
+ *       the node then resubscribes, rewrites its hash and rereads the others'.</li>
+ * </ul>
+ *
+ * <p>Thread-safe. Redis state and the {@link ClusterView} are touched only on the link's own thread
+ * ({@link #executor}); publishes and deliveries go straight through, keeping per-publisher order.
+ */
+public final class RedisClusterLink implements ClusterLink {
+
+    private static final Logger logger = LoggerFactory.getLogger(RedisClusterLink.class);
+
+    /** The hash field holding the node's seq; channel names cannot hold control characters. */
+    private static final byte[] SEQ_FIELD = "\u0001seq".getBytes(StandardCharsets.UTF_8);
+    /**
+     * Changes this node's hash and announces it, atomically, so a hash read and the control messages
+     * never disagree. KEYS[1]: the hash; ARGV: ttl ms, seq, control channel, message, 1 to replace
+     * the hash, then channel/count pairs (count 0 removes the channel).
+     */
+    private static final String UPDATE_SCRIPT = String.join("\n",
+            "local key = KEYS[1]",
+            "if ARGV[5] == '1' then redis.call('DEL', key) end",
+            "for i = 6, #ARGV, 2 do",
+            "  if ARGV[i + 1] == '0' then redis.call('HDEL', key, ARGV[i])",
+            "  else redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end",
+            "end",
+            "redis.call('HSET', key, '\\1seq', ARGV[2])",
+            "redis.call('PEXPIRE', key, ARGV[1])",
+            "redis.call('PUBLISH', ARGV[3], ARGV[4])",
+            "return 1");
+    /** Commands waiting for Redis at most; beyond, publishes are counted as not forwarded. */
+    private static final int REQUEST_QUEUE_SIZE = 100_000;
+    private static final int SUBSCRIBE_BATCH = 1000;
+
+    private final Broker broker;
+    private final int maxMessageBytes;
+    private final long nodeId;
+    private final String nodeName;
+    private final String endpoint;
+    private final String prefix;
+    private final byte[] channelPrefix;
+    private final byte[] controlChannel;
+    private final byte[] ownKey;
+    private final Duration nodeTimeout;
+    private final RedisURI uri;
+    private final ClientResources resources;
+    /** The pub/sub connection's: Lettuce reconnects it and resubscribes (SUBSCRIBE is idempotent). */
+    private final RedisClient client;
+    /**
+     * The commands connection's, which does not reconnect by itself: Lettuce would resend what was in
+     * flight when it dropped, delivering a publish twice or late. The link reconnects it.
+     */
+    private final RedisClient commandClient;
+    private final ScheduledExecutorService executor;
+    private final ClusterView view;
+
+    /** Futures of subscribes waiting for their channel's SUBSCRIBE; created and dropped under the broker's lock. */
+    private final ConcurrentHashMap<String, CompletableFuture<Void>> waiting = new ConcurrentHashMap<>();
+    private final Set<String> dirty = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean reconcileScheduled = new AtomicBoolean();
+    private final LongAdder unforwarded = new LongAdder();
+    private final BiConsumer<Object, Throwable> countFailure = (result, failure) -> {
+        if (failure != null) {
+            unforwarded.increment();
+        }
+    };
+
+    private volatile StatefulRedisConnection<byte[], byte[]> commands;
+    private volatile boolean up;
+    private volatile String downReason;
+    private volatile long unforwardedWhenDown;
+    private volatile boolean closed;
+
+    // Touched only on the link's thread.
+    private StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
+    private final Map<String, Subscribed> subscribed = new HashMap<>();
+    private final Map<String, Integer> publishedCounts = new HashMap<>();
+    /** Rooms with disposable members on this node, to those members, as written to Redis. */
+    private final ConcurrentHashMap<String, ConcurrentHashMap<String, RosterMember>> rosters = new ConcurrentHashMap<>();
+    private long seq;
+    private long generation;
+    private boolean rewriteDue;
+    private int failedConnects;
+    private boolean reconnectingCommands;
+    private long downSinceNanos;
+    private long unforwardedReported;
+
+    /** A channel this node SUBSCRIBEd to; {@code acked} once Redis confirmed that SUBSCRIBE. */
+    private static final class Subscribed {
+        final long generation;
+        boolean acked;
+
+        Subscribed(long generation) {
+            this.generation = generation;
+        }
+    }
+
+    private RedisClusterLink(SwitchboardConfig config, Broker broker) {
+        this.broker = broker;
+        this.maxMessageBytes = config.maxMessageBytes();
+        SecureRandom random = new SecureRandom();
+        long id;
+        do {
+            id = random.nextLong();
+        } while (id == 0);
+        nodeId = id;
+        nodeName = String.format("%016x", id);
+        prefix = config.redisKeyPrefix();
+        channelPrefix = utf8(prefix + "ch:");
+        controlChannel = utf8(prefix + "ctl");
+        ownKey = nodeKey(nodeName);
+        nodeTimeout = config.clusterNodeTimeout();
+        uri = RedisClients.uri(config);
+        endpoint = uri.getHost() + ":" + uri.getPort();
+        downReason = "connecting to Redis at " + endpoint;
+        view = new ClusterView(nodeName);
+        executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "switchboard-cluster");
+            t.setDaemon(true);
+            return t;
+        });
+        resources = RedisClients.resources();
+        client = RedisClient.create(resources);
+        commandClient = RedisClient.create(resources);
+        // Never queue while disconnected: a publish either reaches Redis now or is counted.
+        ClientOptions options = RedisClients.options(REQUEST_QUEUE_SIZE).build();
+        client.setOptions(options);
+        commandClient.setOptions(options.mutate().autoReconnect(false).build());
+        resources.eventBus().get().subscribe(event -> {
+            if (event instanceof ConnectionActivatedEvent || event instanceof ConnectionDeactivatedEvent) {
+                onLinkThread(this::checkLink);
+            }
+        });
+        long beat = nodeTimeout.toMillis() / 3;
+        executor.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        long sweep = Math.min(1000, Math.max(100, nodeTimeout.toMillis() / 10));
+        executor.scheduleAtFixedRate(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+    }
+
+    /** Returns a link for {@code broker}'s node that starts connecting in the background. */
+    public static ClusterLink start(SwitchboardConfig config, Broker broker) {
+        RedisClusterLink link = new RedisClusterLink(config, broker);
+        logger.info("Cluster mode: node {} joins through Redis at {} (keys '{}*', node timeout {})",
+                link.nodeName, link.endpoint, link.prefix, link.nodeTimeout);
+        link.onLinkThread(link::connect);
+        return link;
+    }
+
+    // ---- ClusterLink: called by the broker and the sessions, on any thread ----
+
+    @Override
+    public CompletableFuture<Void> localCountChanged(String channel, boolean first) {
+        CompletableFuture<Void> receiving = READY;
+        if (first && up) {
+            receiving = waiting.computeIfAbsent(channel, c -> new CompletableFuture<>());
+        } else if (!first) {
+            receiving = waiting.getOrDefault(channel, READY);
+        }
+        if (dirty.add(channel) && reconcileScheduled.compareAndSet(false, true)) {
+            onLinkThread(this::reconcile);
+        }
+        return receiving;
+    }
+
+    @Override
+    public void publish(String channel, ChannelEvent event) {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (!up || c == null) {
+            unforwarded.increment();
+            return;
+        }
+        try {
+            c.async().publish(redisChannel(channel), ClusterEnvelope.encode(nodeId, event)).whenComplete(countFailure);
+        } catch (RuntimeException e) {
+            unforwarded.increment(); // e.g. Lettuce's request queue is full
+        }
+    }
+
+    @Override
+    public CompletableFuture<List<RosterMember>> remoteMembers(String room) {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (!up || c == null) {
+            return NO_MEMBERS;
+        }
+        CompletableFuture<List<RosterMember>> members = new CompletableFuture<>();
+        c.async().hgetall(roomKey(room)).whenComplete((hash, failure) -> onLinkThread(() -> {
+            if (failure != null) {
+                logger.debug("Cluster: could not read room {}'s members: {}", room, rootMessage(failure));
+                members.complete(List.of());
+                return;
+            }
+            List<RosterMember> list = new ArrayList<>();
+            for (Map.Entry<byte[], byte[]> field : hash.entrySet()) {
+                String key = new String(field.getKey(), StandardCharsets.UTF_8);
+                int tab = key.indexOf('\t');
+                String node = tab < 0 ? "" : key.substring(0, tab);
+                // This node's members come from its own roster; a node not heard of is gone.
+                if (!node.equals(nodeName) && view.knows(node)) {
+                    list.add(RosterMember.of(key.substring(tab + 1), new String(field.getValue(), StandardCharsets.UTF_8)));
+                }
+            }
+            members.complete(list);
+        }));
+        // Never let a welcome wait on a link that stopped answering.
+        return members.completeOnTimeout(List.of(), RedisClients.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void memberJoined(String room, RosterMember member) {
+        rosters.computeIfAbsent(room, r -> new ConcurrentHashMap<>()).put(member.id(), member);
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (up && c != null) {
+            byte[] key = roomKey(room);
+            c.async().hset(key, rosterField(member), utf8(member.name()));
+            c.async().pexpire(key, nodeTimeout.toMillis());
+        }
+    }
+
+    @Override
+    public void memberLeft(String room, RosterMember member) {
+        rosters.computeIfPresent(room, (r, members) -> {
+            members.remove(member.id());
+            return members.isEmpty() ? null : members;
+        });
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (up && c != null) {
+            c.async().hdel(roomKey(room), rosterField(member));
+        }
+    }
+
+    /** Writes this node's disposable members again (Redis may have lost them) or keeps them alive. */
+    private void writeRosters(boolean rewrite) {
+        for (Map.Entry<String, ConcurrentHashMap<String, RosterMember>> room : rosters.entrySet()) {
+            byte[] key = roomKey(room.getKey());
+            if (rewrite) {
+                Map<byte[], byte[]> fields = new HashMap<>();
+                room.getValue().values().forEach(m -> fields.put(rosterField(m), utf8(m.name())));
+                if (!fields.isEmpty()) {
+                    commands.async().hset(key, fields);
+                }
+            }
+            commands.async().pexpire(key, nodeTimeout.toMillis());
+        }
+    }
+
+    @Override
+    public int remoteSubscribers(String channel) {
+        return view.remoteSubscribers(channel);
+    }
+
+    @Override
+    public Map<String, Integer> remoteTotals() {
+        return view.remoteTotals();
+    }
+
+    @Override
+    public long unforwarded() {
+        return unforwarded.sum();
+    }
+
+    @Override
+    public String nodeName() {
+        return nodeName;
+    }
+
+    @Override
+    public String problem() {
+        if (up) {
+            return null;
+        }
+        long lost = unforwarded.sum() - unforwardedWhenDown;
+        return "cluster link down: " + downReason + (lost > 0 ? "; " + lost + " publishes did not reach other nodes" : "");
+    }
+
+    @Override
+    public CompletableFuture<Void> close() {
+        if (closed) {
+            return READY;
+        }
+        closed = true;
+        CompletableFuture<Void> left = new CompletableFuture<>();
+        onLinkThread(() -> {
+            StatefulRedisConnection<byte[], byte[]> c = commands;
+            if (up && c != null) {
+                // Leave cleanly: the others stop counting this node now rather than after the timeout.
+                CompletableFuture.allOf(c.async().del(ownKey).toCompletableFuture(),
+                                c.async().publish(controlChannel, utf8("B\t" + nodeName)).toCompletableFuture())
+                        .whenComplete((ignored, failure) -> left.complete(null));
+            } else {
+                left.complete(null);
+            }
+            up = false;
+            downReason = "the node is stopping";
+        });
+        // Off Lettuce's and Netty's threads: shutting a client down from one of its own threads waits on itself.
+        return left.completeOnTimeout(null, 2, TimeUnit.SECONDS)
+                .thenComposeAsync(ignored -> {
+                    executor.shutdownNow();
+                    waiting.values().forEach(f -> f.complete(null));
+                    return CompletableFuture.allOf(client.shutdownAsync(0, 2, TimeUnit.SECONDS),
+                            commandClient.shutdownAsync(0, 2, TimeUnit.SECONDS));
+                })
+                .thenCompose(ignored -> {
+                    CompletableFuture<Void> released = new CompletableFuture<>();
+                    resources.shutdown(0, 2, TimeUnit.SECONDS).addListener(f -> released.complete(null));
+                    return released;
+                })
+                .whenComplete((ignored, failure) -> logger.info("Cluster: node {} left", nodeName));
+    }
+
+    // ---- The link's thread ----
+
+    private void onLinkThread(Runnable task) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            // Closed: nothing more to tell anybody.
+        }
+    }
+
+    private void connect() {
+        if (closed) {
+            return;
+        }
+        StatefulRedisConnection<byte[], byte[]> c = null;
+        StatefulRedisPubSubConnection<byte[], byte[]> p = null;
+        try {
+            c = commandClient.connect(ByteArrayCodec.INSTANCE, uri);
+            p = client.connectPubSub(ByteArrayCodec.INSTANCE, uri);
+            p.addListener(new Listener());
+            commands = c;
+            pubsub = p;
+            checkLink();
+        } catch (RuntimeException e) {
+            if (p != null) {
+                p.closeAsync();
+            }
+            if (c != null) {
+                c.closeAsync();
+            }
+            failedConnects++;
+            downReason = "cannot connect to Redis at " + endpoint + ": " + rootMessage(e);
+            long delay = Math.min(5, failedConnects);
+            if (failedConnects == 1) {
+                logger.error("CLUSTER LINK DOWN: {}. This node serves its own clients only until Redis answers; "
+                        + "retrying every {} to 5 s", downReason, delay);
+            } else if (failedConnects % 10 == 0) {
+                logger.warn("Cluster link still down after {} attempts: {}", failedConnects, downReason);
+            }
+            executor.schedule(this::connect, delay, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Follows the connections' state: both open is up. */
+    private void checkLink() {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (c != null && !c.isOpen() && !closed && !reconnectingCommands) {
+            reconnectingCommands = true;
+            c.closeAsync();
+            executor.schedule(this::reconnectCommands, 200, TimeUnit.MILLISECONDS);
+        }
+        boolean open = !closed && c != null && pubsub != null && c.isOpen() && pubsub.isOpen();
+        if (open && !up) {
+            linkUp();
+        } else if (!open && up) {
+            linkDown("lost the connection to Redis at " + endpoint);
+        }
+    }
+
+    /** Opens a new commands connection after the last one dropped (at most once: nothing is resent). */
+    private void reconnectCommands() {
+        if (closed) {
+            return;
+        }
+        try {
+            commands = commandClient.connect(ByteArrayCodec.INSTANCE, uri);
+            reconnectingCommands = false;
+            checkLink();
+        } catch (RuntimeException e) {
+            executor.schedule(this::reconnectCommands, 1, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * Brings Redis up to date with this node, whatever it missed or lost: subscriptions, this node's
+     * hash; and asks the others to announce themselves, since their changes may have been missed.
+     */
+    private void linkUp() {
+        up = true;
+        if (downSinceNanos != 0) {
+            logger.warn("Cluster link restored after {} s; {} publishes did not reach other nodes meanwhile",
+                    (System.nanoTime() - downSinceNanos) / 1_000_000_000, unforwarded.sum() - unforwardedWhenDown);
+        } else {
+            logger.info("Cluster link up: node {} connected to Redis at {}", nodeName, endpoint);
+        }
+        downSinceNanos = 0;
+        unforwardedReported = unforwarded.sum();
+        pubsub.async().subscribe(controlChannel).whenComplete((ignored, failure) -> {
+            if (failure != null) {
+                logger.warn("Cluster: could not subscribe to control messages: {}", rootMessage(failure));
+            }
+        });
+        subscribed.clear();
+        Map<String, Integer> counts = broker.localCounts();
+        subscribe(new ArrayList<>(counts.keySet()));
+        publishedCounts.clear();
+        publishedCounts.putAll(counts);
+        writeCounts('S', counts);
+        writeRosters(true);
+        view.markAllStale();
+        reconcile();
+    }
+
+    private void linkDown(String reason) {
+        up = false;
+        downReason = reason + " (since " + Instant.now() + ")";
+        downSinceNanos = System.nanoTime();
+        unforwardedWhenDown = unforwarded.sum();
+        logger.error("CLUSTER LINK DOWN: {}. Local delivery goes on; publishes cannot reach other nodes until it "
+                + "is back; reconnecting", reason);
+        releaseWaiting();
+    }
+
+    /** Answers every waiting subscribe: nothing better will come while the link is down. */
+    private void releaseWaiting() {
+        for (String channel : new ArrayList<>(waiting.keySet())) {
+            CompletableFuture<Void> f = waiting.remove(channel);
+            if (f != null) {
+                f.complete(null);
+            }
+        }
+    }
+
+    /** Brings Redis in line with the channels whose local counts changed: subscriptions and counts. */
+    private void reconcile() {
+        reconcileScheduled.set(false);
+        if (!up) {
+            releaseWaiting();
+            return; // dirty names stay; linkUp rewrites everything anyway
+        }
+        List<String> toSubscribe = new ArrayList<>();
+        List<byte[]> toUnsubscribe = new ArrayList<>();
+        Map<String, Integer> changed = new LinkedHashMap<>();
+        for (String channel : new ArrayList<>(dirty)) {
+            dirty.remove(channel);
+            ChannelEntry entry = broker.channel(channel);
+            int count = entry == null ? 0 : entry.subscribers;
+            if (count != publishedCounts.getOrDefault(channel, 0)) {
+                changed.put(channel, count);
+                if (count == 0) {
+                    publishedCounts.remove(channel);
+                } else {
+                    publishedCounts.put(channel, count);
+                }
+            }
+            Subscribed s = subscribed.get(channel);
+            if (count > 0) {
+                if (s == null) {
+                    toSubscribe.add(channel);
+                } else if (s.acked) {
+                    release(channel);
+                }
+            } else {
+                if (s != null) {
+                    subscribed.remove(channel);
+                    toUnsubscribe.add(redisChannel(channel));
+                }
+                broker.ifNoChannel(channel, () -> waiting.remove(channel));
+            }
+        }
+        if (!toUnsubscribe.isEmpty()) {
+            pubsub.async().unsubscribe(toUnsubscribe.toArray(new byte[0][]));
+        }
+        subscribe(toSubscribe);
+        if (!changed.isEmpty()) {
+            writeCounts('C', changed);
+        }
+    }
+
+    /** SUBSCRIBEs to {@code channels}, in batches; each confirmation answers the subscribes waiting for it. */
+    private void subscribe(List<String> channels) {
+        for (int from = 0; from < channels.size(); from += SUBSCRIBE_BATCH) {
+            List<String> batch = channels.subList(from, Math.min(channels.size(), from + SUBSCRIBE_BATCH));
+            long gen = ++generation;
+            byte[][] keys = new byte[batch.size()][];
+            for (int i = 0; i < keys.length; i++) {
+                subscribed.put(batch.get(i), new Subscribed(gen));
+                keys[i] = redisChannel(batch.get(i));
+            }
+            List<String> names = new ArrayList<>(batch);
+            // Redis runs a SUBSCRIBE whole before it answers, so its first confirmation covers every channel.
+            pubsub.async().subscribe(keys).whenComplete((ignored, failure) -> onLinkThread(() -> {
+                for (String channel : names) {
+                    Subscribed s = subscribed.get(channel);
+                    if (s == null || s.generation != gen) {
+                        continue; // a later SUBSCRIBE or UNSUBSCRIBE of the channel decides
+                    }
+                    if (failure == null) {
+                        s.acked = true;
+                    } else {
+                        subscribed.remove(channel);
+                        retryLater(channel);
+                    }
+                    release(channel); // a failure answers too: the retry must not hold the client up
+                }
+                if (failure != null) {
+                    logger.warn("Cluster: SUBSCRIBE to {} channels failed: {}", names.size(), rootMessage(failure));
+                }
+            }));
+        }
+    }
+
+    /** Reconciles {@code channel} again in a second, after a failed SUBSCRIBE. */
+    private void retryLater(String channel) {
+        executor.schedule(() -> {
+            if (dirty.add(channel) && reconcileScheduled.compareAndSet(false, true)) {
+                reconcile();
+            }
+        }, 1, TimeUnit.SECONDS);
+    }
+
+    private void release(String channel) {
+        CompletableFuture<Void> f = waiting.remove(channel);
+        if (f != null) {
+            f.complete(null);
+        }
+    }
+
+    /**
+     * Writes this node's counts to its hash and tells the others: {@code 'C'} for changes,
+     * {@code 'S'} to replace the whole hash (and ask the others to announce themselves).
+     */
+    private void writeCounts(char type, Map<String, Integer> counts) {
+        long s = ++seq;
+        StringBuilder message = new StringBuilder().append(type).append('\t').append(nodeName).append('\t').append(s);
+        byte[][] args = new byte[5 + 2 * counts.size()][];
+        int i = 5;
+        for (Map.Entry<String, Integer> e : counts.entrySet()) {
+            if (type == 'C') {
+                message.append('\n').append(e.getKey()).append('\t').append(e.getValue());
+            }
+            args[i++] = utf8(e.getKey());
+            args[i++] = utf8(Integer.toString(e.getValue()));
+        }
+        args[0] = utf8(Long.toString(nodeTimeout.toMillis()));
+        args[1] = utf8(Long.toString(s));
+        args[2] = controlChannel;
+        args[3] = utf8(message.toString());
+        args[4] = utf8(type == 'S' ? "1" : "0");
+        commands.async().eval(UPDATE_SCRIPT, ScriptOutputType.INTEGER, new byte[][] {ownKey}, args)
+                .whenComplete((ignored, failure) -> {
+                    if (failure != null) {
+                        logger.warn("Cluster: could not write this node's counts: {}", rootMessage(failure));
+                        onLinkThread(() -> rewriteDue = true);
+                    }
+                });
+    }
+
+    /** Keeps this node's hash alive and tells the others it is; rewrites the hash when it was lost. */
+    private void heartbeat() {
+        if (!up) {
+            return;
+        }
+        long lost = unforwarded.sum();
+        if (lost > unforwardedReported) {
+            logger.warn("Cluster: {} publishes did not reach other nodes in the last {} ms (Redis too slow or "
+                    + "failing; {} in all)", lost - unforwardedReported, nodeTimeout.toMillis() / 3, lost);
+        }
+        unforwardedReported = lost;
+        if (rewriteDue) {
+            rewriteDue = false;
+            Map<String, Integer> counts = broker.localCounts();
+            publishedCounts.clear();
+            publishedCounts.putAll(counts);
+            writeCounts('S', counts);
+            return;
+        }
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        c.async().pexpire(ownKey, nodeTimeout.toMillis()).whenComplete((alive, failure) -> {
+            if (Boolean.FALSE.equals(alive)) {
+                onLinkThread(() -> rewriteDue = true); // the hash is gone: Redis restarted or evicted it
+            }
+        });
+        writeRosters(false);
+        announce();
+    }
+
+    private void announce() {
+        commands.async().publish(controlChannel, utf8("H\t" + nodeName + "\t" + seq));
+    }
+
+    private void sweep() {
+        checkLink(); // in case a connection event was missed
+        forgetSilentNodes();
+    }
+
+    private void forgetSilentNodes() {
+        // Two heartbeats missed in a row: forgotten within the node timeout of its last sign of life.
+        for (String node : view.expire(System.nanoTime(), nodeTimeout.toNanos() * 2 / 3)) {
+            logger.warn("Cluster: node {} went silent; its subscribers are no longer counted", node);
+        }
+    }
+
+    private void onControl(String message) {
+        ClusterView.Action action;
+        try {
+            action = view.onMessage(message, System.nanoTime());
+        } catch (IllegalArgumentException e) {
+            logger.warn("Cluster: ignored a malformed control message: {}", e.getMessage());
+            return;
+        }
+        if (action == ClusterView.Action.FETCH || action == ClusterView.Action.FETCH_AND_ANNOUNCE) {
+            fetch(ClusterView.sender(message));
+        }
+        if (up && (action == ClusterView.Action.ANNOUNCE || action == ClusterView.Action.FETCH_AND_ANNOUNCE)) {
+            announce();
+        }
+    }
+
+    /** Reads another node's hash into the view. */
+    private void fetch(String node) {
+        if (!up) {
+            view.fetchFailed(node);
+            return;
+        }
+        commands.async().hgetall(nodeKey(node)).whenComplete((hash, failure) -> onLinkThread(() -> {
+            if (failure != null) {
+                view.fetchFailed(node);
+                return;
+            }
+            Map<String, Integer> counts = new HashMap<>();
+            long s;
+            try {
+                s = ClusterView.parseHash(hash, SEQ_FIELD, counts);
+            } catch (IllegalArgumentException e) {
+                logger.warn("Cluster: ignored node {}'s malformed hash: {}", node, e.getMessage());
+                view.fetchFailed(node);
+                return;
+            }
+            if (view.replace(node, s, counts, System.nanoTime())) {
+                fetch(node);
+            }
+        }));
+    }
+
+    /** A channel's messages that nobody here wants any more (left over from a lost UNSUBSCRIBE). */
+    private void dropStale(String channel) {
+        if (up && !subscribed.containsKey(channel) && broker.channel(channel) == null) {
+            pubsub.async().unsubscribe(redisChannel(channel));
+        }
+    }
+
+    /** Receives from Redis, on a Lettuce thread. */
+    private final class Listener extends RedisPubSubAdapter<byte[], byte[]> {
+        private final LongAdder malformed = new LongAdder();
+
+        @Override
+        public void message(byte[] channel, byte[] message) {
+            if (Arrays.equals(channel, controlChannel)) {
+                String text = new String(message, StandardCharsets.UTF_8);
+                onLinkThread(() -> onControl(text));
+                return;
+            }
+            try {
+                deliver(channel, message);
+            } catch (IllegalArgumentException e) {
+                malformed.increment();
+                if (malformed.sum() % 1000 == 1) {
+                    logger.warn("Cluster: ignored a malformed message on {} ({} so far): {}",
+                            new String(channel, StandardCharsets.UTF_8), malformed.sum(), e.getMessage());
+                }
+            }
+        }
+
+        private void deliver(byte[] redisChannel, byte[] message) {
+            if (ClusterEnvelope.origin(message) == nodeId || !startsWith(redisChannel, channelPrefix)) {
+                return;
+            }
+            String channel = new String(redisChannel, channelPrefix.length, redisChannel.length - channelPrefix.length,
+                    StandardCharsets.UTF_8);
+            ChannelEntry entry = broker.channel(channel);
+            if (entry == null) {
+                onLinkThread(() -> dropStale(channel));
+                return;
+            }
+            ClusterEnvelope envelope = ClusterEnvelope.decode(message);
+            ChannelEvent event = envelope.event();
+            if (event.kind == ChannelEvent.Kind.MESSAGE) {
+                int size = MinichatsEncoder.deliveryPayloadLength(event.quotedName(), entry.quotedName(),
+                        envelope.contentLength());
+                if (size > maxMessageBytes) {
+                    throw new IllegalArgumentException("a delivery of " + size + " bytes, over this node's limit of "
+                            + maxMessageBytes);
+                }
+            }
+            broker.publish(null, entry, event);
+        }
+    }
+
+    // ---- Helpers ----
+
+    private byte[] redisChannel(String channel) {
+        return concat(channelPrefix, utf8(channel));
+    }
+
+    /** The hash of a room's disposable members: field {@code node TAB id}, value the member's name. */
+    private byte[] roomKey(String room) {
+        return utf8(prefix + "room:" + room);
+    }
+
+    private byte[] rosterField(RosterMember member) {
+        return utf8(nodeName + "\t" + member.id());
+    }
+
+    private byte[] nodeKey(String node) {
+        return utf8(prefix + "node:" + node);
+    }
+
+    private static boolean startsWith(byte[] bytes, byte[] start) {
+        return bytes.length >= start.length && Arrays.equals(bytes, 0, start.length, start, 0, start.length);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        return root.getMessage() != null ? root.getMessage() : root.toString();
+    }
+}

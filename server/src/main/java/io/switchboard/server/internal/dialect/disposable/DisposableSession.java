@@ -1,0 +1,137 @@
+package io.switchboard.server.internal.dialect.disposable;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.switchboard.protocol.disposable.DisposableDecoder;
+import io.switchboard.protocol.disposable.DisposableEncoder;
+import io.switchboard.protocol.disposable.DisposableException;
+import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.broker.ChannelEntry;
+import io.switchboard.server.internal.broker.ChannelEvent;
+import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.broker.RosterMember;
+import io.switchboard.server.internal.broker.Subscription;
+import io.switchboard.server.internal.session.WebSocketSession;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One disposable connection (PROTOCOL.md section 2, wire-compatible with disposable-chat-server):
+ * a member of one room, which is a channel of the shared namespace. On connect it gets
+ * {@code welcome} with the room's members (on every node), and the room gets {@code info}
+ * "registered"; each {@code {"text": ...}} it sends is a message to the room; when it leaves, the
+ * room gets {@code info} "unregistered".
+ *
+ * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe.
+ */
+public final class DisposableSession extends WebSocketSession {
+
+    private final DisposableDecoder decoder;
+    private final ChannelAuthorizer authorizer;
+    private final HandshakeRequest handshake;
+    private final String room;
+    private final RosterMember self;
+    private Subscription subscription;
+
+    public DisposableSession(Node node, String name, String room, HandshakeRequest handshake) {
+        super(node, Dialect.DISPOSABLE);
+        this.decoder = node.disposableDecoder();
+        this.authorizer = node.channelAuthorizer();
+        this.handshake = handshake;
+        this.room = room;
+        this.self = RosterMember.of(UUID.randomUUID().toString(), name);
+    }
+
+    @Override
+    public String label() {
+        return self.name() + " (" + self.id() + ") in " + room;
+    }
+
+    @Override
+    public void opened(ChannelHandlerContext ctx) {
+        CompletableFuture<List<RosterMember>> remote = broker.cluster().remoteMembers(room);
+        if (remote.isDone()) {
+            join(ctx, remote.getNow(List.of()));
+            return;
+        }
+        // In a cluster, the welcome lists the members on the other nodes too: read them first.
+        pause();
+        remote.whenComplete((members, failure) -> ctx.executor().execute(
+                () -> resume(() -> join(ctx, failure == null ? members : List.of()))));
+    }
+
+    /**
+     * Joins the room and welcomes the client. The welcome is written in the same task as the
+     * subscribe, so it goes out before any delivery to the room can.
+     */
+    private void join(ChannelHandlerContext ctx, List<RosterMember> remote) {
+        subscription = broker.subscribe(connection, room).subscription();
+        ChannelEntry entry = subscription.entry();
+        entry.roster.put(self.id(), self);
+        List<RosterMember> members = new ArrayList<>(entry.roster.values());
+        for (RosterMember m : remote) {
+            if (!entry.roster.containsKey(m.id())) {
+                members.add(m);
+            }
+        }
+        reply(ctx, DisposableEncoder.welcome(ctx.alloc(), entry.quotedName(), members));
+        broker.cluster().memberJoined(room, self);
+        ChannelEvent joined = ChannelEvent.presence(ChannelEvent.Kind.JOINED, Dialect.DISPOSABLE, self.id(),
+                self.name(), connection);
+        broker.publish(connection.loop, entry, joined);
+        broker.forward(room, joined);
+    }
+
+    @Override
+    public void onText(ChannelHandlerContext ctx, ByteBuf payload) {
+        if (subscription == null) {
+            return; // not in the room (yet): reading is paused until the welcome
+        }
+        String text;
+        try {
+            text = decoder.decode(payload);
+        } catch (DisposableException e) {
+            reply(ctx, DisposableEncoder.error(ctx.alloc(), e.getMessage()));
+            return;
+        }
+        String refusal = authorizer.authorize(ChannelAuthorizer.Operation.PUBLISH, room, self.name(), handshake);
+        if (refusal != null) {
+            reply(ctx, DisposableEncoder.error(ctx.alloc(), refusal));
+            return;
+        }
+        ChannelEvent message = ChannelEvent.text(Dialect.DISPOSABLE, self.id(), self.name(), text, connection);
+        broker.publish(connection.loop, subscription.entry(), message);
+        broker.forward(room, message);
+    }
+
+    @Override
+    public void onBinary(ChannelHandlerContext ctx) {
+        reply(ctx, DisposableEncoder.error(ctx.alloc(),
+                "Binary frames are not supported: send {\"text\": \"...\"} in a text frame"));
+    }
+
+    @Override
+    public void onRateLimited(ChannelHandlerContext ctx) {
+        reply(ctx, DisposableEncoder.error(ctx.alloc(),
+                "Too many messages: at most " + config.maxMessagesPerSecond() + " per second"));
+    }
+
+    @Override
+    public void closed(ChannelHandlerContext ctx) {
+        if (subscription == null) {
+            return;
+        }
+        subscription.entry().roster.remove(self.id());
+        broker.unsubscribe(subscription);
+        subscription = null;
+        broker.cluster().memberLeft(room, self);
+        // The room may be gone here with its last local member; the other nodes still hear of it.
+        broker.publishEverywhere(connection.loop, room, ChannelEvent.presence(ChannelEvent.Kind.LEFT,
+                Dialect.DISPOSABLE, self.id(), self.name(), null));
+    }
+}

@@ -1,0 +1,86 @@
+package io.switchboard.server.internal.dialect.minichats;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.ApiPublish;
+import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.protocol.minichats.MinichatsEncoder;
+import io.switchboard.protocol.minichats.MinichatsException;
+import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.transport.HttpResponses;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+
+/**
+ * The HTTP API for backends, on when the server has an API key: {@code POST /api/publish} with
+ * {@code {"channel_name": C, "content": X, "sender": S}} publishes as if a client named S had
+ * ({@code sender} defaults to {@code api}) and answers how many subscribers it reached;
+ * {@code GET /api/channels} lists channels as {@code list_channels} does. Both need
+ * {@code Authorization: Bearer <key>}. Bodies over the message limit get 413 from the aggregator.
+ *
+ * <p>Stateless and thread-safe.
+ */
+public final class HttpApi {
+
+    public static final String PUBLISH_PATH = "/api/publish";
+    public static final String CHANNELS_PATH = "/api/channels";
+    static final String DEFAULT_SENDER = "api";
+
+    private final Node node;
+
+    public HttpApi(Node node) {
+        this.node = node;
+    }
+
+    /** Serves an API request whose method has been checked. Does not release {@code request}. */
+    public void serve(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
+        if (!authorized(request)) {
+            FullHttpResponse response = HttpResponses.jsonError(ctx, HttpResponseStatus.UNAUTHORIZED,
+                    ErrorCode.UNAUTHORIZED, "Missing or wrong API key: send 'Authorization: Bearer <key>'");
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+            HttpResponses.send(ctx, request, response);
+            return;
+        }
+        if (PUBLISH_PATH.equals(path)) {
+            publish(ctx, request);
+        } else {
+            // At most the soft limit: the answer must fit in what the connection may hold.
+            ByteBuf body = MinichatsEncoder.channels(ctx.alloc(), null, node.broker().channels(),
+                    node.config().outboundSoftLimitBytes());
+            HttpResponses.send(ctx, request, HttpResponses.json(HttpResponseStatus.OK, body));
+        }
+    }
+
+    private void publish(ChannelHandlerContext ctx, FullHttpRequest request) {
+        try {
+            ApiPublish p = node.decodeApiPublish(request.content());
+            int reached = node.publish(p.channelName(), p.sender() != null ? p.sender() : DEFAULT_SENDER,
+                    p.content());
+            ByteBuf body = ctx.alloc().buffer();
+            body.writeCharSequence("{\"status\":\"ok\",\"info\":{\"channel_name\":", StandardCharsets.US_ASCII);
+            body.writeBytes(JsonStrings.quote(p.channelName()));
+            body.writeCharSequence(",\"subscribers_reached\":" + reached + "}}", StandardCharsets.US_ASCII);
+            HttpResponses.send(ctx, request, HttpResponses.json(HttpResponseStatus.OK, body));
+        } catch (MinichatsException e) {
+            HttpResponseStatus status = e.code() == ErrorCode.MESSAGE_TOO_LARGE
+                    ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE : HttpResponseStatus.BAD_REQUEST;
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, status, e.code(), e.detail()));
+        }
+    }
+
+    /** Compares the bearer token in constant time, so its bytes cannot be guessed by timing. */
+    private boolean authorized(FullHttpRequest request) {
+        String header = request.headers().get(HttpHeaderNames.AUTHORIZATION);
+        if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            return false;
+        }
+        byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(given, node.config().apiKey().getBytes(StandardCharsets.UTF_8));
+    }
+}

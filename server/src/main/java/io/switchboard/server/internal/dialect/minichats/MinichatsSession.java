@@ -1,0 +1,226 @@
+package io.switchboard.server.internal.dialect.minichats;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.minichats.Action;
+import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.protocol.minichats.MinichatsEncoder;
+import io.switchboard.protocol.minichats.MinichatsException;
+import io.switchboard.protocol.minichats.MinichatsRequest;
+import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.broker.ChannelEntry;
+import io.switchboard.server.internal.broker.ChannelEvent;
+import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.broker.Subscription;
+import io.switchboard.server.internal.metrics.Metrics;
+import io.switchboard.server.internal.session.RateLimiter;
+import io.switchboard.server.internal.session.WebSocketSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One minichats connection (PROTOCOL.md section 1): confirms the connection, serves each request
+ * in order and replies to it, and hands publishes to the {@link Broker}.
+ *
+ * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe.
+ */
+public final class MinichatsSession extends WebSocketSession {
+
+    private static final Logger logger = LoggerFactory.getLogger(MinichatsSession.class);
+
+    private final MinichatsDecoder decoder;
+    private final int maxSubscriptions;
+    private final RateLimiter subscribeLimiter;
+    private final ChannelAuthorizer authorizer;
+    private final HandshakeRequest handshake;
+    private final String clientName;
+    private final byte[] quotedName;
+    private final Map<String, Subscription> subscriptions = new HashMap<>();
+
+    public MinichatsSession(Node node, String clientName, HandshakeRequest handshake) {
+        super(node, Dialect.MINICHATS);
+        this.decoder = node.minichatsDecoder();
+        this.authorizer = node.channelAuthorizer();
+        this.handshake = handshake;
+        this.maxSubscriptions = config.maxSubscriptionsPerConnection();
+        this.subscribeLimiter = new RateLimiter(config.maxSubscribesPerSecond(), System.nanoTime());
+        this.clientName = clientName;
+        this.quotedName = JsonStrings.quote(clientName);
+    }
+
+    @Override
+    public String label() {
+        return clientName;
+    }
+
+    @Override
+    public void opened(ChannelHandlerContext ctx) {
+        ctx.write(new TextWebSocketFrame(MinichatsEncoder.connected(ctx.alloc(), quotedName)), ctx.voidPromise());
+    }
+
+    @Override
+    public void onText(ChannelHandlerContext ctx, ByteBuf payload) {
+        serve(ctx, payload);
+    }
+
+    @Override
+    public void onBinary(ChannelHandlerContext ctx) {
+        metrics.error(ErrorCode.UNSUPPORTED_FRAME);
+        reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
+                "Binary frames are not supported: send requests as JSON text frames"));
+    }
+
+    @Override
+    public void onRateLimited(ChannelHandlerContext ctx) {
+        metrics.error(ErrorCode.RATE_LIMITED);
+        reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.RATE_LIMITED,
+                "Too many messages: at most " + config.maxMessagesPerSecond() + " per second"));
+    }
+
+    @Override
+    public void closed(ChannelHandlerContext ctx) {
+        for (Subscription s : subscriptions.values()) {
+            broker.unsubscribe(s);
+        }
+        subscriptions.clear();
+    }
+
+    /** Serves one request. Does not take ownership of {@code payload}. */
+    private void serve(ChannelHandlerContext ctx, ByteBuf payload) {
+        MinichatsRequest request;
+        try {
+            request = decoder.decode(payload);
+        } catch (MinichatsException e) {
+            metrics.error(e.code());
+            reply(ctx, MinichatsEncoder.error(ctx.alloc(), e));
+            return;
+        }
+        try {
+            if ((request.action() == Action.SUBSCRIBE
+                    || request.action() == Action.UNSUBSCRIBE)
+                    && !subscribeLimiter.tryAcquire(System.nanoTime())) {
+                if (subscribeLimiter.isAbusive()) {
+                    metrics.close(Metrics.Close.SUBSCRIBE_RATE_LIMIT);
+                    close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Subscribe rate limit exceeded");
+                    return;
+                }
+                throw new MinichatsException(ErrorCode.RATE_LIMITED, "Too many subscribes and unsubscribes: at most "
+                        + config.maxSubscribesPerSecond() + " per second", request.requestId());
+            }
+            switch (request.action()) {
+                case SUBSCRIBE:
+                    subscribe(ctx, request);
+                    break;
+                case UNSUBSCRIBE:
+                    unsubscribe(ctx, request);
+                    break;
+                case PUBLISH:
+                    publish(ctx, request);
+                    break;
+                case LIST_CHANNELS:
+                    reply(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), broker.channels(),
+                            maxMessageBytes));
+                    break;
+                default:
+                    throw new IllegalStateException("Unhandled action: " + request.action());
+            }
+        } catch (MinichatsException e) {
+            metrics.error(e.code());
+            reply(ctx, MinichatsEncoder.error(ctx.alloc(), e));
+        } catch (RuntimeException e) {
+            metrics.error(ErrorCode.INTERNAL);
+            reply(ctx, MinichatsEncoder.error(ctx.alloc(), request.requestId(), ErrorCode.INTERNAL,
+                    "Internal error while serving '" + request.action().name().toLowerCase() + "'"));
+            exceptionCaught(ctx, e); // closes the connection: 1011 after the reply
+        }
+    }
+
+    private void subscribe(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        String name = request.channelName();
+        Subscription existing = subscriptions.get(name);
+        if (existing != null) {
+            ChannelEntry entry = existing.entry();
+            reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(), entry.quotedName(),
+                    broker.totalSubscribers(entry)));
+            return;
+        }
+        authorize(ChannelAuthorizer.Operation.SUBSCRIBE, request);
+        if (subscriptions.size() >= maxSubscriptions) {
+            throw new MinichatsException(ErrorCode.INVALID_REQUEST,
+                    "Too many subscriptions: a connection may subscribe to at most " + maxSubscriptions + " channels",
+                    request.requestId());
+        }
+        Broker.Joined joined = broker.subscribe(connection, name);
+        subscriptions.put(name, joined.subscription());
+        logger.debug("{} {} subscribed to {}", ctx.channel(), clientName, name);
+        if (joined.receiving().isDone()) {
+            reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(),
+                    joined.subscription().entry().quotedName(), joined.totalSubscribers()));
+            return;
+        }
+        // The first subscriber of a channel on this node of a cluster: its ok promises publishes from
+        // every node, so it waits until the node receives them. Requests behind it wait their turn.
+        pause();
+        byte[] requestId = request.requestId();
+        ChannelEntry entry = joined.subscription().entry();
+        joined.receiving().whenComplete((ignored, failure) -> ctx.executor().execute(
+                () -> resume(() -> reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), requestId,
+                        entry.quotedName(), broker.totalSubscribers(entry))))));
+    }
+
+    private void unsubscribe(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        Subscription s = subscriptions.remove(request.channelName());
+        if (s == null) {
+            throw notSubscribed(request);
+        }
+        broker.unsubscribe(s);
+        logger.debug("{} {} unsubscribed from {}", ctx.channel(), clientName, request.channelName());
+        reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+    }
+
+    private void publish(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        Subscription s = subscriptions.get(request.channelName());
+        if (s == null) {
+            throw notSubscribed(request);
+        }
+        authorize(ChannelAuthorizer.Operation.PUBLISH, request);
+        ChannelEntry entry = s.entry();
+        ByteBuf content = request.content();
+        int size = MinichatsEncoder.deliveryPayloadLength(quotedName, entry.quotedName(), content.readableBytes());
+        if (size > maxMessageBytes) {
+            throw new MinichatsException(ErrorCode.MESSAGE_TOO_LARGE,
+                    "The delivery would be " + size + " bytes, over the limit of " + maxMessageBytes + " bytes",
+                    request.requestId());
+        }
+        // The publisher's ok goes out before its own copy of the delivery (PROTOCOL.md section 1).
+        reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+        ChannelEvent event = ChannelEvent.message(Dialect.MINICHATS, clientName, clientName, quotedName,
+                System.currentTimeMillis(), content, connection);
+        broker.publish(connection.loop, entry, event);
+        broker.forward(entry.name, event);
+    }
+
+    private void authorize(ChannelAuthorizer.Operation operation, MinichatsRequest request)
+            throws MinichatsException {
+        String refusal = authorizer.authorize(operation, request.channelName(), clientName, handshake);
+        if (refusal != null) {
+            throw new MinichatsException(ErrorCode.FORBIDDEN, refusal, request.requestId());
+        }
+    }
+
+    private static MinichatsException notSubscribed(MinichatsRequest request) {
+        return new MinichatsException(ErrorCode.NOT_SUBSCRIBED,
+                "Not subscribed to channel '" + request.channelName() + "'", request.requestId());
+    }
+
+}

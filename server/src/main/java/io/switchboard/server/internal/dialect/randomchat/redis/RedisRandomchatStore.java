@@ -1,0 +1,770 @@
+package io.switchboard.server.internal.dialect.randomchat.redis;
+
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.switchboard.protocol.randomchat.BriefMessage;
+import io.switchboard.protocol.randomchat.Chat;
+import io.switchboard.protocol.randomchat.ChatState;
+import io.switchboard.protocol.randomchat.User;
+import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.internal.cluster.RedisClients;
+import io.switchboard.server.internal.dialect.randomchat.RandomchatHub;
+import io.switchboard.server.internal.dialect.randomchat.RandomchatRefusal;
+import io.switchboard.server.internal.dialect.randomchat.RandomchatStore;
+import io.switchboard.server.internal.dialect.randomchat.RandomchatTokens;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/**
+ * The randomchat store of a cluster, in Redis (keys under {@code <REDIS_KEY_PREFIX>rc:}), so that
+ * users on different nodes chat. Each operation is one Lua script ({@code randomchat.lua} and the
+ * bodies here): its rules, its changes and its pending decisions happen in one atomic step. Which
+ * users are online is a hash per user of its connections, {@code node TAB login number}; a
+ * connection counts only while its node's liveness key ({@code alive:<node>}, refreshed every third
+ * of {@code CLUSTER_NODE_TIMEOUT}) exists, so the users of a node that died are offline within that
+ * timeout. Events for users on other nodes go through Redis pub/sub, one channel per node
+ * ({@code node:<node>}). A message on its way to a user's connections is in the sorted set
+ * {@code inflight:<phone>} until one of them wrote it; when the user has no connection left (its
+ * last logout, or its nodes died) what is still there becomes pending.
+ *
+ * <p>Commands go out on one connection in the order they are called (from the store's own
+ * thread, which also connects, so no event loop ever waits on Redis). That connection does not
+ * reconnect by itself, which would resend what was in flight (applying a request twice); a command
+ * that fails is answered as a failure and the next one reconnects. Redis runs with persistence
+ * configured by its operator: this store is as durable as that Redis.
+ *
+ * <p>Thread-safe.
+ */
+public final class RedisRandomchatStore implements RandomchatStore {
+
+    private static final Logger logger = LoggerFactory.getLogger(RedisRandomchatStore.class);
+    private static final String PRELUDE = prelude();
+
+    private static final String LOGIN = PRELUDE + String.join("\n",
+            "local phone, name, given, fresh, open = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]",
+            "local ukey = P .. 'user:' .. phone",
+            "local stored = redis.call('HGET', ukey, 'token')",
+            "local new = 0",
+            // An empty token was withdrawn (WITHDRAW_TOKEN): the client never learnt it, a new one.
+            "if not stored or stored == '' then",
+            "  redis.call('HSET', ukey, 'name', name, 'token', fresh)",
+            "  new = 1",
+            "else",
+            // SHA-256 digests: how fast two differ tells nothing about a token that would match.
+            "  if open ~= '1' then",
+            "    if given == '' then return err('token_missing') end",
+            "    if given ~= stored then return err('token_wrong') end",
+            "  end",
+            "  redis.call('HSET', ukey, 'name', name)",
+            "end",
+            "redis.call('SET', P .. 'alive:' .. NODE, '1', 'PX', ALIVE_MS)",
+            // Forgets connections of nodes that died: what was on its way to them joins the pending.
+            "conns(phone)",
+            "local conn = redis.call('INCR', P .. 'seq')",
+            "redis.call('HSET', P .. 'online:' .. phone, NODE .. '\\t' .. conn, conn)",
+            "local pkey = P .. 'pending:' .. phone",
+            "local entries = redis.call('LRANGE', pkey, 0, -1)",
+            "redis.call('DEL', pkey)",
+            "local taken, ids, senders, from_users = {}, {}, {}, {}",
+            "for _, e in ipairs(entries) do",
+            "  local date = tonumber(string.match(e, '^([^\\t]*)\\t'))",
+            "  if date and date >= NOW - TTL then",
+            "    taken[#taken + 1] = e",
+            // In flight until the state is written: a node that dies before leaves them pending.
+            "    local id = redis.call('INCR', P .. 'seq')",
+            "    ids[#ids + 1] = id",
+            "    in_flight(phone, id, e)",
+            "    local from = entry_from(e)",
+            "    if not senders[from] then senders[from] = true; from_users[#from_users + 1] = user(from) end",
+            "  end",
+            "end",
+            "local chats = {}",
+            "for _, c in ipairs(redis.call('ZRANGE', P .. 'chats:' .. phone, 0, -1)) do",
+            "  local data = chat(c)",
+            "  if data then chats[#chats + 1] = {c, data[1], data[2]} end",
+            "end",
+            "return {'ok', conn, new, user(phone), chats, taken, from_users, ids}");
+
+    private static final String WITHDRAW_TOKEN = PRELUDE + String.join("\n",
+            "local ukey = P .. 'user:' .. ARGV[7]",
+            "if redis.call('HGET', ukey, 'token') == ARGV[8] then redis.call('HSET', ukey, 'token', '') end",
+            "return {'ok'}");
+
+    private static final String DELIVERED = PRELUDE + String.join("\n",
+            "for i = 8, #ARGV do settle(ARGV[7], ARGV[i]) end",
+            "return {'ok'}");
+
+    private static final String HAND_BACK = PRELUDE + String.join("\n",
+            "local phone, conn, delivered = ARGV[7], ARGV[8], ARGV[9]",
+            "local DELIVERED_MS = " + DELIVERED_WINDOW_MILLIS,
+            // What this connection delivered lately: a message another connection of the user hands
+            // back after this one closed is not kept when this one got it.
+            "local gkey = P .. 'delivered:' .. phone",
+            "if delivered ~= '' then",
+            "  for seq in string.gmatch(delivered, '[^,]+') do redis.call('SADD', gkey, seq) end",
+            "  redis.call('PEXPIRE', gkey, DELIVERED_MS)",
+            "end",
+            "if conn ~= '' then redis.call('HDEL', P .. 'online:' .. phone, NODE .. '\\t' .. conn) end",
+            "local cs = conns(phone)",
+            "if conn ~= '' and #cs == 0 then redis.call('HSET', P .. 'user:' .. phone, 'disc', ARGV[4]) end",
+            "local oldest = nil",
+            "for _, c in ipairs(cs) do if not oldest or c[2] < oldest then oldest = c[2] end end",
+            "local again = {}",
+            "for i = 10, #ARGV, 3 do",
+            "  local seq, id, e = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]",
+            "  local name = entry_chat(e)",
+            // A connection online at its routing still is: it got it, or hands it back itself. Not
+            // in flight any more: a connection of the user wrote it, or it is pending already.
+            "  if not (oldest and oldest < seq) and is_in_flight(phone, id) then",
+            "    if redis.call('SISMEMBER', gkey, ARGV[i]) == 1 or not is_member(name, phone) then",
+            "      settle(phone, id)",
+            "    elseif #cs == 0 then",
+            "      settle(phone, id)",
+            "      keep(phone, e)",
+            "    else",
+            "      local routes = {}",
+            "      route(routes, phone, cs)",
+            "      local data = chat(name)",
+            "      again[#again + 1] = {e, redis.call('INCR', P .. 'seq'), tonumber(id), data[1], data[2],",
+            "        user(entry_from(e)), routes}",
+            "    end",
+            "  end",
+            "end",
+            // The user's last connection closed: what is still in flight to it waits for the next login.
+            "if conn ~= '' and #cs == 0 then strand(phone) end",
+            "return {'ok', again}");
+
+    private static final String CREATE = PRELUDE + String.join("\n",
+            "local by, name, maxchats = ARGV[7], ARGV[8], tonumber(ARGV[9])",
+            "if redis.call('EXISTS', P .. 'chat:' .. name) == 1 then return err('chat_exists') end",
+            "if owned(by) >= maxchats then return err('too_many_chats') end",
+            "redis.call('HSET', P .. 'chat:' .. name, 'owner', by)",
+            "local s = redis.call('INCR', P .. 'seq')",
+            "redis.call('ZADD', P .. 'members:' .. name, s, by)",
+            "redis.call('ZADD', P .. 'chats:' .. by, s, name)",
+            "local c, phones = chat(name)",
+            "return {'ok', c[1], c[2], user(by), notify(phones)}");
+
+    private static final String SEND = PRELUDE + String.join("\n",
+            "local by, name, text = ARGV[7], ARGV[8], ARGV[9]",
+            "local c, phones = chat(name)",
+            "if not c then return err('no_chat') end",
+            "if not is_member(name, by) then return err('not_member') end",
+            "local s = redis.call('INCR', P .. 'seq')",
+            "local e = ARGV[4] .. '\\t' .. by .. '\\t' .. name .. '\\t' .. text",
+            "local routes = {}",
+            "for _, ph in ipairs(phones) do",
+            "  local cs = conns(ph)",
+            // In flight until written: a node that dies before leaves it pending.
+            "  if #cs == 0 then keep(ph, e) else route(routes, ph, cs); in_flight(ph, s, e) end",
+            "end",
+            "return {'ok', c[1], c[2], user(by), routes, s}");
+
+    private static final String DELETE = PRELUDE + String.join("\n",
+            "local by, name = ARGV[7], ARGV[8]",
+            "local c, phones = chat(name)",
+            "if not c then return err('no_chat') end",
+            "if c[1] ~= by then",
+            "  if is_member(name, by) then return err('not_owner_delete') end",
+            "  return err('not_member')",
+            "end",
+            "local routes = notify(phones)",
+            "for _, ph in ipairs(phones) do",
+            "  redis.call('ZREM', P .. 'chats:' .. ph, name)",
+            "  drop_chat_pending(ph, name)",
+            "end",
+            "redis.call('DEL', P .. 'chat:' .. name, P .. 'members:' .. name)",
+            "return {'ok', c[1], c[2], false, routes}");
+
+    private static final String ADD = PRELUDE + String.join("\n",
+            "local by, name, phone, max, maxadded = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])",
+            "local c, phones = chat(name)",
+            "if not c then return err('no_chat') end",
+            "if not is_member(name, by) then return err('not_member') end",
+            "if is_member(name, phone) then return err('already_member') end",
+            "local u = user(phone)",
+            "if not u then return err('no_user') end",
+            "if #phones >= max then return err('full') end",
+            // Only chats of others count: the user's own are its own limit's (issue 15).
+            "if redis.call('ZCARD', P .. 'chats:' .. phone) - owned(phone) >= maxadded then return err('too_many_added') end",
+            "local s = redis.call('INCR', P .. 'seq')",
+            "redis.call('ZADD', P .. 'members:' .. name, s, phone)",
+            "redis.call('ZADD', P .. 'chats:' .. phone, s, name)",
+            "c, phones = chat(name)",
+            "return {'ok', c[1], c[2], u, notify(phones)}");
+
+    private static final String REMOVE = PRELUDE + String.join("\n",
+            "local by, name, phone = ARGV[7], ARGV[8], ARGV[9]",
+            "local c, phones = chat(name)",
+            "if not c then return err('no_chat') end",
+            "if not is_member(name, by) then return err('not_member') end",
+            // A member may remove itself (leave: issue 15), the owner anyone but itself.
+            "if phone ~= by and c[1] ~= by then return err('not_owner_remove') end",
+            "if not is_member(name, phone) then return err('not_a_member') end",
+            "if phone == c[1] then return err('owner_stays') end",
+            "local routes = notify(phones)",
+            "local u = user(phone)",
+            "redis.call('ZREM', P .. 'members:' .. name, phone)",
+            "redis.call('ZREM', P .. 'chats:' .. phone, name)",
+            "drop_chat_pending(phone, name)",
+            "c = chat(name)",
+            "return {'ok', c[1], c[2], u, routes}");
+
+    private final RandomchatHub hub;
+    private final String prefix;
+    private final String node;
+    private final boolean openLogin;
+    private final int maxMembers;
+    private final int maxChats;
+    private final int maxAdded;
+    private final byte[][] common;
+    private final long aliveMillis;
+    private final RedisURI uri;
+    private final ClientResources resources;
+    private final RedisClient client;
+    /** The pub/sub connection's client: it reconnects and subscribes again by itself. */
+    private final RedisClient pubsubClient;
+    private final ScheduledExecutorService executor;
+    private volatile StatefulRedisConnection<byte[], byte[]> commands;
+    private volatile StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
+    private volatile String problem;
+    private volatile boolean closed;
+
+    private RedisRandomchatStore(SwitchboardConfig config, RandomchatHub hub) {
+        this.hub = hub;
+        this.prefix = config.redisKeyPrefix() + "rc:";
+        SecureRandom random = new SecureRandom();
+        this.node = String.format("%016x", random.nextLong());
+        this.openLogin = config.randomchatOpenLogin();
+        this.maxMembers = config.randomchatMaxMembers();
+        this.maxChats = config.randomchatMaxChatsPerUser();
+        this.maxAdded = config.randomchatMaxAddedChatsPerUser();
+        this.aliveMillis = config.clusterNodeTimeout().toMillis();
+        this.common = new byte[][] {utf8(prefix), utf8(node), utf8(Long.toString(aliveMillis)), null,
+                utf8(Integer.toString(config.randomchatMaxPending())),
+                utf8(Long.toString(config.randomchatPendingTtl().toMillis()))};
+        this.uri = RedisClients.uri(config);
+        this.problem = "connecting to Redis at " + uri.getHost() + ":" + uri.getPort();
+        this.resources = RedisClients.resources();
+        this.client = RedisClient.create(resources);
+        // No auto-reconnect: Lettuce would resend a script in flight when the connection dropped.
+        client.setOptions(RedisClients.options(Integer.MAX_VALUE).autoReconnect(false).build());
+        // SUBSCRIBE is idempotent: the pub/sub connection reconnects, and Lettuce subscribes again.
+        this.pubsubClient = RedisClient.create(resources);
+        pubsubClient.setOptions(RedisClients.options(Integer.MAX_VALUE).autoReconnect(true).build());
+        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "switchboard-randomchat-redis");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Returns a store that connects to Redis in the background; {@code hub} receives other nodes' events. */
+    public static RedisRandomchatStore start(SwitchboardConfig config, RandomchatHub hub) {
+        RedisRandomchatStore store = new RedisRandomchatStore(config, hub);
+        long beat = Math.max(100, store.aliveMillis / 3);
+        store.executor.execute(store::connected);
+        store.executor.scheduleAtFixedRate(store::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        logger.info("randomchat: store in Redis at {}:{} (keys '{}*'), node {}", store.uri.getHost(),
+                store.uri.getPort(), store.prefix, store.node);
+        return store;
+    }
+
+    // ---- Operations ----
+
+    @Override
+    public CompletableFuture<Login> login(String name, String phone, String token, long now) {
+        String fresh = RandomchatTokens.generate();
+        return run(LOGIN, now, r -> {
+            long connection = (Long) r.get(1);
+            User user = user(r.get(3));
+            List<ChatState> chats = new ArrayList<>();
+            List<Pending> taken = new ArrayList<>();
+            Map<String, User> senders = new HashMap<>();
+            for (Object u : list(r.get(6))) {
+                User sender = user(u);
+                senders.put(sender.phone(), sender);
+            }
+            List<Object> entries = list(r.get(5));
+            List<Object> ids = list(r.get(7));
+            for (int i = 0; i < entries.size(); i++) {
+                taken.add(entry(str(entries.get(i)), Pending.NOT_ROUTED, (Long) ids.get(i)));
+            }
+            // A message handed back after a later one was kept sits behind it in the list: by date.
+            taken.sort((x, y) -> Long.compare(x.date(), y.date()));
+            Map<String, List<BriefMessage>> byChat = new LinkedHashMap<>();
+            for (Pending p : taken) {
+                byChat.computeIfAbsent(p.chat(), c -> new ArrayList<>())
+                        .add(new BriefMessage(senders.get(p.from()), p.date(), p.text()));
+            }
+            for (Object c : list(r.get(4))) {
+                List<Object> data = list(c);
+                String chatName = str(data.get(0));
+                chats.add(new ChatState(chat(chatName, data.get(1), data.get(2)), byChat.getOrDefault(chatName, List.of())));
+            }
+            return new Login(connection, user, (Long) r.get(2) == 1 ? fresh : null, chats, taken);
+        }, phone, null, utf8(phone), utf8(name), utf8(token == null ? "" : RandomchatTokens.hash(token)),
+                utf8(RandomchatTokens.hash(fresh)), utf8(openLogin ? "1" : "0"));
+    }
+
+    @Override
+    public CompletableFuture<Void> withdrawToken(String phone, String token) {
+        return run(WITHDRAW_TOKEN, System.currentTimeMillis(), r -> null, phone, null, utf8(phone),
+                utf8(RandomchatTokens.hash(token)));
+    }
+
+    @Override
+    public CompletableFuture<Void> delivered(String phone, List<Long> ids) {
+        byte[][] args = new byte[1 + ids.size()][];
+        args[0] = utf8(phone);
+        for (int i = 0; i < ids.size(); i++) {
+            args[1 + i] = utf8(Long.toString(ids.get(i)));
+        }
+        return run(DELIVERED, System.currentTimeMillis(), r -> null, phone, null, args);
+    }
+
+    @Override
+    public CompletableFuture<List<Outcome>> logout(String phone, long connection, List<Pending> missed,
+                                                   List<Long> delivered, long now) {
+        return handBack(phone, Long.toString(connection), missed, delivered, now);
+    }
+
+    @Override
+    public CompletableFuture<List<Outcome>> requeue(String phone, Pending message) {
+        return handBack(phone, "", List.of(message), List.of(), System.currentTimeMillis());
+    }
+
+    private CompletableFuture<List<Outcome>> handBack(String phone, String connection, List<Pending> missed,
+                                                      List<Long> delivered, long now) {
+        List<Pending> sorted = new ArrayList<>(missed);
+        sorted.sort((a, b) -> Long.compare(a.date(), b.date()));
+        byte[][] args = new byte[3 + 3 * sorted.size()][];
+        args[0] = utf8(phone);
+        args[1] = utf8(connection);
+        StringBuilder got = new StringBuilder();
+        for (Long seq : delivered) {
+            got.append(got.length() == 0 ? "" : ",").append(seq);
+        }
+        args[2] = utf8(got.toString());
+        for (int i = 0; i < sorted.size(); i++) {
+            Pending p = sorted.get(i);
+            args[3 + 3 * i] = utf8(Long.toString(p.seq()));
+            args[4 + 3 * i] = utf8(Long.toString(p.id()));
+            args[5 + 3 * i] = utf8(entry(p));
+        }
+        return run(HAND_BACK, now, r -> {
+            List<Outcome> again = new ArrayList<>();
+            for (Object o : list(r.get(1))) {
+                List<Object> a = list(o);
+                Pending p = entry(str(a.get(0)), (Long) a.get(1), (Long) a.get(2));
+                again.add(outcome(Event.MESSAGE, chat(p.chat(), a.get(3), a.get(4)), user(a.get(5)), p, a.get(6)));
+            }
+            return again;
+        }, phone, null, args);
+    }
+
+    @Override
+    public CompletableFuture<Outcome> createChat(String by, String chat) {
+        return run(CREATE, System.currentTimeMillis(),
+                r -> outcome(Event.NEW_MEMBER, chat(chat, r.get(1), r.get(2)), user(r.get(3)), null, r.get(4)),
+                by, chat, utf8(by), utf8(chat), utf8(Integer.toString(maxChats)));
+    }
+
+    @Override
+    public CompletableFuture<Outcome> sendMessage(String by, String chat, String text, long now) {
+        return run(SEND, now, r -> outcome(Event.MESSAGE, chat(chat, r.get(1), r.get(2)), user(r.get(3)),
+                new Pending(chat, by, now, text, (Long) r.get(5), (Long) r.get(5)), r.get(4)), by, chat, utf8(by), utf8(chat), utf8(text));
+    }
+
+    @Override
+    public CompletableFuture<Outcome> deleteChat(String by, String chat) {
+        return run(DELETE, System.currentTimeMillis(),
+                r -> outcome(Event.CHAT_DELETED, chat(chat, r.get(1), r.get(2)), null, null, r.get(4)),
+                by, chat, utf8(by), utf8(chat));
+    }
+
+    @Override
+    public CompletableFuture<Outcome> addMember(String by, String chat, String phone) {
+        return run(ADD, System.currentTimeMillis(),
+                r -> outcome(Event.NEW_MEMBER, chat(chat, r.get(1), r.get(2)), user(r.get(3)), null, r.get(4)),
+                phone, chat, utf8(by), utf8(chat), utf8(phone), utf8(Integer.toString(maxMembers)),
+                utf8(Integer.toString(maxAdded)));
+    }
+
+    @Override
+    public CompletableFuture<Outcome> removeMember(String by, String chat, String phone) {
+        return run(REMOVE, System.currentTimeMillis(),
+                r -> outcome(Event.MEMBER_REMOVED, chat(chat, r.get(1), r.get(2)), user(r.get(3)), null, r.get(4)),
+                phone, chat, utf8(by), utf8(chat), utf8(phone));
+    }
+
+    /**
+     * Publishes the event to each node of {@code remote}: the phones, the message (to hand back if
+     * it finds no connection there) and the frame. Does not take ownership of {@code frame}.
+     */
+    @Override
+    public void forward(Map<String, List<String>> remote, ByteBuf frame, Pending message) {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        for (Map.Entry<String, List<String>> e : remote.entrySet()) {
+            byte[] payload = NodeMessage.encode(e.getValue(), message, frame);
+            if (c == null || !c.isOpen()) {
+                logger.warn("randomchat: an event for {} users on node {} could not be published: no connection to Redis",
+                        e.getValue().size(), e.getKey());
+                handBack(e.getValue(), message);
+                continue;
+            }
+            c.async().publish(utf8(prefix + "node:" + e.getKey()), payload).whenComplete((n, failure) -> {
+                if (failure != null) {
+                    // Perhaps published all the same (a timeout): handing it back could deliver it twice.
+                    logger.warn("randomchat: an event for node {} was lost: {}", e.getKey(), failure.toString());
+                } else if (n == 0) {
+                    // Nobody listens for that node (it is gone, or its subscription is reconnecting).
+                    handBack(e.getValue(), message);
+                }
+            });
+        }
+    }
+
+    /** A message that reached no node: settled for each of {@code phones} like one that found no connection. */
+    private void handBack(List<String> phones, Pending message) {
+        if (message != null) {
+            phones.forEach(phone -> hub.requeue(phone, message));
+        }
+    }
+
+    @Override
+    public String problem() {
+        return problem;
+    }
+
+    @Override
+    public CompletableFuture<Void> close() {
+        if (closed) {
+            return CompletableFuture.completedFuture(null);
+        }
+        closed = true;
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        executor.execute(() -> {
+            StatefulRedisConnection<byte[], byte[]> c = commands;
+            CompletableFuture<?> left = c == null || !c.isOpen() ? CompletableFuture.completedFuture(null)
+                    : c.async().del(utf8(prefix + "alive:" + node)).toCompletableFuture();
+            left.handle((ignored, failure) -> null)
+                    .completeOnTimeout(null, 2, TimeUnit.SECONDS)
+                    .thenComposeAsync(ignored -> {
+                        executor.shutdownNow();
+                        return CompletableFuture.allOf(client.shutdownAsync(0, 2, TimeUnit.SECONDS),
+                                pubsubClient.shutdownAsync(0, 2, TimeUnit.SECONDS));
+                    })
+                    .whenComplete((ignored, failure) -> resources.shutdown(0, 2, TimeUnit.SECONDS)
+                            .addListener(f -> done.complete(null)));
+        });
+        return done;
+    }
+
+    // ---- Running scripts ----
+
+    /**
+     * Runs {@code script} on the store's thread (connecting first if needed) with the common
+     * arguments and {@code args}; a refusal becomes a {@link RandomchatRefusal} naming
+     * {@code phone} and {@code chat}.
+     */
+    private <T> CompletableFuture<T> run(String script, long now, Function<List<Object>, T> parse, String phone,
+                                         String chat, byte[]... args) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        byte[][] all = new byte[common.length + args.length][];
+        System.arraycopy(common, 0, all, 0, common.length);
+        all[3] = utf8(Long.toString(now));
+        System.arraycopy(args, 0, all, common.length, args.length);
+        try {
+            executor.execute(() -> {
+                StatefulRedisConnection<byte[], byte[]> c = connected();
+                if (c == null) {
+                    result.completeExceptionally(RandomchatRefusal.unavailable());
+                    return;
+                }
+                c.async().<List<Object>>eval(script, ScriptOutputType.MULTI, new byte[0][], all)
+                        .whenComplete((reply, failure) -> {
+                            if (failure != null) {
+                                logger.warn("randomchat: a Redis script failed: {}", failure.toString());
+                                result.completeExceptionally(RandomchatRefusal.unavailable());
+                                return;
+                            }
+                            try {
+                                if ("err".equals(str(reply.get(0)))) {
+                                    throw refusal(str(reply.get(1)), phone, chat);
+                                }
+                                result.complete(parse.apply(reply));
+                            } catch (RuntimeException e) {
+                                result.completeExceptionally(e);
+                            }
+                        });
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(RandomchatRefusal.stopping());
+        }
+        return result;
+    }
+
+    private RandomchatRefusal refusal(String code, String phone, String chat) {
+        switch (code) {
+            case "token_missing": return RandomchatRefusal.tokenMissing(phone);
+            case "token_wrong": return RandomchatRefusal.tokenWrong(phone);
+            case "chat_exists": return RandomchatRefusal.chatExists(chat);
+            case "no_chat": return RandomchatRefusal.noChat(chat);
+            case "not_member": return RandomchatRefusal.notMember(chat);
+            case "not_owner_delete": return RandomchatRefusal.notOwnerDelete(chat);
+            case "not_owner_remove": return RandomchatRefusal.notOwnerRemove(chat);
+            case "already_member": return RandomchatRefusal.alreadyMember(phone, chat);
+            case "no_user": return RandomchatRefusal.noUser(phone);
+            case "not_a_member": return RandomchatRefusal.notAMember(phone, chat);
+            case "owner_stays": return RandomchatRefusal.ownerStays(chat);
+            case "full": return RandomchatRefusal.full(chat, maxMembers);
+            case "too_many_chats": return RandomchatRefusal.tooManyChats(phone, maxChats);
+            case "too_many_added": return RandomchatRefusal.tooManyAddedChats(phone, maxAdded);
+            default: throw new IllegalStateException("unknown refusal from the script: " + code);
+        }
+    }
+
+    /** The commands connection, opened if needed; {@code null} when Redis cannot be reached. On the store's thread. */
+    private StatefulRedisConnection<byte[], byte[]> connected() {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (c != null && c.isOpen()) {
+            return c;
+        }
+        if (closed) {
+            return null;
+        }
+        try {
+            if (c != null) {
+                c.closeAsync();
+            }
+            c = client.connect(ByteArrayCodec.INSTANCE, uri);
+            commands = c;
+            StatefulRedisPubSubConnection<byte[], byte[]> old = pubsub;
+            if (old == null || !old.isOpen()) {
+                // Lettuce reconnects this one and subscribes again by itself; should it be closed
+                // all the same, a new one replaces it.
+                if (old != null) {
+                    old.closeAsync();
+                }
+                StatefulRedisPubSubConnection<byte[], byte[]> p = pubsubClient.connectPubSub(ByteArrayCodec.INSTANCE, uri);
+                p.setAutoFlushCommands(true);
+                p.addListener(new Listener());
+                p.sync().subscribe(utf8(prefix + "node:" + node));
+                pubsub = p;
+            }
+            c.sync().set(utf8(prefix + "alive:" + node), utf8("1"),
+                    io.lettuce.core.SetArgs.Builder.px(aliveMillis));
+            if (problem != null) {
+                logger.info("randomchat: connected to Redis at {}:{}", uri.getHost(), uri.getPort());
+            }
+            problem = null;
+            return c;
+        } catch (RuntimeException e) {
+            String was = problem;
+            problem = "the randomchat store cannot reach Redis at " + uri.getHost() + ":" + uri.getPort() + ": "
+                    + e.getMessage();
+            if (was == null || !was.equals(problem)) {
+                logger.error("{}; randomchat requests are refused until it answers", problem);
+            }
+            return null;
+        }
+    }
+
+    /** Keeps this node's connections counted: without it, they stop counting after the node timeout. */
+    private void heartbeat() {
+        StatefulRedisConnection<byte[], byte[]> c = connected();
+        if (c != null) {
+            c.async().set(utf8(prefix + "alive:" + node), utf8("1"), io.lettuce.core.SetArgs.Builder.px(aliveMillis));
+        }
+    }
+
+    /** Receives the other nodes' events for this node's users, on a Lettuce thread. */
+    private final class Listener extends RedisPubSubAdapter<byte[], byte[]> {
+        @Override
+        public void message(byte[] channel, byte[] message) {
+            NodeMessage m;
+            try {
+                m = NodeMessage.decode(message);
+            } catch (RuntimeException e) {
+                logger.warn("randomchat: ignored a malformed event from Redis: {}", e.toString());
+                return;
+            }
+            ByteBuf frame = Unpooled.wrappedBuffer(message, m.frameOffset(), message.length - m.frameOffset());
+            try {
+                hub.deliverLocal(m.phones(), frame, m.message());
+            } finally {
+                frame.release();
+            }
+        }
+    }
+
+    /** What one node tells another: phones, the message (if the event is one) and the frame. */
+    record NodeMessage(List<String> phones, Pending message, int frameOffset) {
+
+        static byte[] encode(List<String> phones, Pending message, ByteBuf frame) {
+            ByteBuffer out = ByteBuffer.allocate(size(phones, message) + frame.readableBytes());
+            out.putInt(phones.size());
+            phones.forEach(p -> putString(out, p));
+            out.put((byte) (message == null ? 0 : 1));
+            if (message != null) {
+                out.putLong(message.seq());
+                out.putLong(message.id());
+                out.putLong(message.date());
+                putString(out, message.chat());
+                putString(out, message.from());
+                putString(out, message.text());
+            }
+            frame.getBytes(frame.readerIndex(), out.array(), out.position(), frame.readableBytes());
+            return out.array();
+        }
+
+        static NodeMessage decode(byte[] bytes) {
+            ByteBuffer in = ByteBuffer.wrap(bytes);
+            int n = in.getInt();
+            if (n < 0 || n > bytes.length) {
+                throw new IllegalArgumentException("phones: " + n);
+            }
+            List<String> phones = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                phones.add(getString(in));
+            }
+            Pending message = null;
+            if (in.get() == 1) {
+                long seq = in.getLong();
+                long id = in.getLong();
+                long date = in.getLong();
+                message = new Pending(getString(in), getString(in), date, getString(in), seq, id);
+            }
+            return new NodeMessage(phones, message, in.position());
+        }
+
+        private static int size(List<String> phones, Pending message) {
+            int size = 4 + 1;
+            for (String p : phones) {
+                size += 4 + utf8(p).length;
+            }
+            if (message != null) {
+                size += 24 + 12 + utf8(message.chat()).length + utf8(message.from()).length + utf8(message.text()).length;
+            }
+            return size;
+        }
+
+        private static void putString(ByteBuffer out, String s) {
+            byte[] b = utf8(s);
+            out.putInt(b.length);
+            out.put(b);
+        }
+
+        private static String getString(ByteBuffer in) {
+            int n = in.getInt();
+            if (n < 0 || n > in.remaining()) {
+                throw new IllegalArgumentException("string of " + n + " bytes");
+            }
+            String s = new String(in.array(), in.position(), n, StandardCharsets.UTF_8);
+            in.position(in.position() + n);
+            return s;
+        }
+    }
+
+    // ---- Parsing script replies ----
+
+    private Outcome outcome(Event event, Chat chat, User user, Pending message, Object routes) {
+        List<String> local = new ArrayList<>();
+        Map<String, List<String>> remote = new HashMap<>();
+        List<Object> flat = list(routes);
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            String toNode = str(flat.get(i));
+            String phone = str(flat.get(i + 1));
+            if (toNode.equals(node)) {
+                local.add(phone);
+            } else {
+                remote.computeIfAbsent(toNode, n -> new ArrayList<>()).add(phone);
+            }
+        }
+        return new Outcome(event, chat, user, message, local, remote);
+    }
+
+    private static Chat chat(String name, Object owner, Object members) {
+        String ownerPhone = str(owner);
+        List<User> users = new ArrayList<>();
+        User ownerUser = null;
+        for (Object m : list(members)) {
+            User u = user(m);
+            users.add(u);
+            if (u.phone().equals(ownerPhone)) {
+                ownerUser = u;
+            }
+        }
+        return new Chat(name, users, ownerUser != null ? ownerUser : new User(ownerPhone, ownerPhone, User.NEVER));
+    }
+
+    private static User user(Object o) {
+        if (o == null) {
+            return null;
+        }
+        List<Object> u = list(o);
+        String disc = str(u.get(2));
+        return new User(str(u.get(0)), str(u.get(1)), disc.isEmpty() ? User.NEVER : Long.parseLong(disc));
+    }
+
+    /** A pending entry: {@code date TAB from TAB chat TAB text}. */
+    private static String entry(Pending p) {
+        return p.date() + "\t" + p.from() + "\t" + p.chat() + "\t" + p.text();
+    }
+
+    private static Pending entry(String e, long seq, long id) {
+        String[] f = e.split("\t", 4);
+        return new Pending(f[2], f[1], Long.parseLong(f[0]), f[3], seq, id);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<Object> list(Object o) {
+        return o == null ? List.of() : (List<Object>) o;
+    }
+
+    private static String str(Object o) {
+        return o instanceof byte[] ? new String((byte[]) o, StandardCharsets.UTF_8) : String.valueOf(o);
+    }
+
+    private static byte[] utf8(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String prelude() {
+        try (InputStream in = RedisRandomchatStore.class.getResourceAsStream("randomchat.lua")) {
+            if (in == null) {
+                throw new IllegalStateException("randomchat.lua is missing from the class path");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8) + "\n";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+package io.switchboard.server.internal.metrics;
+
+import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.server.internal.MetricsBinder;
+
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The node's counters, kept without any metrics library so the hot path pays one
+ * {@link LongAdder} add per fan-out batch, never per delivery. {@link MetricsBinder} shows them to
+ * Micrometer (and so at {@code GET /metrics}). Thread-safe.
+ */
+public final class Metrics {
+
+    /** Why the node closed a connection (WebSocket, line or HTTP). */
+    public enum Close {
+        SLOW_CONSUMER, RATE_LIMIT, SUBSCRIBE_RATE_LIMIT, PING_TIMEOUT, MESSAGE_TOO_BIG, INVALID_UTF8, PROTOCOL_ERROR,
+        /** An unexpected exception in the connection's pipeline (a bug, or memory exhausted). */
+        INTERNAL_ERROR
+    }
+
+    /** Why the node refused a WebSocket upgrade. */
+    public enum Refusal {
+        ORIGIN, FULL, PER_ADDRESS, AUTHORIZER
+    }
+
+    /** A randomchat per-user limit that refused a request (issue 15). */
+    public enum RandomchatLimit {
+        OWNED_CHATS, ADDED_CHATS
+    }
+
+    public final LongAdder messagesIn = new LongAdder();
+    public final LongAdder deliveries = new LongAdder();
+    public final LongAdder drops = new LongAdder();
+    /** Times a connection's reading was turned off because it was over its outbound soft limit. */
+    public final LongAdder readPauses = new LongAdder();
+    public final LongAdder subscriptions = new LongAdder();
+    public final Map<ErrorCode, LongAdder> errors = counters(ErrorCode.class);
+    public final Map<Close, LongAdder> closes = counters(Close.class);
+    public final Map<Refusal, LongAdder> refusals = counters(Refusal.class);
+    public final Map<RandomchatLimit, LongAdder> randomchatLimits = counters(RandomchatLimit.class);
+
+    public void error(ErrorCode code) {
+        errors.get(code).increment();
+    }
+
+    public void close(Close why) {
+        closes.get(why).increment();
+    }
+
+    public void refuse(Refusal why) {
+        refusals.get(why).increment();
+    }
+
+    public void randomchatLimit(RandomchatLimit which) {
+        randomchatLimits.get(which).increment();
+    }
+
+    private static <E extends Enum<E>> Map<E, LongAdder> counters(Class<E> type) {
+        Map<E, LongAdder> map = new EnumMap<>(type);
+        for (E e : type.getEnumConstants()) {
+            map.put(e, new LongAdder());
+        }
+        return map;
+    }
+}

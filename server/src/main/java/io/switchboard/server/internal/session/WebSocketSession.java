@@ -1,0 +1,279 @@
+package io.switchboard.server.internal.session;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
+import io.netty.util.ReferenceCountUtil;
+import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.metrics.Metrics;
+import io.switchboard.server.internal.transport.CloseFrames;
+import io.switchboard.server.internal.transport.ExceptionLogger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What every WebSocket dialect's session does the same way: the message rate limit, the
+ * heartbeat, the close handshake, and
+ * pausing reads while the session waits for the cluster. A dialect says what a connection's
+ * opening, its text and binary messages, and its end mean.
+ *
+ * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe.
+ * Replies are flushed once per read batch; deliveries once per fan-out batch.
+ */
+public abstract class WebSocketSession extends Session {
+
+    private static final Logger logger = LoggerFactory.getLogger(WebSocketSession.class);
+
+    public final int maxMessageBytes;
+    private final RateLimiter rateLimiter;
+    private boolean handshakeComplete;
+    /**
+     * Whether the session waits (for the cluster) with reading off; what was already read waits in
+     * the pipeline's {@code FlowControlHandler}, to be served in order after.
+     */
+    private boolean paused;
+    /** When the last read batch ended, for the heartbeat. */
+    private long lastReadNanos;
+    private ScheduledFuture<?> pinger;
+
+    public WebSocketSession(Node node, Dialect dialect) {
+        super(node, dialect);
+        this.maxMessageBytes = config.maxMessageBytes();
+        this.rateLimiter = new RateLimiter(config.maxMessagesPerSecond(), System.nanoTime());
+    }
+
+    /** The handshake is done: greet the client. */
+    public abstract void opened(ChannelHandlerContext ctx);
+
+    /** Serves a text message. Does not take ownership of {@code payload}. */
+    public abstract void onText(ChannelHandlerContext ctx, ByteBuf payload);
+
+    /** Answers a binary message, which no dialect takes. */
+    public abstract void onBinary(ChannelHandlerContext ctx);
+
+    /** Answers a message over the rate limit (below the abusive level, which closes the connection). */
+    public abstract void onRateLimited(ChannelHandlerContext ctx);
+
+    /** The connection is gone: leave every channel. Called once, from the event loop. */
+    public abstract void closed(ChannelHandlerContext ctx);
+
+    @Override
+    public void closeSlowConsumer() {
+        ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, "slow consumer"));
+        ctx.close();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof HandshakeComplete) {
+            handshakeComplete = true;
+            logger.debug("{} connected as {}", ctx.channel(), label());
+            lastReadNanos = System.nanoTime();
+            long interval = config.pingInterval().toNanos();
+            if (interval > 0) {
+                pinger = ctx.executor().scheduleAtFixedRate(this::ping, interval, interval, TimeUnit.NANOSECONDS);
+            }
+            opened(ctx);
+            ctx.flush();
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (connection.closing && !(msg instanceof CloseWebSocketFrame)) {
+            ReferenceCountUtil.release(msg); // nothing more is served once the session closes
+            return;
+        }
+        boolean message = msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame;
+        if (message) {
+            metrics.messagesIn.increment();
+        }
+        if (message && !rateLimiter.tryAcquire(System.nanoTime())) {
+            ReferenceCountUtil.release(msg);
+            if (rateLimiter.isAbusive()) {
+                metrics.close(Metrics.Close.RATE_LIMIT);
+                close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Rate limit exceeded");
+            } else {
+                onRateLimited(ctx);
+            }
+            return;
+        }
+        if (msg instanceof TextWebSocketFrame) {
+            try {
+                onText(ctx, ((TextWebSocketFrame) msg).content());
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
+        } else if (msg instanceof CloseWebSocketFrame) {
+            // Echo the client's close, status included (RFC 6455 section 5.5.1), or answer an invalid
+            // status with 1002, unless ours is already out; deliveries stop before it. The frame
+            // passes to CloseFrames.answer, whose result the write releases.
+            if (connection.closing) {
+                ReferenceCountUtil.release(msg);
+                ctx.close();
+            } else {
+                connection.closing = true;
+                CloseWebSocketFrame answer = CloseFrames.answer((CloseWebSocketFrame) msg);
+                if (answer != msg) {
+                    metrics.close(Metrics.Close.PROTOCOL_ERROR);
+                }
+                ctx.writeAndFlush(answer).addListener(ChannelFutureListener.CLOSE);
+            }
+        } else if (msg instanceof HttpContent) {
+            // The rest of a handshake request that was not aggregated (a mount without an aggregator).
+            ReferenceCountUtil.release(msg);
+        } else if (msg instanceof BinaryWebSocketFrame) {
+            ReferenceCountUtil.release(msg);
+            onBinary(ctx);
+        } else {
+            ctx.fireChannelRead(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        lastReadNanos = System.nanoTime(); // any frame, a pong included, shows the client is alive
+        ctx.flush();
+        ctx.fireChannelReadComplete();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        if (pinger != null) {
+            pinger.cancel(false);
+        }
+        closed(ctx);
+        logger.debug("{} {} disconnected", ctx.channel(), label());
+        super.channelInactive(ctx);
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            // A fragmented message over the limit (a single over-size frame is refused by the decoder).
+            metrics.close(Metrics.Close.MESSAGE_TOO_BIG);
+            close(ctx, WebSocketCloseStatus.MESSAGE_TOO_BIG, "Message is larger than " + maxMessageBytes + " bytes");
+        } else {
+            if (!ExceptionLogger.isExpected(cause) && !connection.closing && handshakeComplete) {
+                // A bug or an exhausted resource: say so (1011) before the tail closes the connection.
+                connection.closing = true;
+                ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.INTERNAL_SERVER_ERROR, "Internal error"));
+            }
+            if (cause instanceof CorruptedWebSocketFrameException) {
+                // A protocol violation Netty's decoder or UTF-8 validator found: answer it with its close
+                // code (they send none themselves, see CloseFrames) and count why. Netty's protocol
+                // handler closes the connection once this returns.
+                CorruptedWebSocketFrameException violation = (CorruptedWebSocketFrameException) cause;
+                WebSocketCloseStatus status = violation.closeStatus();
+                metrics.close(WebSocketCloseStatus.MESSAGE_TOO_BIG.equals(status) ? Metrics.Close.MESSAGE_TOO_BIG
+                        : WebSocketCloseStatus.INVALID_PAYLOAD_DATA.equals(status) ? Metrics.Close.INVALID_UTF8
+                        : Metrics.Close.PROTOCOL_ERROR);
+                if (!connection.closing) {
+                    connection.closing = true;
+                    ctx.writeAndFlush(CloseFrames.answer(violation)).addListener(ChannelFutureListener.CLOSE);
+                }
+            }
+            ctx.fireExceptionCaught(cause);
+        }
+    }
+
+    /**
+     * Pings the client; one that shows no sign of life within the ping timeout is closed: 1001
+     * "ping timeout", without waiting for the close frame to get through (the peer may be gone).
+     */
+    private void ping() {
+        if (connection.closing || paused) {
+            return; // reading is paused: a pong could not be seen
+        }
+        long sentAt = System.nanoTime();
+        ctx.writeAndFlush(new PingWebSocketFrame(), ctx.voidPromise());
+        ctx.executor().schedule(() -> {
+            if (lastReadNanos - sentAt < 0 && !connection.closing && !paused) {
+                logger.debug("{} {} closed: no answer to a ping within {}", ctx.channel(), label(),
+                        config.pingTimeout());
+                connection.closing = true;
+                metrics.close(Metrics.Close.PING_TIMEOUT);
+                ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "ping timeout"));
+                ctx.close();
+            }
+        }, config.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** Whether the WebSocket handshake is done: from then on, the heartbeat watches the connection. */
+    public boolean isHandshakeComplete() {
+        return handshakeComplete;
+    }
+
+    /**
+     * Closes the session because the server stops: close 1001 once the handshake is done, a plain
+     * close before. Must be called from the connection's event loop.
+     */
+    @Override
+    public void goAway() {
+        if (handshakeComplete) {
+            close(ctx, WebSocketCloseStatus.ENDPOINT_UNAVAILABLE, "Server shutting down");
+        } else {
+            ctx.close();
+        }
+    }
+
+    /**
+     * Stops reading while the session waits (for the cluster); what was read already is held by the
+     * pipeline's flow control and served after {@link #resume}.
+     */
+    public void pause() {
+        if (!paused) {
+            paused = true;
+            backpressure.holdReads();
+        }
+    }
+
+    /** Whether the session is {@link #pause paused}. */
+    boolean isPaused() {
+        return paused;
+    }
+
+    /**
+     * Ends a {@link #pause}: runs {@code first} (the answer the session waited to give), then serves
+     * what was read meanwhile, in order (reading on again releases it). Must be called from the
+     * event loop. Runs nothing once the connection is closing or gone.
+     */
+    public void resume(Runnable first) {
+        if (!paused) {
+            return;
+        }
+        paused = false;
+        if (!ctx.channel().isActive() || connection.closing) {
+            return; // the flow control releases what it holds when the connection goes
+        }
+        lastReadNanos = System.nanoTime(); // reading was paused, not the client
+        first.run();
+        ctx.flush();
+        backpressure.releaseReads(); // serves the held messages, which may pause again
+    }
+
+    /** Writes a reply; the read batch's end flushes it. Takes ownership of {@code payload}. */
+    public static void reply(ChannelHandlerContext ctx, ByteBuf payload) {
+        ctx.write(new TextWebSocketFrame(payload), ctx.voidPromise());
+    }
+
+    /** Sends a close frame and closes the connection once it is written. */
+    public void close(ChannelHandlerContext ctx, WebSocketCloseStatus status, String reason) {
+        connection.closing = true;
+        ctx.writeAndFlush(new CloseWebSocketFrame(status, reason)).addListener(ChannelFutureListener.CLOSE);
+    }
+}

@@ -1,0 +1,90 @@
+package io.switchboard.server.internal.transport;
+
+import io.netty.channel.ChannelHandler.Sharable;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.PrematureChannelClosureException;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.switchboard.server.internal.metrics.Metrics;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Pattern;
+
+/**
+ * The last handler of every pipeline, and the only one that logs exceptions. What a peer causes
+ * (resets, broken pipes, protocol violations already answered with a close frame) is logged at
+ * DEBUG. Anything else is a bug or an exhausted resource: the connection is closed (a session has
+ * already said goodbye if it could, close 1011), never left half alive, and the exception is logged
+ * at WARN, at most once per {@link #WARN_INTERVAL_NANOS} for the whole node, with the number of
+ * others since, so that a client repeating what trips it cannot flood the log.
+ */
+@Sharable
+public final class ExceptionLogger extends ChannelInboundHandlerAdapter {
+
+    private static final Logger logger = LoggerFactory.getLogger(ExceptionLogger.class);
+    private static final Pattern EXPECTED_MESSAGE = Pattern.compile(
+            ".*(?:connection.*(?:reset|closed|abort|broken)|broken.*pipe).*", Pattern.CASE_INSENSITIVE);
+    static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+    private final Metrics metrics;
+    /** When the last WARN was written; the next may be written once this interval has passed. */
+    private final AtomicLong lastWarnNanos = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
+    private final AtomicLong unlogged = new AtomicLong();
+
+    public ExceptionLogger(Metrics metrics) {
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (isPipeliningTooDeep(cause)) {
+            // HttpServerCodec refuses to hold more unanswered requests: a keep-alive client that
+            // pipelines while it does not read its responses (reading is off, they wait in the flow control).
+            logger.debug("{} closed: too many pipelined requests while it does not read: {}", ctx.channel(),
+                    cause.toString());
+            metrics.close(Metrics.Close.SLOW_CONSUMER);
+            ctx.close();
+            return;
+        }
+        if (isExpected(cause)) {
+            logger.debug("{} closed by its peer or a protocol violation: {}", ctx.channel(), cause.toString());
+            return;
+        }
+        metrics.close(Metrics.Close.INTERNAL_ERROR);
+        ctx.flush(); // what a handler wrote before it failed (an error reply, a close frame) goes first
+        ctx.close();
+        long now = System.nanoTime();
+        long last = lastWarnNanos.get();
+        if (now - last >= WARN_INTERVAL_NANOS && lastWarnNanos.compareAndSet(last, now)) {
+            long others = unlogged.getAndSet(0);
+            logger.warn("{} closed after an unexpected exception ({} more since the last one logged, at DEBUG):",
+                    ctx.channel(), others, cause);
+        } else {
+            unlogged.incrementAndGet();
+            logger.debug("{} closed after an unexpected exception:", ctx.channel(), cause);
+        }
+    }
+    private static boolean isPipeliningTooDeep(Throwable cause) {
+        return cause instanceof DecoderException && cause.getCause() instanceof IllegalStateException
+                && String.valueOf(cause.getCause().getMessage()).startsWith("maxPipelineDepth exceeded");
+    }
+
+    /** Whether {@code cause} is what a misbehaving or departing peer causes, not a bug. */
+    public static boolean isExpected(Throwable cause) {
+        if (cause instanceof ClosedChannelException || cause instanceof CorruptedWebSocketFrameException
+                || cause instanceof PrematureChannelClosureException) { // gone in the middle of a fragmented message
+            return true;
+        }
+        if (cause instanceof IOException) {
+            String message = cause.getMessage();
+            return message != null && EXPECTED_MESSAGE.matcher(message).matches();
+        }
+        return false;
+    }
+}

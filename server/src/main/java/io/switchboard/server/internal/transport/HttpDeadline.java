@@ -1,0 +1,66 @@
+package io.switchboard.server.internal.transport;
+
+import io.netty.channel.Channel;
+import io.netty.util.AttributeKey;
+import io.switchboard.server.internal.session.WebSocketSession;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Closes a connection of a standalone server that, within {@code HANDSHAKE_TIMEOUT}, neither
+ * completed a WebSocket handshake nor an HTTP request (an upgrade Netty refused, say for its
+ * version, completes neither): a client that sends its request a byte
+ * at a time (slowloris), or never sends one, cannot hold a connection. An HTTP keep-alive connection
+ * stays open while it completes a request at least once per period.
+ *
+ * <p>Runs on the connection's event loop; {@link #requestSeen} must be called from it.
+ */
+public final class HttpDeadline implements Runnable {
+
+    private static final AttributeKey<HttpDeadline> KEY = AttributeKey.valueOf(HttpDeadline.class, "deadline");
+
+    private final Channel channel;
+    private final long periodNanos;
+    private boolean requestSeen;
+
+    private HttpDeadline(Channel channel, long periodNanos) {
+        this.channel = channel;
+        this.periodNanos = periodNanos;
+    }
+
+    /** Starts the deadline of a newly accepted connection. */
+    public static void start(Channel channel, long periodNanos) {
+        HttpDeadline d = new HttpDeadline(channel, periodNanos);
+        channel.attr(KEY).set(d);
+        d.schedule();
+    }
+
+    /** Notes a complete HTTP request on {@code channel}; nothing for a connection without a deadline. */
+    public static void requestSeen(Channel channel) {
+        HttpDeadline d = channel.attr(KEY).get();
+        if (d != null) {
+            d.requestSeen = true;
+        }
+    }
+
+    private void schedule() {
+        channel.eventLoop().schedule(this, periodNanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void run() {
+        if (!channel.isActive()) {
+            return;
+        }
+        WebSocketSession session = channel.pipeline().get(WebSocketSession.class);
+        if (session != null && session.isHandshakeComplete()) {
+            return; // a WebSocket session, with its own heartbeat
+        }
+        if (requestSeen) {
+            requestSeen = false;
+            schedule();
+        } else {
+            channel.close();
+        }
+    }
+}
