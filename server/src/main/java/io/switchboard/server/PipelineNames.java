@@ -19,7 +19,11 @@ package io.switchboard.server;
  *     -> {@link #SESSION} -> {@link #TAIL}
  *
  * line chat:
- *   {@link #BACKPRESSURE} -> telnet -> lines -> {@link #FLOW_CONTROL} -> {@link #SESSION} -> {@link #TAIL}
+ *   {@link #BACKPRESSURE} -> {@link #TELNET} -> {@link #LINES} -> {@link #FLOW_CONTROL} -> {@link #SESSION} -> {@link #TAIL}
+ *
+ * chatroom inspection page ({@code DEBUG}):
+ *   {@link #BACKPRESSURE} -> {@link #HTTP_CODEC} -> {@link #FLOW_CONTROL} -> {@link #HTTP_AGGREGATOR}
+ *     -> {@link #ROUTER} (the page) -> {@link #TAIL}
  *
  * mounted in an application's pipeline, the router adds {@link #BACKPRESSURE} and {@link #FLOW_CONTROL}
  * in front of itself when it accepts an upgrade, behind the application's TLS and codecs.
@@ -54,6 +58,10 @@ public final class PipelineNames {
     public static final String HANDSHAKE_LEFTOVER = "switchboard.handshakeLeftover";
     /** The dialect's session handler, e.g. {@code MinichatsSession}. */
     public static final String SESSION = "switchboard.session";
+    /** The line chat's telnet filter: drops telnet negotiation. */
+    public static final String TELNET = "switchboard.telnet";
+    /** The line chat's {@code LineBasedFrameDecoder}: lines of at most 4096 bytes. */
+    public static final String LINES = "switchboard.lines";
     /** {@code ExceptionLogger}, always last. */
     public static final String TAIL = "switchboard.tail";
 

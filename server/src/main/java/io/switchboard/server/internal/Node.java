@@ -1,5 +1,15 @@
 package io.switchboard.server.internal;
 
+import io.switchboard.server.internal.dialect.chatroom.ChatroomEndpoint;
+import io.switchboard.server.internal.dialect.disposable.DisposableEndpoint;
+import io.switchboard.server.internal.dialect.minichats.HttpApi;
+import io.switchboard.server.internal.dialect.minichats.MinichatsEndpoint;
+import io.switchboard.server.internal.dialect.minichats.MinichatsPublisher;
+import io.switchboard.server.internal.dialect.randomchat.RandomchatEndpoint;
+import io.switchboard.server.internal.session.SessionContext;
+import io.switchboard.server.internal.transport.Edge;
+import io.switchboard.server.internal.transport.Endpoint;
+import io.switchboard.server.internal.dialect.minichats.MinichatsDialect;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
@@ -24,6 +34,11 @@ import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.PipelineNames;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.broker.Dialects;
+import io.switchboard.server.internal.dialect.chatroom.ChatroomSession;
+import io.switchboard.server.internal.dialect.disposable.DisposableDialect;
+import io.switchboard.server.internal.dialect.line.LineDialect;
+import io.switchboard.server.internal.dialect.randomchat.RandomchatSession;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
@@ -34,6 +49,8 @@ import io.switchboard.server.internal.dialect.chatroom.redis.RedisChatroom;
 import io.switchboard.server.internal.dialect.line.LineChannelInitializer;
 import io.switchboard.server.internal.dialect.line.LineChat;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatHub;
+import io.switchboard.server.internal.dialect.randomchat.redis.RedisRandomchatStore;
+import io.switchboard.server.internal.dialect.randomchat.sqlite.SqliteRandomchatStore;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.session.Session;
 import io.switchboard.server.internal.transport.Backpressure;
@@ -49,13 +66,21 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.ObjIntConsumer;
 
 /**
- * What every connection of one Switchboard instance shares: its configuration, broker, decoder,
- * authorization hooks, and the set of open connections. Thread-safe.
+ * One Switchboard instance, and the one place that knows every part of it: it makes the broker
+ * (with its cluster link, in a cluster), the dialects with their endpoints, and the pipelines'
+ * initializers, and gives each part only what it needs (the transport an {@link Edge}, every
+ * session a {@link SessionContext}). It also holds the open connections, for a graceful stop.
+ * Thread-safe.
  */
-public final class Node {
+public final class Node implements Edge {
+
+    /** Every dialect this node serves, as the broker and the cluster envelope know them. */
+    public static final Dialects DIALECTS = new Dialects(MinichatsDialect.DIALECT, DisposableDialect.DIALECT,
+            LineDialect.DIALECT, ChatroomSession.DIALECT, RandomchatSession.DIALECT);
 
     private final SwitchboardConfig config;
     private final ConnectionAuthorizer connectionAuthorizer;
@@ -67,6 +92,8 @@ public final class Node {
     private final MinichatsDecoder minichatsDecoder;
     private final DisposableDecoder disposableDecoder;
     private final ChannelGroup connections = new DefaultChannelGroup("switchboard", GlobalEventExecutor.INSTANCE);
+    private final SessionContext sessions;
+    private final MinichatsPublisher publisher;
     private final HandshakeRouter router;
     private final ConnectionLimits limits;
     private final LineChat lineChat;
@@ -76,18 +103,41 @@ public final class Node {
 
     public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
                 ChannelAuthorizer channelAuthorizer) {
+        this(config, connectionAuthorizer, channelAuthorizer, List.of());
+    }
+
+    /**
+     * A node that also serves {@code more} endpoints, each made from the node's session context:
+     * a dialect of the caller's, registered as the node registers its own (the Autobahn run's echo
+     * dialect). Their dialects subscribe to no channel (they are not in {@link #DIALECTS}).
+     */
+    public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
+                ChannelAuthorizer channelAuthorizer, List<Function<SessionContext, Endpoint>> more) {
         this.config = config;
         this.connectionAuthorizer = connectionAuthorizer;
         this.channelAuthorizer = channelAuthorizer;
-        this.broker = config.redisEndpoint() == null ? new Broker(metrics) : clusterBroker(config, metrics);
+        this.broker = config.redisEndpoint() == null ? new Broker(metrics, DIALECTS) : clusterBroker(config, metrics);
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());
         this.disposableDecoder = new DisposableDecoder(config.maxMessageBytes(), config.maxJsonDepth());
         this.limits = new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerAddress());
-        this.router = new HandshakeRouter(this, HandshakeRouter.MINICHATS_PATH, true);
+        this.sessions = new SessionContext(config, metrics, broker);
+        this.publisher = new MinichatsPublisher(sessions, minichatsDecoder);
         this.lineChat = new LineChat(config.lineMaxClients());
         this.chatroom = new Chatroom(config, metrics, config.redisEndpoint() == null ? null
                 : room -> RedisChatroom.start(config, room, broker.cluster()));
+        List<Endpoint> endpoints = new ArrayList<>(List.of(
+                new MinichatsEndpoint(MinichatsEndpoint.PATH, sessions, minichatsDecoder, channelAuthorizer),
+                new DisposableEndpoint(sessions, disposableDecoder, channelAuthorizer),
+                new ChatroomEndpoint(sessions, chatroom),
+                new RandomchatEndpoint(sessions, this::randomchat)));
+        more.forEach(m -> endpoints.add(m.apply(sessions)));
+        this.router = new HandshakeRouter(this, endpoints,
+                List.of(new HttpApi(config, publisher, broker)),
+                config.linePort() > 0 ? List.of("  TCP port " + config.linePort()
+                        + "                         the line chat (telnet, nc), channel '" + config.lineChannel() + "'")
+                        : List.of(),
+                true);
     }
 
     private static Broker clusterBroker(SwitchboardConfig config, Metrics metrics) {
@@ -95,13 +145,15 @@ public final class Node {
             throw new IllegalStateException("A Redis endpoint is set, but Lettuce (io.lettuce:lettuce-core) is not on "
                     + "the class path: add it to run a cluster");
         }
-        return new Broker(metrics, b -> RedisClusterLink.start(config, b));
+        return new Broker(metrics, DIALECTS, b -> RedisClusterLink.start(config, b));
     }
 
+    @Override
     public SwitchboardConfig config() {
         return config;
     }
 
+    @Override
     public Metrics metrics() {
         return metrics;
     }
@@ -110,6 +162,7 @@ public final class Node {
      * The node's metrics and the JVM's in Prometheus's text format, or {@code null} when Micrometer's
      * Prometheus registry is not on the class path.
      */
+    @Override
     public String scrapeMetrics() {
         Object registry = prometheus;
         if (registry == null) {
@@ -145,12 +198,12 @@ public final class Node {
         return broker;
     }
 
-    /** A new connection's outbound bound ({@code OUTBOUND_*_LIMIT_BYTES}). */
+    @Override
     public Backpressure newBackpressure() {
         return new Backpressure(config.outboundSoftLimitBytes(), config.outboundHardLimitBytes(), metrics);
     }
 
-    /** The last handler of every pipeline of this node. */
+    @Override
     public ExceptionLogger exceptionLogger() {
         return exceptionLogger;
     }
@@ -159,24 +212,19 @@ public final class Node {
         return chatroom;
     }
 
-    public MinichatsDecoder minichatsDecoder() {
-        return minichatsDecoder;
+    /** What every session of this node shares. */
+    public SessionContext sessions() {
+        return sessions;
     }
 
-    public DisposableDecoder disposableDecoder() {
-        return disposableDecoder;
-    }
-
+    @Override
     public ConnectionAuthorizer connectionAuthorizer() {
         return connectionAuthorizer;
     }
 
+    @Override
     public ConnectionLimits limits() {
         return limits;
-    }
-
-    public ChannelAuthorizer channelAuthorizer() {
-        return channelAuthorizer;
     }
 
     /**
@@ -189,7 +237,8 @@ public final class Node {
             synchronized (this) {
                 hub = randomchat;
                 if (hub == null) {
-                    hub = new RandomchatHub(config, broker.frameAllocator());
+                    hub = new RandomchatHub(config, broker.frameAllocator(), h -> config.redisEndpoint() != null
+                            ? RedisRandomchatStore.start(config, h) : SqliteRandomchatStore.start(config));
                     randomchat = hub;
                 }
             }
@@ -197,7 +246,7 @@ public final class Node {
         return hub;
     }
 
-    /** Tracks {@code ch} until it closes, so that {@link #goAway} reaches it. */
+    @Override
     public void track(Channel ch) {
         connections.add(ch);
     }
@@ -212,12 +261,13 @@ public final class Node {
 
     /** Returns the initializer of the line chat's accepted connections (PROTOCOL.md section 3). */
     public ChannelHandler lineChannelInitializer() {
-        return new LineChannelInitializer(this, lineChat);
+        return new LineChannelInitializer(this, sessions, lineChat);
     }
 
     /** Returns a handler serving minichats at {@code path} in an application's pipeline. */
     public ChannelHandler mount(String path) {
-        return new HandshakeRouter(this, path, false);
+        return new HandshakeRouter(this, List.of(new MinichatsEndpoint(path, sessions, minichatsDecoder,
+                channelAuthorizer)), List.of(), List.of(), false);
     }
 
     /**
@@ -243,33 +293,17 @@ public final class Node {
 
     /** Decodes an HTTP API publish body; does not take ownership of {@code body}. */
     public ApiPublish decodeApiPublish(ByteBuf body) throws MinichatsException {
-        return minichatsDecoder.decodeApiPublish(body, config.maxClientNameBytes());
+        return publisher.decodeApiPublish(body);
     }
 
     /**
      * Publishes {@code content} (raw JSON, not released) to {@code channelName} as {@code sender},
-     * from any thread. Returns the number of subscribers it was handed to.
+     * from any thread, as the HTTP API does. Returns the number of subscribers it was handed to.
      *
      * @throws MinichatsException {@code message_too_large} when the delivery would exceed the limit
      */
     public int publish(String channelName, String sender, ByteBuf content) throws MinichatsException {
-        byte[] quotedSender = JsonStrings.quote(sender);
-        ChannelEntry entry = broker.channel(channelName);
-        byte[] quotedChannel = entry != null ? entry.quotedName() : JsonStrings.quote(channelName);
-        int size = MinichatsEncoder.deliveryPayloadLength(quotedSender, quotedChannel, content.readableBytes());
-        if (size > config.maxMessageBytes()) {
-            throw new MinichatsException(ErrorCode.MESSAGE_TOO_LARGE, "The delivery would be " + size
-                    + " bytes, over the limit of " + config.maxMessageBytes() + " bytes", null);
-        }
-        ChannelEvent event = ChannelEvent.message(Dialect.MINICHATS, sender, sender, quotedSender,
-                System.currentTimeMillis(), content, null);
-        broker.forward(channelName, event);
-        if (entry == null) {
-            return broker.cluster().remoteSubscribers(channelName);
-        }
-        int reached = broker.totalSubscribers(entry);
-        broker.publish(null, entry, event);
-        return reached;
+        return publisher.publish(channelName, sender, content);
     }
 
     /** Calls {@code action} with each channel's name and subscriber count, ordered by name. */
@@ -279,7 +313,7 @@ public final class Node {
         }
     }
 
-    /** Why this node is not fully serving (its cluster link is down), or {@code null}. */
+    @Override
     public String problem() {
         String problem = broker.cluster().problem();
         if (problem != null) {

@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** README's configuration table names every setting the node reads. */
-public class SettingsReadmeTest {
+class SettingsReadmeTest {
 
     @Test
     void readmeListsEverySetting() throws Exception {

@@ -5,7 +5,6 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.protocol.JsonStrings;
-import io.switchboard.protocol.minichats.MinichatsEncoder.ChannelSummary;
 import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.transport.Backpressure;
@@ -54,17 +53,25 @@ public final class Broker {
     private final Object lock = new Object();
     private final ClusterLink cluster;
     private final Metrics metrics;
+    private final Dialects dialects;
 
     /** A single node's broker. */
-    public Broker(Metrics metrics) {
+    public Broker(Metrics metrics, Dialects dialects) {
         this.metrics = metrics;
+        this.dialects = dialects;
         this.cluster = ClusterLink.NONE;
     }
 
     /** A cluster member's broker; {@code link} makes its link to the others from the broker. */
-    public Broker(Metrics metrics, Function<Broker, ClusterLink> link) {
+    public Broker(Metrics metrics, Dialects dialects, Function<Broker, ClusterLink> link) {
         this.metrics = metrics;
+        this.dialects = dialects;
         this.cluster = link.apply(this);
+    }
+
+    /** The node's dialects, by the code a cluster envelope carries. */
+    public Dialects dialects() {
+        return dialects;
     }
 
     public ClusterLink cluster() {
@@ -176,10 +183,8 @@ public final class Broker {
      * Does not take ownership of the event's content.
      */
     public void publish(LoopTable origin, ChannelEntry entry, ChannelEvent event) {
-        // One slot per dialect: rendered on first need, so a channel of one dialect renders once.
-        ByteBuf minichats = null;
-        ByteBuf disposable = null;
-        ByteBuf line = null;
+        // One frame per dialect, rendered on first need, so a channel of one dialect renders once.
+        ByteBuf[] frames = null;
         int rendered = 0;
         LocalGroup[] groups = entry.groups;
         LocalGroup local = null;
@@ -187,21 +192,19 @@ public final class Broker {
         try {
             for (LocalGroup group : groups) {
                 Dialect d = group.dialect;
-                int bit = 1 << d.ordinal();
-                if ((rendered & bit) == 0) {
-                    rendered |= bit;
-                    ByteBuf frame = d.render(frameAllocator, entry, event);
-                    switch (d) {
-                        case MINICHATS: minichats = frame; break;
-                        case DISPOSABLE: disposable = frame; break;
-                        default: line = frame; break;
+                int code = d.code();
+                if ((rendered & (1 << code)) == 0) {
+                    rendered |= 1 << code;
+                    if (frames == null) {
+                        frames = new ByteBuf[Dialect.MAX_CODE + 1];
                     }
+                    frames[code] = d.render(frameAllocator, entry, event);
                 }
-                ByteBuf frame = d == Dialect.MINICHATS ? minichats : d == Dialect.DISPOSABLE ? disposable : line;
+                ByteBuf frame = frames[code];
                 if (frame == null) {
                     continue; // this dialect does not show the event
                 }
-                Connection skip = d.echo ? null : event.author;
+                Connection skip = d.echo() ? null : event.author;
                 if (group.loop == origin) {
                     if (local == null) {
                         local = group;
@@ -220,12 +223,14 @@ public final class Broker {
                 }
             }
             if (local != null) {
-                local.deliver(localFrame, local.dialect.echo ? null : event.author);
+                local.deliver(localFrame, local.dialect.echo() ? null : event.author);
             }
         } finally {
-            release(minichats);
-            release(disposable);
-            release(line);
+            if (frames != null) {
+                for (ByteBuf frame : frames) {
+                    release(frame);
+                }
+            }
         }
     }
 
@@ -278,7 +283,7 @@ public final class Broker {
     }
 
     /** A channel as listed: its name and its subscribers on every node. */
-    public record Listed(String name, byte[] utf8Name, byte[] quotedName, int totalSubscribers) implements ChannelSummary {
+    public record Listed(String name, byte[] utf8Name, byte[] quotedName, int totalSubscribers) {
     }
 
     /** One publish's fan-out on one other event loop. */

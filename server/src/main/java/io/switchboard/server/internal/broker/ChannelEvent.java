@@ -4,14 +4,13 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.switchboard.protocol.JsonStrings;
-import io.switchboard.server.internal.cluster.ClusterEnvelope;
 
 /**
  * Something that happens in a channel of the shared namespace (PROTOCOL.md, "Shared channel
  * namespace"), before any dialect renders it: a message, or a member joining or leaving. The
  * {@link Broker} has each {@link Dialect} present in the channel render it once
  * ({@link Dialect#render}), and the cluster link carries it to the other nodes as it is
- * ({@link ClusterEnvelope}).
+ * ({@code ClusterEnvelope}).
  *
  * <p>An event lives for one publish call: {@link #content} is borrowed from the caller, and the
  * derived forms (quoted name, text) are computed at most once, by the thread that publishes.
@@ -20,15 +19,22 @@ import io.switchboard.server.internal.cluster.ClusterEnvelope;
 public final class ChannelEvent {
 
     public enum Kind {
-        MESSAGE, JOINED, LEFT;
+        MESSAGE(0), JOINED(1), LEFT(2);
 
-        private static final Kind[] ALL = values();
+        /** What a cluster envelope carries: explicit, so that reordering the constants changes nothing on the wire. */
+        public final int code;
 
-        public static Kind of(int ordinal) {
-            if (ordinal < 0 || ordinal >= ALL.length) {
-                throw new IllegalArgumentException("event kind " + ordinal);
+        Kind(int code) {
+            this.code = code;
+        }
+
+        public static Kind of(int code) {
+            for (Kind k : values()) {
+                if (k.code == code) {
+                    return k;
+                }
             }
-            return ALL[ordinal];
+            throw new IllegalArgumentException("event kind " + code);
         }
     }
 
@@ -99,7 +105,7 @@ public final class ChannelEvent {
         return quotedName;
     }
 
-    byte[] quotedId() {
+    public byte[] quotedId() {
         if (quotedId == null) {
             quotedId = senderId.equals(senderName) ? quotedName() : JsonStrings.quote(senderId);
         }
@@ -115,7 +121,7 @@ public final class ChannelEvent {
     }
 
     /** {@link #text()} as a JSON string: the content itself when it is a string. */
-    byte[] quotedText() {
+    public byte[] quotedText() {
         if (quotedText == null) {
             if (content.isReadable() && content.getByte(content.readerIndex()) == '"') {
                 quotedText = ByteBufUtil.getBytes(content);

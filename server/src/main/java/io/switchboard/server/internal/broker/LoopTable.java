@@ -21,7 +21,8 @@ public final class LoopTable {
     /**
      * Per dialect, channel name to the local group; a group is here exactly while it has members.
      */
-    private final List<Map<String, LocalGroup>> groups = new ArrayList<>(Dialect.ALL.length);
+    @SuppressWarnings("unchecked")
+    private final Map<String, LocalGroup>[] groups = new Map[Dialect.MAX_CODE + 1];
 
     private final ArrayList<Connection> toFlush = new ArrayList<>();
     private final Runnable flushTask = this::flushAll;
@@ -30,14 +31,14 @@ public final class LoopTable {
     LoopTable(EventExecutor executor, Metrics metrics) {
         this.executor = executor;
         this.metrics = metrics;
-        for (int i = 0; i < Dialect.ALL.length; i++) {
-            groups.add(new HashMap<>());
+        for (int i = 0; i < groups.length; i++) {
+            groups[i] = new HashMap<>();
         }
     }
 
     /** Channel name to this loop's group of {@code dialect}'s subscribers of it. */
     Map<String, LocalGroup> groups(Dialect dialect) {
-        return groups.get(dialect.ordinal());
+        return groups[dialect.code()];
     }
 
     /**

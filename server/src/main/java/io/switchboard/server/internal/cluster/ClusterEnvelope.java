@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.broker.Dialects;
 
 import java.nio.charset.StandardCharsets;
 
@@ -64,8 +65,8 @@ public final class ClusterEnvelope {
         int contentLength = content.readableBytes();
         byte[] out = new byte[FIXED_BYTES + id.length + name.length + contentLength];
         out[0] = VERSION;
-        out[1] = (byte) event.kind.ordinal();
-        out[2] = (byte) event.dialect.ordinal();
+        out[1] = (byte) event.kind.code;
+        out[2] = (byte) event.dialect.code();
         putLong(out, ORIGIN_AT, origin);
         putLong(out, ORIGIN_AT + 8, event.sentAt);
         int at = ORIGIN_AT + 16;
@@ -81,11 +82,16 @@ public final class ClusterEnvelope {
         return getLong(bytes, ORIGIN_AT);
     }
 
-    /** @throws IllegalArgumentException when {@code bytes} is not an envelope of this version */
-    static ClusterEnvelope decode(byte[] bytes) {
+    /**
+     * Decodes an envelope; its dialect is looked up by code in {@code dialects}.
+     *
+     * @throws IllegalArgumentException when {@code bytes} is not an envelope of this version, or names a
+     *                                  dialect this node does not know
+     */
+    public static ClusterEnvelope decode(byte[] bytes, Dialects dialects) {
         checkHeader(bytes);
         ChannelEvent.Kind kind = ChannelEvent.Kind.of(bytes[1]);
-        Dialect dialect = Dialect.of(bytes[2]);
+        Dialect dialect = dialects.byCode(bytes[2]);
         int at = ORIGIN_AT + 16;
         int idLength = getShort(bytes, at);
         at += 2;

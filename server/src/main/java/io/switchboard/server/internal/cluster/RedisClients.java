@@ -7,12 +7,11 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
 import io.switchboard.server.SwitchboardConfig;
-import io.switchboard.server.internal.dialect.chatroom.redis.RedisChatroom;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
-/** How the node's links to Redis ({@link RedisClusterLink}, {@link RedisChatroom}) connect: one place for both. */
+/** How the node's links to Redis ({@link RedisClusterLink}, {@code RedisChatroom}) connect: one place for both. */
 public final class RedisClients {
 
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);

@@ -739,7 +739,7 @@ public final class RedisClusterLink implements ClusterLink {
                 onLinkThread(() -> dropStale(channel));
                 return;
             }
-            ClusterEnvelope envelope = ClusterEnvelope.decode(message);
+            ClusterEnvelope envelope = ClusterEnvelope.decode(message, broker.dialects());
             ChannelEvent event = envelope.event();
             if (event.kind == ChannelEvent.Kind.MESSAGE) {
                 int size = MinichatsEncoder.deliveryPayloadLength(event.quotedName(), entry.quotedName(),

@@ -1,7 +1,6 @@
 package io.switchboard.server.internal.metrics;
 
 import io.switchboard.protocol.minichats.ErrorCode;
-import io.switchboard.server.internal.MetricsBinder;
 
 import java.util.EnumMap;
 import java.util.Map;
@@ -9,7 +8,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The node's counters, kept without any metrics library so the hot path pays one
- * {@link LongAdder} add per fan-out batch, never per delivery. {@link MetricsBinder} shows them to
+ * {@link LongAdder} add per fan-out batch, never per delivery. {@code MetricsBinder} shows them to
  * Micrometer (and so at {@code GET /metrics}). Thread-safe.
  */
 public final class Metrics {

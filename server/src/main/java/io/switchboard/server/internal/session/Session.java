@@ -5,7 +5,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.switchboard.server.PipelineNames;
 import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.SwitchboardConfig;
-import io.switchboard.server.internal.Node;
 import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.Connection;
 import io.switchboard.server.internal.broker.Dialect;
@@ -38,10 +37,10 @@ public abstract class Session extends ChannelInboundHandlerAdapter {
     /** Closes a slow consumer still over its soft limit when it fires (close policy). */
     private ScheduledFuture<?> slowConsumerTimer;
 
-    public Session(Node node, Dialect dialect) {
-        this.config = node.config();
-        this.metrics = node.metrics();
-        this.broker = node.broker();
+    public Session(SessionContext context, Dialect dialect) {
+        this.config = context.config();
+        this.metrics = context.metrics();
+        this.broker = context.broker();
         this.dialect = dialect;
     }
 

@@ -13,11 +13,11 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
-import io.switchboard.server.internal.Node;
 import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.transport.CloseFrames;
 import io.switchboard.server.internal.transport.ExceptionLogger;
+import io.switchboard.server.internal.transport.HttpDeadline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,8 +49,8 @@ public abstract class WebSocketSession extends Session {
     private long lastReadNanos;
     private ScheduledFuture<?> pinger;
 
-    public WebSocketSession(Node node, Dialect dialect) {
-        super(node, dialect);
+    public WebSocketSession(SessionContext context, Dialect dialect) {
+        super(context, dialect);
         this.maxMessageBytes = config.maxMessageBytes();
         this.rateLimiter = new RateLimiter(config.maxMessagesPerSecond(), System.nanoTime());
     }
@@ -61,8 +61,8 @@ public abstract class WebSocketSession extends Session {
     /** Serves a text message. Does not take ownership of {@code payload}. */
     public abstract void onText(ChannelHandlerContext ctx, ByteBuf payload);
 
-    /** Answers a binary message, which no dialect takes. */
-    public abstract void onBinary(ChannelHandlerContext ctx);
+    /** Answers a binary message (no dialect of the seeds takes one). Does not take ownership of {@code payload}. */
+    public abstract void onBinary(ChannelHandlerContext ctx, ByteBuf payload);
 
     /** Answers a message over the rate limit (below the abusive level, which closes the connection). */
     public abstract void onRateLimited(ChannelHandlerContext ctx);
@@ -80,6 +80,7 @@ public abstract class WebSocketSession extends Session {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof HandshakeComplete) {
             handshakeComplete = true;
+            HttpDeadline.upgraded(ctx.channel());
             logger.debug("{} connected as {}", ctx.channel(), label());
             lastReadNanos = System.nanoTime();
             long interval = config.pingInterval().toNanos();
@@ -137,8 +138,11 @@ public abstract class WebSocketSession extends Session {
             // The rest of a handshake request that was not aggregated (a mount without an aggregator).
             ReferenceCountUtil.release(msg);
         } else if (msg instanceof BinaryWebSocketFrame) {
-            ReferenceCountUtil.release(msg);
-            onBinary(ctx);
+            try {
+                onBinary(ctx, ((BinaryWebSocketFrame) msg).content());
+            } finally {
+                ReferenceCountUtil.release(msg);
+            }
         } else {
             ctx.fireChannelRead(msg);
         }
@@ -211,11 +215,6 @@ public abstract class WebSocketSession extends Session {
                 ctx.close();
             }
         }, config.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
-    }
-
-    /** Whether the WebSocket handshake is done: from then on, the heartbeat watches the connection. */
-    public boolean isHandshakeComplete() {
-        return handshakeComplete;
     }
 
     /**

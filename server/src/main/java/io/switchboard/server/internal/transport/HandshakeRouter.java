@@ -19,72 +19,75 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.handler.flow.FlowControlHandler;
 import io.netty.util.ReferenceCountUtil;
-import io.switchboard.protocol.JsonStrings;
-import io.switchboard.protocol.Names;
-import io.switchboard.protocol.disposable.DisposableParams;
 import io.switchboard.protocol.minichats.ErrorCode;
-import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.HandshakeRequest;
 import io.switchboard.server.PipelineNames;
 import io.switchboard.server.SwitchboardConfig;
-import io.switchboard.server.internal.Node;
-import io.switchboard.server.internal.dialect.chatroom.ChatroomSession;
-import io.switchboard.server.internal.dialect.disposable.DisposableSession;
-import io.switchboard.server.internal.dialect.minichats.HttpApi;
-import io.switchboard.server.internal.dialect.minichats.MinichatsSession;
-import io.switchboard.server.internal.dialect.randomchat.RandomchatSession;
 import io.switchboard.server.internal.metrics.Metrics;
-import io.switchboard.server.internal.session.WebSocketSession;
 
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
- * Answers the HTTP request that opens a connection. A WebSocket upgrade on a dialect's path
- * (minichats at its path, disposable at {@code /ws}, randomchat at {@code /randomchat}) becomes
- * that dialect's session: the router validates it, asks the connection authorizer, installs the WebSocket handlers and the session,
- * removes itself and passes the request on to Netty's handshaker. Validation happens before the upgrade, so a refused client gets a plain HTTP status
- * with a reason.
+ * Answers the HTTP request that opens a connection. A WebSocket upgrade on an {@link Endpoint}'s
+ * path becomes that endpoint's session: the router checks the method and the {@code Upgrade}
+ * header, lets the endpoint check the rest, asks the connection authorizer and the connection
+ * limits, installs the WebSocket handlers and the session, removes itself and passes the request
+ * on to Netty's handshaker. Every check happens before the upgrade, so a refused client gets a plain
+ * HTTP status with a reason. The router looks endpoints up by path and knows none by name.
  *
- * <p>Standalone (a {@code SwitchboardServer}), it also serves {@code /}, {@code /health}, the HTTP
- * API ({@link HttpApi}) and 404 for the rest. Mounted in an application's pipeline, it takes only
- * minichats upgrades to its path and passes every other message on untouched.
+ * <p>Standalone (a {@code SwitchboardServer}), it also serves {@code /}, {@code /health},
+ * {@code /metrics}, the {@link HttpRoute}s it is given (a dialect's HTTP API) and 404 for the rest.
+ * Mounted in an application's pipeline, it takes only upgrades to its endpoints' paths and passes
+ * every other message on untouched.
  *
  * <p>Stateless and {@link Sharable}: one instance serves every connection.
  */
 @Sharable
 public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
-    public static final String MINICHATS_PATH = "/api/connect";
-    static final String DISPOSABLE_PATH = "/ws";
-    static final String CHATROOM_PATH = "/chatroom";
-    static final String RANDOMCHAT_PATH = "/randomchat";
     private static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     /** What a full node asks clients to wait before they try again. */
     private static final int RETRY_AFTER_SECONDS = 5;
 
-    private final Node node;
+    private final Edge node;
     private final SwitchboardConfig config;
-    private final String path;
     private final boolean standalone;
-    private final HttpApi api;
-    private final WebSocketServerProtocolConfig protocol;
-    private final WebSocketServerProtocolConfig disposableProtocol;
-    private final WebSocketServerProtocolConfig chatroomProtocol;
-    private final WebSocketServerProtocolConfig randomchatProtocol;
+    private final Map<String, Endpoint> endpoints = new LinkedHashMap<>();
+    private final Map<String, WebSocketServerProtocolConfig> protocols = new HashMap<>();
+    private final Map<String, HttpRoute> routes = new HashMap<>();
+    private final List<HttpRoute> routeList;
+    private final List<String> listings;
 
-    public HandshakeRouter(Node node, String path, boolean standalone) {
+    /**
+     * @param endpoints  the WebSocket endpoints, each at its own path
+     * @param routes     plain HTTP paths (standalone only)
+     * @param listings   more lines for {@code GET /} (another port's service, say)
+     * @param standalone whether the router owns the port (it answers every request) or is mounted
+     *                   in an application's pipeline (it takes only upgrades to its endpoints)
+     */
+    public HandshakeRouter(Edge node, List<Endpoint> endpoints, List<HttpRoute> routes, List<String> listings,
+                           boolean standalone) {
         this.node = node;
         this.config = node.config();
-        this.path = path;
         this.standalone = standalone;
-        this.api = new HttpApi(node);
-        this.protocol = webSocketConfig(path, config);
-        this.disposableProtocol = webSocketConfig(DISPOSABLE_PATH, config);
-        this.chatroomProtocol = webSocketConfig(CHATROOM_PATH, config);
-        this.randomchatProtocol = webSocketConfig(RANDOMCHAT_PATH, config);
+        for (Endpoint e : endpoints) {
+            if (this.endpoints.put(e.path(), e) != null) {
+                throw new IllegalArgumentException("two endpoints at " + e.path());
+            }
+            protocols.put(e.path(), webSocketConfig(e.path(), config));
+        }
+        for (HttpRoute r : routes) {
+            for (String path : r.paths()) {
+                this.routes.put(path, r);
+            }
+        }
+        this.routeList = List.copyOf(routes);
+        this.listings = List.copyOf(listings);
     }
 
     /**
@@ -136,13 +139,14 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         HttpRequest request = (HttpRequest) msg;
         HttpDeadline.requestSeen(ctx.channel());
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        if (!standalone && !path.equals(uri.path())) {
+        Endpoint endpoint = endpoints.get(uri.path());
+        if (!standalone && endpoint == null) {
             ctx.fireChannelRead(msg); // the application's request
             return;
         }
         boolean handedOver = false;
         try {
-            handedOver = standalone ? route(ctx, (FullHttpRequest) request, uri) : upgrade(ctx, request, uri);
+            handedOver = endpoint != null ? upgrade(ctx, request, uri, endpoint) : route(ctx, (FullHttpRequest) request, uri);
         } finally {
             if (!handedOver) {
                 ReferenceCountUtil.release(request);
@@ -150,7 +154,7 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         }
     }
 
-    /** Answers or hands over {@code request}; returns whether ownership of it passed on. */
+    /** Answers a request that is not for an endpoint. */
     private boolean route(ChannelHandlerContext ctx, FullHttpRequest request, QueryStringDecoder uri) {
         if (!request.decoderResult().isSuccess()) {
             HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.BAD_REQUEST,
@@ -158,16 +162,12 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
             return false;
         }
         String requestPath = uri.path();
-        if (requestPath.equals(path)) {
-            return upgrade(ctx, request, uri);
+        HttpRoute route = routes.get(requestPath);
+        if (route != null) {
+            route.serve(ctx, request, requestPath);
+            return false;
         }
         switch (requestPath) {
-            case DISPOSABLE_PATH:
-                return upgradeDisposable(ctx, request, uri);
-            case CHATROOM_PATH:
-                return upgradeChatroom(ctx, request);
-            case RANDOMCHAT_PATH:
-                return upgradeRandomchat(ctx, request);
             case "/":
                 if (allow(ctx, request, HttpMethod.GET)) {
                     HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.OK, indexPage()));
@@ -194,127 +194,25 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                     }
                 }
                 return false;
-            case HttpApi.PUBLISH_PATH:
-            case HttpApi.CHANNELS_PATH:
-                if (config.apiKey() != null) {
-                    HttpMethod method = requestPath.equals(HttpApi.PUBLISH_PATH) ? HttpMethod.POST : HttpMethod.GET;
-                    if (allow(ctx, request, method)) {
-                        api.serve(ctx, request, requestPath);
-                    }
-                    return false;
-                }
-                HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
-                        "The HTTP API is off: the server has no API_KEY.\n"));
-                return false;
             default:
                 HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
-                        "No such endpoint: " + requestPath + "\n\n" + endpoints()));
+                        "No such endpoint: " + requestPath + "\n\n" + endpointList()));
                 return false;
         }
     }
 
-    /** A minichats upgrade (PROTOCOL.md section 1); returns whether ownership of {@code request} passed on. */
-    private boolean upgrade(ChannelHandlerContext ctx, HttpRequest request, QueryStringDecoder uri) {
+    /** An upgrade to {@code endpoint}; returns whether ownership of {@code request} passed on. */
+    private boolean upgrade(ChannelHandlerContext ctx, HttpRequest request, QueryStringDecoder uri, Endpoint endpoint) {
+        String off = endpoint.off();
+        if (off != null) {
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND, off));
+            return false;
+        }
         if (!isUpgrade(ctx, request)) {
             return false;
         }
-        List<String> names = uri.parameters().get("client_name");
-        String name = names == null || names.isEmpty() ? "" : names.get(0);
-        if (name.isEmpty()) {
-            name = generateName();
-        } else {
-            String invalid = Names.check("client_name", name, config.maxClientNameBytes());
-            if (invalid != null) {
-                HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.BAD_REQUEST,
-                        ErrorCode.INVALID_PARAM, invalid));
-                return false;
-            }
-        }
-        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (origin != null && !originAccepted(origin)) {
-            node.metrics().refuse(Metrics.Refusal.ORIGIN);
-            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.FORBIDDEN,
-                    ErrorCode.FORBIDDEN, "Origin '" + origin + "' is not allowed to connect"));
-            return false;
-        }
-        String clientName = name;
-        return admit(ctx, request, protocol, handshake -> new MinichatsSession(node, clientName, handshake));
-    }
-
-    /**
-     * A disposable upgrade (PROTOCOL.md section 2): refusals are plain text, as the seed's, and with
-     * {@code ACCEPTED_ORIGIN} set the Origin must be one of it, present or not.
-     */
-    private boolean upgradeDisposable(ChannelHandlerContext ctx, HttpRequest request, QueryStringDecoder uri) {
-        if (!isUpgrade(ctx, request)) {
-            return false;
-        }
-        String name = DisposableParams.trim(first(uri, "name"));
-        String room = DisposableParams.trim(first(uri, "room"));
-        String invalid = DisposableParams.check(name, room);
-        if (invalid == null && JsonStrings.utf8Length(room) > config.maxChannelNameBytes()) {
-            invalid = DisposableParams.INVALID + " (`room` is longer than " + config.maxChannelNameBytes() + " bytes)";
-        }
-        if (invalid != null) {
-            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.BAD_REQUEST, invalid));
-            return false;
-        }
-        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (!config.acceptedOrigins().isEmpty() && (origin == null || !originAccepted(origin))) {
-            node.metrics().refuse(Metrics.Refusal.ORIGIN);
-            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN,
-                    "Origin '" + origin + "' is not allowed to connect"));
-            return false;
-        }
-        String refusal = node.channelAuthorizer().authorize(ChannelAuthorizer.Operation.SUBSCRIBE, room, name,
-                new HandshakeRequest(request, ctx.channel().remoteAddress()));
-        if (refusal != null) {
-            node.metrics().refuse(Metrics.Refusal.AUTHORIZER);
-            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN, refusal));
-            return false;
-        }
-        return admit(ctx, request, disposableProtocol, handshake -> new DisposableSession(node, name, room, handshake));
-    }
-
-    /** A chatroom upgrade (PROTOCOL.md section 4): the client gets its id in {@code hello}. */
-    private boolean upgradeChatroom(ChannelHandlerContext ctx, HttpRequest request) {
-        return upgradeCheckingOrigin(ctx, request, chatroomProtocol, handshake -> new ChatroomSession(node));
-    }
-
-    /**
-     * A randomchat upgrade (PROTOCOL.md section 5): who the client is comes later, with its
-     * {@code register}. Off (404) on a single node without a {@code DATA_DIR}.
-     */
-    private boolean upgradeRandomchat(ChannelHandlerContext ctx, HttpRequest request) {
-        if (!config.randomchatEnabled()) {
-            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
-                    "The randomchat dialect is off: it needs DATA_DIR (or REDIS_ENDPOINT)\n"));
-            return false;
-        }
-        return upgradeCheckingOrigin(ctx, request, randomchatProtocol,
-                handshake -> new RandomchatSession(node, node.randomchat()));
-    }
-
-    /** An upgrade whose {@code Origin}, when there is one, must be accepted (403 otherwise). */
-    private boolean upgradeCheckingOrigin(ChannelHandlerContext ctx, HttpRequest request,
-                                          WebSocketServerProtocolConfig protocol,
-                                          Function<HandshakeRequest, WebSocketSession> sessions) {
-        if (!isUpgrade(ctx, request)) {
-            return false;
-        }
-        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
-        if (origin != null && !originAccepted(origin)) {
-            node.metrics().refuse(Metrics.Refusal.ORIGIN);
-            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN,
-                    "Origin '" + origin + "' is not allowed to connect\n"));
-            return false;
-        }
-        return admit(ctx, request, protocol, sessions);
-    }
-
-    private static String first(QueryStringDecoder uri, String parameter) {
-        List<String> values = uri.parameters().get(parameter);
-        return values == null || values.isEmpty() ? null : values.get(0);
+        Function<HandshakeRequest, ChannelHandler> sessions = endpoint.accept(ctx, request, uri);
+        return sessions != null && admit(ctx, request, protocols.get(endpoint.path()), sessions);
     }
 
     /** Whether {@code request} is a WebSocket upgrade; answers it when it is not. */
@@ -339,7 +237,7 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
      * Netty's handshaker. Returns whether ownership of {@code request} passed on.
      */
     private boolean admit(ChannelHandlerContext ctx, HttpRequest request, WebSocketServerProtocolConfig protocol,
-                          Function<HandshakeRequest, WebSocketSession> sessions) {
+                          Function<HandshakeRequest, ChannelHandler> sessions) {
         HandshakeRequest handshake = new HandshakeRequest(request, ctx.channel().remoteAddress());
         ConnectionAuthorizer.Rejection rejection;
         try {
@@ -389,21 +287,8 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    /** Whether a browser from {@code origin} may connect: any, unless ACCEPTED_ORIGIN lists some. */
-    private boolean originAccepted(String origin) {
-        List<String> accepted = config.acceptedOrigins();
-        if (accepted.isEmpty()) {
-            return true;
-        }
-        for (String a : accepted) {
-            if (a.equalsIgnoreCase(origin.trim())) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private static boolean allow(ChannelHandlerContext ctx, HttpRequest request, HttpMethod method) {
+    /** Whether {@code request} uses {@code method}; answers 405 when it does not. */
+    public static boolean allow(ChannelHandlerContext ctx, HttpRequest request, HttpMethod method) {
         if (method.equals(request.method())) {
             return true;
         }
@@ -414,28 +299,28 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         return false;
     }
 
-    /** A name for a client that gave none, e.g. {@code guest-4f2a9c}. */
-    static String generateName() {
-        return String.format("guest-%06x", ThreadLocalRandom.current().nextInt(1 << 24));
-    }
-
     private String indexPage() {
-        return "Switchboard " + config.version() + ": a WebSocket pub-sub node.\n\n" + endpoints();
+        return "Switchboard " + config.version() + ": a WebSocket pub-sub node.\n\n" + endpointList();
     }
 
-    private String endpoints() {
-        return "Endpoints:\n"
-                + "  GET " + path + "[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"
-                + (standalone ? "  GET " + DISPOSABLE_PATH + "?name=NAME&room=ROOM        WebSocket, disposable chat rooms\n" : "")
-                + (standalone ? "  GET " + CHATROOM_PATH + "                        WebSocket, chatroom topics and services\n" : "")
-                + (standalone && config.randomchatEnabled() ? "  GET " + RANDOMCHAT_PATH
-                + "                      WebSocket, randomchat: users, chats, offline delivery\n" : "")
-                + "  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n"
-                + "  GET /metrics                          Prometheus metrics\n"
-                + (standalone && config.linePort() > 0 ? "  TCP port " + config.linePort()
-                + "                         the line chat (telnet, nc), channel '" + config.lineChannel() + "'\n" : "")
-                + (config.apiKey() == null ? "" :
-                "  POST " + HttpApi.PUBLISH_PATH + "                    publish (Authorization: Bearer API_KEY)\n"
-                + "  GET " + HttpApi.CHANNELS_PATH + "                    channels and counts (same key)\n");
+    private String endpointList() {
+        StringBuilder b = new StringBuilder("Endpoints:\n");
+        for (Endpoint e : endpoints.values()) {
+            String description = e.description();
+            if (description != null) {
+                b.append("  GET ").append(e.path()).append(description).append('\n');
+            }
+        }
+        b.append("  GET /health                           200 while the node serves, 503 and why when its cluster link is down\n");
+        b.append("  GET /metrics                          Prometheus metrics\n");
+        for (String line : listings) {
+            b.append(line).append('\n');
+        }
+        for (HttpRoute r : routeList) {
+            for (String line : r.description()) {
+                b.append(line).append('\n');
+            }
+        }
+        return b.toString();
     }
 }

@@ -2,7 +2,6 @@ package io.switchboard.server.internal.transport;
 
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
-import io.switchboard.server.internal.session.WebSocketSession;
 
 import java.util.concurrent.TimeUnit;
 
@@ -22,6 +21,7 @@ public final class HttpDeadline implements Runnable {
     private final Channel channel;
     private final long periodNanos;
     private boolean requestSeen;
+    private boolean upgraded;
 
     private HttpDeadline(Channel channel, long periodNanos) {
         this.channel = channel;
@@ -33,6 +33,17 @@ public final class HttpDeadline implements Runnable {
         HttpDeadline d = new HttpDeadline(channel, periodNanos);
         channel.attr(KEY).set(d);
         d.schedule();
+    }
+
+    /**
+     * Ends the deadline of {@code channel}: its WebSocket handshake is done, and the session's
+     * heartbeat watches it from now on. Nothing for a connection without a deadline.
+     */
+    public static void upgraded(Channel channel) {
+        HttpDeadline d = channel.attr(KEY).get();
+        if (d != null) {
+            d.upgraded = true;
+        }
     }
 
     /** Notes a complete HTTP request on {@code channel}; nothing for a connection without a deadline. */
@@ -52,8 +63,7 @@ public final class HttpDeadline implements Runnable {
         if (!channel.isActive()) {
             return;
         }
-        WebSocketSession session = channel.pipeline().get(WebSocketSession.class);
-        if (session != null && session.isHandshakeComplete()) {
+        if (upgraded) {
             return; // a WebSocket session, with its own heartbeat
         }
         if (requestSeen) {

@@ -7,7 +7,6 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.flow.FlowControlHandler;
 import io.switchboard.server.PipelineNames;
-import io.switchboard.server.internal.Node;
 
 import java.util.function.Consumer;
 
@@ -17,11 +16,11 @@ import java.util.function.Consumer;
  */
 public final class SwitchboardChannelInitializer extends ChannelInitializer<Channel> {
 
-    private final Node node;
+    private final Edge node;
     private final HandshakeRouter router;
     private final Consumer<ChannelPipeline> customizer;
 
-    public SwitchboardChannelInitializer(Node node, HandshakeRouter router, Consumer<ChannelPipeline> customizer) {
+    public SwitchboardChannelInitializer(Edge node, HandshakeRouter router, Consumer<ChannelPipeline> customizer) {
         this.node = node;
         this.router = router;
         this.customizer = customizer;

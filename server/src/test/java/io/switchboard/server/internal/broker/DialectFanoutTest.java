@@ -1,5 +1,7 @@
 package io.switchboard.server.internal.broker;
 
+import io.switchboard.protocol.disposable.DisposableDecoder;
+import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -34,7 +36,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * publish is rendered once per dialect present, and every subscriber of a dialect gets the same
  * bytes.
  */
-public class DialectFanoutTest {
+class DialectFanoutTest {
+
+    private static final MinichatsDecoder MINICHATS_DECODER = new MinichatsDecoder(65536, 32, 128);
+    private static final DisposableDecoder DISPOSABLE_DECODER = new DisposableDecoder(65536, 32);
 
     private final Node node = new Node(SwitchboardConfig.builder().lineChannel("lobby").build(),
             ConnectionAuthorizer.ALLOW_ALL, ChannelAuthorizer.ALLOW_ALL);
@@ -88,7 +93,7 @@ public class DialectFanoutTest {
     }
 
     private EmbeddedChannel minichats(String name) {
-        EmbeddedChannel ch = new EmbeddedChannel(new MinichatsSession(node, name, null));
+        EmbeddedChannel ch = new EmbeddedChannel(new MinichatsSession(node.sessions(), MINICHATS_DECODER, ChannelAuthorizer.ALLOW_ALL, name, null));
         channels.add(ch);
         ch.pipeline().fireUserEventTriggered(new HandshakeComplete("/api/connect", EmptyHttpHeaders.INSTANCE, null));
         ReferenceCountUtil.release(ch.readOutbound());
@@ -98,14 +103,14 @@ public class DialectFanoutTest {
     }
 
     private EmbeddedChannel disposable(String name) {
-        EmbeddedChannel ch = new EmbeddedChannel(new DisposableSession(node, name, "lobby", null));
+        EmbeddedChannel ch = new EmbeddedChannel(new DisposableSession(node.sessions(), DISPOSABLE_DECODER, ChannelAuthorizer.ALLOW_ALL, name, "lobby", null));
         channels.add(ch);
         ch.pipeline().fireUserEventTriggered(new HandshakeComplete("/ws", EmptyHttpHeaders.INSTANCE, null));
         return ch;
     }
 
     private EmbeddedChannel line() {
-        EmbeddedChannel ch = new EmbeddedChannel(new LineSession(node, lineChat));
+        EmbeddedChannel ch = new EmbeddedChannel(new LineSession(node.sessions(), lineChat));
         channels.add(ch);
         return ch;
     }

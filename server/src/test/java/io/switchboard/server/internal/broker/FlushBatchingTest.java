@@ -1,5 +1,6 @@
 package io.switchboard.server.internal.broker;
 
+import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
@@ -54,7 +55,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the batch does not depend on timing.
  */
 @Timeout(30)
-public class FlushBatchingTest {
+class FlushBatchingTest {
+
+    private static final MinichatsDecoder MINICHATS_DECODER = new MinichatsDecoder(65536, 32, 128);
 
     /** The server's connections, one per loop (children are assigned round-robin). */
     private final EventLoopGroup loops = new MultiThreadIoEventLoopGroup(2, LocalIoHandler.newFactory());
@@ -90,7 +93,7 @@ public class FlushBatchingTest {
                                 count.incrementAndGet();
                                 ctx.flush();
                             }
-                        }, new MinichatsSession(node, "client", null));
+                        }, new MinichatsSession(node.sessions(), MINICHATS_DECODER, ChannelAuthorizer.ALLOW_ALL, "client", null));
                         ch.eventLoop().execute(() -> ch.pipeline().fireUserEventTriggered(
                                 new HandshakeComplete("/api/connect", EmptyHttpHeaders.INSTANCE, null)));
                     }

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-public class RateLimiterTest {
+class RateLimiterTest {
 
     private static final long SECOND = 1_000_000_000L;
 

@@ -11,7 +11,7 @@ import io.switchboard.protocol.chatroom.ChatroomException;
 import io.switchboard.protocol.chatroom.ChatroomMessage;
 import io.switchboard.protocol.chatroom.TopicType;
 import io.switchboard.server.SlowConsumerPolicy;
-import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.session.WebSocketSession;
 
@@ -35,6 +35,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class ChatroomSession extends WebSocketSession {
 
+    /**
+     * Code 3 on the cluster wire. Its connections subscribe to no channel of the shared namespace
+     * (the dialect has its own); they are the broker's for their writes and flushes.
+     */
+    public static final Dialect DIALECT = new Dialect(3, "chatroom", true, null);
+
     /** The most topic tasks one client may have in flight before reading pauses ({@link #onOwner}). */
     static final int MAX_OUTSTANDING = 64;
 
@@ -50,9 +56,9 @@ public final class ChatroomSession extends WebSocketSession {
     /** Topic work of this client's handed to the topics' owners and not done yet. Event loop only. */
     private int outstanding;
 
-    public ChatroomSession(Node node) {
-        super(node, Dialect.CHATROOM);
-        this.room = node.chatroom();
+    public ChatroomSession(SessionContext context, Chatroom room) {
+        super(context, DIALECT);
+        this.room = room;
     }
 
     @Override
@@ -163,7 +169,7 @@ public final class ChatroomSession extends WebSocketSession {
     }
 
     @Override
-    public void onBinary(ChannelHandlerContext ctx) {
+    public void onBinary(ChannelHandlerContext ctx, ByteBuf payload) {
         if (open) {
             room.notice(this, "[error] Binary frames are not supported: send JSON in text frames");
         }

@@ -7,7 +7,7 @@ import io.switchboard.protocol.disposable.DisposableEncoder;
 import io.switchboard.protocol.disposable.DisposableException;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.HandshakeRequest;
-import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
@@ -38,10 +38,11 @@ public final class DisposableSession extends WebSocketSession {
     private final RosterMember self;
     private Subscription subscription;
 
-    public DisposableSession(Node node, String name, String room, HandshakeRequest handshake) {
-        super(node, Dialect.DISPOSABLE);
-        this.decoder = node.disposableDecoder();
-        this.authorizer = node.channelAuthorizer();
+    public DisposableSession(SessionContext context, DisposableDecoder decoder, ChannelAuthorizer authorizer,
+                             String name, String room, HandshakeRequest handshake) {
+        super(context, DisposableDialect.DIALECT);
+        this.decoder = decoder;
+        this.authorizer = authorizer;
         this.handshake = handshake;
         this.room = room;
         this.self = RosterMember.of(UUID.randomUUID().toString(), name);
@@ -73,15 +74,18 @@ public final class DisposableSession extends WebSocketSession {
         subscription = broker.subscribe(connection, room).subscription();
         ChannelEntry entry = subscription.entry();
         entry.roster.put(self.id(), self);
-        List<RosterMember> members = new ArrayList<>(entry.roster.values());
+        List<DisposableEncoder.Member> members = new ArrayList<>(entry.roster.size() + remote.size());
+        for (RosterMember m : entry.roster.values()) {
+            members.add(welcomed(m));
+        }
         for (RosterMember m : remote) {
             if (!entry.roster.containsKey(m.id())) {
-                members.add(m);
+                members.add(welcomed(m));
             }
         }
         reply(ctx, DisposableEncoder.welcome(ctx.alloc(), entry.quotedName(), members));
         broker.cluster().memberJoined(room, self);
-        ChannelEvent joined = ChannelEvent.presence(ChannelEvent.Kind.JOINED, Dialect.DISPOSABLE, self.id(),
+        ChannelEvent joined = ChannelEvent.presence(ChannelEvent.Kind.JOINED, DisposableDialect.DIALECT, self.id(),
                 self.name(), connection);
         broker.publish(connection.loop, entry, joined);
         broker.forward(room, joined);
@@ -104,13 +108,13 @@ public final class DisposableSession extends WebSocketSession {
             reply(ctx, DisposableEncoder.error(ctx.alloc(), refusal));
             return;
         }
-        ChannelEvent message = ChannelEvent.text(Dialect.DISPOSABLE, self.id(), self.name(), text, connection);
+        ChannelEvent message = ChannelEvent.text(DisposableDialect.DIALECT, self.id(), self.name(), text, connection);
         broker.publish(connection.loop, subscription.entry(), message);
         broker.forward(room, message);
     }
 
     @Override
-    public void onBinary(ChannelHandlerContext ctx) {
+    public void onBinary(ChannelHandlerContext ctx, ByteBuf payload) {
         reply(ctx, DisposableEncoder.error(ctx.alloc(),
                 "Binary frames are not supported: send {\"text\": \"...\"} in a text frame"));
     }
@@ -132,6 +136,21 @@ public final class DisposableSession extends WebSocketSession {
         broker.cluster().memberLeft(room, self);
         // The room may be gone here with its last local member; the other nodes still hear of it.
         broker.publishEverywhere(connection.loop, room, ChannelEvent.presence(ChannelEvent.Kind.LEFT,
-                Dialect.DISPOSABLE, self.id(), self.name(), null));
+                DisposableDialect.DIALECT, self.id(), self.name(), null));
+    }
+
+    /** A member as {@code welcome} lists it. */
+    private static DisposableEncoder.Member welcomed(RosterMember m) {
+        return new DisposableEncoder.Member() {
+            @Override
+            public byte[] quotedId() {
+                return m.quotedId();
+            }
+
+            @Override
+            public byte[] quotedName() {
+                return m.quotedName();
+            }
+        };
     }
 }

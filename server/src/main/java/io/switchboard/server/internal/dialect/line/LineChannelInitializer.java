@@ -7,7 +7,8 @@ import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.flow.FlowControlHandler;
 import io.switchboard.protocol.line.LineMessages;
 import io.switchboard.server.PipelineNames;
-import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.session.SessionContext;
+import io.switchboard.server.internal.transport.Edge;
 
 /**
  * Builds the pipeline of a line client: telnet negotiation dropped, lines of at most
@@ -16,11 +17,13 @@ import io.switchboard.server.internal.Node;
  */
 public final class LineChannelInitializer extends ChannelInitializer<Channel> {
 
-    private final Node node;
+    private final Edge node;
+    private final SessionContext sessions;
     private final LineChat chat;
 
-    public LineChannelInitializer(Node node, LineChat chat) {
+    public LineChannelInitializer(Edge node, SessionContext sessions, LineChat chat) {
         this.node = node;
+        this.sessions = sessions;
         this.chat = chat;
     }
 
@@ -29,11 +32,11 @@ public final class LineChannelInitializer extends ChannelInitializer<Channel> {
         node.track(ch);
         ChannelPipeline p = ch.pipeline();
         p.addLast(PipelineNames.BACKPRESSURE, node.newBackpressure());
-        p.addLast("telnet", new TelnetFilter());
+        p.addLast(PipelineNames.TELNET, new TelnetFilter());
         // Fail fast: a long line is answered at once and dropped up to its end; the connection lives on.
-        p.addLast("lines", new LineBasedFrameDecoder(LineMessages.MAX_LINE_BYTES, true, true));
+        p.addLast(PipelineNames.LINES, new LineBasedFrameDecoder(LineMessages.MAX_LINE_BYTES, true, true));
         p.addLast(PipelineNames.FLOW_CONTROL, new FlowControlHandler());
-        p.addLast(PipelineNames.SESSION, new LineSession(node, chat));
+        p.addLast(PipelineNames.SESSION, new LineSession(sessions, chat));
         p.addLast(PipelineNames.TAIL, node.exceptionLogger());
     }
 }

@@ -7,7 +7,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.line.LineMessages;
-import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.broker.Subscription;
@@ -42,8 +42,8 @@ public final class LineSession extends Session {
     private boolean shutDown;
     private Subscription subscription;
 
-    public LineSession(Node node, LineChat chat) {
-        super(node, Dialect.LINE);
+    public LineSession(SessionContext context, LineChat chat) {
+        super(context, LineDialect.DIALECT);
         this.chat = chat;
         this.channelName = config.lineChannel();
         this.rateLimiter = new RateLimiter(config.maxMessagesPerSecond(), System.nanoTime());
@@ -70,7 +70,7 @@ public final class LineSession extends Session {
         logger.debug("{} joined the line chat", id);
         subscription = broker.subscribe(connection, channelName).subscription();
         ctx.write(LineMessages.encode(ctx.alloc(), LineMessages.welcome(id, clients)));
-        ChannelEvent joined = ChannelEvent.presence(ChannelEvent.Kind.JOINED, Dialect.LINE, id, id, connection);
+        ChannelEvent joined = ChannelEvent.presence(ChannelEvent.Kind.JOINED, LineDialect.DIALECT, id, id, connection);
         broker.publish(connection.loop, subscription.entry(), joined);
         broker.forward(channelName, joined);
         ctx.flush();
@@ -105,7 +105,7 @@ public final class LineSession extends Session {
                 shutdownCommand(ctx);
                 return;
             }
-            ChannelEvent message = ChannelEvent.text(Dialect.LINE, id, id, text, connection);
+            ChannelEvent message = ChannelEvent.text(LineDialect.DIALECT, id, id, text, connection);
             broker.publish(connection.loop, subscription.entry(), message);
             broker.forward(channelName, message);
         } finally {
@@ -148,7 +148,7 @@ public final class LineSession extends Session {
                 subscription = null;
                 if (!shutDown) {
                     broker.publishEverywhere(connection.loop, channelName,
-                            ChannelEvent.presence(ChannelEvent.Kind.LEFT, Dialect.LINE, id, id, null));
+                            ChannelEvent.presence(ChannelEvent.Kind.LEFT, LineDialect.DIALECT, id, id, null));
                 }
             }
             logger.debug("{} left the line chat", id);

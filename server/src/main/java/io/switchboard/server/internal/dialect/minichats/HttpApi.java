@@ -11,11 +11,16 @@ import io.switchboard.protocol.minichats.ApiPublish;
 import io.switchboard.protocol.minichats.ErrorCode;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.protocol.minichats.MinichatsException;
-import io.switchboard.server.internal.Node;
+import io.netty.handler.codec.http.HttpMethod;
+import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.transport.HandshakeRouter;
 import io.switchboard.server.internal.transport.HttpResponses;
+import io.switchboard.server.internal.transport.HttpRoute;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.List;
 
 /**
  * The HTTP API for backends, on when the server has an API key: {@code POST /api/publish} with
@@ -23,23 +28,49 @@ import java.security.MessageDigest;
  * ({@code sender} defaults to {@code api}) and answers how many subscribers it reached;
  * {@code GET /api/channels} lists channels as {@code list_channels} does. Both need
  * {@code Authorization: Bearer <key>}. Bodies over the message limit get 413 from the aggregator.
+ * Without a key, both answer 404.
  *
  * <p>Stateless and thread-safe.
  */
-public final class HttpApi {
+public final class HttpApi implements HttpRoute {
 
     public static final String PUBLISH_PATH = "/api/publish";
     public static final String CHANNELS_PATH = "/api/channels";
     static final String DEFAULT_SENDER = "api";
 
-    private final Node node;
+    private final SwitchboardConfig config;
+    private final MinichatsPublisher publisher;
+    private final Broker broker;
 
-    public HttpApi(Node node) {
-        this.node = node;
+    public HttpApi(SwitchboardConfig config, MinichatsPublisher publisher, Broker broker) {
+        this.config = config;
+        this.publisher = publisher;
+        this.broker = broker;
     }
 
-    /** Serves an API request whose method has been checked. Does not release {@code request}. */
+    @Override
+    public List<String> paths() {
+        return List.of(PUBLISH_PATH, CHANNELS_PATH);
+    }
+
+    @Override
+    public List<String> description() {
+        return config.apiKey() == null ? List.of() : List.of(
+                "  POST " + PUBLISH_PATH + "                    publish (Authorization: Bearer API_KEY)",
+                "  GET " + CHANNELS_PATH + "                    channels and counts (same key)");
+    }
+
+    /** Serves an API request. Does not release {@code request}. */
+    @Override
     public void serve(ChannelHandlerContext ctx, FullHttpRequest request, String path) {
+        if (config.apiKey() == null) {
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.NOT_FOUND,
+                    "The HTTP API is off: the server has no API_KEY.\n"));
+            return;
+        }
+        if (!HandshakeRouter.allow(ctx, request, PUBLISH_PATH.equals(path) ? HttpMethod.POST : HttpMethod.GET)) {
+            return;
+        }
         if (!authorized(request)) {
             FullHttpResponse response = HttpResponses.jsonError(ctx, HttpResponseStatus.UNAUTHORIZED,
                     ErrorCode.UNAUTHORIZED, "Missing or wrong API key: send 'Authorization: Bearer <key>'");
@@ -51,16 +82,16 @@ public final class HttpApi {
             publish(ctx, request);
         } else {
             // At most the soft limit: the answer must fit in what the connection may hold.
-            ByteBuf body = MinichatsEncoder.channels(ctx.alloc(), null, node.broker().channels(),
-                    node.config().outboundSoftLimitBytes());
+            ByteBuf body = MinichatsEncoder.channels(ctx.alloc(), null, MinichatsDialect.summaries(broker.channels()),
+                    config.outboundSoftLimitBytes());
             HttpResponses.send(ctx, request, HttpResponses.json(HttpResponseStatus.OK, body));
         }
     }
 
     private void publish(ChannelHandlerContext ctx, FullHttpRequest request) {
         try {
-            ApiPublish p = node.decodeApiPublish(request.content());
-            int reached = node.publish(p.channelName(), p.sender() != null ? p.sender() : DEFAULT_SENDER,
+            ApiPublish p = publisher.decodeApiPublish(request.content());
+            int reached = publisher.publish(p.channelName(), p.sender() != null ? p.sender() : DEFAULT_SENDER,
                     p.content());
             ByteBuf body = ctx.alloc().buffer();
             body.writeCharSequence("{\"status\":\"ok\",\"info\":{\"channel_name\":", StandardCharsets.US_ASCII);
@@ -81,6 +112,6 @@ public final class HttpApi {
             return false;
         }
         byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(given, node.config().apiKey().getBytes(StandardCharsets.UTF_8));
+        return MessageDigest.isEqual(given, config.apiKey().getBytes(StandardCharsets.UTF_8));
     }
 }

@@ -13,7 +13,7 @@ import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.protocol.minichats.MinichatsRequest;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.HandshakeRequest;
-import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
@@ -47,10 +47,11 @@ public final class MinichatsSession extends WebSocketSession {
     private final byte[] quotedName;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
 
-    public MinichatsSession(Node node, String clientName, HandshakeRequest handshake) {
-        super(node, Dialect.MINICHATS);
-        this.decoder = node.minichatsDecoder();
-        this.authorizer = node.channelAuthorizer();
+    public MinichatsSession(SessionContext context, MinichatsDecoder decoder, ChannelAuthorizer authorizer,
+                            String clientName, HandshakeRequest handshake) {
+        super(context, MinichatsDialect.DIALECT);
+        this.decoder = decoder;
+        this.authorizer = authorizer;
         this.handshake = handshake;
         this.maxSubscriptions = config.maxSubscriptionsPerConnection();
         this.subscribeLimiter = new RateLimiter(config.maxSubscribesPerSecond(), System.nanoTime());
@@ -74,7 +75,7 @@ public final class MinichatsSession extends WebSocketSession {
     }
 
     @Override
-    public void onBinary(ChannelHandlerContext ctx) {
+    public void onBinary(ChannelHandlerContext ctx, ByteBuf payload) {
         metrics.error(ErrorCode.UNSUPPORTED_FRAME);
         reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
                 "Binary frames are not supported: send requests as JSON text frames"));
@@ -128,7 +129,7 @@ public final class MinichatsSession extends WebSocketSession {
                     publish(ctx, request);
                     break;
                 case LIST_CHANNELS:
-                    reply(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), broker.channels(),
+                    reply(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), MinichatsDialect.summaries(broker.channels()),
                             maxMessageBytes));
                     break;
                 default:
@@ -204,7 +205,7 @@ public final class MinichatsSession extends WebSocketSession {
         }
         // The publisher's ok goes out before its own copy of the delivery (PROTOCOL.md section 1).
         reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
-        ChannelEvent event = ChannelEvent.message(Dialect.MINICHATS, clientName, clientName, quotedName,
+        ChannelEvent event = ChannelEvent.message(MinichatsDialect.DIALECT, clientName, clientName, quotedName,
                 System.currentTimeMillis(), content, connection);
         broker.publish(connection.loop, entry, event);
         broker.forward(entry.name, event);

@@ -7,8 +7,6 @@ import io.switchboard.protocol.WebSocketFrames;
 import io.switchboard.protocol.randomchat.RandomchatDecoder;
 import io.switchboard.protocol.randomchat.RandomchatEncoder;
 import io.switchboard.server.SwitchboardConfig;
-import io.switchboard.server.internal.dialect.randomchat.redis.RedisRandomchatStore;
-import io.switchboard.server.internal.dialect.randomchat.sqlite.SqliteRandomchatStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
 
 /**
  * The randomchat dialect of one node (PROTOCOL.md section 5): its {@link RandomchatStore}, and the
@@ -44,12 +43,16 @@ public final class RandomchatHub {
     /** The node is stopping: a logout that fails is not tried again. */
     private volatile boolean stopping;
 
-    public RandomchatHub(SwitchboardConfig config, ByteBufAllocator alloc) {
+    /**
+     * @param stores opens the dialect's store for this hub: SQLite in {@code DATA_DIR} on one node,
+     *               Redis in a cluster (the node chooses)
+     */
+    public RandomchatHub(SwitchboardConfig config, ByteBufAllocator alloc,
+                         Function<RandomchatHub, RandomchatStore> stores) {
         this.alloc = alloc;
         this.decoder = new RandomchatDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxClientNameBytes(), config.maxChannelNameBytes(), config.randomchatMaxTextBytes());
-        this.store = config.redisEndpoint() != null ? RedisRandomchatStore.start(config, this)
-                : SqliteRandomchatStore.start(config);
+        this.store = stores.apply(this);
     }
 
     RandomchatStore store() {

@@ -8,7 +8,7 @@ import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.switchboard.protocol.randomchat.RandomchatEncoder;
 import io.switchboard.protocol.randomchat.RandomchatException;
 import io.switchboard.protocol.randomchat.RandomchatRequest;
-import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.session.WebSocketSession;
 import org.slf4j.Logger;
@@ -38,6 +38,12 @@ import java.util.concurrent.RejectedExecutionException;
  * except {@link #deliver}.
  */
 public final class RandomchatSession extends WebSocketSession {
+
+    /**
+     * Code 4 on the cluster wire. Its connections subscribe to no channel of the shared namespace
+     * (the dialect has its own); they are the broker's for their writes and flushes.
+     */
+    public static final Dialect DIALECT = new Dialect(4, "randomchat", true, null);
 
     private static final Logger logger = LoggerFactory.getLogger(RandomchatSession.class);
 
@@ -72,8 +78,8 @@ public final class RandomchatSession extends WebSocketSession {
      */
     private List<Long> written = new ArrayList<>();
 
-    public RandomchatSession(Node node, RandomchatHub hub) {
-        super(node, Dialect.RANDOMCHAT);
+    public RandomchatSession(SessionContext context, RandomchatHub hub) {
+        super(context, DIALECT);
         this.hub = hub;
         this.store = hub.store();
     }
@@ -309,7 +315,7 @@ public final class RandomchatSession extends WebSocketSession {
     }
 
     @Override
-    public void onBinary(ChannelHandlerContext ctx) {
+    public void onBinary(ChannelHandlerContext ctx, ByteBuf payload) {
         reply(ctx, RandomchatEncoder.error(ctx.alloc(),
                 "Binary frames are not supported: send requests as JSON text frames", null));
     }

@@ -1,5 +1,6 @@
 package io.switchboard.server.internal.dialect.minichats;
 
+import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
@@ -32,7 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of its own, so two channels stand for connections on two loops. (An embedded channel runs its
  * pending tasks inside every write, so flush batching is tested on real loops: FlushBatchingTest.)
  */
-public class MinichatsSessionTest {
+class MinichatsSessionTest {
+
+    private static final MinichatsDecoder MINICHATS_DECODER = new MinichatsDecoder(65536, 32, 128);
 
     private final Node node = new Node(SwitchboardConfig.builder().build(), ConnectionAuthorizer.ALLOW_ALL,
             ChannelAuthorizer.ALLOW_ALL);
@@ -110,7 +113,7 @@ public class MinichatsSessionTest {
     }
 
     private EmbeddedChannel connect(String name) {
-        EmbeddedChannel ch = new EmbeddedChannel(new MinichatsSession(node, name, null));
+        EmbeddedChannel ch = new EmbeddedChannel(new MinichatsSession(node.sessions(), MINICHATS_DECODER, ChannelAuthorizer.ALLOW_ALL, name, null));
         channels.add(ch);
         ch.pipeline().fireUserEventTriggered(new HandshakeComplete("/api/connect", EmptyHttpHeaders.INSTANCE, null));
         assertEquals("{\"status\":\"ok\",\"info\":{\"client_name\":\"" + name + "\"}}", replyText(ch.readOutbound()));

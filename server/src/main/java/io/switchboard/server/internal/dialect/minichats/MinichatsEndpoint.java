@@ -1,0 +1,86 @@
+package io.switchboard.server.internal.dialect.minichats;
+
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.switchboard.protocol.Names;
+import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.internal.metrics.Metrics;
+import io.switchboard.server.internal.session.SessionContext;
+import io.switchboard.server.internal.transport.Endpoint;
+import io.switchboard.server.internal.transport.HttpResponses;
+import io.switchboard.server.internal.transport.Origins;
+
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Function;
+
+/**
+ * The minichats endpoint (PROTOCOL.md section 1), at {@code /api/connect} on a standalone node or
+ * where an application mounts it: {@code client_name} checked (400 with a JSON reason), or made up;
+ * an {@code Origin}, when there is one, must be accepted (403 with a JSON reason). Thread-safe.
+ */
+public final class MinichatsEndpoint implements Endpoint {
+
+    /** Where a standalone node serves minichats. */
+    public static final String PATH = "/api/connect";
+
+    private final String path;
+    private final SessionContext context;
+    private final MinichatsDecoder decoder;
+    private final ChannelAuthorizer authorizer;
+
+    public MinichatsEndpoint(String path, SessionContext context, MinichatsDecoder decoder, ChannelAuthorizer authorizer) {
+        this.path = path;
+        this.context = context;
+        this.decoder = decoder;
+        this.authorizer = authorizer;
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public String description() {
+        return "[?client_name=NAME]  WebSocket, minichats JSON pub-sub";
+    }
+
+    @Override
+    public Function<HandshakeRequest, ChannelHandler> accept(ChannelHandlerContext ctx, HttpRequest request,
+                                                            QueryStringDecoder uri) {
+        List<String> names = uri.parameters().get("client_name");
+        String name = names == null || names.isEmpty() ? "" : names.get(0);
+        if (name.isEmpty()) {
+            name = generateName();
+        } else {
+            String invalid = Names.check("client_name", name, context.config().maxClientNameBytes());
+            if (invalid != null) {
+                HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.BAD_REQUEST,
+                        ErrorCode.INVALID_PARAM, invalid));
+                return null;
+            }
+        }
+        String origin = request.headers().get(HttpHeaderNames.ORIGIN);
+        if (origin != null && !Origins.accepted(context.config(), origin)) {
+            context.metrics().refuse(Metrics.Refusal.ORIGIN);
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.FORBIDDEN,
+                    ErrorCode.FORBIDDEN, "Origin '" + origin + "' is not allowed to connect"));
+            return null;
+        }
+        String clientName = name;
+        return handshake -> new MinichatsSession(context, decoder, authorizer, clientName, handshake);
+    }
+
+    /** A name for a client that gave none, e.g. {@code guest-4f2a9c}. */
+    static String generateName() {
+        return String.format("guest-%06x", ThreadLocalRandom.current().nextInt(1 << 24));
+    }
+}
