@@ -79,10 +79,16 @@ class HandshakeRouterTest {
     @Test
     void aFullNodeSaysWhenToComeBack() {
         Node node = node(SwitchboardConfig.builder().maxConnections(1));
-        assertTrue(request(node, upgrade("/api/connect", null)).startsWith("HTTP/1.1 101 "));
-        String response = request(node, upgrade("/chatroom", null));
-        assertTrue(response.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), response);
-        assertTrue(response.contains("\r\nretry-after: 5\r\n"), response);
+        EmbeddedChannel first = new EmbeddedChannel(node.channelInitializer(p -> { }));
+        try {
+            assertTrue(answer(first, upgrade("/api/connect", null)).startsWith("HTTP/1.1 101 "));
+            String response = request(node, upgrade("/chatroom", null));
+            assertTrue(response.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), response);
+            assertTrue(response.contains("\r\nretry-after: 5\r\n"), response);
+        } finally {
+            first.finishAndReleaseAll();
+        }
+        assertTrue(request(node, upgrade("/chatroom", null)).startsWith("HTTP/1.1 101 "), "room again once it left");
     }
 
     @Test
@@ -112,16 +118,21 @@ class HandshakeRouterTest {
     private static String request(Node node, String request) {
         EmbeddedChannel ch = new EmbeddedChannel(node.channelInitializer(p -> { }));
         try {
-            ch.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
-            ch.runPendingTasks();
-            StringBuilder out = new StringBuilder();
-            for (ByteBuf b = ch.readOutbound(); b != null; b = ch.readOutbound()) {
-                out.append(b.toString(StandardCharsets.UTF_8));
-                b.release();
-            }
-            return out.toString();
+            return answer(ch, request);
         } finally {
             ch.finishAndReleaseAll();
         }
+    }
+
+    /** Sends {@code request} on {@code ch} and returns what it answers. */
+    private static String answer(EmbeddedChannel ch, String request) {
+        ch.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
+        ch.runPendingTasks();
+        StringBuilder out = new StringBuilder();
+        for (ByteBuf b = ch.readOutbound(); b != null; b = ch.readOutbound()) {
+            out.append(b.toString(StandardCharsets.UTF_8));
+            b.release();
+        }
+        return out.toString();
     }
 }
