@@ -155,7 +155,7 @@ final class HtmlReport {
                 }
             }
         }
-        h.append(chart("latency", lines, false, true, "seconds", x -> fmt(x), y -> LoadGen.formatMicros((long) y),
+        h.append(chart("latency", lines, false, true, "seconds", x -> fmt(x), HtmlReport::timeLabel,
                 one ? stages(runs.get(0)) : List.of()));
 
         h.append("<h2>Latency distribution</h2>\n<p>The measured seconds' HdrHistogram: latency at each percentile "
@@ -174,7 +174,7 @@ final class HtmlReport {
             lines.add(new Line(one ? "latency" : labels.get(i), i, "distribution", color(i), false, x, y));
         }
         h.append(chart("distribution", lines, true, true, "percentile", x -> percentileLabel(x),
-                y -> LoadGen.formatMicros((long) y), List.of()));
+                HtmlReport::timeLabel, List.of()));
 
         h.append("<h2>Connections and errors over time</h2>\n");
         lines = new ArrayList<>();
@@ -350,6 +350,8 @@ final class HtmlReport {
         }
         if (logX) {
             x0 = Math.max(1, x0);
+        } else {
+            x0 = Math.min(0, x0); // time from the start of the run
         }
         if (logY) {
             y0 = Math.pow(10, Math.floor(Math.log10(Math.max(1, y0))));
@@ -386,7 +388,7 @@ final class HtmlReport {
                 xTicks.add(v);
             }
         } else {
-            double step = niceCeil((x1 - x0) / 8);
+            double step = Math.max(1, niceCeil((x1 - x0) / 8));
             for (double v = Math.ceil(x0 / step) * step; v <= x1; v += step) {
                 xTicks.add(v);
             }
@@ -398,17 +400,17 @@ final class HtmlReport {
         }
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", LEFT + pw / 2,
                 H - 4, esc(xTitle)));
+        int mark = 0;
         for (Object[] m : marks) {
             double t = (double) m[0];
-            if (t <= x0 || t > x1) {
-                if (t > x1) {
-                    continue;
-                }
+            if (t > x1) {
+                continue;
             }
             double px = sx.at(Math.max(x0, t));
+            // Labels alternate between two rows, so that short stages do not print over each other.
             s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#aaa\" "
                     + "stroke-dasharray=\"2,3\"/><text x=\"%.1f\" y=\"%d\" fill=\"#666\">%s</text>\n", px, px, TOP,
-                    TOP + ph, px + 3, TOP + 11, esc((String) m[1])));
+                    TOP + ph, px + 3, TOP + 11 + 12 * (mark++ % 2), esc((String) m[1])));
         }
         int legend = 0;
         for (Line l : lines) {
@@ -467,6 +469,17 @@ final class HtmlReport {
     private static String trim(double p) {
         String s = String.format(Locale.ROOT, "%.4f", p);
         return s.replaceAll("0+$", "").replaceAll("\\.$", "");
+    }
+
+    /** A tick of a latency axis, microseconds as {@code 100 us}, {@code 10 ms}, {@code 1 s}. */
+    private static String timeLabel(double micros) {
+        if (micros >= 1e6) {
+            return trim(micros / 1e6) + " s";
+        }
+        if (micros >= 1e3) {
+            return trim(micros / 1e3) + " ms";
+        }
+        return trim(micros) + " us";
     }
 
     private static String compact(double v) {

@@ -133,6 +133,19 @@ class LoadGenIT {
     }
 
     @Test
+    void theBundledScenarioFilesAreValid() throws IOException {
+        try (var files = Files.list(Path.of("scenarios"))) {
+            List<Path> all = files.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+            assertEquals(5, all.size(), all.toString());
+            for (Path p : all) {
+                Options o = Options.parse(new String[] {"--scenario", p.toString()});
+                assertFalse(o.stages.isEmpty(), p.toString());
+                assertFalse(o.thresholds.isEmpty(), p.toString());
+            }
+        }
+    }
+
+    @Test
     void usageErrorsExitWith2AndAMessage() throws IOException {
         assertUsage("--publishers 3 is more than --channels 2", "--publishers", "3", "--channels", "2");
         assertUsage("unknown option '--bogus'", "--bogus", "1");
@@ -141,7 +154,7 @@ class LoadGenIT {
         assertUsage("--protocol mqtt: expected one of minichats, disposable, chatroom, nats", "--protocol", "mqtt");
         assertUsage("--url http://x/: expected ws://host[:port]/path", "--url", "http://x/");
         assertUsage("--size 400: disposable carries at most 302 bytes", "--protocol", "disposable", "--size", "400");
-        assertUsage("a disposable connection is in one room", "--protocol", "disposable", "--channels", "2",
+        assertUsage("--publishers 1 with --channels 2: a disposable connection is in one room", "--protocol", "disposable", "--channels", "2",
                 "--publishers", "1");
         Path bad = dir.resolve("bad.json");
         Files.writeString(bad, "{\"subscribers\": 10, \"stages\": [{\"name\": \"x\"}]}");
