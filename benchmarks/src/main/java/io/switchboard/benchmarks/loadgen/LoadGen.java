@@ -4,16 +4,16 @@ import com.sun.management.UnixOperatingSystemMXBean;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.switchboard.benchmarks.Frames;
 import io.switchboard.benchmarks.Transports;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramIterationValue;
 import org.HdrHistogram.Recorder;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
@@ -22,9 +22,16 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -35,18 +42,19 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * loadgen: load for any server speaking the minichats protocol. {@code java -jar loadgen.jar --help}.
+ * loadgen: load for a pub-sub server over WebSocket, in any {@link Protocol} it speaks.
+ * {@code java -jar loadgen.jar --help}; docs/loadgen.md.
  */
 public final class LoadGen {
 
-    private static final ByteBuf CONTENT_KEY = Unpooled.unreleasableBuffer(
-            Unpooled.copiedBuffer("\"content\":\"", StandardCharsets.US_ASCII));
-    private static final ByteBuf STATUS_OK = Unpooled.unreleasableBuffer(
-            Unpooled.copiedBuffer("\"status\":\"ok\"", StandardCharsets.US_ASCII));
     private static final int MAX_CONNECTS_IN_FLIGHT = 256;
+    /** loadgen's own CPU, as a share of all its cores, at or above which its result is suspect. */
+    static final double CPU_WARNING = 0.9;
 
     private final Options o;
     private final PrintStream out;
+    private final PrintStream err;
+    private final boolean terminal;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
     private final LongAdder deliveries = new LongAdder();
@@ -58,61 +66,107 @@ public final class LoadGen {
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private final AtomicReference<String> fatal = new AtomicReference<>();
     private final AtomicLongArray publishedPerChannel;
-    private final List<Subscriber> subscribers = new ArrayList<>();
+    private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     private final List<Publisher> publishers = new ArrayList<>();
+    private final Semaphore inFlight = new Semaphore(MAX_CONNECTS_IN_FLIGHT);
+    private final Instant startedAt = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+    private Bootstrap bootstrap;
+    private Endpoint subscribeTo;
+    private Endpoint publishTo;
+    private int connectionIndex;
     private volatile boolean publishing;
-    private volatile boolean measuring;
+    private volatile boolean stopping;
+    /** Publishes per second the scheduler keeps to now (fixed-rate runs). */
+    private volatile int currentRate;
 
-    private LoadGen(Options o, PrintStream out) {
+    private LoadGen(Options o, PrintStream out, PrintStream err, boolean terminal) {
         this.o = o;
         this.out = out;
+        this.err = err;
+        this.terminal = terminal;
         this.publishedPerChannel = new AtomicLongArray(o.channels);
     }
 
-    public static void main(String[] args) throws Exception {
-        System.exit(run(args, System.out));
+    public static void main(String[] args) {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /** As {@link #run(String[], PrintStream, PrintStream)}, with problems to standard error. */
+    public static int run(String[] args, PrintStream out) {
+        return run(args, out, System.err);
     }
 
     /**
-     * Runs loadgen and returns its exit code: 0 when every publish was answered and delivered once
-     * and in order, 1 when not (or when the run could not start), 2 for a usage error. Reports to
-     * {@code out}; problems go to standard error.
+     * Runs loadgen (or {@code loadgen report ...}) and returns its exit code: 0 when every publish
+     * was answered and delivered once and in order and every threshold held, 1 when not (or when the
+     * run could not start or the server refused), 2 for a usage error. Reports to {@code out};
+     * progress and problems go to {@code err}. Never throws: an unexpected failure is a message.
      */
-    public static int run(String[] args, PrintStream out) throws Exception {
-        if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
-            out.println(Options.USAGE);
-            return 0;
-        }
-        Options o;
+    public static int run(String[] args, PrintStream out, PrintStream err) {
         try {
-            o = Options.parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("loadgen: " + e.getMessage() + "\nRun with --help to list the options.");
-            return 2;
+            if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+                out.println(Options.USAGE);
+                return 0;
+            }
+            if (args.length > 0 && args[0].equals("report")) {
+                return HtmlReport.command(args, out, err);
+            }
+            Options o;
+            try {
+                o = Options.parse(args);
+            } catch (IllegalArgumentException e) {
+                err.println("loadgen: " + e.getMessage() + "\nRun with --help to list the options.");
+                return 2;
+            }
+            return new LoadGen(o, out, err, System.console() != null && err == System.err).run();
+        } catch (Exception | OutOfMemoryError e) {
+            err.println("loadgen: failed: " + e);
+            return 1;
         }
-        return new LoadGen(o, out).run();
     }
 
-    private int run() throws Exception {
-        int connections = o.subscribersToRun() + o.publishersToRun();
-        if (!underOpenFileLimit(connections)) {
+    private int run() throws InterruptedException {
+        List<Options.Stage> plan = o.plan();
+        int maxSubscribers = o.subscribersToRun();
+        for (Options.Stage s : plan) {
+            maxSubscribers = Math.max(maxSubscribers, o.role == Options.Role.PUBLISHERS ? 0 : s.subscribers);
+        }
+        if (!underOpenFileLimit(maxSubscribers + o.publishersToRun())) {
             return 2;
+        }
+        try {
+            subscribeTo = new Endpoint(o.url());
+            publishTo = o.publishUrl == null ? subscribeTo : new Endpoint(o.publishUrl);
+        } catch (UnknownHostException e) {
+            err.println("loadgen: unknown host: " + e.getMessage());
+            return 1;
         }
         EventLoopGroup group = Transports.newGroup(Runtime.getRuntime().availableProcessors(), "loadgen");
         try {
-            out.printf(Locale.ROOT, "loadgen: %d subscribers on %d channel(s), %d publisher(s), %s, %d-byte "
-                            + "content, %ds (+%ds warm-up) against %s%n", o.subscribersToRun(), o.channels,
+            bootstrap = new Bootstrap().group(group).channel(Transports.socketChannel())
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000);
+            out.printf(Locale.ROOT, "loadgen: %s, %d subscribers on %d channel(s), %d publisher(s), %s, %d-byte "
+                            + "content, %s against %s%n", o.protocol.name(), o.subscribersToRun(), o.channels,
                     o.publishersToRun(), o.rate > 0 ? o.rate + " publishes/s" : "max rate (window " + o.window + ")",
-                    o.size, o.durationSeconds, o.warmupSeconds,
-                    o.publishUrl == null ? o.url : o.url + ", publishers to " + o.publishUrl);
-            if (!connectAll(group, connections)) {
+                    o.size, describe(plan), o.publishUrl == null ? o.url() : o.url() + ", publishers to " + o.publishUrl);
+            if (!connectAll()) {
                 return 1;
             }
-            return measure();
+            return measure(plan);
         } finally {
             publishing = false;
+            stopping = true;
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
         }
+    }
+
+    private static String describe(List<Options.Stage> plan) {
+        StringBuilder b = new StringBuilder();
+        for (Options.Stage s : plan) {
+            b.append(b.length() == 0 ? "" : ", ").append(s.name).append(' ').append(s.seconds).append('s');
+        }
+        return b.toString();
     }
 
     private boolean underOpenFileLimit(int connections) {
@@ -121,7 +175,7 @@ public final class LoadGen {
             long max = ((UnixOperatingSystemMXBean) os).getMaxFileDescriptorCount();
             long need = connections + 200L;
             if (need > max) {
-                System.err.printf(Locale.ROOT, "loadgen: %d connections need about %d open files, but this process may "
+                err.printf(Locale.ROOT, "loadgen: %d connections need about %d open files, but this process may "
                         + "open %d (ulimit -n). Raise the limit, or split the load: run '--role subscribers' with "
                         + "part of the subscribers in several processes and '--role publishers' in one.%n",
                         connections, need, max);
@@ -149,54 +203,34 @@ public final class LoadGen {
             loopback = InetAddress.getByName(host).isLoopbackAddress();
             remote = new InetSocketAddress(host, port);
         }
-
-        byte[] upgrade(String clientName) {
-            return Frames.upgradeRequest(host, port, target + (target.contains("?") ? "&" : "?") + "client_name=" + clientName);
-        }
     }
 
-    private boolean connectAll(EventLoopGroup group, int connections) throws InterruptedException, UnknownHostException {
-        Endpoint subscribeTo = new Endpoint(o.url);
-        Endpoint publishTo = o.publishUrl == null ? subscribeTo : new Endpoint(o.publishUrl);
-        Bootstrap b = new Bootstrap().group(group).channel(Transports.socketChannel())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 30_000);
-        Semaphore inFlight = new Semaphore(MAX_CONNECTS_IN_FLIGHT);
+    /** Connects the subscribers and publishers the run starts with, and waits until all have joined. */
+    private boolean connectAll() throws InterruptedException {
+        int connections = o.subscribersToRun() + o.publishersToRun();
         CountDownLatch ready = new CountDownLatch(connections);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(o.connectTimeoutSeconds);
         for (int i = 0; i < connections; i++) {
-            boolean isPublisher = i >= o.subscribersToRun();
-            Peer peer = isPublisher ? new Publisher(publishers.size(), ready, inFlight)
-                    : new Subscriber(subscribers.size(), ready, inFlight);
-            if (isPublisher) {
-                publishers.add((Publisher) peer);
-            } else {
-                subscribers.add((Subscriber) peer);
-            }
-            String name = (isPublisher ? "pub" : "sub") + i;
-            Endpoint endpoint = isPublisher ? publishTo : subscribeTo;
-            byte[] upgrade = endpoint.upgrade(name);
             while (!inFlight.tryAcquire(1, TimeUnit.SECONDS)) {
                 if (fatal.get() != null || System.nanoTime() > deadline) {
                     return stopConnecting(connections);
                 }
             }
-            WsConnection handler = new WsConnection(i, upgrade, peer);
-            InetSocketAddress local = endpoint.loopback
-                    ? new InetSocketAddress("127.0.0." + (1 + i % o.sourceIps), 0) : null;
-            b.handler(handler).connect(endpoint.remote, local).addListener(f -> {
-                if (!f.isSuccess()) {
-                    fatal.compareAndSet(null, "connect failed after " + connected.get() + " connections: " + f.cause()
-                            + hint(f.cause()));
-                    inFlight.release();
-                }
-            });
+            if (i >= o.subscribersToRun()) {
+                Publisher p = new Publisher(publishers.size(), ready);
+                publishers.add(p);
+                connect(p, publishTo, "pub" + p.index);
+            } else {
+                Subscriber s = new Subscriber(subscribers.size(), ready);
+                subscribers.add(s);
+                connect(s, subscribeTo, "sub" + s.index);
+            }
             if (fatal.get() != null) {
                 return stopConnecting(connections);
             }
         }
         while (!ready.await(1, TimeUnit.SECONDS)) {
-            out.printf(Locale.ROOT, "[connecting] %d/%d%n", connected.get(), connections);
+            progress(String.format(Locale.ROOT, "[connecting] %d/%d", connected.get(), connections));
             if (fatal.get() != null || System.nanoTime() > deadline) {
                 return stopConnecting(connections);
             }
@@ -204,12 +238,34 @@ public final class LoadGen {
         return fatal.get() == null || stopConnecting(connections);
     }
 
+    /** Opens a connection for {@code peer}; the caller holds a permit of {@link #inFlight}. */
+    private void connect(Peer peer, Endpoint endpoint, String name) {
+        int i = connectionIndex++;
+        byte[] upgrade = Frames.upgradeRequest(endpoint.host, endpoint.port,
+                o.protocol.target(endpoint.target, name, peer.channelNames()));
+        WsConnection handler = new WsConnection(i, upgrade, peer);
+        InetSocketAddress local = endpoint.loopback ? new InetSocketAddress("127.0.0." + (1 + i % o.sourceIps), 0) : null;
+        bootstrap.clone().handler(handler).connect(endpoint.remote, local).addListener(f -> {
+            if (!f.isSuccess()) {
+                fatal.compareAndSet(null, "cannot connect to " + endpoint.remote.getHostString() + ":" + endpoint.port
+                        + " after " + connected.get() + " connections: " + rootMessage(f.cause()) + hint(f.cause()));
+                inFlight.release();
+            }
+        });
+    }
+
     private boolean stopConnecting(int connections) {
         String why = fatal.get() != null ? fatal.get()
                 : "not all connected within " + o.connectTimeoutSeconds + " s (" + connected.get() + "/" + connections
                 + ")";
-        System.err.println("loadgen: " + why);
+        endProgress();
+        err.println("loadgen: " + why);
         return false;
+    }
+
+    private static String rootMessage(Throwable t) {
+        String m = t.getMessage();
+        return m != null ? m : t.toString();
     }
 
     private static String hint(Throwable cause) {
@@ -221,18 +277,38 @@ public final class LoadGen {
             return " (out of ephemeral ports: raise --source-ips)";
         }
         if (m.contains("Connection refused") || m.contains("Connection reset")) {
-            return " (the server refused: is it running, and under its own open-file limit?)";
+            return " (nothing listens there, or the server refused: is it running, on that port, under its own "
+                    + "open-file limit?)";
+        }
+        if (m.contains("timed out")) {
+            return " (nothing answered: is the host reachable?)";
         }
         return "";
     }
 
     // ---- measuring ----
 
-    private int measure() throws InterruptedException {
+    /** One second of the run, as the series of the result hold it. */
+    private static final class Second {
+        int t;
+        String stage;
+        boolean measured;
+        int connections;
+        long publishes;
+        long deliveries;
+        long errors;
+        double seconds;
+        Histogram latency;
+        double cpu;
+    }
+
+    private int measure(List<Options.Stage> plan) throws InterruptedException {
+        boolean fixedRate = plan.stream().anyMatch(s -> s.rate > 0);
         publishing = true;
+        currentRate = plan.get(0).rate;
         Thread scheduler = null;
         if (!publishers.isEmpty()) {
-            if (o.rate > 0) {
+            if (fixedRate) {
                 scheduler = new Thread(this::publishAtFixedRate, "loadgen-scheduler");
                 scheduler.setDaemon(true);
                 scheduler.start();
@@ -242,68 +318,124 @@ public final class LoadGen {
                 }
             }
         }
-        long start = System.nanoTime();
-        long warmupEnd = start + TimeUnit.SECONDS.toNanos(o.warmupSeconds);
-        long end = warmupEnd + TimeUnit.SECONDS.toNanos(o.durationSeconds);
+        com.sun.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean
+                ? (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean() : null;
+        int totalSeconds = plan.stream().mapToInt(s -> s.seconds).sum();
+        List<Second> series = new ArrayList<>();
         Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
-        Histogram interval = null;
+        long start = System.nanoTime();
+        long last = start;
         long lastDeliveries = 0;
         long lastPublishes = 0;
-        long measureStart = start;
-        long deliveriesAtStart = 0;
-        long publishesAtStart = 0;
-        long errorsAtStart = 0;
-        if (o.warmupSeconds == 0) {
-            measuring = true;
-        }
-        long tick = start;
-        while (tick < end && fatal.get() == null) {
-            tick += TimeUnit.SECONDS.toNanos(1);
+        long lastErrors = 0;
+        Options.Stage stage = plan.get(0);
+        int stageIndex = 0;
+        int stageStart = 0;
+        int fromSubscribers = o.subscribersToRun();
+        for (int sec = 1; sec <= totalSeconds && fatal.get() == null; sec++) {
+            long tick = start + TimeUnit.SECONDS.toNanos(sec);
             LockSupport.parkNanos(tick - System.nanoTime());
+            long now = System.nanoTime();
+            Second s = new Second();
+            s.t = sec;
+            s.stage = stage.name;
+            s.measured = stage.measured;
+            s.connections = connected.get();
             long d = deliveries.sum();
             long p = publishes.sum();
-            interval = latency.getIntervalHistogram(interval);
-            boolean warmup = !measuring;
-            if (measuring) {
-                total.add(interval);
-            } else if (tick >= warmupEnd) {
-                // The warm-up ends here: measure from now on.
-                measuring = true;
-                measureStart = System.nanoTime();
-                deliveriesAtStart = d;
-                publishesAtStart = p;
-                errorsAtStart = errors.sum();
+            long e = errors.sum();
+            s.deliveries = d - lastDeliveries;
+            s.publishes = p - lastPublishes;
+            s.errors = e - lastErrors;
+            s.seconds = (now - last) / 1e9;
+            s.latency = latency.getIntervalHistogram();
+            s.cpu = os == null ? -1 : os.getProcessCpuLoad();
+            series.add(s);
+            if (s.measured) {
+                total.add(s.latency);
             }
-            out.printf(Locale.ROOT, "[%4ds%s] connected %d  deliveries/s %,d  publishes/s %,d  p99 %s  errors %d%n",
-                    TimeUnit.NANOSECONDS.toSeconds(tick - start), warmup ? " warm-up" : "", connected.get(),
-                    d - lastDeliveries, p - lastPublishes,
-                    interval.getTotalCount() == 0 ? "-" : formatMicros(interval.getValueAtPercentile(99)),
-                    errors.sum());
             lastDeliveries = d;
             lastPublishes = p;
+            lastErrors = e;
+            last = now;
+            progress(progressLine(s));
+            // The stage of the next second: its rate now, its subscribers spread over its seconds.
+            if (sec - stageStart >= stage.seconds && stageIndex + 1 < plan.size()) {
+                fromSubscribers = stage.subscribers;
+                stageStart = sec;
+                stage = plan.get(++stageIndex);
+                currentRate = stage.rate;
+            }
+            if (o.role != Options.Role.PUBLISHERS && sec < totalSeconds) {
+                int into = sec - stageStart + 1;
+                rampTo(fromSubscribers + (int) ((long) (stage.subscribers - fromSubscribers) * into / stage.seconds));
+            }
         }
-        double seconds = (System.nanoTime() - measureStart) / 1e9;
-        long deliveredInWindow = deliveries.sum() - deliveriesAtStart;
-        long publishedInWindow = publishes.sum() - publishesAtStart;
-        long errorsInWindow = errors.sum() - errorsAtStart;
+        endProgress();
         publishing = false;
         if (scheduler != null) {
             scheduler.join(2000);
         }
         drain();
-        total.add(latency.getIntervalHistogram());
+        if (stage.measured) {
+            total.add(latency.getIntervalHistogram());
+        }
+        Map<String, Object> result = result(plan, series, total);
+        return report(result);
+    }
 
-        Result r = new Result(deliveredInWindow / seconds, publishedInWindow / seconds, total, errorsInWindow,
-                missing(), duplicates.sum());
-        r.print(o, out);
-        if (fatal.get() != null) {
-            System.err.println("loadgen: stopped early: " + fatal.get());
-            return 1;
+    /** Connects or closes subscribers until {@code target} are open or on their way (from the measuring thread). */
+    private void rampTo(int target) {
+        int open = 0;
+        for (Subscriber s : subscribers) {
+            if (!s.left) {
+                open++;
+            }
         }
-        if (firstError.get() != null) {
-            System.err.println("loadgen: first error reply: " + firstError.get());
+        for (int i = subscribers.size() - 1; open > target && i >= 0; i--) {
+            Subscriber s = subscribers.get(i);
+            if (!s.left) {
+                s.leave();
+                open--;
+            }
         }
-        return r.errors == 0 && r.missing == 0 && r.duplicates == 0 ? 0 : 1;
+        while (open < target && inFlight.tryAcquire()) {
+            Subscriber s = new Subscriber(subscribers.size(), null);
+            subscribers.add(s);
+            connect(s, subscribeTo, "sub" + s.index);
+            open++;
+        }
+    }
+
+    private String progressLine(Second s) {
+        long p50 = s.latency.getTotalCount() == 0 ? -1 : s.latency.getValueAtPercentile(50);
+        long p99 = s.latency.getTotalCount() == 0 ? -1 : s.latency.getValueAtPercentile(99);
+        return String.format(Locale.ROOT, "[%4ds %s] connections %,d  sent/s %,d  received/s %,d  p50 %s  p99 %s  "
+                        + "errors %d  cpu %s%s", s.t, s.stage, s.connections, Math.round(s.publishes / s.seconds),
+                Math.round(s.deliveries / s.seconds), p50 < 0 ? "-" : formatMicros(p50),
+                p99 < 0 ? "-" : formatMicros(p99), s.errors,
+                s.cpu < 0 ? "-" : Math.round(s.cpu * 100) + "%",
+                s.cpu >= CPU_WARNING ? " (loadgen is the bottleneck!)" : "");
+    }
+
+    /** One progress line on standard error: rewritten in place on a terminal, a line per call otherwise. */
+    private void progress(String line) {
+        if (!o.progress) {
+            return;
+        }
+        if (terminal) {
+            err.print("\r" + line + "\u001b[K");
+            err.flush();
+        } else {
+            err.println(line);
+        }
+    }
+
+    private void endProgress() {
+        if (o.progress && terminal) {
+            err.println();
+        }
     }
 
     /** Waits, at most 5 s, for deliveries of everything published to arrive. */
@@ -320,50 +452,273 @@ public final class LoadGen {
         }
     }
 
-    /** Deliveries not received: exact with every role in one process; the gaps seen otherwise. */
+    /**
+     * Deliveries not received: exact with every role in one process (a subscriber that left during
+     * the run is not counted); the gaps in sequence numbers seen otherwise.
+     */
     private long missing() {
         if (o.role != Options.Role.ALL) {
             return gaps.sum();
         }
         long missing = 0;
         for (Subscriber s : subscribers) {
-            missing += publishedPerChannel.get(s.channel) - s.unique;
+            if (s.expectedFrom >= 0 && !s.left) {
+                missing += Math.max(0, publishedPerChannel.get(s.channel) - s.expectedFrom - s.unique);
+            }
         }
         return missing;
     }
 
     /** One scheduler thread sends every publish at its intended time, round-robin over publishers. */
     private void publishAtFixedRate() {
-        double intervalNanos = 1e9 / o.rate;
-        long start = System.nanoTime();
+        double next = System.nanoTime();
         for (long k = 0; publishing; k++) {
-            long intended = start + (long) (k * intervalNanos);
+            int rate = currentRate;
+            long intended = (long) next;
             long wait = intended - System.nanoTime();
             if (wait > 0) {
                 LockSupport.parkNanos(wait);
             }
             Publisher p = publishers.get((int) (k % publishers.size()));
             p.connection().ctx().executor().execute(() -> p.publish(intended, true));
+            next += 1e9 / rate;
         }
     }
 
-    private static String formatMicros(long micros) {
+    static String formatMicros(long micros) {
         return micros < 1000 ? micros + " us" : String.format(Locale.ROOT, "%.2f ms", micros / 1000.0);
+    }
+
+    // ---- the result ----
+
+    private Map<String, Object> result(List<Options.Stage> plan, List<Second> series, Histogram total) {
+        double measuredSeconds = 0;
+        long measuredDeliveries = 0;
+        long measuredPublishes = 0;
+        long measuredErrors = 0;
+        for (Second s : series) {
+            if (s.measured) {
+                measuredSeconds += s.seconds;
+                measuredDeliveries += s.deliveries;
+                measuredPublishes += s.publishes;
+                measuredErrors += s.errors;
+            }
+        }
+        Map<String, Object> r = new LinkedHashMap<>();
+        r.put("subscribers", o.subscribersToRun());
+        r.put("channels", o.channels);
+        r.put("publishers", o.publishersToRun());
+        r.put("rate", o.rate);
+        r.put("window", o.window);
+        r.put("size", o.size);
+        r.put("duration_s", Math.round(measuredSeconds));
+        r.put("protocol", o.protocol.name());
+        r.put("url", o.url().toString());
+        if (o.publishUrl != null) {
+            r.put("publish_url", o.publishUrl.toString());
+        }
+        r.put("role", o.role.name().toLowerCase(Locale.ROOT));
+        r.put("command", o.command);
+        r.put("started_at", startedAt.toString());
+        r.put("deliveries_per_s", measuredSeconds > 0 ? measuredDeliveries / measuredSeconds : 0.0);
+        r.put("publishes_per_s", measuredSeconds > 0 ? measuredPublishes / measuredSeconds : 0.0);
+        Map<String, Object> lat = new LinkedHashMap<>();
+        boolean any = total.getTotalCount() > 0;
+        lat.put("p50", any ? total.getValueAtPercentile(50) : null);
+        lat.put("p90", any ? total.getValueAtPercentile(90) : null);
+        lat.put("p99", any ? total.getValueAtPercentile(99) : null);
+        lat.put("p999", any ? total.getValueAtPercentile(99.9) : null);
+        lat.put("max", any ? total.getMaxValue() : null);
+        lat.put("mean", any ? total.getMean() : null);
+        lat.put("count", total.getTotalCount());
+        r.put("latency_us", lat);
+        r.put("errors", measuredErrors);
+        r.put("missing", missing());
+        r.put("duplicates", duplicates.sum());
+        double cpuSum = 0;
+        double cpuMax = 0;
+        int cpuN = 0;
+        int hot = 0;
+        for (Second s : series) {
+            if (s.measured && s.cpu >= 0) {
+                cpuSum += s.cpu;
+                cpuMax = Math.max(cpuMax, s.cpu);
+                cpuN++;
+                hot += s.cpu >= CPU_WARNING ? 1 : 0;
+            }
+        }
+        Map<String, Object> cpu = new LinkedHashMap<>();
+        cpu.put("mean", cpuN == 0 ? null : cpuSum / cpuN);
+        cpu.put("max", cpuN == 0 ? null : cpuMax);
+        cpu.put("cores", Runtime.getRuntime().availableProcessors());
+        r.put("cpu", cpu);
+        List<String> warnings = new ArrayList<>();
+        String cpuWarning = cpuWarning(hot, cpuN, cpuMax, Runtime.getRuntime().availableProcessors());
+        if (cpuWarning != null) {
+            warnings.add(cpuWarning);
+        }
+        if (fatal.get() != null) {
+            warnings.add("stopped early: " + fatal.get());
+        }
+        if (firstError.get() != null) {
+            warnings.add("first error from the server: " + firstError.get());
+        }
+        r.put("warnings", warnings);
+        List<Object> stages = new ArrayList<>();
+        for (Options.Stage s : plan) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", s.name);
+            m.put("seconds", s.seconds);
+            m.put("rate", s.rate);
+            m.put("subscribers", o.role == Options.Role.PUBLISHERS ? 0 : s.subscribers);
+            m.put("measured", s.measured);
+            stages.add(m);
+        }
+        r.put("stages", stages);
+        List<Object> distribution = new ArrayList<>();
+        if (any) {
+            for (HistogramIterationValue v : total.percentiles(5)) {
+                distribution.add(List.of(v.getPercentileLevelIteratedTo(), v.getValueIteratedTo()));
+            }
+        }
+        r.put("distribution", distribution);
+        r.put("series", seriesColumns(series));
+        List<Object> verdicts = new ArrayList<>();
+        boolean passed = measuredErrors == 0 && (long) r.get("missing") == 0 && duplicates.sum() == 0
+                && fatal.get() == null;
+        for (Threshold t : o.thresholds) {
+            double actual = t.actual(r);
+            boolean ok = t.passes(actual);
+            passed &= ok;
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("rule", t.text);
+            v.put("passed", ok);
+            v.put("actual", Double.isNaN(actual) ? null : actual);
+            verdicts.add(v);
+        }
+        r.put("thresholds", verdicts);
+        r.put("passed", passed);
+        return r;
+    }
+
+    /** The warning when loadgen itself was at or above {@link #CPU_WARNING} of its cores in measured seconds. */
+    static String cpuWarning(int hotSeconds, int seconds, double max, int cores) {
+        if (hotSeconds == 0) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "loadgen's own CPU was at or above %.0f%% of its %d cores in %d of %d "
+                        + "measured seconds (up to %.0f%%): the result may measure loadgen, not the server. Give "
+                        + "loadgen more cores, or split the load over processes or machines (--role).",
+                CPU_WARNING * 100, cores, hotSeconds, seconds, max * 100);
+    }
+
+    private static Map<String, Object> seriesColumns(List<Second> series) {
+        Map<String, List<Object>> c = new LinkedHashMap<>();
+        for (String k : List.of("t", "stage", "measured", "connections", "publishes_per_s", "deliveries_per_s",
+                "errors", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "cpu")) {
+            c.put(k, new ArrayList<>());
+        }
+        for (Second s : series) {
+            boolean any = s.latency.getTotalCount() > 0;
+            c.get("t").add(s.t);
+            c.get("stage").add(s.stage);
+            c.get("measured").add(s.measured);
+            c.get("connections").add(s.connections);
+            c.get("publishes_per_s").add((double) Math.round(s.publishes / s.seconds));
+            c.get("deliveries_per_s").add((double) Math.round(s.deliveries / s.seconds));
+            c.get("errors").add(s.errors);
+            c.get("p50_us").add(any ? s.latency.getValueAtPercentile(50) : null);
+            c.get("p90_us").add(any ? s.latency.getValueAtPercentile(90) : null);
+            c.get("p99_us").add(any ? s.latency.getValueAtPercentile(99) : null);
+            c.get("p999_us").add(any ? s.latency.getValueAtPercentile(99.9) : null);
+            c.get("max_us").add(any ? s.latency.getMaxValue() : null);
+            c.get("cpu").add(s.cpu < 0 ? null : Math.round(s.cpu * 1000) / 1000.0);
+        }
+        return new LinkedHashMap<>(c);
+    }
+
+    /** Prints the result, writes the files asked for, and returns the exit code. */
+    @SuppressWarnings("unchecked")
+    private int report(Map<String, Object> r) {
+        Map<String, Object> lat = (Map<String, Object>) r.get("latency_us");
+        out.printf(Locale.ROOT, "deliveries/s %,.0f  publishes/s %,.0f%n", (double) r.get("deliveries_per_s"),
+                (double) r.get("publishes_per_s"));
+        if (lat.get("p50") == null) {
+            out.println("latency: no deliveries received in this process");
+        } else {
+            out.printf(Locale.ROOT, "latency, publish to receipt: p50 %s  p99 %s  p99.9 %s  max %s  (%,d samples)%n",
+                    formatMicros((long) lat.get("p50")), formatMicros((long) lat.get("p99")),
+                    formatMicros((long) lat.get("p999")), formatMicros((long) lat.get("max")), (long) lat.get("count"));
+        }
+        out.printf(Locale.ROOT, "errors %d  missing %d  duplicates %d%n", (long) r.get("errors"), (long) r.get("missing"),
+                (long) r.get("duplicates"));
+        for (Object w : (List<Object>) r.get("warnings")) {
+            out.println("warning: " + w);
+        }
+        boolean thresholdsCrossed = false;
+        for (Object v : (List<Object>) r.get("thresholds")) {
+            Map<String, Object> m = (Map<String, Object>) v;
+            Threshold t = Threshold.parse((String) m.get("rule"));
+            double actual = Json.number(m.get("actual"));
+            boolean ok = (boolean) m.get("passed");
+            out.printf(Locale.ROOT, "threshold %s: %s (%s)%n", t.text, ok ? "passed" : "FAILED", t.describe(actual));
+            if (!ok) {
+                thresholdsCrossed = true;
+                err.printf(Locale.ROOT, "loadgen: threshold crossed: %s (%s was %s)%n", t.text, t.metric,
+                        t.describe(actual));
+            }
+        }
+        String json = Json.write(r);
+        int exit = 0;
+        try {
+            if (o.out != null) {
+                Files.writeString(Path.of(o.out), json + "\n", StandardCharsets.UTF_8);
+                out.println("result: " + o.out);
+            }
+            if (o.report != null) {
+                // From the JSON as written, so that the report shows exactly its numbers.
+                HtmlReport.write(List.of(Json.object(Json.parse(json), "result")), Path.of(o.report));
+                out.println("report: " + o.report);
+            }
+        } catch (IOException e) {
+            err.println("loadgen: cannot write " + e.getMessage());
+            exit = 1;
+        }
+        if (o.json) {
+            out.println(json);
+        }
+        if (fatal.get() != null) {
+            err.println("loadgen: stopped early: " + fatal.get());
+            return 1;
+        }
+        if (firstError.get() != null) {
+            err.println("loadgen: first error from the server: " + firstError.get());
+        }
+        if ((long) r.get("errors") != 0 || (long) r.get("missing") != 0 || (long) r.get("duplicates") != 0) {
+            err.println("loadgen: failed: errors, missing or duplicate deliveries");
+            return 1;
+        }
+        return thresholdsCrossed ? 1 : exit;
     }
 
     // ---- peers ----
 
-    /** A connection's role. */
-    private abstract class Peer implements WsConnection.Listener {
-        final CountDownLatch ready;
-        final Semaphore inFlight;
+    /** A connection's role. All but the constructor run on the connection's event loop. */
+    private abstract class Peer implements WsConnection.Listener, Protocol.Events {
+        final int index;
+        private final CountDownLatch ready;
+        Protocol.Client client;
         private WsConnection connection;
         private boolean counted;
+        /** Closed by loadgen on purpose (a ramp down): not a failure. */
+        volatile boolean left;
 
-        Peer(CountDownLatch ready, Semaphore inFlight) {
+        Peer(int index, CountDownLatch ready) {
+            this.index = index;
             this.ready = ready;
-            this.inFlight = inFlight;
         }
+
+        abstract List<String> channelNames();
 
         WsConnection connection() {
             return connection;
@@ -372,106 +727,149 @@ public final class LoadGen {
         @Override
         public void onOpen(WsConnection c) {
             connection = c;
+            client = o.protocol.client(this, channelNames());
+            client.opened();
         }
 
-        void subscribe(int channel) {
-            connection.ctx().writeAndFlush(WsConnection.textFrame(connection.ctx().alloc(),
-                    "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + o.channel(channel) + "\"}}"));
+        @Override
+        public void onMessage(WsConnection c, ByteBuf payload) {
+            client.onMessage(c.ctx().alloc(), payload);
         }
 
-        void becomeReady() {
+        @Override
+        public void send(ByteBuf payload, boolean flush) {
+            connection.send(o.protocol.frameType(), payload, flush);
+        }
+
+        @Override
+        public void joined() {
             if (!counted) {
                 counted = true;
                 connected.incrementAndGet();
                 inFlight.release();
-                ready.countDown();
+                if (ready != null) {
+                    ready.countDown();
+                }
             }
         }
 
-        boolean isOk(ByteBuf payload) {
-            return ByteBufUtil.indexOf(STATUS_OK, payload) >= 0;
+        @Override
+        public void answered(boolean ok, ByteBuf payload) {
+            if (!ok) {
+                error(payload.toString(StandardCharsets.UTF_8));
+            }
         }
 
-        void error(ByteBuf payload) {
+        @Override
+        public void refused(String why) {
+            fatal.compareAndSet(null, why);
+        }
+
+        @Override
+        public void serverError(String text) {
+            error(text);
+        }
+
+        void error(String text) {
             errors.increment();
-            firstError.compareAndSet(null, payload.toString(StandardCharsets.UTF_8));
+            firstError.compareAndSet(null, text);
+        }
+
+        /** Closes this connection on purpose. */
+        void leave() {
+            left = true;
+            if (connection != null) {
+                connection.ctx().close();
+            }
         }
 
         @Override
         public void onFailure(WsConnection c, String reason) {
-            if (publishing || !counted) {
-                fatal.compareAndSet(null, (this instanceof Publisher ? "publisher " : "subscriber ") + c.index + ": "
+            if (!left && !stopping && (publishing || !counted)) {
+                fatal.compareAndSet(null, (this instanceof Publisher ? "publisher " : "subscriber ") + index + ": "
                         + reason);
-                if (!counted) {
-                    inFlight.release();
-                }
+            }
+            if (!counted) {
+                counted = true; // its permit goes back once
+                inFlight.release();
+            }
+        }
+
+        @Override
+        public void onClosed(WsConnection c) {
+            if (client != null) {
+                client.closed();
+            }
+            if (counted && connection != null) {
+                connected.decrementAndGet();
             }
         }
     }
 
-    /** Subscribes to one channel and checks every delivery's order and latency. */
+    /** Joins one channel and checks every delivery's order and latency. */
     private final class Subscriber extends Peer {
         final int channel;
-        private int replies;
+        private final long[] parsed = new long[2];
         private long nextSeq;
-        long unique;
+        /** The first sequence number this subscriber must get: 0 unless it joined after publishing began; -1 until joined. */
+        volatile long expectedFrom = -1;
+        volatile long unique;
 
-        Subscriber(int index, CountDownLatch ready, Semaphore inFlight) {
-            super(ready, inFlight);
+        Subscriber(int index, CountDownLatch ready) {
+            super(index, ready);
             this.channel = index % o.channels;
         }
 
         @Override
-        public void onText(WsConnection c, ByteBuf payload) {
-            int at = ByteBufUtil.indexOf(CONTENT_KEY, payload);
-            if (at >= 0) {
-                long now = System.nanoTime();
-                int i = at + CONTENT_KEY.readableBytes();
-                long seq = 0;
-                byte b;
-                while ((b = payload.getByte(i++)) != ':') {
-                    seq = (seq << 4) + Character.digit(b, 16);
-                }
-                long sentAt = 0;
-                while ((b = payload.getByte(i++)) != ':') {
-                    sentAt = (sentAt << 4) + Character.digit(b, 16);
-                }
-                if (seq >= nextSeq) {
-                    if (seq > nextSeq) {
-                        gaps.add(seq - nextSeq);
-                    }
-                    nextSeq = seq + 1;
-                    unique++;
-                } else {
-                    duplicates.increment();
-                }
-                deliveries.increment();
-                latency.recordValue(Math.max(0, (now - sentAt) / 1000));
-            } else if (replies < 2) {
-                // The connection confirmation, then the subscribe reply.
-                if (++replies == 1) {
-                    subscribe(channel);
-                } else if (isOk(payload)) {
-                    becomeReady();
-                } else {
-                    fatal.compareAndSet(null, "subscribe refused: " + payload.toString(StandardCharsets.UTF_8));
-                }
-            } else if (!isOk(payload)) {
-                error(payload);
+        List<String> channelNames() {
+            return List.of(o.channel(channel));
+        }
+
+        @Override
+        public void joined() {
+            if (expectedFrom < 0) {
+                // Publishes counted from now on were sent after the join took effect: they must arrive.
+                expectedFrom = publishing ? publishedPerChannel.get(channel) : 0;
+                nextSeq = expectedFrom;
             }
+            super.joined();
+        }
+
+        @Override
+        public void delivered(ByteBuf buf, int contentAt) {
+            long now = System.nanoTime();
+            if (!Content.parse(buf, contentAt, parsed)) {
+                return; // not loadgen's content (another client's message on the channel)
+            }
+            long seq = parsed[0];
+            if (unique == 0 && seq < expectedFrom) {
+                // One published before the join was counted but delivered after it.
+                expectedFrom = seq;
+                nextSeq = seq;
+            }
+            if (seq >= nextSeq) {
+                if (seq > nextSeq) {
+                    gaps.add(seq - nextSeq);
+                }
+                nextSeq = seq + 1;
+                unique++;
+            } else {
+                duplicates.increment();
+            }
+            deliveries.increment();
+            latency.recordValue(Math.max(0, (now - parsed[1]) / 1000));
         }
     }
 
-    /** Owns the channels c with c % P == p: subscribes to them and publishes to them in turn. */
+    /** Owns the channels c with c % P == p: joins them and publishes to them in turn. */
     private final class Publisher extends Peer {
         private final int[] channels;
         private final long[] seqs;
         private int next;
-        private int replies;
         private int unanswered;
 
-        Publisher(int index, CountDownLatch ready, Semaphore inFlight) {
-            super(ready, inFlight);
+        Publisher(int index, CountDownLatch ready) {
+            super(index, ready);
             int n = (o.channels - index + o.publishers - 1) / o.publishers;
             channels = new int[n];
             for (int i = 0; i < n; i++) {
@@ -481,33 +879,46 @@ public final class LoadGen {
         }
 
         @Override
-        public void onText(WsConnection c, ByteBuf payload) {
-            if (ByteBufUtil.indexOf(CONTENT_KEY, payload) >= 0) {
-                return; // its own copy of what it published
+        List<String> channelNames() {
+            List<String> names = new ArrayList<>();
+            for (int c : channels) {
+                names.add(o.channel(c));
             }
-            if (replies <= channels.length) {
-                // The connection confirmation, then one reply per subscribe.
-                if (replies++ == 0) {
-                    for (int ch : channels) {
-                        subscribe(ch);
-                    }
-                } else if (!isOk(payload)) {
-                    fatal.compareAndSet(null, "subscribe refused: " + payload.toString(StandardCharsets.UTF_8));
-                } else if (replies == channels.length + 1) {
-                    becomeReady();
-                }
-                return;
+            return names;
+        }
+
+        @Override
+        public void delivered(ByteBuf buf, int contentAt) {
+            // Its own copy of what it published: the answer, for protocols that send no other.
+            if (!o.protocol.repliesToPublish()) {
+                answered();
             }
-            unanswered--;
-            if (!isOk(payload)) {
-                error(payload);
+        }
+
+        @Override
+        public void answered(boolean ok, ByteBuf payload) {
+            super.answered(ok, payload);
+            answered();
+        }
+
+        @Override
+        public void serverError(String text) {
+            super.serverError(text);
+            if (!o.protocol.repliesToPublish()) {
+                answered(); // a rejected publish: its answer
             }
-            if (o.rate == 0 && publishing) {
+        }
+
+        private void answered() {
+            if (unanswered > 0) {
+                unanswered--;
+            }
+            if (currentRate == 0 && publishing) {
                 publish(System.nanoTime(), true);
             }
         }
 
-        /** Fills the window of unanswered publishes (max-rate mode). Call from the event loop. */
+        /** Fills the window of unanswered publishes (max-rate mode). */
         void fillWindow() {
             while (unanswered < o.window) {
                 publish(System.nanoTime(), false);
@@ -515,73 +926,20 @@ public final class LoadGen {
             connection().ctx().flush();
         }
 
-        /** Publishes the next message of the next channel. Call from the event loop. */
+        /** Publishes the next message of the next channel. */
         void publish(long intendedNanos, boolean flush) {
-            if (!publishing) {
+            if (!publishing || !connection().ctx().channel().isActive()) {
                 return;
             }
             int slot = next;
             next = (next + 1) % channels.length;
             int channel = channels[slot];
             long seq = seqs[slot]++;
-            String head = "{\"action\":\"publish\",\"params\":{\"channel_name\":\"" + o.channel(channel)
-                    + "\",\"content\":\"" + Long.toHexString(seq) + ':' + Long.toHexString(intendedNanos) + ':';
-            ByteBuf json = alloc.buffer(head.length() + o.size + 4);
-            json.writeCharSequence(head, StandardCharsets.US_ASCII);
-            // Pad so that the content, quotes included, is o.size bytes.
-            int contentSoFar = 1 + Long.toHexString(seq).length() + 1 + Long.toHexString(intendedNanos).length() + 1;
-            for (int i = contentSoFar; i < o.size - 1; i++) {
-                json.writeByte('x');
-            }
-            json.writeCharSequence("\"}}", StandardCharsets.US_ASCII);
+            ByteBuf payload = client.publish(alloc, o.channel(channel), seq, intendedNanos, o.size);
             unanswered++;
             publishedPerChannel.incrementAndGet(channel);
             publishes.increment();
-            connection().sendText(json, flush);
-        }
-    }
-
-    /** The outcome of a run. */
-    private static final class Result {
-        final double deliveriesPerSecond;
-        final double publishesPerSecond;
-        final Histogram latency;
-        final long errors;
-        final long missing;
-        final long duplicates;
-
-        Result(double deliveriesPerSecond, double publishesPerSecond, Histogram latency, long errors, long missing,
-               long duplicates) {
-            this.deliveriesPerSecond = deliveriesPerSecond;
-            this.publishesPerSecond = publishesPerSecond;
-            this.latency = latency;
-            this.errors = errors;
-            this.missing = missing;
-            this.duplicates = duplicates;
-        }
-
-        void print(Options o, PrintStream out) {
-            out.printf(Locale.ROOT, "deliveries/s %,.0f  publishes/s %,.0f%n", deliveriesPerSecond,
-                    publishesPerSecond);
-            if (latency.getTotalCount() == 0) {
-                out.println("latency: no deliveries received in this process");
-            } else {
-                out.printf(Locale.ROOT, "latency, publish to receipt: p50 %s  p99 %s  p99.9 %s  max %s  (%,d samples)%n",
-                        formatMicros(latency.getValueAtPercentile(50)), formatMicros(latency.getValueAtPercentile(99)),
-                        formatMicros(latency.getValueAtPercentile(99.9)), formatMicros(latency.getMaxValue()),
-                        latency.getTotalCount());
-            }
-            out.printf(Locale.ROOT, "errors %d  missing %d  duplicates %d%n", errors, missing, duplicates);
-            if (o.json) {
-                out.printf(Locale.ROOT, "{\"subscribers\":%d,\"channels\":%d,\"publishers\":%d,\"rate\":%d,"
-                                + "\"window\":%d,\"size\":%d,\"duration_s\":%d,\"deliveries_per_s\":%.0f,"
-                                + "\"publishes_per_s\":%.0f,\"latency_us\":{\"p50\":%d,\"p99\":%d,\"p999\":%d,\"max\":%d},"
-                                + "\"errors\":%d,\"missing\":%d,\"duplicates\":%d}%n",
-                        o.subscribersToRun(), o.channels, o.publishersToRun(), o.rate, o.window, o.size,
-                        o.durationSeconds, deliveriesPerSecond, publishesPerSecond,
-                        latency.getValueAtPercentile(50), latency.getValueAtPercentile(99),
-                        latency.getValueAtPercentile(99.9), latency.getMaxValue(), errors, missing, duplicates);
-            }
+            send(payload, flush);
         }
     }
 }

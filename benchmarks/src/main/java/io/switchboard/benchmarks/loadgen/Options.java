@@ -1,19 +1,28 @@
 package io.switchboard.benchmarks.loadgen;
 
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
-/** loadgen's command line. Every option has a default; {@code --help} prints them. */
+/**
+ * loadgen's command line, and the same settings from a scenario file ({@link Scenario}): both go
+ * through {@link #set}. Every option has a default; {@code --help} prints them.
+ */
 final class Options {
 
     enum Role { ALL, SUBSCRIBERS, PUBLISHERS }
 
-    URI url = URI.create("ws://127.0.0.1:3501/api/connect");
-    /** Where publishers connect; {@code null}: {@link #url}. */
+    Protocol protocol = MinichatsProtocol.INSTANCE;
+    /** Where subscribers connect; {@code null}: the protocol's default. */
+    URI url;
+    /** Where publishers connect; {@code null}: {@link #url()}. */
     URI publishUrl;
     int subscribers = 1000;
     int channels = 1;
     int publishers = 1;
+    private boolean publishersSet;
     /** Publishes per second over all publishers; 0 = as fast as the window allows. */
     int rate;
     int window = 64;
@@ -25,113 +34,233 @@ final class Options {
     String channelPrefix = "load";
     Role role = Role.ALL;
     boolean json;
+    boolean progress = true;
+    /** Where the JSON result is written, or {@code null}. */
+    String out;
+    /** Where the HTML report is written, or {@code null}. */
+    String report;
+    /** The scenario file these options came from, or {@code null}. */
+    String scenario;
+    final List<Threshold> thresholds = new ArrayList<>();
+    /** The stages of a scenario file; empty: warm-up then {@link #durationSeconds} at {@link #rate}. */
+    final List<Stage> stages = new ArrayList<>();
+    /** The command line as given, for the report. */
+    String command = "";
 
     static final String USAGE = String.join("\n",
             "Usage: java -jar loadgen.jar [OPTION VALUE]...",
+            "       java -jar loadgen.jar report RUN.json [RUN.json]... -o REPORT.html",
             "",
-            "Load-tests a server speaking the minichats protocol (PROTOCOL.md section 1): N subscriber",
-            "connections over C channels, P publishers (publisher p owns the channels c with c % P == p and",
-            "subscribes to them, as the protocol requires), publishing at a fixed total rate scheduled by",
-            "intended send time (latency includes any queueing: no coordinated omission) or as fast as a",
-            "window of unanswered publishes allows. Each content carries its channel, sequence number and",
-            "intended send time; receivers record publish-to-receipt latency in an HdrHistogram and count",
-            "missing and duplicate deliveries. Always stops by itself: warm-up + duration + at most 5 s of",
-            "draining, and the connect phase is bounded too.",
+            "Load-tests a pub-sub server: N subscriber connections over C channels, P publishers",
+            "(publisher p owns the channels c with c % P == p and joins them too), publishing at a fixed",
+            "total rate scheduled by intended send time (latency includes any queueing: no coordinated",
+            "omission) or as fast as a window of unanswered publishes allows. Each content carries its",
+            "channel's sequence number and its intended send time; receivers record publish-to-receipt",
+            "latency in an HdrHistogram and count missing and duplicate deliveries. Always stops by itself.",
             "",
-            "  --url URL              ws://127.0.0.1:3501/api/connect",
+            "  --protocol NAME        minichats (/api/connect), disposable (/ws rooms), chatroom (topics),",
+            "                         nats (NATS over WebSocket)                    [minichats]",
+            "  --url URL              ws://host:port/path  [the protocol's: ws://127.0.0.1:3501/api/connect,",
+            "                         .../ws, .../chatroom; nats: ws://127.0.0.1:8080/]",
             "  --publish-url URL      publishers connect here instead (another node of a cluster) [--url]",
             "  --subscribers N        subscriber connections                       [1000]",
             "  --channels C           channels; subscriber i joins channel i % C   [1]",
-            "  --publishers P         publisher connections (at most C)            [1]",
+            "  --publishers P         publisher connections (at most C; disposable: C, a connection is in",
+            "                         one room)                                    [1]",
             "  --rate R               publishes per second in all; 0 = max rate    [0]",
             "  --window W             unanswered publishes per publisher at max rate [64]",
-            "  --size BYTES           content bytes, quotes included; at least 40: it carries a sequence",
-            "                         number and the send time                     [40]",
+            "  --size BYTES           content bytes on the wire (a JSON string's quotes included); at",
+            "                         least 40: it carries a sequence number and the send time [40]",
             "  --duration S           measured seconds                             [10]",
             "  --warmup S             seconds of load before measuring             [3]",
+            "  --scenario FILE        a JSON scenario: these options by name, and stages (docs/loadgen.md);",
+            "                         options after it override it",
+            "  --threshold LIST       pass/fail rules, comma-separated, e.g. 'p99<5ms,missing=0,",
+            "                         deliveries_per_s>100000': any crossed gives exit code 1",
+            "  --report FILE.html     write a self-contained HTML report of the run",
+            "  --out FILE.json        write the JSON result (with its per-second series) to FILE",
+            "  --json                 also print the JSON result as the last line of standard output",
+            "  --no-progress          no progress line on standard error",
             "  --source-ips K         spread connections over 127.0.0.1..127.0.0.K [4]",
             "  --connect-timeout S    give up if not all connected by then         [120]",
-            "  --channel-prefix NAME  channel names are NAME-0, NAME-1, ...       [load]",
-            "  --role all|subscribers|publishers   split one test over processes  [all]",
-            "  --json                 also print one JSON line with the results",
+            "  --channel-prefix NAME  channel names are NAME-0, NAME-1, ...        [load]",
+            "  --role all|subscribers|publishers   split one test over processes   [all]",
+            "",
+            "Thresholds: p50, p90, p99, p999, max, mean (latency: us, ms or s; ms without a unit),",
+            "deliveries_per_s, publishes_per_s, errors, missing, duplicates, cpu (loadgen's, percent of",
+            "its cores); operators < <= > >= = !=.",
+            "",
+            "Exit codes: 0 passed; 1 the run failed (errors, missing or duplicate deliveries, a crossed",
+            "threshold, a server that refuses or is not there); 2 a usage error.",
             "",
             "Latency needs sender and receivers on one machine (it compares System.nanoTime).",
             "One process opens about N + P sockets; keep that under its open-file limit (ulimit -n),",
             "or split: run '--role subscribers' in several processes and '--role publishers' in one.");
 
+    /** Parses a command line; IllegalArgumentException with a message for the user when it is wrong. */
     static Options parse(String[] args) {
         Options o = new Options();
+        o.command = "java -jar loadgen.jar" + commandLine(args);
+        // A scenario file first, wherever it is: the other options override it.
+        for (int i = 0; i < args.length - 1; i++) {
+            if (args[i].equals("--scenario")) {
+                o.scenario = args[i + 1];
+                Scenario.load(java.nio.file.Path.of(args[i + 1]), o);
+            }
+        }
         for (int i = 0; i < args.length; i++) {
             String flag = args[i];
-            if (flag.equals("--json")) {
-                o.json = true;
+            if (!flag.startsWith("--")) {
+                throw new IllegalArgumentException("unexpected '" + flag + "'");
+            }
+            String name = flag.substring(2);
+            if (name.equals("json") || name.equals("no-progress")) {
+                o.set(name, "true");
                 continue;
             }
             if (i + 1 >= args.length) {
                 throw new IllegalArgumentException("option " + flag + " needs a value");
             }
             String v = args[++i];
-            switch (flag) {
-                case "--url":
-                    o.url = URI.create(v);
-                    break;
-                case "--publish-url":
-                    o.publishUrl = URI.create(v);
-                    break;
-                case "--subscribers":
-                    o.subscribers = parse(flag, v, 0);
-                    break;
-                case "--channels":
-                    o.channels = parse(flag, v, 1);
-                    break;
-                case "--publishers":
-                    o.publishers = parse(flag, v, 0);
-                    break;
-                case "--rate":
-                    o.rate = parse(flag, v, 0);
-                    break;
-                case "--window":
-                    o.window = parse(flag, v, 1);
-                    break;
-                case "--size":
-                    o.size = parse(flag, v, 40);
-                    break;
-                case "--duration":
-                    o.durationSeconds = parse(flag, v, 1);
-                    break;
-                case "--warmup":
-                    o.warmupSeconds = parse(flag, v, 0);
-                    break;
-                case "--source-ips":
-                    o.sourceIps = parse(flag, v, 1);
-                    break;
-                case "--connect-timeout":
-                    o.connectTimeoutSeconds = parse(flag, v, 1);
-                    break;
-                case "--channel-prefix":
-                    o.channelPrefix = v;
-                    break;
-                case "--role":
-                    o.role = Role.valueOf(v.toUpperCase(Locale.ROOT));
-                    break;
-                default:
-                    throw new IllegalArgumentException("unknown option '" + flag + "'");
+            if (!name.equals("scenario")) {
+                o.set(name, v);
             }
         }
-        if (o.publishers > o.channels) {
-            throw new IllegalArgumentException("--publishers " + o.publishers + " is more than --channels "
-                    + o.channels + ": each publisher owns at least one channel");
-        }
-        if (o.sourceIps > 254) {
-            throw new IllegalArgumentException("--source-ips " + o.sourceIps + " (expected: 1 to 254)");
-        }
-        return o;
+        return o.validate();
     }
 
-    private static int parse(String flag, String v, int min) {
+    /** Sets the option {@code name} (without its dashes), from a flag or a scenario file. */
+    void set(String name, String v) {
+        String flag = "--" + name;
+        switch (name) {
+            case "protocol":
+                protocol = Protocol.named(v);
+                break;
+            case "url":
+                url = parseUrl(flag, v);
+                break;
+            case "publish-url":
+                publishUrl = parseUrl(flag, v);
+                break;
+            case "subscribers":
+                subscribers = parse(flag, v, 0);
+                break;
+            case "channels":
+                channels = parse(flag, v, 1);
+                break;
+            case "publishers":
+                publishers = parse(flag, v, 0);
+                publishersSet = true;
+                break;
+            case "rate":
+                rate = parse(flag, v, 0);
+                break;
+            case "window":
+                window = parse(flag, v, 1);
+                break;
+            case "size":
+                size = parse(flag, v, 40);
+                break;
+            case "duration":
+                durationSeconds = parseSeconds(flag, v, 1);
+                break;
+            case "warmup":
+                warmupSeconds = parseSeconds(flag, v, 0);
+                break;
+            case "source-ips":
+                sourceIps = parse(flag, v, 1);
+                break;
+            case "connect-timeout":
+                connectTimeoutSeconds = parseSeconds(flag, v, 1);
+                break;
+            case "channel-prefix":
+                if (v.isEmpty() || !v.matches("[A-Za-z0-9_.-]+")) {
+                    throw new IllegalArgumentException(flag + " '" + v + "': expected letters, digits, '_', '-' or '.'");
+                }
+                channelPrefix = v;
+                break;
+            case "role":
+                try {
+                    role = Role.valueOf(v.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(flag + " " + v + ": expected all, subscribers or publishers");
+                }
+                break;
+            case "threshold":
+                thresholds.addAll(Threshold.parseList(v));
+                break;
+            case "report":
+                report = v;
+                break;
+            case "out":
+                out = v;
+                break;
+            case "json":
+                json = Boolean.parseBoolean(v);
+                break;
+            case "no-progress":
+                progress = !Boolean.parseBoolean(v);
+                break;
+            default:
+                throw new IllegalArgumentException("unknown option '" + flag + "'");
+        }
+    }
+
+    private Options validate() {
+        if (protocol.oneChannelPerConnection() && publishers != channels) {
+            if (publishersSet) {
+                throw new IllegalArgumentException("--publishers " + publishers + " with --channels " + channels + ": a "
+                        + protocol.name() + " connection is in one room, so each channel needs a publisher of its own "
+                        + "(--publishers " + channels + ")");
+            }
+            publishers = channels;
+        }
+        if (publishers > channels) {
+            throw new IllegalArgumentException("--publishers " + publishers + " is more than --channels "
+                    + channels + ": each publisher owns at least one channel");
+        }
+        if (sourceIps > 254) {
+            throw new IllegalArgumentException("--source-ips " + sourceIps + " (expected: 1 to 254)");
+        }
+        if (size > protocol.maxContentBytes()) {
+            throw new IllegalArgumentException("--size " + size + ": " + protocol.name() + " carries at most "
+                    + protocol.maxContentBytes() + " bytes");
+        }
+        boolean fixedRate = plan().stream().anyMatch(s -> s.rate > 0);
+        for (Stage s : plan()) {
+            if (fixedRate && s.rate == 0) {
+                throw new IllegalArgumentException("stage '" + s.name + "': rate 0 (max rate) in a run of fixed rates: "
+                        + "give every stage a rate, or none");
+            }
+        }
+        return this;
+    }
+
+    URI url() {
+        return url != null ? url : protocol.defaultUrl();
+    }
+
+    private static URI parseUrl(String flag, String v) {
+        URI u;
+        try {
+            u = new URI(v);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException(flag + " " + v + ": not a URL (" + e.getReason() + ")");
+        }
+        if ("wss".equalsIgnoreCase(u.getScheme())) {
+            throw new IllegalArgumentException(flag + " " + v + ": wss:// (TLS) is not supported; put loadgen next to "
+                    + "the server and use ws://");
+        }
+        if (!"ws".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
+            throw new IllegalArgumentException(flag + " " + v + ": expected ws://host[:port]/path");
+        }
+        return u;
+    }
+
+    static int parse(String flag, String v, int min) {
         int n;
         try {
-            n = Integer.parseInt(v);
+            n = Integer.parseInt(v.trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(flag + " " + v + ": not a whole number");
         }
@@ -139,6 +268,33 @@ final class Options {
             throw new IllegalArgumentException(flag + " " + v + ": expected at least " + min);
         }
         return n;
+    }
+
+    /** Seconds as a whole number, or with a unit: {@code 90}, {@code 90s}, {@code 2m}, {@code 1h}. */
+    static int parseSeconds(String flag, String v, int min) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        int scale = 1;
+        if (t.endsWith("h")) {
+            scale = 3600;
+        } else if (t.endsWith("m")) {
+            scale = 60;
+        } else if (!t.endsWith("s")) {
+            return parse(flag, t, min);
+        }
+        int n = parse(flag, t.substring(0, t.length() - 1), 0) * scale;
+        if (n < min) {
+            throw new IllegalArgumentException(flag + " " + v + ": expected at least " + min + " s");
+        }
+        return n;
+    }
+
+    private static String commandLine(String[] args) {
+        StringBuilder b = new StringBuilder();
+        for (String a : args) {
+            b.append(' ');
+            b.append(a.matches("[A-Za-z0-9_./:=@%+,-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        }
+        return b.toString();
     }
 
     String channel(int index) {
@@ -151,5 +307,38 @@ final class Options {
 
     int publishersToRun() {
         return role == Role.SUBSCRIBERS ? 0 : publishers;
+    }
+
+    /** The stages to run: the scenario's, or a warm-up and a measured stage from the flags. */
+    List<Stage> plan() {
+        if (!stages.isEmpty()) {
+            return stages;
+        }
+        List<Stage> plan = new ArrayList<>();
+        if (warmupSeconds > 0) {
+            plan.add(new Stage("warm-up", warmupSeconds, rate, subscribers, false));
+        }
+        plan.add(new Stage("steady", durationSeconds, rate, subscribers, true));
+        return plan;
+    }
+
+    /**
+     * One stage of a run: for {@code seconds}, publish at {@code rate} (0: max rate) while the
+     * subscriber connections go linearly from the previous stage's count to {@code subscribers}.
+     */
+    static final class Stage {
+        final String name;
+        final int seconds;
+        final int rate;
+        final int subscribers;
+        final boolean measured;
+
+        Stage(String name, int seconds, int rate, int subscribers, boolean measured) {
+            this.name = name;
+            this.seconds = seconds;
+            this.rate = rate;
+            this.subscribers = subscribers;
+            this.measured = measured;
+        }
     }
 }

@@ -14,8 +14,8 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A minimal WebSocket client connection (RFC 6455) for load: sends the upgrade request, checks the
- * 101, then parses server frames from the byte stream and hands each complete text message to its
- * {@link Listener}. Answers pings; reports close frames. Sends masked text frames.
+ * 101, then parses server frames from the byte stream and hands each complete message (text or
+ * binary) to its {@link Listener}. Answers pings; reports close frames. Sends masked frames.
  *
  * <p>One per connection; used from its event loop.
  */
@@ -24,10 +24,13 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
     interface Listener {
         void onOpen(WsConnection connection);
 
-        /** {@code payload} is valid during the call only. */
-        void onText(WsConnection connection, ByteBuf payload);
+        /** A complete text or binary message; {@code payload} is valid during the call only (not released by the listener). */
+        void onMessage(WsConnection connection, ByteBuf payload);
 
         void onFailure(WsConnection connection, String reason);
+
+        /** The connection is closed, whatever the reason; called once, last. */
+        void onClosed(WsConnection connection);
     }
 
     private static final ByteBuf HEAD_END = Unpooled.unreleasableBuffer(
@@ -147,16 +150,17 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
         int opcode = b0 & 0x0F;
         switch (opcode) {
             case 0x1:
+            case 0x2:
             case 0x0:
                 if (fin && fragments == null) {
-                    listener.onText(this, payload);
+                    listener.onMessage(this, payload);
                 } else {
                     if (fragments == null) {
                         fragments = ctx.alloc().compositeBuffer();
                     }
                     fragments.addComponent(true, payload.retain());
                     if (fin) {
-                        listener.onText(this, fragments);
+                        listener.onMessage(this, fragments);
                         fragments.release();
                         fragments = null;
                     }
@@ -170,26 +174,24 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
                 fail("closed by the server with " + code);
                 break;
             default:
-                break; // pong, binary: ignored
+                break; // pong: ignored
         }
         return true;
     }
 
-    /** Sends a masked text frame carrying {@code payload}; takes ownership of it. */
-    void sendText(ByteBuf payload, boolean flush) {
-        ByteBuf frame = frame(ctx.alloc(), Frames.TEXT, payload);
-        payload.release();
+    /** Sends a masked frame ({@code firstByte}: FIN and opcode) carrying {@code payload}; takes ownership of it. */
+    void send(int firstByte, ByteBuf payload, boolean flush) {
+        ByteBuf frame;
+        try {
+            frame = frame(ctx.alloc(), firstByte, payload);
+        } finally {
+            payload.release();
+        }
         if (flush) {
             ctx.writeAndFlush(frame, ctx.voidPromise());
         } else {
             ctx.write(frame, ctx.voidPromise());
         }
-    }
-
-    /** A masked text frame of a string, for requests. The caller must release (or write) it. */
-    static ByteBuf textFrame(ByteBufAllocator alloc, String text) {
-        ByteBuf payload = Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8));
-        return frame(alloc, Frames.TEXT, payload);
     }
 
     /** A frame of {@code payload} (not released) with a fresh random mask. */
@@ -220,6 +222,7 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
             failed = true;
             listener.onFailure(this, "connection closed");
         }
+        listener.onClosed(this);
     }
 
     @Override
