@@ -2,8 +2,8 @@ package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.Requests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -27,7 +27,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * PROTOCOL.md section 4, the chatroom dialect, on a real server over loopback with the JDK's
- * WebSocket client: frames exactly as the server writes them.
+ * WebSocket client: frames exactly as the server writes them. Each test has a node of its own:
+ * ids, {@code _chatroom/server_status}, service names and the inspection page's counts are the
+ * node's, and a client of an earlier test leaving late would otherwise show in them.
  */
 @Timeout(60)
 class ChatroomIT {
@@ -35,11 +37,11 @@ class ChatroomIT {
     private static final Pattern HELLO = Pattern.compile("\\{\"type\":\"hello\",\"content\":\\{\"id\":(\\d+)}}");
     private static final Pattern VERSION = Pattern.compile("\"version\":(\\d+)}}}$");
 
-    private static SwitchboardServer server;
-    private static InetSocketAddress address;
+    private SwitchboardServer server;
+    private InetSocketAddress address;
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
         server = Requests.startOnLoopback(SwitchboardConfig.builder()
                 .chatroomMaxValueBytes(64)
                 .chatroomRequestTimeout(Duration.ofMillis(500))
@@ -47,8 +49,8 @@ class ChatroomIT {
         address = server.localAddress();
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         server.stop().join();
     }
 
@@ -637,12 +639,12 @@ class ChatroomIT {
                 + node.debugAddress().getPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static HttpResponse<String> get(String path) throws Exception {
+    private HttpResponse<String> get(String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                 + server.debugAddress().getPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String debugJson() throws Exception {
+    private String debugJson() throws Exception {
         HttpResponse<String> r = get("/json");
         assertEquals(200, r.statusCode());
         return r.body();
@@ -654,7 +656,7 @@ class ChatroomIT {
         return Long.parseLong(m.group(1));
     }
 
-    private static long awaitIgnored(long expected) throws Exception {
+    private long awaitIgnored(long expected) throws Exception {
         long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
         long seen;
         do {

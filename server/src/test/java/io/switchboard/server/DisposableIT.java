@@ -3,8 +3,8 @@ package io.switchboard.server;
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.RawClient;
 import io.switchboard.server.testing.Requests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -25,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * PROTOCOL.md section 2, the disposable dialect, on a real server over loopback with the JDK's
- * WebSocket client, frame for frame as disposable-chat-server writes them.
+ * WebSocket client, frame for frame as disposable-chat-server writes them. Each test has a node
+ * of its own, so its rooms and counts hold its own members only.
  */
 @Timeout(60)
 class DisposableIT {
@@ -35,17 +36,17 @@ class DisposableIT {
     private static final String SEED_400 = "Provide `name` and `room` query parameters, with size between 3 and 30 "
             + "characters. `room` must contain only alphanumeric, hyphen and underscore characters.";
 
-    private static SwitchboardServer server;
-    private static InetSocketAddress address;
+    private SwitchboardServer server;
+    private InetSocketAddress address;
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
         server = Requests.startOnLoopback(SwitchboardConfig.builder());
         address = server.localAddress();
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         server.stop().join();
     }
 
@@ -61,12 +62,12 @@ class DisposableIT {
         }
     }
 
-    static JdkClient open(String name, String room) {
+    JdkClient open(String name, String room) {
         return JdkClient.connect(URI.create("ws://127.0.0.1:" + address.getPort() + "/ws?name=" + name + "&room=" + room));
     }
 
     /** Joins and checks the welcome lists {@code others} and the new member, then its own info. */
-    static Member join(String name, String room, Member... others) {
+    Member join(String name, String room, Member... others) {
         JdkClient c = open(name, room);
         String welcome = c.next();
         String prefix = "{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"" + room + "\",\"activeClients\":[";

@@ -3,8 +3,8 @@ package io.switchboard.server;
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.Requests;
 import io.switchboard.server.testing.RawClient;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,23 +22,26 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** PROTOCOL.md section 1 on a real server, over loopback, with a standard and a raw client. */
+/**
+ * PROTOCOL.md section 1 on a real server, over loopback, with a standard and a raw client. Each
+ * test has a node of its own, so counts and listings hold its own channels only.
+ */
 @Timeout(60)
 class MinichatsIT {
 
     private static final Pattern SENT_AT = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
 
-    private static SwitchboardServer server;
-    private static InetSocketAddress address;
+    private SwitchboardServer server;
+    private InetSocketAddress address;
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
         server = Requests.startOnLoopback(SwitchboardConfig.builder().maxSubscriptionsPerConnection(3));
         address = server.localAddress();
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         server.stop().join();
     }
 
@@ -354,7 +357,7 @@ class MinichatsIT {
         }
     }
 
-    private static RawClient connectRaw() throws Exception {
+    private RawClient connectRaw() throws Exception {
         RawClient raw = new RawClient(address);
         String head = raw.upgrade("/api/connect?client_name=raw");
         assertTrue(head.startsWith("HTTP/1.1 101 Switching Protocols\r\n"), head);
@@ -363,7 +366,7 @@ class MinichatsIT {
     }
 
     /** Sends an upgrade request for {@code target} and checks the refusal's status and body. */
-    private static void assertRefusal(String target, String status, String bodyPart) throws Exception {
+    private void assertRefusal(String target, String status, String bodyPart) throws Exception {
         try (RawClient raw = new RawClient(address)) {
             raw.write(RawClient.upgradeRequest(target));
             String response = raw.readToEnd();
