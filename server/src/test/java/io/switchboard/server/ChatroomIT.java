@@ -114,11 +114,47 @@ class ChatroomIT {
                 + ",\"reason\":\"" + reason + "\"}}";
     }
 
+    /**
+     * On a fresh node the ids are 1, 2, 3, ... in the order the clients connected (issue 20): each
+     * client here connects once the one before has its 101, before any hello is read.
+     */
     @Test
-    void helloGivesEachClientItsOwnPositiveId() {
-        try (Client a = Client.connect(address); Client b = Client.connect(address)) {
-            assertTrue(a.id() > 0);
-            assertTrue(b.id() > a.id());
+    void helloIdsFollowTheOrderOfConnectionsFromOne() {
+        List<JdkClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 30; i++) {
+                clients.add(JdkClient.connect(URI.create("ws://127.0.0.1:" + address.getPort() + "/chatroom")));
+            }
+            for (int i = 0; i < clients.size(); i++) {
+                assertEquals("{\"type\":\"hello\",\"content\":{\"id\":" + (i + 1) + "}}", clients.get(i).next());
+            }
+        } finally {
+            clients.forEach(JdkClient::close);
+        }
+    }
+
+    /**
+     * The seed gives {@code register_service} no answer: the registration is in effect for every
+     * connection of the node before the provider's next message is read, so the answer to that
+     * message tells the provider that any requester finds it (issue 20).
+     */
+    @Test
+    void aRegistrationIsInEffectBeforeTheProvidersNextMessageIsServed() {
+        try (Client provider = Client.connect(address); Client requester = Client.connect(address)) {
+            String own = "_chatroom/client_message/" + provider.id();
+            for (int i = 0; i < 20; i++) {
+                provider.send("register_service", "{\"service_name\":\"now-" + i + "\"}");
+                provider.send("subscribe", "{\"topic_name\":\"" + own + "\"}");
+                assertEquals(update(own, "{\"type\":\"set\",\"value\":\"\",\"version\":0}"), provider.next(),
+                        "registered: no notice");
+                requester.send("request", "{\"service_name\":\"now-" + i + "\",\"args\":" + i + ",\"request_id\":" + i + "}");
+                Matcher m = Pattern.compile("\\{\"type\":\"request\",\"content\":\\{\"service_name\":\"now-" + i
+                        + "\",\"args\":" + i + ",\"request_id\":(\\d+)}}").matcher(provider.next());
+                assertTrue(m.matches());
+                provider.send("response", "{\"response\":" + i + ",\"request_id\":" + m.group(1) + "}");
+                assertEquals("{\"type\":\"response\",\"content\":{\"response\":" + i + ",\"request_id\":" + i + "}}",
+                        requester.next());
+            }
         }
     }
 
@@ -422,13 +458,16 @@ class ChatroomIT {
             c.send("register_service", "{\"service_name\":\"debug-svc\"}");
             c.subscribe("sync-debug", "int"); // the registration is done once this answers
             String json = debugJson();
-            assertTrue(json.contains("{\"id\":" + c.id() + ",\"address\":\""), json);
+            // The address as a client would write it, not InetSocketAddress's "/127.0.0.1:port" (issue 20).
+            assertTrue(Pattern.compile("\\{\"id\":" + c.id() + ",\"address\":\"127\\.0\\.0\\.1:\\d+\",").matcher(json).find(),
+                    json);
             assertTrue(json.contains("\"topics\":[\"debug-topic\",\"sync-debug\"],\"services\":[\"debug-svc\"]}"), json);
             assertTrue(json.contains("{\"name\":\"debug-topic\",\"type\":\"dict\",\"value\":{\"<k>\":1},\"version\":1,"
                     + "\"subscribers\":[" + c.id() + "]}"), json);
             assertTrue(json.contains("{\"name\":\"debug-svc\",\"provider\":" + c.id() + "}"), json);
             HttpResponse<String> html = get("/");
             assertEquals(200, html.statusCode());
+            assertTrue(html.body().contains("<tr><td>" + c.id() + "</td><td>127.0.0.1:"), html.body());
             assertTrue(html.body().contains("<td>debug-topic</td><td>dict</td><td>1</td><td>" + c.id()
                     + "</td><td><pre>{&quot;&lt;k&gt;&quot;:1}</pre></td>"), html.body());
             assertEquals(404, get("/nothing").statusCode());
