@@ -227,7 +227,8 @@ class DisposableIT {
         try (SwitchboardServer strict = Requests.startOnLoopback(SwitchboardConfig.builder()
                 .acceptedOrigins(java.util.List.of("https://chat.example")))) {
             InetSocketAddress a = strict.localAddress();
-            assertRefused(a, "/ws?name=ann&room=origin", "403 Forbidden", "Origin 'null' is not allowed to connect");
+            assertRefused(a, "/ws?name=ann&room=origin", "403 Forbidden",
+                    "The Origin header is missing: only pages from the accepted origins may connect");
             try (RawClient raw = new RawClient(a)) {
                 raw.write(upgrade("/ws?name=ann&room=origin", "https://evil.example"));
                 String response = raw.readToEnd();

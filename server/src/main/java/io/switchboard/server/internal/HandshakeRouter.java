@@ -253,8 +253,9 @@ final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (!config.acceptedOrigins().isEmpty() && (origin == null || !originAccepted(origin))) {
             node.metrics().refuse(Metrics.Refusal.ORIGIN);
-            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN,
-                    "Origin '" + origin + "' is not allowed to connect"));
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN, origin == null
+                    ? "The Origin header is missing: only pages from the accepted origins may connect"
+                    : "Origin '" + origin + "' is not allowed to connect"));
             return false;
         }
         String refusal = node.channelAuthorizer().authorize(ChannelAuthorizer.Operation.SUBSCRIBE, room, name,
