@@ -142,7 +142,7 @@ class FanoutIT {
     private static void awaitListing(JdkClient c, String expected) throws InterruptedException {
         long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
         String actual;
-        while (!(actual = c.request("{\"action\":\"list\"}")).equals(expected)) {
+        while (!(actual = c.request("{\"action\":\"list_channels\"}")).equals(expected)) {
             if (System.nanoTime() > deadline) {
                 assertEquals(expected, actual);
             }

@@ -185,20 +185,60 @@ class MinichatsIT {
     }
 
     @Test
-    void listsChannelsSortedByNameUnderBothActionNames() {
-        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+    void listsEveryChannelWithItsCountSortedByName() {
+        try (JdkClient a = JdkClient.connectAs(address, "a"); JdkClient b = JdkClient.connectAs(address, "b")) {
             a.request(subscribe("zz-list"));
             a.request(subscribe("aa-list"));
-            a.request(subscribe("Mm-list"));
-            for (String action : List.of("list_channels", "list")) {
-                String reply = a.request("{\"action\":\"" + action + "\"}");
-                assertTrue(reply.startsWith("{\"status\":\"ok\",\"info\":{\"channels\":["), reply);
-                int m = reply.indexOf("\"Mm-list\"");
-                int aa = reply.indexOf("\"aa-list\"");
-                int zz = reply.indexOf("\"zz-list\"");
-                assertTrue(m > 0 && m < aa && aa < zz, "byte order, upper case first: " + reply);
-                assertTrue(reply.contains("{\"channel_name\":\"aa-list\",\"total_subscribers\":1}"), reply);
+            b.request(subscribe("aa-list"));
+            b.request(subscribe("Mm-list"));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[{\"channel_name\":\"Mm-list\",\"total_subscribers\":1},"
+                    + "{\"channel_name\":\"aa-list\",\"total_subscribers\":2},"
+                    + "{\"channel_name\":\"zz-list\",\"total_subscribers\":1}]}}",
+                    a.request("{\"action\":\"list_channels\"}"), "byte order, upper case first");
+        }
+    }
+
+    /**
+     * PROTOCOL.md section 1: {@code list} answers the names of this connection's channels, as
+     * strings, sorted as {@code list_channels} sorts them: the Mini Chats web client shows and
+     * publishes to them (issue 20).
+     */
+    @Test
+    void listsTheNamesOfTheConnectionsOwnChannels() {
+        try (JdkClient a = JdkClient.connectAs(address, "a"); JdkClient b = JdkClient.connectAs(address, "b")) {
+            String list = "{\"action\":\"list\"}";
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[]}}", a.request(list));
+            a.request(subscribe("zz-own"));
+            a.request(subscribe("\u00e9-own"));
+            a.request(subscribe("Mm-own"));
+            b.request(subscribe("b-only"));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[\"Mm-own\",\"zz-own\",\"\u00e9-own\"]}}",
+                    a.request(list), "byte order of UTF-8: upper case, lower case, then the accented name");
+            assertEquals("{\"status\":\"ok\",\"request_id\":\"l\",\"info\":{\"channels\":[\"b-only\"]}}",
+                    b.request("{\"action\":\"list\",\"request_id\":\"l\"}"));
+            a.request(unsubscribe("zz-own"));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[\"Mm-own\",\"\u00e9-own\"]}}", a.request(list));
+        }
+    }
+
+    /** Like list_channels, the reply to list stops short of MAX_MESSAGE_BYTES and says it was truncated. */
+    @Test
+    void boundsTheListOfOwnChannelsByTheMessageLimit() {
+        try (SwitchboardServer small = Requests.startOnLoopback(SwitchboardConfig.builder().maxMessageBytes(1024)
+                .maxSubscriptionsPerConnection(10));
+             JdkClient a = JdkClient.connectAs(small.localAddress(), "a")) {
+            List<String> names = new java.util.ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                String name = String.format("%02d", i) + "x".repeat(118);
+                names.add("\"" + name + "\"");
+                a.request(subscribe(name));
             }
+            // 35 bytes before the list, 122 a name, a comma between: 7 names end at byte 895, leaving
+            // room for ],"truncated":true}} (20) within 1024; an 8th would end at 1018.
+            String reply = a.request("{\"action\":\"list\"}");
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[" + String.join(",", names.subList(0, 7))
+                    + "],\"truncated\":true}}", reply);
+            assertEquals(915, reply.length());
         }
     }
 
