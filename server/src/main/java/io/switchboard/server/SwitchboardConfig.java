@@ -312,7 +312,8 @@ public final class SwitchboardConfig {
     /**
      * The browser origins allowed to open a WebSocket ({@code ACCEPTED_ORIGIN}, comma-separated),
      * e.g. {@code https://chat.example.com}. An upgrade whose {@code Origin} header is not in the
-     * list is refused with 403; one without an {@code Origin} header (not a browser) is allowed.
+     * list is refused with 403; one without an {@code Origin} header (not a browser) is allowed,
+     * except at the disposable {@code /ws}, which refuses it with 403 as its seed does.
      * Empty, the default: every origin is allowed.
      */
     public List<String> acceptedOrigins() {

@@ -3,8 +3,8 @@ package io.switchboard.server;
 import io.switchboard.server.internal.dialect.chatroom.Topic;
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.Requests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -28,19 +28,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * PROTOCOL.md section 4, the chatroom dialect, on a real server over loopback with the JDK's
- * WebSocket client: frames exactly as the server writes them.
+ * WebSocket client: frames exactly as the server writes them. Each test has a node of its own:
+ * ids, {@code _chatroom/server_status}, service names and the inspection page's counts are the
+ * node's, and a client of an earlier test leaving late would otherwise show in them.
  */
 @Timeout(60)
-public class ChatroomIT {
+class ChatroomIT {
 
     private static final Pattern HELLO = Pattern.compile("\\{\"type\":\"hello\",\"content\":\\{\"id\":(\\d+)}}");
     private static final Pattern VERSION = Pattern.compile("\"version\":(\\d+)}}}$");
 
-    private static SwitchboardServer server;
-    private static InetSocketAddress address;
+    private SwitchboardServer server;
+    private InetSocketAddress address;
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
         server = Requests.startOnLoopback(SwitchboardConfig.builder()
                 .chatroomMaxValueBytes(64)
                 .chatroomRequestTimeout(Duration.ofMillis(500))
@@ -48,8 +50,8 @@ public class ChatroomIT {
         address = server.localAddress();
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         server.stop().join();
     }
 
@@ -113,11 +115,47 @@ public class ChatroomIT {
                 + ",\"reason\":\"" + reason + "\"}}";
     }
 
+    /**
+     * On a fresh node the ids are 1, 2, 3, ... in the order the clients connected (issue 20): each
+     * client here connects once the one before has its 101, before any hello is read.
+     */
     @Test
-    void helloGivesEachClientItsOwnPositiveId() {
-        try (Client a = Client.connect(address); Client b = Client.connect(address)) {
-            assertTrue(a.id() > 0);
-            assertTrue(b.id() > a.id());
+    void helloIdsFollowTheOrderOfConnectionsFromOne() {
+        List<JdkClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 30; i++) {
+                clients.add(JdkClient.connect(URI.create("ws://127.0.0.1:" + address.getPort() + "/chatroom")));
+            }
+            for (int i = 0; i < clients.size(); i++) {
+                assertEquals("{\"type\":\"hello\",\"content\":{\"id\":" + (i + 1) + "}}", clients.get(i).next());
+            }
+        } finally {
+            clients.forEach(JdkClient::close);
+        }
+    }
+
+    /**
+     * The seed gives {@code register_service} no answer: the registration is in effect for every
+     * connection of the node before the provider's next message is read, so the answer to that
+     * message tells the provider that any requester finds it (issue 20).
+     */
+    @Test
+    void aRegistrationIsInEffectBeforeTheProvidersNextMessageIsServed() {
+        try (Client provider = Client.connect(address); Client requester = Client.connect(address)) {
+            String own = "_chatroom/client_message/" + provider.id();
+            for (int i = 0; i < 20; i++) {
+                provider.send("register_service", "{\"service_name\":\"now-" + i + "\"}");
+                provider.send("subscribe", "{\"topic_name\":\"" + own + "\"}");
+                assertEquals(update(own, "{\"type\":\"set\",\"value\":\"\",\"version\":0}"), provider.next(),
+                        "registered: no notice");
+                requester.send("request", "{\"service_name\":\"now-" + i + "\",\"args\":" + i + ",\"request_id\":" + i + "}");
+                Matcher m = Pattern.compile("\\{\"type\":\"request\",\"content\":\\{\"service_name\":\"now-" + i
+                        + "\",\"args\":" + i + ",\"request_id\":(\\d+)}}").matcher(provider.next());
+                assertTrue(m.matches());
+                provider.send("response", "{\"response\":" + i + ",\"request_id\":" + m.group(1) + "}");
+                assertEquals("{\"type\":\"response\",\"content\":{\"response\":" + i + ",\"request_id\":" + i + "}}",
+                        requester.next());
+            }
         }
     }
 
@@ -421,13 +459,16 @@ public class ChatroomIT {
             c.send("register_service", "{\"service_name\":\"debug-svc\"}");
             c.subscribe("sync-debug", "int"); // the registration is done once this answers
             String json = debugJson();
-            assertTrue(json.contains("{\"id\":" + c.id() + ",\"address\":\""), json);
+            // The address as a client would write it, not InetSocketAddress's "/127.0.0.1:port" (issue 20).
+            assertTrue(Pattern.compile("\\{\"id\":" + c.id() + ",\"address\":\"127\\.0\\.0\\.1:\\d+\",").matcher(json).find(),
+                    json);
             assertTrue(json.contains("\"topics\":[\"debug-topic\",\"sync-debug\"],\"services\":[\"debug-svc\"]}"), json);
             assertTrue(json.contains("{\"name\":\"debug-topic\",\"type\":\"dict\",\"value\":{\"<k>\":1},\"version\":1,"
                     + "\"subscribers\":[" + c.id() + "]}"), json);
             assertTrue(json.contains("{\"name\":\"debug-svc\",\"provider\":" + c.id() + "}"), json);
             HttpResponse<String> html = get("/");
             assertEquals(200, html.statusCode());
+            assertTrue(html.body().contains("<tr><td>" + c.id() + "</td><td>127.0.0.1:"), html.body());
             assertTrue(html.body().contains("<td>debug-topic</td><td>dict</td><td>1</td><td>" + c.id()
                     + "</td><td><pre>{&quot;&lt;k&gt;&quot;:1}</pre></td>"), html.body());
             assertEquals(404, get("/nothing").statusCode());
@@ -638,12 +679,12 @@ public class ChatroomIT {
                 + node.debugAddress().getPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static HttpResponse<String> get(String path) throws Exception {
+    private HttpResponse<String> get(String path) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                 + server.debugAddress().getPort() + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static String debugJson() throws Exception {
+    private String debugJson() throws Exception {
         HttpResponse<String> r = get("/json");
         assertEquals(200, r.statusCode());
         return r.body();
@@ -655,7 +696,7 @@ public class ChatroomIT {
         return Long.parseLong(m.group(1));
     }
 
-    private static long awaitIgnored(long expected) throws Exception {
+    private long awaitIgnored(long expected) throws Exception {
         long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
         long seen;
         do {

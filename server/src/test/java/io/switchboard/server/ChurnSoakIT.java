@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a message between two it got.
  */
 @Timeout(300)
-public class ChurnSoakIT {
+class ChurnSoakIT {
 
     private static final Pattern DELIVERY = Pattern.compile("\"sender\":\"([^\"]+)\",\"channel_name\":\"([^\"]+)\".*\"content\":(\\d+)}");
     private static final Pattern REQUEST_ID = Pattern.compile("\"request_id\":(\\d+)");

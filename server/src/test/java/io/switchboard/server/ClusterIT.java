@@ -48,7 +48,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * of their own.
  */
 @Timeout(180)
-public class ClusterIT {
+class ClusterIT {
 
     private static final Pattern DELIVERY = Pattern.compile("\"sender\":\"([^\"]+)\".*\"content\":\\{\"n\":(\\d+)}");
     private static final AtomicInteger CLUSTERS = new AtomicInteger();
@@ -290,6 +290,41 @@ public class ClusterIT {
         onB.send(chatroomMessage("request", "{\"service_name\":\"echo\",\"args\":null,\"request_id\":3}"));
         assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":3,"
                 + "\"error\":\"No service named 'echo'\"}}", onB.next());
+    }
+
+    /**
+     * A registration has no answer; in a cluster the provider's next message is read only once
+     * Redis has decided it (issue 20): an unregister right behind it finds the service, and after the
+     * answer to the next message a requester on another node finds it.
+     */
+    @Test
+    void aChatroomRegistrationTakesEffectBeforeTheProvidersNextMessageIsRead() throws Exception {
+        SwitchboardServer a = node(SwitchboardConfig.builder());
+        SwitchboardServer b = node(SwitchboardConfig.builder());
+        JdkClient provider = chatroom(a);
+        JdkClient requester = chatroom(b);
+        long id = helloId(provider.next());
+        helloId(requester.next());
+        String own = "_chatroom/client_message/" + id;
+        String noNotice = topicUpdate(own, "{\"type\":\"set\",\"value\":\"\",\"version\":0}");
+        for (int i = 0; i < 10; i++) {
+            provider.send(chatroomMessage("register_service", "{\"service_name\":\"brief-" + i + "\"}"));
+            provider.send(chatroomMessage("unregister_service", "{\"service_name\":\"brief-" + i + "\"}"));
+            provider.send(chatroomMessage("register_service", "{\"service_name\":\"svc-" + i + "\"}"));
+            provider.send(chatroomMessage("subscribe", "{\"topic_name\":\"" + own + "\"}"));
+            assertEquals(noNotice, provider.next(), "neither refused nor 'you do not provide it'");
+            requester.send(chatroomMessage("request", "{\"service_name\":\"svc-" + i + "\",\"args\":" + i
+                    + ",\"request_id\":" + i + "}"));
+            Matcher m = Pattern.compile("\\{\"type\":\"request\",\"content\":\\{\"service_name\":\"svc-" + i
+                    + "\",\"args\":" + i + ",\"request_id\":(\\d+)}}").matcher(provider.next());
+            assertTrue(m.matches());
+            provider.send(chatroomMessage("response", "{\"response\":" + i + ",\"request_id\":" + m.group(1) + "}"));
+            assertEquals("{\"type\":\"response\",\"content\":{\"response\":" + i + ",\"request_id\":" + i + "}}",
+                    requester.next());
+        }
+        requester.send(chatroomMessage("request", "{\"service_name\":\"brief-0\",\"args\":null,\"request_id\":\"x\"}"));
+        assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":\"x\","
+                + "\"error\":\"No service named 'brief-0'\"}}", requester.next(), "the unregister took effect");
     }
 
     private JdkClient chatroom(SwitchboardServer node) {

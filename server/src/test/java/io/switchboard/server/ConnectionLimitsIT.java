@@ -6,7 +6,11 @@ import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,11 +21,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * What keeps a node from being held or exhausted at the door: connection limits, the origin
  * allow-list, the deadline on the HTTP phase (slowloris) and the heartbeat. Each limit at its
- * boundary, on a real socket.
+ * boundary, on a real socket, and on every WebSocket path where the door is the same (issue 23:
+ * a regression on {@code /chatroom} or {@code /randomchat} would otherwise pass unseen).
  */
 @Timeout(60)
-public class ConnectionLimitsIT {
+class ConnectionLimitsIT {
 
+    /** An upgrade target of every WebSocket dialect (randomchat needs the nodes' DATA_DIR). */
+    private static final String MINICHATS = "/api/connect";
+    private static final String CHATROOM = "/chatroom";
+    private static final String RANDOMCHAT = "/randomchat";
+    private static final String DISPOSABLE = "/ws?name=ann&room=limits";
+
+    @TempDir
+    Path data;
     private final List<AutoCloseable> open = new ArrayList<>();
     private SwitchboardServer server;
 
@@ -35,56 +48,83 @@ public class ConnectionLimitsIT {
         }
     }
 
-    @Test
-    void theConnectionPastTheTotalGets503WithRetryAfterAndAPlaceFreesOnClose() throws Exception {
-        server = Requests.startOnLoopback(SwitchboardConfig.builder().maxConnections(3));
+    @ParameterizedTest
+    @ValueSource(strings = {MINICHATS, CHATROOM, RANDOMCHAT, DISPOSABLE})
+    void theConnectionPastTheTotalGets503WithRetryAfterAndAPlaceFreesOnClose(String target) throws Exception {
+        server = start(SwitchboardConfig.builder().maxConnections(3));
         List<RawClient> three = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             RawClient c = raw();
-            assertTrue(c.upgrade("/api/connect").startsWith("HTTP/1.1 101 "));
+            assertTrue(c.upgrade(target).startsWith("HTTP/1.1 101 "));
             three.add(c);
         }
         RawClient fourth = raw();
-        String head = fourth.upgrade("/api/connect");
+        String head = fourth.upgrade(target);
         assertTrue(head.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), head);
         assertTrue(head.contains("\r\nretry-after: 5\r\n"), head);
         // Plain HTTP is not a WebSocket connection: /health still answers.
-        RawClient health = raw();
-        health.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
-        assertTrue(health.readHead().startsWith("HTTP/1.1 200 OK"));
+        awaitHealthy();
 
         three.get(0).close();
-        awaitUpgrade(101);
+        awaitUpgrade(target, 101);
     }
 
-    @Test
-    void theConnectionPastThePerAddressLimitGets429AndOtherAddressesStillConnect() throws Exception {
-        server = Requests.startOnLoopback(SwitchboardConfig.builder().maxConnectionsPerAddress(2));
+    @ParameterizedTest
+    @ValueSource(strings = {MINICHATS, CHATROOM, RANDOMCHAT, DISPOSABLE})
+    void theConnectionPastThePerAddressLimitGets429AndOtherAddressesStillConnect(String target) throws Exception {
+        server = start(SwitchboardConfig.builder().maxConnectionsPerAddress(2));
         for (int i = 0; i < 2; i++) {
-            assertTrue(raw().upgrade("/api/connect").startsWith("HTTP/1.1 101 "));
+            assertTrue(raw().upgrade(target).startsWith("HTTP/1.1 101 "));
         }
-        String head = raw().upgrade("/api/connect");
+        String head = raw().upgrade(target);
         assertTrue(head.startsWith("HTTP/1.1 429 Too Many Requests\r\n"), head);
         // 127.0.0.2 is another address on the loopback interface.
         RawClient other = new RawClient(server.localAddress(), 0, "127.0.0.2");
         open.add(other);
-        assertTrue(other.upgrade("/api/connect").startsWith("HTTP/1.1 101 "));
+        assertTrue(other.upgrade(target).startsWith("HTTP/1.1 101 "));
     }
 
-    @Test
-    void aForeignOriginIsRefusedAndNoOriginIsAllowed() throws Exception {
-        server = Requests.startOnLoopback(SwitchboardConfig.builder()
+    /**
+     * With ACCEPTED_ORIGIN set, a foreign Origin gets 403 on every path (minichats answers in JSON,
+     * the others in the plain text of their seeds); no Origin (not a browser) is allowed except at
+     * the disposable /ws (DisposableIT).
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {MINICHATS, CHATROOM, RANDOMCHAT})
+    void aForeignOriginIsRefusedAndNoOriginIsAllowed(String target) throws Exception {
+        server = start(SwitchboardConfig.builder()
                 .acceptedOrigins(List.of("https://chat.example.com", " http://localhost:8080 ")));
         RawClient foreign = raw();
-        foreign.write(RawClient.upgradeRequest("/api/connect").replace("\r\n\r\n", "\r\nOrigin: https://evil.example\r\n\r\n"));
-        String refused = foreign.readHead();
+        foreign.write(withOrigin(target, "https://evil.example"));
+        String refused = foreign.readToEnd();
         assertTrue(refused.startsWith("HTTP/1.1 403 Forbidden\r\n"), refused);
-        assertTrue(foreign.readToEnd().contains("\"code\":\"forbidden\""));
+        assertTrue(refused.endsWith(target.equals(MINICHATS)
+                ? "\r\n\r\n{\"status\":\"error\",\"info\":{\"detail\":\"Origin 'https://evil.example' is not allowed to "
+                        + "connect\",\"code\":\"forbidden\"}}"
+                : "\r\n\r\nOrigin 'https://evil.example' is not allowed to connect\n"), refused);
 
         RawClient listed = raw();
-        listed.write(RawClient.upgradeRequest("/api/connect").replace("\r\n\r\n", "\r\nOrigin: http://localhost:8080\r\n\r\n"));
+        listed.write(withOrigin(target, "http://localhost:8080"));
         assertTrue(listed.readHead().startsWith("HTTP/1.1 101 "));
-        assertTrue(raw().upgrade("/api/connect").startsWith("HTTP/1.1 101 "), "no Origin: not a browser");
+        RawClient caseApart = raw();
+        caseApart.write(withOrigin(target, "HTTPS://Chat.Example.com"));
+        assertTrue(caseApart.readHead().startsWith("HTTP/1.1 101 "), "origins compare without case");
+        assertTrue(raw().upgrade(target).startsWith("HTTP/1.1 101 "), "no Origin: not a browser");
+    }
+
+    /** A plain GET of a WebSocket path is answered 426 with the header to upgrade, on every path. */
+    @ParameterizedTest
+    @ValueSource(strings = {MINICHATS, CHATROOM, RANDOMCHAT, DISPOSABLE})
+    void aPlainRequestToAWebSocketPathGets426(String target) throws Exception {
+        server = start(SwitchboardConfig.builder());
+        RawClient c = raw();
+        c.write("GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n");
+        String response = c.readToEnd();
+        assertTrue(response.startsWith("HTTP/1.1 426 Upgrade Required\r\n"), response);
+        assertTrue(response.contains("\r\nupgrade: websocket\r\n"), response);
+        String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
+        assertTrue(response.endsWith("\r\n\r\n" + path + " is a WebSocket endpoint: connect with a WebSocket client\n"),
+                response);
     }
 
     @Test
@@ -142,17 +182,48 @@ public class ConnectionLimitsIT {
         assertEquals(3, pong.payload().length, "the ping's payload, echoed");
     }
 
+    /** A node on loopback with the test's DATA_DIR, so that /randomchat is on. */
+    private SwitchboardServer start(SwitchboardConfig.Builder config) {
+        return Requests.startOnLoopback(config.dataDir(data));
+    }
+
+    /**
+     * Waits until {@code GET /health} answers 200. The randomchat store opens with the first
+     * {@code /randomchat} connection, and until it is open /health answers 503 "opening ...": that
+     * is the one other answer allowed.
+     */
+    private void awaitHealthy() throws Exception {
+        long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+        while (true) {
+            RawClient health = raw();
+            health.write("GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+            String response = health.readToEnd();
+            if (response.startsWith("HTTP/1.1 200 OK\r\n")) {
+                return;
+            }
+            assertTrue(response.startsWith("HTTP/1.1 503 ") && response.contains("\r\n\r\nopening "), response);
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("still " + response);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static String withOrigin(String target, String origin) {
+        return RawClient.upgradeRequest(target).replace("\r\n\r\n", "\r\nOrigin: " + origin + "\r\n\r\n");
+    }
+
     private RawClient raw() throws Exception {
         RawClient c = new RawClient(server.localAddress());
         open.add(c);
         return c;
     }
 
-    private void awaitUpgrade(int status) throws Exception {
+    private void awaitUpgrade(String target, int status) throws Exception {
         long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
         while (true) {
             RawClient c = raw();
-            String head = c.upgrade("/api/connect");
+            String head = c.upgrade(target);
             if (head.startsWith("HTTP/1.1 " + status + " ")) {
                 return;
             }

@@ -3,8 +3,8 @@ package io.switchboard.server;
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.RawClient;
 import io.switchboard.server.testing.Requests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -25,27 +25,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * PROTOCOL.md section 2, the disposable dialect, on a real server over loopback with the JDK's
- * WebSocket client, frame for frame as disposable-chat-server writes them.
+ * WebSocket client, frame for frame as disposable-chat-server writes them. Each test has a node
+ * of its own, so its rooms and counts hold its own members only.
  */
 @Timeout(60)
-public class DisposableIT {
+class DisposableIT {
 
     private static final Pattern UUID = Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
     private static final Pattern MEMBER = Pattern.compile("\\{\"id\":\"([^\"]+)\",\"name\":\"([^\"]+)\"}");
     private static final String SEED_400 = "Provide `name` and `room` query parameters, with size between 3 and 30 "
             + "characters. `room` must contain only alphanumeric, hyphen and underscore characters.";
 
-    private static SwitchboardServer server;
-    private static InetSocketAddress address;
+    private SwitchboardServer server;
+    private InetSocketAddress address;
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
         server = Requests.startOnLoopback(SwitchboardConfig.builder());
         address = server.localAddress();
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         server.stop().join();
     }
 
@@ -61,12 +62,12 @@ public class DisposableIT {
         }
     }
 
-    static JdkClient open(String name, String room) {
+    JdkClient open(String name, String room) {
         return JdkClient.connect(URI.create("ws://127.0.0.1:" + address.getPort() + "/ws?name=" + name + "&room=" + room));
     }
 
     /** Joins and checks the welcome lists {@code others} and the new member, then its own info. */
-    static Member join(String name, String room, Member... others) {
+    Member join(String name, String room, Member... others) {
         JdkClient c = open(name, room);
         String welcome = c.next();
         String prefix = "{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"" + room + "\",\"activeClients\":[";
@@ -226,7 +227,8 @@ public class DisposableIT {
         try (SwitchboardServer strict = Requests.startOnLoopback(SwitchboardConfig.builder()
                 .acceptedOrigins(java.util.List.of("https://chat.example")))) {
             InetSocketAddress a = strict.localAddress();
-            assertRefused(a, "/ws?name=ann&room=origin", "403 Forbidden", "Origin 'null' is not allowed to connect");
+            assertRefused(a, "/ws?name=ann&room=origin", "403 Forbidden",
+                    "The Origin header is missing: only pages from the accepted origins may connect");
             try (RawClient raw = new RawClient(a)) {
                 raw.write(upgrade("/ws?name=ann&room=origin", "https://evil.example"));
                 String response = raw.readToEnd();

@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Switchboard inside an application, through its public API only. */
 @Timeout(60)
-public class EmbeddingIT {
+class EmbeddingIT {
 
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loops, with clients joining, leaving and dropping their connections mid-stream.
  */
 @Timeout(120)
-public class FanoutIT {
+class FanoutIT {
 
     private static final int PUBLISHERS = 4;
     private static final int MESSAGES_PER_CHANNEL = 250;
@@ -142,7 +142,7 @@ public class FanoutIT {
     private static void awaitListing(JdkClient c, String expected) throws InterruptedException {
         long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
         String actual;
-        while (!(actual = c.request("{\"action\":\"list\"}")).equals(expected)) {
+        while (!(actual = c.request("{\"action\":\"list_channels\"}")).equals(expected)) {
             if (System.nanoTime() > deadline) {
                 assertEquals(expected, actual);
             }

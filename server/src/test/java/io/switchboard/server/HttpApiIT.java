@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** POST /api/publish and GET /api/channels on a real server. */
 @Timeout(60)
-public class HttpApiIT {
+class HttpApiIT {
 
     private static final String KEY = "test-key-0123456789";
     private static final HttpClient HTTP = HttpClient.newHttpClient();

@@ -2,8 +2,8 @@ package io.switchboard.server;
 
 import io.switchboard.server.testing.LineClient;
 import io.switchboard.server.testing.Requests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -15,30 +15,37 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** PROTOCOL.md section 3, the line chat, on a real server over loopback with plain sockets (as nc). */
+/**
+ * PROTOCOL.md section 3, the line chat, on a real server over loopback with plain sockets (as nc).
+ * Each test has a node of its own: every line client of a node hears every other's join and
+ * leave, so a client of an earlier test leaving late would reach the next test's clients
+ * (issue 20). Each test reads exactly the notices its own clients cause.
+ */
 @Timeout(60)
-public class LineIT {
+class LineIT {
 
-    private static SwitchboardServer server;
-    private static InetSocketAddress line;
+    private SwitchboardServer server;
+    private InetSocketAddress line;
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
         server = Requests.startOnLoopback(SwitchboardConfig.builder().linePort(Requests.freePort()));
         line = server.lineAddress();
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         server.stop().join();
+    }
+
+    /** Reads {@code b}'s join notice on {@code a}, which must be the next line {@code a} gets. */
+    private static void assertJoined(LineClient a, LineClient b) throws Exception {
+        assertEquals("A new client has connected to the chat: id = " + b.id(), a.readLine());
     }
 
     @Test
     void welcomesAnnouncesRelaysToOthersAndSaysGoodbye() throws Exception {
-        // A server of its own: the client counts in the welcomes are exact.
-        try (SwitchboardServer own = Requests.startOnLoopback(SwitchboardConfig.builder().linePort(Requests.freePort()));
-             LineClient a = new LineClient(own.lineAddress())) {
-            InetSocketAddress line = own.lineAddress();
+        try (LineClient a = new LineClient(line)) {
             assertEquals("Congratulations! You've successfully joined the chat server.", a.readLine());
             assertEquals("Your id is: '" + a.id() + "'.", a.readLine());
             assertEquals("There are 1 client(s) connected to this server.", a.readLine());
@@ -46,7 +53,7 @@ public class LineIT {
                 assertEquals("Congratulations! You've successfully joined the chat server.", b.readLine());
                 assertEquals("Your id is: '" + b.id() + "'.", b.readLine());
                 assertEquals("There are 2 client(s) connected to this server.", b.readLine());
-                assertEquals("A new client has connected to the chat: id = " + b.id(), a.readLine());
+                assertJoined(a, b);
 
                 a.send("hello there"); // CRLF, as telnet sends it
                 assertEquals(a.id() + ": hello there", b.readLine());
@@ -64,7 +71,7 @@ public class LineIT {
     @Test
     void takesLinesUpTo4KiBAndAnswersALongerOneWithoutClosing() throws Exception {
         try (LineClient a = LineClient.join(line); LineClient b = LineClient.join(line)) {
-            a.readLine(); // b's join
+            assertJoined(a, b);
             String max = "x".repeat(4096);
             a.send(max);
             assertEquals(a.id() + ": " + max, b.readLine());
@@ -78,7 +85,7 @@ public class LineIT {
     @Test
     void ignoresTelnetNegotiationBlankLinesAndReplacesInvalidUtf8() throws Exception {
         try (LineClient a = LineClient.join(line); LineClient b = LineClient.join(line)) {
-            a.readLine();
+            assertJoined(a, b);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             // IAC DO TERMINAL-TYPE, IAC SB TERMINAL-TYPE SEND IAC SE, IAC NOP, then text with an escaped 255
             bytes.writeBytes(new byte[] {(byte) 255, (byte) 253, 24, (byte) 255, (byte) 250, 24, 1, (byte) 255,
@@ -104,8 +111,8 @@ public class LineIT {
              LineClient c = LineClient.join(capped.lineAddress()); LineClient over = new LineClient(capped.lineAddress())) {
             assertEquals("The chat server is full (3 clients): try again later", over.readLine());
             assertTrue(over.isClosedByServer());
-            assertEquals("A new client has connected to the chat: id = " + b.id(), a.readLine());
-            assertEquals("A new client has connected to the chat: id = " + c.id(), a.readLine());
+            assertJoined(a, b);
+            assertJoined(a, c);
             assertNull(a.poll(300), "the refused client never joined");
         }
     }
@@ -113,7 +120,7 @@ public class LineIT {
     @Test
     void refusesShutdownUnlessAllowed() throws Exception {
         try (LineClient a = LineClient.join(line); LineClient b = LineClient.join(line)) {
-            a.readLine();
+            assertJoined(a, b);
             a.send("SHUTDOWN");
             assertEquals("SHUTDOWN is not allowed on this server (LINE_ALLOW_SHUTDOWN=false)", a.readLine());
             assertNull(b.poll(300), "and nobody else hears of it");
@@ -128,7 +135,7 @@ public class LineIT {
                 .lineAllowShutdown(true))) {
             InetSocketAddress l = s.lineAddress();
             try (LineClient a = LineClient.join(l); LineClient b = LineClient.join(l)) {
-                a.readLine();
+                assertJoined(a, b);
                 b.send("SHUTDOWN");
                 assertEquals("The chat has been shut down", a.readLine());
                 assertEquals("The chat has been shut down", b.readLine());

@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The runnable jar as a user runs it: flags, exit codes, startup line, SIGTERM. */
 @Timeout(60)
-public class MainIT {
+class MainIT {
 
     private static final Path JAR = Path.of("target", "switchboard.jar");
     private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) \\((epoll|nio), ");

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@code GET /metrics}: Prometheus text with what the node did. */
 @Timeout(30)
-public class MetricsIT {
+class MetricsIT {
 
     @Test
     void countsWhatHappened() throws Exception {

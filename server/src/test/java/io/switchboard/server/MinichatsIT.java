@@ -1,10 +1,10 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
-import io.switchboard.server.testing.RawClient;
 import io.switchboard.server.testing.Requests;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.switchboard.server.testing.RawClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -13,32 +13,35 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.regex.Pattern;
 
-import static io.switchboard.server.testing.Requests.awaitCount;
-import static io.switchboard.server.testing.Requests.countOf;
 import static io.switchboard.server.testing.Requests.publish;
 import static io.switchboard.server.testing.Requests.subscribe;
 import static io.switchboard.server.testing.Requests.unsubscribe;
+import static io.switchboard.server.testing.Requests.awaitCount;
+import static io.switchboard.server.testing.Requests.countOf;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** PROTOCOL.md section 1 on a real server, over loopback, with a standard and a raw client. */
+/**
+ * PROTOCOL.md section 1 on a real server, over loopback, with a standard and a raw client. Each
+ * test has a node of its own, so counts and listings hold its own channels only.
+ */
 @Timeout(60)
-public class MinichatsIT {
+class MinichatsIT {
 
     private static final Pattern SENT_AT = Pattern.compile("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z");
 
-    private static SwitchboardServer server;
-    private static InetSocketAddress address;
+    private SwitchboardServer server;
+    private InetSocketAddress address;
 
-    @BeforeAll
-    static void start() {
+    @BeforeEach
+    void start() {
         server = Requests.startOnLoopback(SwitchboardConfig.builder().maxSubscriptionsPerConnection(3));
         address = server.localAddress();
     }
 
-    @AfterAll
-    static void stop() {
+    @AfterEach
+    void stop() {
         server.stop().join();
     }
 
@@ -182,20 +185,60 @@ public class MinichatsIT {
     }
 
     @Test
-    void listsChannelsSortedByNameUnderBothActionNames() {
-        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+    void listsEveryChannelWithItsCountSortedByName() {
+        try (JdkClient a = JdkClient.connectAs(address, "a"); JdkClient b = JdkClient.connectAs(address, "b")) {
             a.request(subscribe("zz-list"));
             a.request(subscribe("aa-list"));
-            a.request(subscribe("Mm-list"));
-            for (String action : List.of("list_channels", "list")) {
-                String reply = a.request("{\"action\":\"" + action + "\"}");
-                assertTrue(reply.startsWith("{\"status\":\"ok\",\"info\":{\"channels\":["), reply);
-                int m = reply.indexOf("\"Mm-list\"");
-                int aa = reply.indexOf("\"aa-list\"");
-                int zz = reply.indexOf("\"zz-list\"");
-                assertTrue(m > 0 && m < aa && aa < zz, "byte order, upper case first: " + reply);
-                assertTrue(reply.contains("{\"channel_name\":\"aa-list\",\"total_subscribers\":1}"), reply);
+            b.request(subscribe("aa-list"));
+            b.request(subscribe("Mm-list"));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[{\"channel_name\":\"Mm-list\",\"total_subscribers\":1},"
+                    + "{\"channel_name\":\"aa-list\",\"total_subscribers\":2},"
+                    + "{\"channel_name\":\"zz-list\",\"total_subscribers\":1}]}}",
+                    a.request("{\"action\":\"list_channels\"}"), "byte order, upper case first");
+        }
+    }
+
+    /**
+     * PROTOCOL.md section 1: {@code list} answers the names of this connection's channels, as
+     * strings, sorted as {@code list_channels} sorts them: the Mini Chats web client shows and
+     * publishes to them (issue 20).
+     */
+    @Test
+    void listsTheNamesOfTheConnectionsOwnChannels() {
+        try (JdkClient a = JdkClient.connectAs(address, "a"); JdkClient b = JdkClient.connectAs(address, "b")) {
+            String list = "{\"action\":\"list\"}";
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[]}}", a.request(list));
+            a.request(subscribe("zz-own"));
+            a.request(subscribe("\u00e9-own"));
+            a.request(subscribe("Mm-own"));
+            b.request(subscribe("b-only"));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[\"Mm-own\",\"zz-own\",\"\u00e9-own\"]}}",
+                    a.request(list), "byte order of UTF-8: upper case, lower case, then the accented name");
+            assertEquals("{\"status\":\"ok\",\"request_id\":\"l\",\"info\":{\"channels\":[\"b-only\"]}}",
+                    b.request("{\"action\":\"list\",\"request_id\":\"l\"}"));
+            a.request(unsubscribe("zz-own"));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[\"Mm-own\",\"\u00e9-own\"]}}", a.request(list));
+        }
+    }
+
+    /** Like list_channels, the reply to list stops short of MAX_MESSAGE_BYTES and says it was truncated. */
+    @Test
+    void boundsTheListOfOwnChannelsByTheMessageLimit() {
+        try (SwitchboardServer small = Requests.startOnLoopback(SwitchboardConfig.builder().maxMessageBytes(1024)
+                .maxSubscriptionsPerConnection(10));
+             JdkClient a = JdkClient.connectAs(small.localAddress(), "a")) {
+            List<String> names = new java.util.ArrayList<>();
+            for (int i = 0; i < 10; i++) {
+                String name = String.format("%02d", i) + "x".repeat(118);
+                names.add("\"" + name + "\"");
+                a.request(subscribe(name));
             }
+            // 35 bytes before the list, 122 a name, a comma between: 7 names end at byte 895, leaving
+            // room for ],"truncated":true}} (20) within 1024; an 8th would end at 1018.
+            String reply = a.request("{\"action\":\"list\"}");
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[" + String.join(",", names.subList(0, 7))
+                    + "],\"truncated\":true}}", reply);
+            assertEquals(915, reply.length());
         }
     }
 
@@ -354,7 +397,7 @@ public class MinichatsIT {
         }
     }
 
-    private static RawClient connectRaw() throws Exception {
+    private RawClient connectRaw() throws Exception {
         RawClient raw = new RawClient(address);
         String head = raw.upgrade("/api/connect?client_name=raw");
         assertTrue(head.startsWith("HTTP/1.1 101 Switching Protocols\r\n"), head);
@@ -363,7 +406,7 @@ public class MinichatsIT {
     }
 
     /** Sends an upgrade request for {@code target} and checks the refusal's status and body. */
-    private static void assertRefusal(String target, String status, String bodyPart) throws Exception {
+    private void assertRefusal(String target, String status, String bodyPart) throws Exception {
         try (RawClient raw = new RawClient(address)) {
             raw.write(RawClient.upgradeRequest(target));
             String response = raw.readToEnd();

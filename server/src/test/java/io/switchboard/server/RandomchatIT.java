@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The randomchat scenarios on one node with the embedded store, and what only it does. */
 @Timeout(60)
-public class RandomchatIT extends RandomchatScenarios {
+class RandomchatIT extends RandomchatScenarios {
 
     @TempDir
     static Path data;

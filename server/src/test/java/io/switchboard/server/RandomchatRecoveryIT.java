@@ -46,7 +46,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * was answered is lost.
  */
 @Timeout(120)
-public class RandomchatRecoveryIT {
+class RandomchatRecoveryIT {
 
     private static final Path JAR = Path.of("target", "switchboard.jar");
     private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ");

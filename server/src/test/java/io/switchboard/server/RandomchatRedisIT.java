@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * different nodes; then what only a cluster does.
  */
 @Timeout(120)
-public class RandomchatRedisIT extends RandomchatScenarios {
+class RandomchatRedisIT extends RandomchatScenarios {
 
     private static RedisProcess redis;
     private static SwitchboardServer a;

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * (embedded) and {@link RandomchatRedisIT} (Redis). Dates vary, so frames are compared with every
  * date written as {@code DATE}.
  */
-public abstract class RandomchatScenarios {
+abstract class RandomchatScenarios {
 
     private static final AtomicInteger RUN = new AtomicInteger();
     private static final Pattern DATE = Pattern.compile("\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z\"");

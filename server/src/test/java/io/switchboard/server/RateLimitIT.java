@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The per-connection message rate limit on a real server. */
 @Timeout(30)
-public class RateLimitIT {
+class RateLimitIT {
 
     @Test
     void answersRateLimitedThenClosesWith1008OnPersistentFlooding() {

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A graceful stop: every client told 1001, the goodbyes spread over the drain window. */
 @Timeout(30)
-public class ShutdownIT {
+class ShutdownIT {
 
     @Test
     void closesAreSpreadOverTheDrainWindow() {

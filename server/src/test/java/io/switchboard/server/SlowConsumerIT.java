@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * holds for it (close it, or drop its deliveries) while a fast subscriber gets every message.
  */
 @Timeout(120)
-public class SlowConsumerIT {
+class SlowConsumerIT {
 
     private static final int MESSAGES = 4000;
     private static final String CONTENT = "\"" + "x".repeat(4000) + "\"";

@@ -5,8 +5,13 @@ public enum Action {
     SUBSCRIBE,
     UNSUBSCRIBE,
     PUBLISH,
-    /** {@code list_channels}, or its alias {@code list}. */
-    LIST_CHANNELS;
+    /** {@code list_channels}: every channel with its subscriber count. */
+    LIST_CHANNELS,
+    /**
+     * {@code list}: the names of the channels this connection is subscribed to (the Mini Chats
+     * project's own client reads them as strings; issue 20).
+     */
+    LIST;
 
     /** Returns the action named {@code name} on the wire, or {@code null} if there is none. */
     static Action forWireName(String name) {
@@ -18,8 +23,9 @@ public enum Action {
             case "publish":
                 return PUBLISH;
             case "list_channels":
-            case "list":
                 return LIST_CHANNELS;
+            case "list":
+                return LIST;
             default:
                 return null;
         }

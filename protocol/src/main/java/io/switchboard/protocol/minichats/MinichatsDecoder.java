@@ -323,7 +323,7 @@ public final class MinichatsDecoder {
                 throw new MinichatsException(ErrorCode.UNKNOWN_ACTION,
                         "Unknown action '" + abbreviate(actionName) + "'", requestId);
             }
-            if (action == Action.LIST_CHANNELS) {
+            if (action == Action.LIST_CHANNELS || action == Action.LIST) {
                 return new MinichatsRequest(action, null, null, requestId);
             }
             checkChannelName();

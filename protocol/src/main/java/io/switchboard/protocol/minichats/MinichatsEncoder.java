@@ -149,6 +149,39 @@ public final class MinichatsEncoder {
         return out.writeByte('}').writeByte('}');
     }
 
+    /**
+     * {@code {"status":"ok","info":{"channels":["C1","C2",...]}}}, the reply to {@code list}: the
+     * names in the order given, at most {@code maxBytes} long like {@link #channels}: the names that
+     * do not fit are left out and {@code "truncated":true} follows the list. The names arrive quoted
+     * ({@link JsonStrings#quote}). The caller must release the returned buffer.
+     */
+    public static ByteBuf channelNames(ByteBufAllocator alloc, byte[] requestId, List<byte[]> quotedNames,
+                                       int maxBytes) {
+        ByteBuf out = alloc.buffer(Math.min(maxBytes, 64 + quotedNames.size() * 24));
+        out.writeBytes(STATUS_OK);
+        writeRequestId(out, requestId);
+        out.writeBytes(INFO_CHANNELS);
+        // Room kept for the end: "],"truncated":true}}".
+        int limit = maxBytes - TRUNCATED.length - 3;
+        boolean truncated = false;
+        for (int i = 0; i < quotedNames.size(); i++) {
+            byte[] name = quotedNames.get(i);
+            if (out.writerIndex() + 1 + name.length > limit) {
+                truncated = true;
+                break;
+            }
+            if (i > 0) {
+                out.writeByte(',');
+            }
+            out.writeBytes(name);
+        }
+        out.writeByte(']');
+        if (truncated) {
+            out.writeBytes(TRUNCATED);
+        }
+        return out.writeByte('}').writeByte('}');
+    }
+
     /** {@code {"status":"error","info":{"detail":D,"code":C}}}, with {@code request_id} when known. */
     public static ByteBuf error(ByteBufAllocator alloc, byte[] requestId, ErrorCode code, String detail) {
         byte[] quotedDetail = JsonStrings.quote(detail);

@@ -25,7 +25,7 @@ public final class MinichatsRequest {
         return action;
     }
 
-    /** The validated channel name; {@code null} for {@link Action#LIST_CHANNELS}. */
+    /** The validated channel name; {@code null} for {@link Action#LIST_CHANNELS} and {@link Action#LIST}. */
     public String channelName() {
         return channelName;
     }

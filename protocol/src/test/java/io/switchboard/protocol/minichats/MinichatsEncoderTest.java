@@ -132,6 +132,31 @@ class MinichatsEncoderTest {
         }
     }
 
+    @Test
+    void listsChannelNamesAsStringsUpToTheLimitAndSaysItTruncated() {
+        assertJson("{\"status\":\"ok\",\"info\":{\"channels\":[]}}",
+                MinichatsEncoder.channelNames(ALLOC, null, List.of(), 65536));
+        assertJson("{\"status\":\"ok\",\"request_id\":\"r1\",\"info\":{\"channels\":[\"a\",\"b \\\"q\\\"\"]}}",
+                MinichatsEncoder.channelNames(ALLOC, "\"r1\"".getBytes(StandardCharsets.UTF_8),
+                        List.of(JsonStrings.quote("a"), JsonStrings.quote("b \"q\"")), 65536));
+        java.util.List<byte[]> many = new java.util.ArrayList<>();
+        for (int i = 0; i < 5000; i++) {
+            many.add(JsonStrings.quote(String.format("channel-%05d-with-a-long-name", i)));
+        }
+        for (int limit : new int[] {100, 1000, 4096, 65536}) {
+            ByteBuf reply = MinichatsEncoder.channelNames(ALLOC, null, many, limit);
+            try {
+                String json = reply.toString(StandardCharsets.UTF_8);
+                assertTrue(reply.readableBytes() <= limit, limit + ": " + reply.readableBytes() + " bytes");
+                assertTrue(json.endsWith("\"],\"truncated\":true}}"), json);
+                // The bound is used: one more name (a comma and its 32 bytes) would not have fitted.
+                assertTrue(reply.readableBytes() + 33 > limit, limit + ": " + reply.readableBytes() + " bytes");
+            } finally {
+                reply.release();
+            }
+        }
+    }
+
     private static MinichatsEncoder.ChannelSummary summary(String name, int count) {
         return new MinichatsEncoder.ChannelSummary() {
             @Override

@@ -77,7 +77,7 @@ public final class Settings {
             new Setting("API_KEY", "KEY", "none: the HTTP API is off", "key of POST /api/publish and GET /api/channels "
                     + "(Authorization: Bearer KEY; at least 16 characters)", SwitchboardConfig.Builder::apiKey),
             new Setting("ACCEPTED_ORIGIN", "ORIGIN[,ORIGIN...]", "none: any origin", "browser origins allowed to "
-                    + "connect (foreign Origin: 403; no Origin header: allowed)",
+                    + "connect (another Origin: 403; no Origin header: allowed, except at the disposable /ws)",
                     (b, v) -> b.acceptedOrigins(List.of(v.split(",")))),
             new Setting("MAX_CONNECTIONS", "N", "100000", "WebSocket connections at once (over: 503, Retry-After)",
                     (b, v) -> b.maxConnections(parseInt(v))),

@@ -45,6 +45,13 @@ class SettingsTest {
         assertEquals(Duration.ofSeconds(3), c.handshakeTimeout());
     }
 
+    /** --help says what README and the node do: only the disposable /ws refuses an upgrade without Origin (issue 20). */
+    @Test
+    void helpSaysWhereAMissingOriginIsRefused() {
+        assertTrue(Settings.usage().contains("browser origins allowed to connect (another Origin: 403; no Origin header: "
+                + "allowed, except at the disposable /ws) [ACCEPTED_ORIGIN, default none: any origin]"), Settings.usage());
+    }
+
     @Test
     void refusesUnknownFlagsAndMalformedValuesWithAClearMessage() {
         assertMessage("unknown option '--port'", Map.of(), "--port", "1");

@@ -16,7 +16,7 @@ public final class ChannelEntry {
     private static final LocalGroup[] NO_GROUPS = new LocalGroup[0];
 
     public final String name;
-    final byte[] utf8Name;
+    public final byte[] utf8Name;
     private final byte[] quotedName;
     /** Copy-on-write: replaced, never changed in place, so a publisher reads a stable array. */
     public volatile LocalGroup[] groups = NO_GROUPS;

@@ -363,6 +363,13 @@ public final class Chatroom {
 
     // ---- Services ----
 
+    /**
+     * Makes {@code s} the provider of {@code service}. The seed gives a registration no answer, so
+     * it takes effect before the client's next message is read (issue 20): on one node at once,
+     * for every connection of the node; in a cluster the session pauses until Redis has it. A
+     * provider that answers after any later message of its own knows every requester finds it.
+     * Event loop of {@code s} only.
+     */
     void registerService(ChatroomSession s, String service) {
         if (service.startsWith(RESERVED)) {
             notice(s, "[error] Cannot register service '" + service + "': names starting with " + RESERVED
@@ -382,14 +389,18 @@ public final class Chatroom {
             registered(s, service);
             return;
         }
+        // Redis decides: nothing more is read from the client until it has, so its next message
+        // (and any answer to it) comes after the registration took effect or was refused.
+        s.pause();
         cluster.registerService(service, s.id).whenComplete((holder, failure) -> s.loop().execute(() -> {
             if (failure == null && holder == null) {
                 registered(s, service);
-                return;
+            } else {
+                services.remove(service, s);
+                notice(s, "[error] Cannot register service '" + service + "': " + (failure != null
+                        ? "the cluster is unreachable (" + rootMessage(failure) + ")" : holder + " provides it"));
             }
-            services.remove(service, s);
-            notice(s, "[error] Cannot register service '" + service + "': " + (failure != null
-                    ? "the cluster is unreachable (" + rootMessage(failure) + ")" : holder + " provides it"));
+            s.resume(() -> { });
         }));
     }
 

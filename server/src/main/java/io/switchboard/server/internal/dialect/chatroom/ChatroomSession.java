@@ -15,6 +15,8 @@ import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.session.WebSocketSession;
 
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -45,6 +47,12 @@ public final class ChatroomSession extends WebSocketSession {
     static final int MAX_OUTSTANDING = 64;
 
     private final Chatroom room;
+    /**
+     * The client's id, asked for when the upgrade is accepted, before the 101 is written: ids follow
+     * the order in which the node accepted the upgrades, so a client that connects after another's
+     * 101 gets a larger id (issue 20).
+     */
+    private final CompletableFuture<Long> assignedId;
     /** The client's id, once {@code hello} is sent; 0 before. */
     public long id;
     /** Topics the client subscribed to (as asked). Event loop only. */
@@ -59,6 +67,7 @@ public final class ChatroomSession extends WebSocketSession {
     public ChatroomSession(SessionContext context, Chatroom room) {
         super(context, DIALECT);
         this.room = room;
+        this.assignedId = room.newClientId();
     }
 
     @Override
@@ -79,14 +88,19 @@ public final class ChatroomSession extends WebSocketSession {
         return open;
     }
 
-    /** The client's address, for the inspection page. */
+    /** The client's address as {@code 127.0.0.1:port} ({@code [::1]:port}), for the inspection page. */
     String address() {
-        return String.valueOf(ctx.channel().remoteAddress());
+        SocketAddress remote = ctx.channel().remoteAddress();
+        if (remote instanceof InetSocketAddress inet && inet.getAddress() != null) {
+            String host = inet.getAddress().getHostAddress();
+            return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + inet.getPort();
+        }
+        return String.valueOf(remote);
     }
 
     @Override
     public void opened(ChannelHandlerContext ctx) {
-        CompletableFuture<Long> next = room.newClientId();
+        CompletableFuture<Long> next = assignedId;
         if (next.isDone() && !next.isCompletedExceptionally()) {
             start(ctx, next.join());
             return;

@@ -68,8 +68,9 @@ public final class DisposableEndpoint implements Endpoint {
         String origin = request.headers().get(HttpHeaderNames.ORIGIN);
         if (!config.acceptedOrigins().isEmpty() && (origin == null || !Origins.accepted(config, origin))) {
             context.metrics().refuse(Metrics.Refusal.ORIGIN);
-            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN,
-                    "Origin '" + origin + "' is not allowed to connect"));
+            HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN, origin == null
+                    ? "The Origin header is missing: only pages from the accepted origins may connect"
+                    : "Origin '" + origin + "' is not allowed to connect"));
             return null;
         }
         String refusal = authorizer.authorize(ChannelAuthorizer.Operation.SUBSCRIBE, room, name,

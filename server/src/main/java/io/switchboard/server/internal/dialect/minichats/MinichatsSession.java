@@ -25,7 +25,10 @@ import io.switchboard.server.internal.session.WebSocketSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -132,6 +135,10 @@ public final class MinichatsSession extends WebSocketSession {
                     reply(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), MinichatsDialect.summaries(broker.channels()),
                             maxMessageBytes));
                     break;
+                case LIST:
+                    reply(ctx, MinichatsEncoder.channelNames(ctx.alloc(), request.requestId(), subscribedNames(),
+                            maxMessageBytes));
+                    break;
                 default:
                     throw new IllegalStateException("Unhandled action: " + request.action());
             }
@@ -177,6 +184,20 @@ public final class MinichatsSession extends WebSocketSession {
         joined.receiving().whenComplete((ignored, failure) -> ctx.executor().execute(
                 () -> resume(() -> reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), requestId,
                         entry.quotedName(), broker.totalSubscribers(entry))))));
+    }
+
+    /** The quoted names of this connection's channels, in byte order as {@code list_channels} sorts them. */
+    private List<byte[]> subscribedNames() {
+        List<ChannelEntry> entries = new ArrayList<>(subscriptions.size());
+        for (Subscription s : subscriptions.values()) {
+            entries.add(s.entry());
+        }
+        entries.sort((a, b) -> Arrays.compareUnsigned(a.utf8Name, b.utf8Name));
+        List<byte[]> names = new ArrayList<>(entries.size());
+        for (ChannelEntry e : entries) {
+            names.add(e.quotedName());
+        }
+        return names;
     }
 
     private void unsubscribe(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
