@@ -55,6 +55,7 @@ public final class Connection {
      * returns {@code false}.
      */
     public boolean deliver(ByteBuf frame, ChannelPromise promise) {
+        assert ctx.executor().inEventLoop();
         if (closing || !ctx.channel().isWritable() && !admitWhileUnwritable()) {
             return false;
         }

@@ -25,6 +25,7 @@ public final class LocalGroup {
     }
 
     Subscription add(Connection connection) {
+        assert loop.executor.inEventLoop();
         if (size == members.length) {
             members = Arrays.copyOf(members, size * 2);
         }
@@ -34,6 +35,7 @@ public final class LocalGroup {
     }
 
     void remove(Subscription s) {
+        assert loop.executor.inEventLoop();
         int last = --size;
         Subscription moved = members[last];
         members[s.index] = moved;
@@ -50,6 +52,7 @@ public final class LocalGroup {
      * is flushed once at the end of the batch. Does not take ownership of {@code frame}.
      */
     void deliver(ByteBuf frame, Connection skip) {
+        assert loop.executor.inEventLoop();
         Subscription[] m = members;
         int written = 0;
         for (int i = 0, n = size; i < n; i++) {

@@ -38,6 +38,7 @@ public final class LoopTable {
 
     /** Channel name to this loop's group of {@code dialect}'s subscribers of it. */
     Map<String, LocalGroup> groups(Dialect dialect) {
+        assert executor.inEventLoop();
         return groups[dialect.code()];
     }
 
@@ -47,6 +48,7 @@ public final class LoopTable {
      * it (from any number of publishes) shares one flush per connection.
      */
     public void flushLater(Connection connection) {
+        assert executor.inEventLoop();
         if (connection.flushPending) {
             return;
         }

@@ -76,12 +76,14 @@ public final class Backpressure extends ChannelDuplexHandler {
      * for work it handed to another thread). Holds count; writability still rules.
      */
     public void holdReads() {
+        assert ctx.executor().inEventLoop();
         holds++;
         updateAutoRead();
     }
 
     /** Ends one {@link #holdReads}. */
     public void releaseReads() {
+        assert ctx.executor().inEventLoop();
         holds--;
         updateAutoRead();
     }
@@ -91,6 +93,7 @@ public final class Backpressure extends ChannelDuplexHandler {
      * have, runs the session's action and closes the connection. Call before a write.
      */
     public boolean checkHardLimit() {
+        assert ctx.executor().inEventLoop();
         if (overHardLimit) {
             return true;
         }
