@@ -73,17 +73,7 @@ public final class RedisClusterLink implements ClusterLink {
      * never disagree. KEYS[1]: the hash; ARGV: ttl ms, seq, control channel, message, 1 to replace
      * the hash, then channel/count pairs (count 0 removes the channel).
      */
-    private static final String UPDATE_SCRIPT = String.join("\n",
-            "local key = KEYS[1]",
-            "if ARGV[5] == '1' then redis.call('DEL', key) end",
-            "for i = 6, #ARGV, 2 do",
-            "  if ARGV[i + 1] == '0' then redis.call('HDEL', key, ARGV[i])",
-            "  else redis.call('HSET', key, ARGV[i], ARGV[i + 1]) end",
-            "end",
-            "redis.call('HSET', key, '\\1seq', ARGV[2])",
-            "redis.call('PEXPIRE', key, ARGV[1])",
-            "redis.call('PUBLISH', ARGV[3], ARGV[4])",
-            "return 1");
+    private static final String UPDATE_SCRIPT = LuaScripts.load(RedisClusterLink.class, "update_node_counts.lua");
     /** Commands waiting for Redis at most; beyond, publishes are counted as not forwarded. */
     private static final int REQUEST_QUEUE_SIZE = 100_000;
     private static final int SUBSCRIBE_BATCH = 1000;

@@ -17,6 +17,7 @@ import io.switchboard.protocol.chatroom.TopicChange;
 import io.switchboard.protocol.chatroom.TopicType;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.broker.ClusterLink;
+import io.switchboard.server.internal.cluster.LuaScripts;
 import io.switchboard.server.internal.cluster.RedisClients;
 import io.switchboard.server.internal.dialect.chatroom.Chatroom;
 import io.switchboard.server.internal.dialect.chatroom.ChatroomCluster;
@@ -63,40 +64,15 @@ public final class RedisChatroom implements ChatroomCluster {
     private static final Logger logger = LoggerFactory.getLogger(RedisChatroom.class);
 
     /** KEYS: topic hash, topics set. ARGV: type, empty value, max topics, name. Returns type, value, version; {} when full. */
-    private static final String FOLLOW = String.join("\n",
-            "if redis.call('EXISTS', KEYS[1]) == 0 then",
-            "  if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[3]) then return {} end",
-            "  redis.call('HSET', KEYS[1], 'type', ARGV[1], 'value', ARGV[2], 'version', '0')",
-            "  redis.call('SADD', KEYS[2], ARGV[4])",
-            "end",
-            "return redis.call('HMGET', KEYS[1], 'type', 'value', 'version')");
+    private static final String FOLLOW = LuaScripts.load(RedisChatroom.class, "follow_topic.lua");
     /** KEYS: topic hash. ARGV: base version, new value, channel, update, new version. Returns 1 if stored. */
-    private static final String COMMIT = String.join("\n",
-            "if redis.call('HGET', KEYS[1], 'version') ~= ARGV[1] then return 0 end",
-            "redis.call('HSET', KEYS[1], 'value', ARGV[2], 'version', ARGV[5])",
-            "redis.call('PUBLISH', ARGV[3], ARGV[4])",
-            "return 1");
+    private static final String COMMIT = LuaScripts.load(RedisChatroom.class, "commit_change.lua");
     /** KEYS: services hash. ARGV: service, holder, node key prefix. Returns the live holder, or nil once registered. */
-    private static final String REGISTER = String.join("\n",
-            "local cur = redis.call('HGET', KEYS[1], ARGV[1])",
-            "if cur and cur ~= ARGV[2] then",
-            "  local node = string.match(cur, '^([^\\t]*)\\t')",
-            "  if node and redis.call('EXISTS', ARGV[3] .. node) == 1 then return cur end",
-            "end",
-            "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])",
-            "return false");
+    private static final String REGISTER = LuaScripts.load(RedisChatroom.class, "register_service.lua");
     /** KEYS: services hash. ARGV: service, holder. */
-    private static final String UNREGISTER = String.join("\n",
-            "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end",
-            "return 1");
+    private static final String UNREGISTER = LuaScripts.load(RedisChatroom.class, "unregister_service.lua");
     /** KEYS: services hash. ARGV: service, node key prefix, node channel prefix, message. Returns the holder, or nil. */
-    private static final String ROUTE = String.join("\n",
-            "local cur = redis.call('HGET', KEYS[1], ARGV[1])",
-            "if not cur then return false end",
-            "local node = string.match(cur, '^([^\\t]*)\\t')",
-            "if not node or redis.call('EXISTS', ARGV[2] .. node) == 0 then return false end",
-            "redis.call('PUBLISH', ARGV[3] .. node, ARGV[4])",
-            "return cur");
+    private static final String ROUTE = LuaScripts.load(RedisChatroom.class, "route_request.lua");
 
     private final Chatroom room;
     private final ClusterLink link;

@@ -15,6 +15,7 @@ import io.switchboard.protocol.randomchat.Chat;
 import io.switchboard.protocol.randomchat.ChatState;
 import io.switchboard.protocol.randomchat.User;
 import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.internal.cluster.LuaScripts;
 import io.switchboard.server.internal.cluster.RedisClients;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatHub;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatRefusal;
@@ -23,9 +24,6 @@ import io.switchboard.server.internal.dialect.randomchat.RandomchatTokens;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
@@ -43,15 +41,16 @@ import java.util.function.Function;
 
 /**
  * The randomchat store of a cluster, in Redis (keys under {@code <REDIS_KEY_PREFIX>rc:}), so that
- * users on different nodes chat. Each operation is one Lua script ({@code randomchat.lua} and the
- * bodies here): its rules, its changes and its pending decisions happen in one atomic step. Which
- * users are online is a hash per user of its connections, {@code node TAB login number}; a
- * connection counts only while its node's liveness key ({@code alive:<node>}, refreshed every third
- * of {@code CLUSTER_NODE_TIMEOUT}) exists, so the users of a node that died are offline within that
- * timeout. Events for users on other nodes go through Redis pub/sub, one channel per node
- * ({@code node:<node>}). A message on its way to a user's connections is in the sorted set
- * {@code inflight:<phone>} until one of them wrote it; when the user has no connection left (its
- * last logout, or its nodes died) what is still there becomes pending.
+ * users on different nodes chat. Each operation is one Lua script (the prelude {@code randomchat.lua}
+ * and the operation's own {@code .lua} file, resources of this package): its rules, its changes and
+ * its pending decisions happen in one atomic step. Which users are online is a hash per user of its
+ * connections, {@code node TAB login number}; a connection counts only while its node's liveness key
+ * ({@code alive:<node>}, refreshed every third of {@code CLUSTER_NODE_TIMEOUT}) exists, so the users
+ * of a node that died are offline within that timeout. Events for users on other nodes go through
+ * Redis pub/sub, one channel per node ({@code node:<node>}). A message on its way to a user's
+ * connections is in the sorted set {@code inflight:<phone>} until one of them wrote it; when the
+ * user has no connection left (its last logout, or its nodes died) what is still there becomes
+ * pending.
  *
  * <p>Commands go out on one connection in the order they are called (from the store's own
  * thread, which also connects, so no event loop ever waits on Redis). That connection does not
@@ -64,177 +63,26 @@ import java.util.function.Function;
 public final class RedisRandomchatStore implements RandomchatStore {
 
     private static final Logger logger = LoggerFactory.getLogger(RedisRandomchatStore.class);
-    private static final String PRELUDE = prelude();
+    /** Every script is this prelude (its helpers and the common arguments), a blank line, and its body. */
+    private static final String PRELUDE = LuaScripts.load(RedisRandomchatStore.class, "randomchat.lua");
 
-    private static final String LOGIN = PRELUDE + String.join("\n",
-            "local phone, name, given, fresh, open = ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]",
-            "local ukey = P .. 'user:' .. phone",
-            "local stored = redis.call('HGET', ukey, 'token')",
-            "local new = 0",
-            // An empty token was withdrawn (WITHDRAW_TOKEN): the client never learnt it, a new one.
-            "if not stored or stored == '' then",
-            "  redis.call('HSET', ukey, 'name', name, 'token', fresh)",
-            "  new = 1",
-            "else",
-            // SHA-256 digests: how fast two differ tells nothing about a token that would match.
-            "  if open ~= '1' then",
-            "    if given == '' then return err('token_missing') end",
-            "    if given ~= stored then return err('token_wrong') end",
-            "  end",
-            "  redis.call('HSET', ukey, 'name', name)",
-            "end",
-            "redis.call('SET', P .. 'alive:' .. NODE, '1', 'PX', ALIVE_MS)",
-            // Forgets connections of nodes that died: what was on its way to them joins the pending.
-            "conns(phone)",
-            "local conn = redis.call('INCR', P .. 'seq')",
-            "redis.call('HSET', P .. 'online:' .. phone, NODE .. '\\t' .. conn, conn)",
-            "local pkey = P .. 'pending:' .. phone",
-            "local entries = redis.call('LRANGE', pkey, 0, -1)",
-            "redis.call('DEL', pkey)",
-            "local taken, ids, senders, from_users = {}, {}, {}, {}",
-            "for _, e in ipairs(entries) do",
-            "  local date = tonumber(string.match(e, '^([^\\t]*)\\t'))",
-            "  if date and date >= NOW - TTL then",
-            "    taken[#taken + 1] = e",
-            // In flight until the state is written: a node that dies before leaves them pending.
-            "    local id = redis.call('INCR', P .. 'seq')",
-            "    ids[#ids + 1] = id",
-            "    in_flight(phone, id, e)",
-            "    local from = entry_from(e)",
-            "    if not senders[from] then senders[from] = true; from_users[#from_users + 1] = user(from) end",
-            "  end",
-            "end",
-            "local chats = {}",
-            "for _, c in ipairs(redis.call('ZRANGE', P .. 'chats:' .. phone, 0, -1)) do",
-            "  local data = chat(c)",
-            "  if data then chats[#chats + 1] = {c, data[1], data[2]} end",
-            "end",
-            "return {'ok', conn, new, user(phone), chats, taken, from_users, ids}");
+    private static final String LOGIN = script("login.lua");
+    private static final String WITHDRAW_TOKEN = script("withdraw_token.lua");
+    private static final String DELIVERED = script("delivered.lua");
+    private static final String HAND_BACK = script("hand_back.lua");
+    private static final String CREATE = script("create_chat.lua");
+    private static final String SEND = script("send_message.lua");
+    private static final String DELETE = script("delete_chat.lua");
+    private static final String ADD = script("add_member.lua");
+    private static final String REMOVE = script("remove_member.lua");
 
-    private static final String WITHDRAW_TOKEN = PRELUDE + String.join("\n",
-            "local ukey = P .. 'user:' .. ARGV[7]",
-            "if redis.call('HGET', ukey, 'token') == ARGV[8] then redis.call('HSET', ukey, 'token', '') end",
-            "return {'ok'}");
-
-    private static final String DELIVERED = PRELUDE + String.join("\n",
-            "for i = 8, #ARGV do settle(ARGV[7], ARGV[i]) end",
-            "return {'ok'}");
-
-    private static final String HAND_BACK = PRELUDE + String.join("\n",
-            "local phone, conn, delivered = ARGV[7], ARGV[8], ARGV[9]",
-            "local DELIVERED_MS = " + DELIVERED_WINDOW_MILLIS,
-            // What this connection delivered lately: a message another connection of the user hands
-            // back after this one closed is not kept when this one got it.
-            "local gkey = P .. 'delivered:' .. phone",
-            "if delivered ~= '' then",
-            "  for seq in string.gmatch(delivered, '[^,]+') do redis.call('SADD', gkey, seq) end",
-            "  redis.call('PEXPIRE', gkey, DELIVERED_MS)",
-            "end",
-            "if conn ~= '' then redis.call('HDEL', P .. 'online:' .. phone, NODE .. '\\t' .. conn) end",
-            "local cs = conns(phone)",
-            "if conn ~= '' and #cs == 0 then redis.call('HSET', P .. 'user:' .. phone, 'disc', ARGV[4]) end",
-            "local oldest = nil",
-            "for _, c in ipairs(cs) do if not oldest or c[2] < oldest then oldest = c[2] end end",
-            "local again = {}",
-            "for i = 10, #ARGV, 3 do",
-            "  local seq, id, e = tonumber(ARGV[i]), ARGV[i + 1], ARGV[i + 2]",
-            "  local name = entry_chat(e)",
-            // A connection online at its routing still is: it got it, or hands it back itself. Not
-            // in flight any more: a connection of the user wrote it, or it is pending already.
-            "  if not (oldest and oldest < seq) and is_in_flight(phone, id) then",
-            "    if redis.call('SISMEMBER', gkey, ARGV[i]) == 1 or not is_member(name, phone) then",
-            "      settle(phone, id)",
-            "    elseif #cs == 0 then",
-            "      settle(phone, id)",
-            "      keep(phone, e)",
-            "    else",
-            "      local routes = {}",
-            "      route(routes, phone, cs)",
-            "      local data = chat(name)",
-            "      again[#again + 1] = {e, redis.call('INCR', P .. 'seq'), tonumber(id), data[1], data[2],",
-            "        user(entry_from(e)), routes}",
-            "    end",
-            "  end",
-            "end",
-            // The user's last connection closed: what is still in flight to it waits for the next login.
-            "if conn ~= '' and #cs == 0 then strand(phone) end",
-            "return {'ok', again}");
-
-    private static final String CREATE = PRELUDE + String.join("\n",
-            "local by, name, maxchats = ARGV[7], ARGV[8], tonumber(ARGV[9])",
-            "if redis.call('EXISTS', P .. 'chat:' .. name) == 1 then return err('chat_exists') end",
-            "if owned(by) >= maxchats then return err('too_many_chats') end",
-            "redis.call('HSET', P .. 'chat:' .. name, 'owner', by)",
-            "local s = redis.call('INCR', P .. 'seq')",
-            "redis.call('ZADD', P .. 'members:' .. name, s, by)",
-            "redis.call('ZADD', P .. 'chats:' .. by, s, name)",
-            "local c, phones = chat(name)",
-            "return {'ok', c[1], c[2], user(by), notify(phones)}");
-
-    private static final String SEND = PRELUDE + String.join("\n",
-            "local by, name, text = ARGV[7], ARGV[8], ARGV[9]",
-            "local c, phones = chat(name)",
-            "if not c then return err('no_chat') end",
-            "if not is_member(name, by) then return err('not_member') end",
-            "local s = redis.call('INCR', P .. 'seq')",
-            "local e = ARGV[4] .. '\\t' .. by .. '\\t' .. name .. '\\t' .. text",
-            "local routes = {}",
-            "for _, ph in ipairs(phones) do",
-            "  local cs = conns(ph)",
-            // In flight until written: a node that dies before leaves it pending.
-            "  if #cs == 0 then keep(ph, e) else route(routes, ph, cs); in_flight(ph, s, e) end",
-            "end",
-            "return {'ok', c[1], c[2], user(by), routes, s}");
-
-    private static final String DELETE = PRELUDE + String.join("\n",
-            "local by, name = ARGV[7], ARGV[8]",
-            "local c, phones = chat(name)",
-            "if not c then return err('no_chat') end",
-            "if c[1] ~= by then",
-            "  if is_member(name, by) then return err('not_owner_delete') end",
-            "  return err('not_member')",
-            "end",
-            "local routes = notify(phones)",
-            "for _, ph in ipairs(phones) do",
-            "  redis.call('ZREM', P .. 'chats:' .. ph, name)",
-            "  drop_chat_pending(ph, name)",
-            "end",
-            "redis.call('DEL', P .. 'chat:' .. name, P .. 'members:' .. name)",
-            "return {'ok', c[1], c[2], false, routes}");
-
-    private static final String ADD = PRELUDE + String.join("\n",
-            "local by, name, phone, max, maxadded = ARGV[7], ARGV[8], ARGV[9], tonumber(ARGV[10]), tonumber(ARGV[11])",
-            "local c, phones = chat(name)",
-            "if not c then return err('no_chat') end",
-            "if not is_member(name, by) then return err('not_member') end",
-            "if is_member(name, phone) then return err('already_member') end",
-            "local u = user(phone)",
-            "if not u then return err('no_user') end",
-            "if #phones >= max then return err('full') end",
-            // Only chats of others count: the user's own are its own limit's (issue 15).
-            "if redis.call('ZCARD', P .. 'chats:' .. phone) - owned(phone) >= maxadded then return err('too_many_added') end",
-            "local s = redis.call('INCR', P .. 'seq')",
-            "redis.call('ZADD', P .. 'members:' .. name, s, phone)",
-            "redis.call('ZADD', P .. 'chats:' .. phone, s, name)",
-            "c, phones = chat(name)",
-            "return {'ok', c[1], c[2], u, notify(phones)}");
-
-    private static final String REMOVE = PRELUDE + String.join("\n",
-            "local by, name, phone = ARGV[7], ARGV[8], ARGV[9]",
-            "local c, phones = chat(name)",
-            "if not c then return err('no_chat') end",
-            "if not is_member(name, by) then return err('not_member') end",
-            // A member may remove itself (leave: issue 15), the owner anyone but itself.
-            "if phone ~= by and c[1] ~= by then return err('not_owner_remove') end",
-            "if not is_member(name, phone) then return err('not_a_member') end",
-            "if phone == c[1] then return err('owner_stays') end",
-            "local routes = notify(phones)",
-            "local u = user(phone)",
-            "redis.call('ZREM', P .. 'members:' .. name, phone)",
-            "redis.call('ZREM', P .. 'chats:' .. phone, name)",
-            "drop_chat_pending(phone, name)",
-            "c = chat(name)",
-            "return {'ok', c[1], c[2], u, routes}");
+    static {
+        // hand_back.lua keeps what a connection delivered as long as the SQLite store does.
+        if (!HAND_BACK.contains("\nlocal DELIVERED_MS = " + DELIVERED_WINDOW_MILLIS + "\n")) {
+            throw new IllegalStateException("hand_back.lua: DELIVERED_MS differs from DELIVERED_WINDOW_MILLIS ("
+                    + DELIVERED_WINDOW_MILLIS + ")");
+        }
+    }
 
     private final RandomchatHub hub;
     private final String prefix;
@@ -757,14 +605,7 @@ public final class RedisRandomchatStore implements RandomchatStore {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private static String prelude() {
-        try (InputStream in = RedisRandomchatStore.class.getResourceAsStream("randomchat.lua")) {
-            if (in == null) {
-                throw new IllegalStateException("randomchat.lua is missing from the class path");
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8) + "\n";
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private static String script(String name) {
+        return PRELUDE + "\n\n" + LuaScripts.load(RedisRandomchatStore.class, name);
     }
 }
