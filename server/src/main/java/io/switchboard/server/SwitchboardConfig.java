@@ -14,6 +14,10 @@ import java.util.Objects;
  * The immutable configuration of a Switchboard node. Build one with {@link #builder()}; derive a
  * changed copy with {@link #toBuilder()}. Every setting has a default (given on its builder
  * method) and is validated when set. Instances are thread-safe.
+ *
+ * <p>Settings appear here, on the builder and in README's configuration table in one order, by
+ * section: the node, requests and messages, slow consumers, access and connections, stopping, the
+ * cluster, then each dialect.
  */
 public final class SwitchboardConfig {
 
@@ -33,24 +37,24 @@ public final class SwitchboardConfig {
     private final int maxSubscriptionsPerConnection;
     private final int maxJsonDepth;
     private final int maxMessagesPerSecond;
-    private final String apiKey;
+    private final int maxSubscribesPerSecond;
     private final SlowConsumerPolicy slowConsumerPolicy;
     private final int outboundSoftLimitBytes;
     private final Duration outboundSoftLimitTime;
     private final long outboundHardLimitBytes;
-    private final Duration handshakeTimeout;
-    private final Duration shutdownTimeout;
-    private final String redisEndpoint;
-    private final String redisSecret;
-    private final String redisKeyPrefix;
-    private final Duration clusterNodeTimeout;
+    private final String apiKey;
     private final List<String> acceptedOrigins;
     private final int maxConnections;
     private final int maxConnectionsPerAddress;
     private final Duration pingInterval;
     private final Duration pingTimeout;
-    private final int maxSubscribesPerSecond;
+    private final Duration handshakeTimeout;
     private final Duration drainWindow;
+    private final Duration shutdownTimeout;
+    private final String redisEndpoint;
+    private final String redisSecret;
+    private final String redisKeyPrefix;
+    private final Duration clusterNodeTimeout;
     private final int linePort;
     private final int lineMaxClients;
     private final boolean lineAllowShutdown;
@@ -88,24 +92,24 @@ public final class SwitchboardConfig {
         maxSubscriptionsPerConnection = b.maxSubscriptionsPerConnection;
         maxJsonDepth = b.maxJsonDepth;
         maxMessagesPerSecond = b.maxMessagesPerSecond;
-        apiKey = b.apiKey;
+        maxSubscribesPerSecond = b.maxSubscribesPerSecond;
         slowConsumerPolicy = b.slowConsumerPolicy;
         outboundSoftLimitBytes = b.outboundSoftLimitBytes;
         outboundSoftLimitTime = b.outboundSoftLimitTime;
         outboundHardLimitBytes = b.outboundHardLimitBytes;
-        handshakeTimeout = b.handshakeTimeout;
-        shutdownTimeout = b.shutdownTimeout;
-        redisEndpoint = b.redisEndpoint;
-        redisSecret = b.redisSecret;
-        redisKeyPrefix = b.redisKeyPrefix;
-        clusterNodeTimeout = b.clusterNodeTimeout;
+        apiKey = b.apiKey;
         acceptedOrigins = b.acceptedOrigins;
         maxConnections = b.maxConnections;
         maxConnectionsPerAddress = b.maxConnectionsPerAddress;
         pingInterval = b.pingInterval;
         pingTimeout = b.pingTimeout;
-        maxSubscribesPerSecond = b.maxSubscribesPerSecond;
+        handshakeTimeout = b.handshakeTimeout;
         drainWindow = b.drainWindow;
+        shutdownTimeout = b.shutdownTimeout;
+        redisEndpoint = b.redisEndpoint;
+        redisSecret = b.redisSecret;
+        redisKeyPrefix = b.redisKeyPrefix;
+        clusterNodeTimeout = b.clusterNodeTimeout;
         linePort = b.linePort;
         lineMaxClients = b.lineMaxClients;
         lineAllowShutdown = b.lineAllowShutdown;
@@ -224,15 +228,6 @@ public final class SwitchboardConfig {
         return maxSubscribesPerSecond;
     }
 
-    /**
-     * The key of the HTTP API ({@code API_KEY}): with one, {@code POST /api/publish} and
-     * {@code GET /api/channels} answer requests carrying {@code Authorization: Bearer <key>};
-     * without one ({@code null}, the default) they are off.
-     */
-    public String apiKey() {
-        return apiKey;
-    }
-
     /** What happens to a subscriber that does not keep up ({@code SLOW_CONSUMER_POLICY}). */
     public SlowConsumerPolicy slowConsumerPolicy() {
         return slowConsumerPolicy;
@@ -263,50 +258,12 @@ public final class SwitchboardConfig {
     }
 
     /**
-     * How long a new connection may take to complete an HTTP request or its WebSocket upgrade; an
-     * HTTP connection that completes no request for this long is closed, so a client sending its
-     * request a byte at a time cannot hold one ({@code HANDSHAKE_TIMEOUT}).
+     * The key of the HTTP API ({@code API_KEY}): with one, {@code POST /api/publish} and
+     * {@code GET /api/channels} answer requests carrying {@code Authorization: Bearer <key>};
+     * without one ({@code null}, the default) they are off.
      */
-    public Duration handshakeTimeout() {
-        return handshakeTimeout;
-    }
-
-    /**
-     * How long a stop may take: clients are sent close 1001 and given this long to leave before
-     * their connections are dropped ({@code SHUTDOWN_TIMEOUT}).
-     */
-    public Duration shutdownTimeout() {
-        return shutdownTimeout;
-    }
-
-    /**
-     * The Redis server that joins this node to a cluster ({@code REDIS_ENDPOINT}): {@code host:port}
-     * or a {@code redis://} / {@code rediss://} URI. {@code null}, the default, runs a single node
-     * in memory that needs no Redis.
-     */
-    public String redisEndpoint() {
-        return redisEndpoint;
-    }
-
-    /** The Redis password ({@code REDIS_SECRET}); {@code null}: none, or the one in the URI. */
-    public String redisSecret() {
-        return redisSecret;
-    }
-
-    /**
-     * The prefix of every Redis key and pub/sub channel this cluster uses ({@code REDIS_KEY_PREFIX}),
-     * so that several clusters can share one Redis.
-     */
-    public String redisKeyPrefix() {
-        return redisKeyPrefix;
-    }
-
-    /**
-     * How long a node that stops heartbeating, having died without cleaning up, is still counted
-     * by the others ({@code CLUSTER_NODE_TIMEOUT}). Nodes heartbeat every third of it.
-     */
-    public Duration clusterNodeTimeout() {
-        return clusterNodeTimeout;
+    public String apiKey() {
+        return apiKey;
     }
 
     /**
@@ -354,11 +311,58 @@ public final class SwitchboardConfig {
     }
 
     /**
+     * How long a new connection may take to complete an HTTP request or its WebSocket upgrade; an
+     * HTTP connection that completes no request for this long is closed, so a client sending its
+     * request a byte at a time cannot hold one ({@code HANDSHAKE_TIMEOUT}).
+     */
+    public Duration handshakeTimeout() {
+        return handshakeTimeout;
+    }
+
+    /**
      * The time over which a stopping node spreads its close 1001s, so that its clients reconnect to
      * the other nodes gradually rather than in one storm ({@code DRAIN_WINDOW}); zero closes all at once.
      */
     public Duration drainWindow() {
         return drainWindow;
+    }
+
+    /**
+     * How long a stop may take: clients are sent close 1001 and given this long to leave before
+     * their connections are dropped ({@code SHUTDOWN_TIMEOUT}).
+     */
+    public Duration shutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    /**
+     * The Redis server that joins this node to a cluster ({@code REDIS_ENDPOINT}): {@code host:port}
+     * or a {@code redis://} / {@code rediss://} URI. {@code null}, the default, runs a single node
+     * in memory that needs no Redis.
+     */
+    public String redisEndpoint() {
+        return redisEndpoint;
+    }
+
+    /** The Redis password ({@code REDIS_SECRET}); {@code null}: none, or the one in the URI. */
+    public String redisSecret() {
+        return redisSecret;
+    }
+
+    /**
+     * The prefix of every Redis key and pub/sub channel this cluster uses ({@code REDIS_KEY_PREFIX}),
+     * so that several clusters can share one Redis.
+     */
+    public String redisKeyPrefix() {
+        return redisKeyPrefix;
+    }
+
+    /**
+     * How long a node that stops heartbeating, having died without cleaning up, is still counted
+     * by the others ({@code CLUSTER_NODE_TIMEOUT}). Nodes heartbeat every third of it.
+     */
+    public Duration clusterNodeTimeout() {
+        return clusterNodeTimeout;
     }
 
     /**
@@ -566,6 +570,7 @@ public final class SwitchboardConfig {
 
     /** Builds a {@link SwitchboardConfig}. Not thread-safe. */
     public static final class Builder {
+        // The node and its process
         private String host = "0.0.0.0";
         private int port = 3501;
         private String version = BUILD_VERSION;
@@ -573,44 +578,62 @@ public final class SwitchboardConfig {
         private boolean logDebug;
         private Transport transport = Transport.AUTO;
         private int ioThreads = Runtime.getRuntime().availableProcessors();
+
+        // Requests and messages
         private int maxMessageBytes = 65536;
         private int maxChannelNameBytes = 128;
         private int maxClientNameBytes = 64;
         private int maxSubscriptionsPerConnection = 1000;
         private int maxJsonDepth = 32;
         private int maxMessagesPerSecond = 10_000;
-        private String apiKey;
+        private int maxSubscribesPerSecond = 1000;
+
+        // Slow consumers
         private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
         private int outboundSoftLimitBytes = 1024 * 1024;
         private Duration outboundSoftLimitTime = Duration.ofSeconds(10);
         private long outboundHardLimitBytes = 8L * 1024 * 1024;
-        private Duration handshakeTimeout = Duration.ofSeconds(10);
-        private Duration shutdownTimeout = Duration.ofSeconds(10);
-        private String redisEndpoint;
-        private String redisSecret;
-        private String redisKeyPrefix = "switchboard:";
-        private Duration clusterNodeTimeout = Duration.ofSeconds(30);
+
+        // Access and connections
+        private String apiKey;
         private List<String> acceptedOrigins = List.of();
         private int maxConnections = 100_000;
         private int maxConnectionsPerAddress;
         private Duration pingInterval = Duration.ofSeconds(30);
         private Duration pingTimeout = Duration.ofSeconds(10);
-        private int maxSubscribesPerSecond = 1000;
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
+
+        // Stopping
         private Duration drainWindow = Duration.ZERO;
+        private Duration shutdownTimeout = Duration.ofSeconds(10);
+
+        // The cluster
+        private String redisEndpoint;
+        private String redisSecret;
+        private String redisKeyPrefix = "switchboard:";
+        private Duration clusterNodeTimeout = Duration.ofSeconds(30);
+
+        // The line chat
         private int linePort;
         private int lineMaxClients = 50;
         private boolean lineAllowShutdown;
         private String lineChannel = "lobby";
+
+        // The chatroom dialect
         private int chatroomMaxTopics = 10_000;
         private int chatroomMaxValueBytes = 65536;
         private Duration chatroomRequestTimeout = Duration.ofSeconds(30);
         private int chatroomMaxPendingRequests = 1000;
         private Duration chatroomTopicIdleTimeout = Duration.ofSeconds(60);
         private long chatroomMaxMemoryBytes = 256L * 1024 * 1024;
+
+        // The chatroom inspection page
         private boolean debug;
         private int debugPort = 8800;
         private String debugHost = "127.0.0.1";
         private List<String> debugAllowedHosts = List.of();
+
+        // The randomchat dialect
         private Path dataDir;
         private boolean randomchatOpenLogin;
         private int randomchatMaxPending = 1000;
@@ -637,24 +660,24 @@ public final class SwitchboardConfig {
             maxSubscriptionsPerConnection = c.maxSubscriptionsPerConnection;
             maxJsonDepth = c.maxJsonDepth;
             maxMessagesPerSecond = c.maxMessagesPerSecond;
-            apiKey = c.apiKey;
+            maxSubscribesPerSecond = c.maxSubscribesPerSecond;
             slowConsumerPolicy = c.slowConsumerPolicy;
             outboundSoftLimitBytes = c.outboundSoftLimitBytes;
             outboundSoftLimitTime = c.outboundSoftLimitTime;
             outboundHardLimitBytes = c.outboundHardLimitBytes;
-            handshakeTimeout = c.handshakeTimeout;
-            shutdownTimeout = c.shutdownTimeout;
-            redisEndpoint = c.redisEndpoint;
-            redisSecret = c.redisSecret;
-            redisKeyPrefix = c.redisKeyPrefix;
-            clusterNodeTimeout = c.clusterNodeTimeout;
+            apiKey = c.apiKey;
             acceptedOrigins = c.acceptedOrigins;
             maxConnections = c.maxConnections;
             maxConnectionsPerAddress = c.maxConnectionsPerAddress;
             pingInterval = c.pingInterval;
             pingTimeout = c.pingTimeout;
-            maxSubscribesPerSecond = c.maxSubscribesPerSecond;
+            handshakeTimeout = c.handshakeTimeout;
             drainWindow = c.drainWindow;
+            shutdownTimeout = c.shutdownTimeout;
+            redisEndpoint = c.redisEndpoint;
+            redisSecret = c.redisSecret;
+            redisKeyPrefix = c.redisKeyPrefix;
+            clusterNodeTimeout = c.clusterNodeTimeout;
             linePort = c.linePort;
             lineMaxClients = c.lineMaxClients;
             lineAllowShutdown = c.lineAllowShutdown;
@@ -762,28 +785,9 @@ public final class SwitchboardConfig {
             return this;
         }
 
-        /** Default {@link Duration#ZERO}: every client is told at once. */
-        public Builder drainWindow(Duration drainWindow) {
-            Objects.requireNonNull(drainWindow, "drainWindow");
-            if (drainWindow.isNegative()) {
-                throw new IllegalArgumentException("drainWindow: " + drainWindow + " (expected: >= 0)");
-            }
-            this.drainWindow = drainWindow;
-            return this;
-        }
-
         /** Default 1,000; 0 means unlimited. */
         public Builder maxSubscribesPerSecond(int maxSubscribesPerSecond) {
             this.maxSubscribesPerSecond = checkRange("maxSubscribesPerSecond", maxSubscribesPerSecond, 0, 100_000_000);
-            return this;
-        }
-
-        /** Default {@code null}: the HTTP API is off. At least 16 characters. */
-        public Builder apiKey(String apiKey) {
-            if (apiKey != null && apiKey.length() < 16) {
-                throw new IllegalArgumentException("apiKey: " + apiKey.length() + " characters (expected: at least 16)");
-            }
-            this.apiKey = apiKey;
             return this;
         }
 
@@ -816,9 +820,75 @@ public final class SwitchboardConfig {
             return this;
         }
 
+        /** Default {@code null}: the HTTP API is off. At least 16 characters. */
+        public Builder apiKey(String apiKey) {
+            if (apiKey != null && apiKey.length() < 16) {
+                throw new IllegalArgumentException("apiKey: " + apiKey.length() + " characters (expected: at least 16)");
+            }
+            this.apiKey = apiKey;
+            return this;
+        }
+
+        /** Default: empty, every origin is allowed. Each like {@code https://host[:port]}. */
+        public Builder acceptedOrigins(List<String> acceptedOrigins) {
+            List<String> origins = new ArrayList<>();
+            for (String o : acceptedOrigins) {
+                String origin = o.trim();
+                if (origin.isEmpty()) {
+                    continue;
+                }
+                if (!origin.matches("(?i)[a-z][a-z0-9+.-]*://[^/\\s]+")) {
+                    throw new IllegalArgumentException("acceptedOrigins: '" + origin
+                            + "' (expected: an origin like https://example.com or http://localhost:8080)");
+                }
+                origins.add(origin);
+            }
+            this.acceptedOrigins = List.copyOf(origins);
+            return this;
+        }
+
+        /** Default 100,000. */
+        public Builder maxConnections(int maxConnections) {
+            this.maxConnections = checkRange("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** Default 0: no limit per address. */
+        public Builder maxConnectionsPerAddress(int maxConnectionsPerAddress) {
+            this.maxConnectionsPerAddress = checkRange("maxConnectionsPerAddress", maxConnectionsPerAddress, 0,
+                    Integer.MAX_VALUE);
+            return this;
+        }
+
+        /** Default 30 seconds; {@link Duration#ZERO}: no pings. */
+        public Builder pingInterval(Duration pingInterval) {
+            Objects.requireNonNull(pingInterval, "pingInterval");
+            if (pingInterval.isNegative()) {
+                throw new IllegalArgumentException("pingInterval: " + pingInterval + " (expected: >= 0)");
+            }
+            this.pingInterval = pingInterval;
+            return this;
+        }
+
+        /** Default 10 seconds. */
+        public Builder pingTimeout(Duration pingTimeout) {
+            this.pingTimeout = checkPositive("pingTimeout", pingTimeout);
+            return this;
+        }
+
         /** Default 10 seconds. */
         public Builder handshakeTimeout(Duration handshakeTimeout) {
             this.handshakeTimeout = checkPositive("handshakeTimeout", handshakeTimeout);
+            return this;
+        }
+
+        /** Default {@link Duration#ZERO}: every client is told at once. */
+        public Builder drainWindow(Duration drainWindow) {
+            Objects.requireNonNull(drainWindow, "drainWindow");
+            if (drainWindow.isNegative()) {
+                throw new IllegalArgumentException("drainWindow: " + drainWindow + " (expected: >= 0)");
+            }
+            this.drainWindow = drainWindow;
             return this;
         }
 
@@ -874,56 +944,6 @@ public final class SwitchboardConfig {
             return this;
         }
 
-        /** Default: empty, every origin is allowed. Each like {@code https://host[:port]}. */
-        public Builder acceptedOrigins(List<String> acceptedOrigins) {
-            List<String> origins = new ArrayList<>();
-            for (String o : acceptedOrigins) {
-                String origin = o.trim();
-                if (origin.isEmpty()) {
-                    continue;
-                }
-                if (!origin.matches("(?i)[a-z][a-z0-9+.-]*://[^/\\s]+")) {
-                    throw new IllegalArgumentException("acceptedOrigins: '" + origin
-                            + "' (expected: an origin like https://example.com or http://localhost:8080)");
-                }
-                origins.add(origin);
-            }
-            this.acceptedOrigins = List.copyOf(origins);
-            return this;
-        }
-
-        /** Default 30 seconds; {@link Duration#ZERO}: no pings. */
-        public Builder pingInterval(Duration pingInterval) {
-            Objects.requireNonNull(pingInterval, "pingInterval");
-            if (pingInterval.isNegative()) {
-                throw new IllegalArgumentException("pingInterval: " + pingInterval + " (expected: >= 0)");
-            }
-            this.pingInterval = pingInterval;
-            return this;
-        }
-
-        /** Default 10 seconds. */
-        public Builder pingTimeout(Duration pingTimeout) {
-            this.pingTimeout = checkPositive("pingTimeout", pingTimeout);
-            return this;
-        }
-
-        /** Default 100,000. */
-        public Builder maxConnections(int maxConnections) {
-            this.maxConnections = checkRange("maxConnections", maxConnections, 1, Integer.MAX_VALUE);
-            return this;
-        }
-
-        /** Default 0: no limit per address. */
-        public Builder maxConnectionsPerAddress(int maxConnectionsPerAddress) {
-            this.maxConnectionsPerAddress = checkRange("maxConnectionsPerAddress", maxConnectionsPerAddress, 0,
-                    Integer.MAX_VALUE);
-            return this;
-        }
-
-        /**
-         * @throws IllegalArgumentException when the outbound hard limit is not above the soft limit
-         */
         /** See {@link SwitchboardConfig#linePort()}. Default: 0, off. */
         public Builder linePort(int linePort) {
             this.linePort = checkRange("linePort", linePort, 0, 65535);
@@ -1087,6 +1107,12 @@ public final class SwitchboardConfig {
             return this;
         }
 
+        /**
+         * Returns the configuration this builder holds.
+         *
+         * @throws IllegalArgumentException when the outbound hard limit is not above the soft limit, or the
+         *                                  line channel's name is longer than {@code maxChannelNameBytes}
+         */
         public SwitchboardConfig build() {
             if (JsonStrings.utf8Length(lineChannel) > maxChannelNameBytes) {
                 throw new IllegalArgumentException("lineChannel: '" + lineChannel + "' (expected: at most "

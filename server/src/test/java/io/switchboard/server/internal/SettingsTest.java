@@ -4,7 +4,9 @@ import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.Transport;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -50,6 +52,42 @@ class SettingsTest {
     void helpSaysWhereAMissingOriginIsRefused() {
         assertTrue(Settings.usage().contains("browser origins allowed to connect (another Origin: 403; no Origin header: "
                 + "allowed, except at the disposable /ws) [ACCEPTED_ORIGIN, default none: any origin]"), Settings.usage());
+    }
+
+    /** --help reads each default from the builder (issue 16), written the way a user writes the value. */
+    @Test
+    void helpPrintsTheBuildersDefaults() {
+        String usage = Settings.usage();
+        SwitchboardConfig builder = SwitchboardConfig.builder().build();
+        for (String expected : List.of("[APP_PORT, default " + builder.port() + "]",
+                "[SLOW_CONSUMER_POLICY, default close]", "[OUTBOUND_SOFT_LIMIT_TIME, default 10s]",
+                "[OUTBOUND_HARD_LIMIT_BYTES, default " + builder.outboundHardLimitBytes() + "]",
+                "[DRAIN_WINDOW, default 0s]", "[RANDOMCHAT_PENDING_TTL, default 30d]",
+                "[API_KEY, default none: the HTTP API is off]", "[REDIS_SECRET, default none]",
+                "[IO_THREADS, default " + builder.ioThreads() + " (number of CPUs)]",
+                "[APP_VERSION, default " + SwitchboardConfig.BUILD_VERSION + " (the build's version)]",
+                "[LINE_PORT, default 8888]", "[DATA_DIR, default ./data]")) {
+            assertTrue(usage.contains(expected), expected + " in\n" + usage);
+        }
+    }
+
+    @Test
+    void formatsValuesTheWayTheyAreWritten() {
+        assertEquals("none", Settings.format(null));
+        assertEquals("none", Settings.format(List.of()));
+        assertEquals("a,b", Settings.format(List.of("a", "b")));
+        assertEquals("0s", Settings.format(Duration.ZERO));
+        assertEquals("60s", Settings.format(Duration.ofMinutes(1)));
+        assertEquals("30d", Settings.format(Duration.ofDays(30)));
+        assertEquals("500ms", Settings.format(Duration.ofMillis(500)));
+        assertEquals("PT0.0000005S", Settings.format(Duration.ofNanos(500)));
+        assertEquals("auto", Settings.format(Transport.AUTO));
+        assertEquals("./data", Settings.format(Path.of("data")));
+        assertEquals("./data", Settings.format(Path.of("./data")));
+        assertEquals(Path.of("/var/lib/x").toString(), Settings.format(Path.of("/var/lib/x")));
+        for (String written : List.of("0s", "60s", "30d", "500ms", "PT0.0000005S")) {
+            assertEquals(written, Settings.format(Settings.parseDuration(written)), "round trip of " + written);
+        }
     }
 
     @Test
