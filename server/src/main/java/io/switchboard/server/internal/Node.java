@@ -43,6 +43,7 @@ import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.cluster.RedisClusterLink;
+import io.switchboard.server.internal.cluster.RedisConnections;
 import io.switchboard.server.internal.dialect.chatroom.Chatroom;
 import io.switchboard.server.internal.dialect.chatroom.DebugPage;
 import io.switchboard.server.internal.dialect.chatroom.redis.RedisChatroom;
@@ -87,6 +88,8 @@ public final class Node implements Edge {
     private final ChannelAuthorizer channelAuthorizer;
     private final Metrics metrics = new Metrics();
     private final ExceptionLogger exceptionLogger = new ExceptionLogger(metrics);
+    /** The node's one way to Redis, in a cluster ({@code REDIS_ENDPOINT}); {@code null} on one node, where Lettuce may be absent. */
+    private final RedisConnections redis;
     private final Broker broker;
     private volatile Object prometheus;
     private final MinichatsDecoder minichatsDecoder;
@@ -116,7 +119,10 @@ public final class Node implements Edge {
         this.config = config;
         this.connectionAuthorizer = connectionAuthorizer;
         this.channelAuthorizer = channelAuthorizer;
-        this.broker = config.redisEndpoint() == null ? new Broker(metrics, DIALECTS) : clusterBroker(config, metrics);
+        RedisConnections redis = config.redisEndpoint() == null ? null : redisConnections(config);
+        this.redis = redis;
+        this.broker = redis == null ? new Broker(metrics, DIALECTS)
+                : new Broker(metrics, DIALECTS, b -> RedisClusterLink.start(config, redis, b));
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());
         this.disposableDecoder = new DisposableDecoder(config.maxMessageBytes(), config.maxJsonDepth());
@@ -124,8 +130,8 @@ public final class Node implements Edge {
         this.sessions = new SessionContext(config, metrics, broker);
         this.publisher = new MinichatsPublisher(sessions, minichatsDecoder);
         this.lineChat = new LineChat(config.lineMaxClients());
-        this.chatroom = new Chatroom(config, metrics, config.redisEndpoint() == null ? null
-                : room -> RedisChatroom.start(config, room, broker.cluster()));
+        this.chatroom = new Chatroom(config, metrics, redis == null ? null
+                : room -> RedisChatroom.start(config, room, broker.cluster(), redis));
         List<Endpoint> endpoints = new ArrayList<>(List.of(
                 new MinichatsEndpoint(MinichatsEndpoint.PATH, sessions, minichatsDecoder, channelAuthorizer),
                 new DisposableEndpoint(sessions, disposableDecoder, channelAuthorizer),
@@ -140,12 +146,13 @@ public final class Node implements Edge {
                 true);
     }
 
-    private static Broker clusterBroker(SwitchboardConfig config, Metrics metrics) {
+    /** Only in a cluster: loading {@link RedisConnections} loads Lettuce, which a single node may run without. */
+    private static RedisConnections redisConnections(SwitchboardConfig config) {
         if (!onClassPath("io.lettuce.core.RedisClient")) {
             throw new IllegalStateException("A Redis endpoint is set, but Lettuce (io.lettuce:lettuce-core) is not on "
                     + "the class path: add it to run a cluster");
         }
-        return new Broker(metrics, DIALECTS, b -> RedisClusterLink.start(config, b));
+        return RedisConnections.open(config);
     }
 
     @Override
@@ -237,8 +244,9 @@ public final class Node implements Edge {
             synchronized (this) {
                 hub = randomchat;
                 if (hub == null) {
-                    hub = new RandomchatHub(config, broker.frameAllocator(), h -> config.redisEndpoint() != null
-                            ? RedisRandomchatStore.start(config, h) : SqliteRandomchatStore.start(config));
+                    RedisConnections r = redis;
+                    hub = new RandomchatHub(config, broker.frameAllocator(), h -> r != null
+                            ? RedisRandomchatStore.start(config, r, h) : SqliteRandomchatStore.start(config));
                     randomchat = hub;
                 }
             }
@@ -326,7 +334,8 @@ public final class Node implements Edge {
 
     /**
      * Leaves the cluster, if the node is in one, and closes the randomchat store, if one was
-     * opened. Call once connections are gone. Completes when their resources are released.
+     * opened; then the Redis connections they shared. Call once connections are gone. Completes when
+     * their resources are released.
      */
     public CompletableFuture<Void> close() {
         CompletableFuture<Void> cluster = CompletableFuture.allOf(chatroom.close(), broker.cluster().close());
@@ -334,7 +343,10 @@ public final class Node implements Edge {
         synchronized (this) {
             hub = randomchat;
         }
-        return hub == null ? cluster : CompletableFuture.allOf(cluster, hub.close(RANDOMCHAT_LOGOUT_GRACE_MILLIS));
+        CompletableFuture<Void> users = hub == null ? cluster
+                : CompletableFuture.allOf(cluster, hub.close(RANDOMCHAT_LOGOUT_GRACE_MILLIS));
+        RedisConnections r = redis;
+        return r == null ? users : users.handle((ignored, failure) -> null).thenCompose(ignored -> r.close());
     }
 
     /** Returns the initializer of the chatroom inspection page's connections ({@code DEBUG}). */

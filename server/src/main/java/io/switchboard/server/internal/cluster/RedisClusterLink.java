@@ -1,16 +1,10 @@
 package io.switchboard.server.internal.cluster;
 
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
-import io.lettuce.core.event.connection.ConnectionActivatedEvent;
-import io.lettuce.core.event.connection.ConnectionDeactivatedEvent;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.broker.Broker;
@@ -34,9 +28,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -59,8 +51,9 @@ import java.util.function.BiConsumer;
  *       the node then resubscribes, rewrites its hash and rereads the others'.</li>
  * </ul>
  *
- * <p>Thread-safe. Redis state and the {@link ClusterView} are touched only on the link's own thread
- * ({@link #executor}); publishes and deliveries go straight through, keeping per-publisher order.
+ * <p>Thread-safe. Redis state and the {@link ClusterView} are touched only on the link's lane of the
+ * node's {@link RedisConnections} ({@link #lane}: one task at a time, in order, as on a thread of its
+ * own); publishes and deliveries go straight through, keeping per-publisher order.
  */
 public final class RedisClusterLink implements ClusterLink {
 
@@ -74,8 +67,6 @@ public final class RedisClusterLink implements ClusterLink {
      * the hash, then channel/count pairs (count 0 removes the channel).
      */
     private static final String UPDATE_SCRIPT = LuaScripts.load(RedisClusterLink.class, "update_node_counts.lua");
-    /** Commands waiting for Redis at most; beyond, publishes are counted as not forwarded. */
-    private static final int REQUEST_QUEUE_SIZE = 100_000;
     private static final int SUBSCRIBE_BATCH = 1000;
 
     private final Broker broker;
@@ -88,16 +79,8 @@ public final class RedisClusterLink implements ClusterLink {
     private final byte[] controlChannel;
     private final byte[] ownKey;
     private final Duration nodeTimeout;
-    private final RedisURI uri;
-    private final ClientResources resources;
-    /** The pub/sub connection's: Lettuce reconnects it and resubscribes (SUBSCRIBE is idempotent). */
-    private final RedisClient client;
-    /**
-     * The commands connection's, which does not reconnect by itself: Lettuce would resend what was in
-     * flight when it dropped, delivering a publish twice or late. The link reconnects it.
-     */
-    private final RedisClient commandClient;
-    private final ScheduledExecutorService executor;
+    private final RedisConnections redis;
+    private final RedisConnections.Lane lane;
     private final ClusterView view;
 
     /** Futures of subscribes waiting for their channel's SUBSCRIBE; created and dropped under the broker's lock. */
@@ -111,6 +94,12 @@ public final class RedisClusterLink implements ClusterLink {
         }
     };
 
+    /**
+     * Does not reconnect by itself: Lettuce would resend what was in flight when it dropped, delivering
+     * a publish twice or late (at most {@link RedisConnections#REQUEST_QUEUE_SIZE} wait; beyond, publishes
+     * are counted as not forwarded). The link reconnects it. The pub/sub connection Lettuce reconnects
+     * and resubscribes (SUBSCRIBE is idempotent).
+     */
     private volatile StatefulRedisConnection<byte[], byte[]> commands;
     private volatile boolean up;
     private volatile String downReason;
@@ -128,6 +117,7 @@ public final class RedisClusterLink implements ClusterLink {
     private boolean rewriteDue;
     private int failedConnects;
     private boolean reconnectingCommands;
+    private int failedReconnects;
     private long downSinceNanos;
     private long unforwardedReported;
 
@@ -141,7 +131,7 @@ public final class RedisClusterLink implements ClusterLink {
         }
     }
 
-    private RedisClusterLink(SwitchboardConfig config, Broker broker) {
+    private RedisClusterLink(SwitchboardConfig config, RedisConnections redis, Broker broker) {
         this.broker = broker;
         this.maxMessageBytes = config.maxMessageBytes();
         SecureRandom random = new SecureRandom();
@@ -156,36 +146,22 @@ public final class RedisClusterLink implements ClusterLink {
         controlChannel = utf8(prefix + "ctl");
         ownKey = nodeKey(nodeName);
         nodeTimeout = config.clusterNodeTimeout();
-        uri = RedisClients.uri(config);
-        endpoint = uri.getHost() + ":" + uri.getPort();
+        this.redis = redis;
+        endpoint = redis.endpoint();
         downReason = "connecting to Redis at " + endpoint;
         view = new ClusterView(nodeName);
-        executor = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "switchboard-cluster");
-            t.setDaemon(true);
-            return t;
-        });
-        resources = RedisClients.resources();
-        client = RedisClient.create(resources);
-        commandClient = RedisClient.create(resources);
-        // Never queue while disconnected: a publish either reaches Redis now or is counted.
-        ClientOptions options = RedisClients.options(REQUEST_QUEUE_SIZE).build();
-        client.setOptions(options);
-        commandClient.setOptions(options.mutate().autoReconnect(false).build());
-        resources.eventBus().get().subscribe(event -> {
-            if (event instanceof ConnectionActivatedEvent || event instanceof ConnectionDeactivatedEvent) {
-                onLinkThread(this::checkLink);
-            }
-        });
+        lane = redis.lane("Cluster link");
+        // Any of the node's Redis connections: checkLink looks at the link's own two.
+        redis.onConnectionChange(() -> onLinkThread(this::checkLink));
         long beat = nodeTimeout.toMillis() / 3;
-        executor.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        lane.scheduleAtFixedRate(this::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
         long sweep = Math.min(1000, Math.max(100, nodeTimeout.toMillis() / 10));
-        executor.scheduleAtFixedRate(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
+        lane.scheduleAtFixedRate(this::sweep, sweep, sweep, TimeUnit.MILLISECONDS);
     }
 
-    /** Returns a link for {@code broker}'s node that starts connecting in the background. */
-    public static ClusterLink start(SwitchboardConfig config, Broker broker) {
-        RedisClusterLink link = new RedisClusterLink(config, broker);
+    /** Returns a link for {@code broker}'s node, through {@code redis}, that starts connecting in the background. */
+    public static ClusterLink start(SwitchboardConfig config, RedisConnections redis, Broker broker) {
+        RedisClusterLink link = new RedisClusterLink(config, redis, broker);
         logger.info("Cluster mode: node {} joins through Redis at {} (keys '{}*', node timeout {})",
                 link.nodeName, link.endpoint, link.prefix, link.nodeTimeout);
         link.onLinkThread(link::connect);
@@ -248,7 +224,7 @@ public final class RedisClusterLink implements ClusterLink {
             members.complete(list);
         }));
         // Never let a welcome wait on a link that stopped answering.
-        return members.completeOnTimeout(List.of(), RedisClients.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        return members.completeOnTimeout(List.of(), RedisConnections.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -338,27 +314,20 @@ public final class RedisClusterLink implements ClusterLink {
             up = false;
             downReason = "the node is stopping";
         });
-        // Off Lettuce's and Netty's threads: shutting a client down from one of its own threads waits on itself.
+        // The link's connections close with the node's RedisConnections, which Node closes after this.
         return left.completeOnTimeout(null, 2, TimeUnit.SECONDS)
-                .thenComposeAsync(ignored -> {
-                    executor.shutdownNow();
+                .thenRun(() -> {
+                    lane.close();
                     waiting.values().forEach(f -> f.complete(null));
-                    return CompletableFuture.allOf(client.shutdownAsync(0, 2, TimeUnit.SECONDS),
-                            commandClient.shutdownAsync(0, 2, TimeUnit.SECONDS));
-                })
-                .thenCompose(ignored -> {
-                    CompletableFuture<Void> released = new CompletableFuture<>();
-                    resources.shutdown(0, 2, TimeUnit.SECONDS).addListener(f -> released.complete(null));
-                    return released;
                 })
                 .whenComplete((ignored, failure) -> logger.info("Cluster: node {} left", nodeName));
     }
 
-    // ---- The link's thread ----
+    // ---- The link's lane ----
 
     private void onLinkThread(Runnable task) {
         try {
-            executor.execute(task);
+            lane.execute(task);
         } catch (RejectedExecutionException e) {
             // Closed: nothing more to tell anybody.
         }
@@ -371,8 +340,8 @@ public final class RedisClusterLink implements ClusterLink {
         StatefulRedisConnection<byte[], byte[]> c = null;
         StatefulRedisPubSubConnection<byte[], byte[]> p = null;
         try {
-            c = commandClient.connect(ByteArrayCodec.INSTANCE, uri);
-            p = client.connectPubSub(ByteArrayCodec.INSTANCE, uri);
+            c = redis.commands(ByteArrayCodec.INSTANCE, false);
+            p = redis.pubsub(ByteArrayCodec.INSTANCE);
             p.addListener(new Listener());
             commands = c;
             pubsub = p;
@@ -386,14 +355,14 @@ public final class RedisClusterLink implements ClusterLink {
             }
             failedConnects++;
             downReason = "cannot connect to Redis at " + endpoint + ": " + rootMessage(e);
-            long delay = Math.min(5, failedConnects);
             if (failedConnects == 1) {
                 logger.error("CLUSTER LINK DOWN: {}. This node serves its own clients only until Redis answers; "
-                        + "retrying every {} to 5 s", downReason, delay);
+                        + "retrying every {} to {} ms", downReason, RedisConnections.retryDelay(1).toMillis(),
+                        RedisConnections.retryDelay(Integer.MAX_VALUE).toMillis());
             } else if (failedConnects % 10 == 0) {
                 logger.warn("Cluster link still down after {} attempts: {}", failedConnects, downReason);
             }
-            executor.schedule(this::connect, delay, TimeUnit.SECONDS);
+            retry(this::connect, failedConnects);
         }
     }
 
@@ -403,7 +372,8 @@ public final class RedisClusterLink implements ClusterLink {
         if (c != null && !c.isOpen() && !closed && !reconnectingCommands) {
             reconnectingCommands = true;
             c.closeAsync();
-            executor.schedule(this::reconnectCommands, 200, TimeUnit.MILLISECONDS);
+            failedReconnects = 0;
+            retry(this::reconnectCommands, 1);
         }
         boolean open = !closed && c != null && pubsub != null && c.isOpen() && pubsub.isOpen();
         if (open && !up) {
@@ -419,12 +389,17 @@ public final class RedisClusterLink implements ClusterLink {
             return;
         }
         try {
-            commands = commandClient.connect(ByteArrayCodec.INSTANCE, uri);
+            commands = redis.commands(ByteArrayCodec.INSTANCE, false);
             reconnectingCommands = false;
             checkLink();
         } catch (RuntimeException e) {
-            executor.schedule(this::reconnectCommands, 1, TimeUnit.SECONDS);
+            retry(this::reconnectCommands, ++failedReconnects + 1);
         }
+    }
+
+    /** Runs {@code attempt} (the {@code n}th, from 1) on the link's lane after the node's reconnect delay. */
+    private void retry(Runnable attempt, int n) {
+        lane.schedule(attempt, RedisConnections.retryDelay(n).toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -558,7 +533,7 @@ public final class RedisClusterLink implements ClusterLink {
 
     /** Reconciles {@code channel} again in a second, after a failed SUBSCRIBE. */
     private void retryLater(String channel) {
-        executor.schedule(() -> {
+        lane.schedule(() -> {
             if (dirty.add(channel) && reconcileScheduled.compareAndSet(false, true)) {
                 reconcile();
             }

@@ -1,13 +1,10 @@
 package io.switchboard.server.internal.dialect.chatroom.redis;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
 import io.netty.buffer.ByteBuf;
 import io.switchboard.protocol.chatroom.ChatroomEncoder;
 import io.switchboard.protocol.chatroom.ChatroomException;
@@ -18,7 +15,7 @@ import io.switchboard.protocol.chatroom.TopicType;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.broker.ClusterLink;
 import io.switchboard.server.internal.cluster.LuaScripts;
-import io.switchboard.server.internal.cluster.RedisClients;
+import io.switchboard.server.internal.cluster.RedisConnections;
 import io.switchboard.server.internal.dialect.chatroom.Chatroom;
 import io.switchboard.server.internal.dialect.chatroom.ChatroomCluster;
 import io.switchboard.server.internal.dialect.chatroom.ChatroomSession;
@@ -34,9 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -57,7 +51,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * client}), {@code node:<node>} (the channel of a node's requests and responses). A service whose
  * node's cluster hash has expired (the node died) may be registered by another client.
  *
- * <p>Thread-safe.
+ * <p>Connects through the node's {@link RedisConnections}; its timers and connecting run on a lane
+ * of theirs. Thread-safe.
  */
 public final class RedisChatroom implements ChatroomCluster {
 
@@ -83,14 +78,13 @@ public final class RedisChatroom implements ChatroomCluster {
     private final String topicPrefix;
     private final String nodeChannelPrefix;
     private final String servicesKey;
-    private final RedisClient client;
-    private final ClientResources resources;
-    private final ScheduledExecutorService executor;
-    private final RedisURI uri;
+    private final RedisConnections redis;
+    private final RedisConnections.Lane lane;
     /** Set once connected; Lettuce reconnects them (and resubscribes) after a drop. */
     private volatile StatefulRedisConnection<String, String> commands;
     private volatile StatefulRedisPubSubConnection<String, String> pubsub;
     private volatile boolean closed;
+    private int failedConnects;
     private final AtomicLong requests = new AtomicLong();
     private volatile long requestBase;
     /** Requests from other nodes' clients that a provider here has yet to answer, by id. */
@@ -100,7 +94,7 @@ public final class RedisChatroom implements ChatroomCluster {
     private record Forwarded(String node, ChatroomSession provider, String service) {
     }
 
-    private RedisChatroom(SwitchboardConfig config, Chatroom room, ClusterLink link) {
+    private RedisChatroom(SwitchboardConfig config, Chatroom room, ClusterLink link, RedisConnections redis) {
         this.room = room;
         this.link = link;
         this.requestTimeout = config.chatroomRequestTimeout();
@@ -110,28 +104,22 @@ public final class RedisChatroom implements ChatroomCluster {
         this.topicPrefix = prefix + "topic:";
         this.nodeChannelPrefix = prefix + "node:";
         this.servicesKey = prefix + "services";
-        executor = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "switchboard-chatroom-cluster");
-            t.setDaemon(true);
-            return t;
-        });
-        resources = RedisClients.resources();
-        client = RedisClient.create(resources);
-        client.setOptions(RedisClients.options(Integer.MAX_VALUE).build());
-        uri = RedisClients.uri(config);
+        this.redis = redis;
+        this.lane = redis.lane("Chatroom cluster");
     }
 
     /**
      * Returns the chatroom link of a cluster member, which connects to Redis in the background (and
      * keeps trying); until it is connected, chatroom clients are refused ({@link #clientId}).
      */
-    public static ChatroomCluster start(SwitchboardConfig config, Chatroom room, ClusterLink link) {
-        RedisChatroom cluster = new RedisChatroom(config, room, link);
+    public static ChatroomCluster start(SwitchboardConfig config, Chatroom room, ClusterLink link,
+                                        RedisConnections redis) {
+        RedisChatroom cluster = new RedisChatroom(config, room, link, redis);
         cluster.schedule(cluster::connect, 0);
         return cluster;
     }
 
-    /** Connects, on the link's thread; tries again every second until Redis answers. */
+    /** Connects, on the lane; tries again after the node's reconnect delay until Redis answers. */
     private void connect() {
         if (closed) {
             return;
@@ -139,8 +127,8 @@ public final class RedisChatroom implements ChatroomCluster {
         StatefulRedisConnection<String, String> c = null;
         StatefulRedisPubSubConnection<String, String> p = null;
         try {
-            c = client.connect(StringCodec.UTF8, uri);
-            p = client.connectPubSub(StringCodec.UTF8, uri);
+            c = redis.commands(StringCodec.UTF8, true);
+            p = redis.pubsub(StringCodec.UTF8);
             p.addListener(new Listener());
             p.sync().subscribe(nodeChannel(link.nodeName()));
             requestBase = c.sync().incr(prefix + "node_seq") << 32;
@@ -154,7 +142,7 @@ public final class RedisChatroom implements ChatroomCluster {
                 c.closeAsync();
             }
             logger.debug("Chatroom: cannot connect to Redis yet: {}", e.toString());
-            schedule(this::connect, 1000);
+            schedule(this::connect, RedisConnections.retryDelay(++failedConnects).toMillis());
         }
     }
 
@@ -389,7 +377,7 @@ public final class RedisChatroom implements ChatroomCluster {
         StatefulRedisConnection<String, String> c = commands;
         StatefulRedisPubSubConnection<String, String> p = pubsub;
         return c != null && c.isOpen() && p != null && p.isOpen() ? null
-                : "chatroom: not connected to Redis at " + uri.getHost() + ":" + uri.getPort();
+                : "chatroom: not connected to Redis at " + redis.endpoint();
     }
 
     @Override
@@ -398,7 +386,7 @@ public final class RedisChatroom implements ChatroomCluster {
         CompletableFuture<?>[] released = room.localServices().entrySet().stream()
                 .map(e -> unregister(e.getKey(), e.getValue().id)).toArray(CompletableFuture[]::new);
         closed = true;
-        executor.shutdownNow();
+        lane.close();
         return CompletableFuture.allOf(released).handle((ignored, failure) -> null)
                 .completeOnTimeout(null, 2, TimeUnit.SECONDS).thenRunAsync(() -> {
             if (pubsub != null) {
@@ -407,17 +395,12 @@ public final class RedisChatroom implements ChatroomCluster {
             if (commands != null) {
                 commands.close();
             }
-            client.shutdown(0, 2, TimeUnit.SECONDS);
-            resources.shutdown(0, 2, TimeUnit.SECONDS);
+            // The clients and their threads are the node's RedisConnections', which Node closes next.
         });
     }
 
     private void schedule(Runnable task, long millis) {
-        try {
-            executor.schedule(task, millis, TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException e) {
-            // closed
-        }
+        lane.schedule(task, millis, TimeUnit.MILLISECONDS); // nothing once closed
     }
 
     private String nodeChannel(String node) {

@@ -1,13 +1,10 @@
 package io.switchboard.server.internal.dialect.randomchat.redis;
 
-import io.lettuce.core.RedisClient;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.switchboard.protocol.randomchat.BriefMessage;
@@ -16,7 +13,7 @@ import io.switchboard.protocol.randomchat.ChatState;
 import io.switchboard.protocol.randomchat.User;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.cluster.LuaScripts;
-import io.switchboard.server.internal.cluster.RedisClients;
+import io.switchboard.server.internal.cluster.RedisConnections;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatHub;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatRefusal;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatStore;
@@ -33,9 +30,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -52,8 +47,8 @@ import java.util.function.Function;
  * user has no connection left (its last logout, or its nodes died) what is still there becomes
  * pending.
  *
- * <p>Commands go out on one connection in the order they are called (from the store's own
- * thread, which also connects, so no event loop ever waits on Redis). That connection does not
+ * <p>Commands go out on one connection in the order they are called (from the store's lane of the
+ * node's {@link RedisConnections}, which also connects, so no event loop ever waits on Redis). That connection does not
  * reconnect by itself, which would resend what was in flight (applying a request twice); a command
  * that fails is answered as a failure and the next one reconnects. Redis runs with persistence
  * configured by its operator: this store is as durable as that Redis.
@@ -93,18 +88,17 @@ public final class RedisRandomchatStore implements RandomchatStore {
     private final int maxAdded;
     private final byte[][] common;
     private final long aliveMillis;
-    private final RedisURI uri;
-    private final ClientResources resources;
-    private final RedisClient client;
-    /** The pub/sub connection's client: it reconnects and subscribes again by itself. */
-    private final RedisClient pubsubClient;
-    private final ScheduledExecutorService executor;
+    private final RedisConnections redis;
+    /** Runs the store's commands in the order they were called, one at a time. */
+    private final RedisConnections.Lane lane;
+    /** No auto-reconnect: Lettuce would resend a script in flight when the connection dropped. */
     private volatile StatefulRedisConnection<byte[], byte[]> commands;
+    /** SUBSCRIBE is idempotent: Lettuce reconnects this one and subscribes again. */
     private volatile StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
     private volatile String problem;
     private volatile boolean closed;
 
-    private RedisRandomchatStore(SwitchboardConfig config, RandomchatHub hub) {
+    private RedisRandomchatStore(SwitchboardConfig config, RedisConnections redis, RandomchatHub hub) {
         this.hub = hub;
         this.prefix = config.redisKeyPrefix() + "rc:";
         SecureRandom random = new SecureRandom();
@@ -117,30 +111,22 @@ public final class RedisRandomchatStore implements RandomchatStore {
         this.common = new byte[][] {utf8(prefix), utf8(node), utf8(Long.toString(aliveMillis)), null,
                 utf8(Integer.toString(config.randomchatMaxPending())),
                 utf8(Long.toString(config.randomchatPendingTtl().toMillis()))};
-        this.uri = RedisClients.uri(config);
-        this.problem = "connecting to Redis at " + uri.getHost() + ":" + uri.getPort();
-        this.resources = RedisClients.resources();
-        this.client = RedisClient.create(resources);
-        // No auto-reconnect: Lettuce would resend a script in flight when the connection dropped.
-        client.setOptions(RedisClients.options(Integer.MAX_VALUE).autoReconnect(false).build());
-        // SUBSCRIBE is idempotent: the pub/sub connection reconnects, and Lettuce subscribes again.
-        this.pubsubClient = RedisClient.create(resources);
-        pubsubClient.setOptions(RedisClients.options(Integer.MAX_VALUE).autoReconnect(true).build());
-        this.executor = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "switchboard-randomchat-redis");
-            t.setDaemon(true);
-            return t;
-        });
+        this.redis = redis;
+        this.problem = "connecting to Redis at " + redis.endpoint();
+        this.lane = redis.lane("randomchat store");
     }
 
-    /** Returns a store that connects to Redis in the background; {@code hub} receives other nodes' events. */
-    public static RedisRandomchatStore start(SwitchboardConfig config, RandomchatHub hub) {
-        RedisRandomchatStore store = new RedisRandomchatStore(config, hub);
+    /**
+     * Returns a store that connects to Redis through {@code redis} in the background; {@code hub}
+     * receives other nodes' events.
+     */
+    public static RedisRandomchatStore start(SwitchboardConfig config, RedisConnections redis, RandomchatHub hub) {
+        RedisRandomchatStore store = new RedisRandomchatStore(config, redis, hub);
         long beat = Math.max(100, store.aliveMillis / 3);
-        store.executor.execute(store::connected);
-        store.executor.scheduleAtFixedRate(store::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
-        logger.info("randomchat: store in Redis at {}:{} (keys '{}*'), node {}", store.uri.getHost(),
-                store.uri.getPort(), store.prefix, store.node);
+        store.lane.execute(store::connected);
+        store.lane.scheduleAtFixedRate(store::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
+        logger.info("randomchat: store in Redis at {} (keys '{}*'), node {}", redis.endpoint(), store.prefix,
+                store.node);
         return store;
     }
 
@@ -318,20 +304,25 @@ public final class RedisRandomchatStore implements RandomchatStore {
         }
         closed = true;
         CompletableFuture<Void> done = new CompletableFuture<>();
-        executor.execute(() -> {
-            StatefulRedisConnection<byte[], byte[]> c = commands;
-            CompletableFuture<?> left = c == null || !c.isOpen() ? CompletableFuture.completedFuture(null)
-                    : c.async().del(utf8(prefix + "alive:" + node)).toCompletableFuture();
-            left.handle((ignored, failure) -> null)
-                    .completeOnTimeout(null, 2, TimeUnit.SECONDS)
-                    .thenComposeAsync(ignored -> {
-                        executor.shutdownNow();
-                        return CompletableFuture.allOf(client.shutdownAsync(0, 2, TimeUnit.SECONDS),
-                                pubsubClient.shutdownAsync(0, 2, TimeUnit.SECONDS));
-                    })
-                    .whenComplete((ignored, failure) -> resources.shutdown(0, 2, TimeUnit.SECONDS)
-                            .addListener(f -> done.complete(null)));
-        });
+        try {
+            lane.execute(() -> {
+                StatefulRedisConnection<byte[], byte[]> c = commands;
+                StatefulRedisPubSubConnection<byte[], byte[]> p = pubsub;
+                CompletableFuture<?> left = c == null || !c.isOpen() ? CompletableFuture.completedFuture(null)
+                        : c.async().del(utf8(prefix + "alive:" + node)).toCompletableFuture();
+                left.handle((ignored, failure) -> null)
+                        .completeOnTimeout(null, 2, TimeUnit.SECONDS)
+                        .thenComposeAsync(ignored -> {
+                            lane.close();
+                            // The clients and their threads are the node's RedisConnections', which Node closes next.
+                            return CompletableFuture.allOf(c == null ? CompletableFuture.completedFuture(null)
+                                    : c.closeAsync(), p == null ? CompletableFuture.completedFuture(null) : p.closeAsync());
+                        })
+                        .whenComplete((ignored, failure) -> done.complete(null));
+            });
+        } catch (RejectedExecutionException e) {
+            done.complete(null); // the node's Redis connections are already closed
+        }
         return done;
     }
 
@@ -350,7 +341,7 @@ public final class RedisRandomchatStore implements RandomchatStore {
         all[3] = utf8(Long.toString(now));
         System.arraycopy(args, 0, all, common.length, args.length);
         try {
-            executor.execute(() -> {
+            lane.execute(() -> {
                 StatefulRedisConnection<byte[], byte[]> c = connected();
                 if (c == null) {
                     result.completeExceptionally(RandomchatRefusal.unavailable());
@@ -412,7 +403,7 @@ public final class RedisRandomchatStore implements RandomchatStore {
             if (c != null) {
                 c.closeAsync();
             }
-            c = client.connect(ByteArrayCodec.INSTANCE, uri);
+            c = redis.commands(ByteArrayCodec.INSTANCE, false);
             commands = c;
             StatefulRedisPubSubConnection<byte[], byte[]> old = pubsub;
             if (old == null || !old.isOpen()) {
@@ -421,7 +412,7 @@ public final class RedisRandomchatStore implements RandomchatStore {
                 if (old != null) {
                     old.closeAsync();
                 }
-                StatefulRedisPubSubConnection<byte[], byte[]> p = pubsubClient.connectPubSub(ByteArrayCodec.INSTANCE, uri);
+                StatefulRedisPubSubConnection<byte[], byte[]> p = redis.pubsub(ByteArrayCodec.INSTANCE);
                 p.setAutoFlushCommands(true);
                 p.addListener(new Listener());
                 p.sync().subscribe(utf8(prefix + "node:" + node));
@@ -430,14 +421,13 @@ public final class RedisRandomchatStore implements RandomchatStore {
             c.sync().set(utf8(prefix + "alive:" + node), utf8("1"),
                     io.lettuce.core.SetArgs.Builder.px(aliveMillis));
             if (problem != null) {
-                logger.info("randomchat: connected to Redis at {}:{}", uri.getHost(), uri.getPort());
+                logger.info("randomchat: connected to Redis at {}", redis.endpoint());
             }
             problem = null;
             return c;
         } catch (RuntimeException e) {
             String was = problem;
-            problem = "the randomchat store cannot reach Redis at " + uri.getHost() + ":" + uri.getPort() + ": "
-                    + e.getMessage();
+            problem = "the randomchat store cannot reach Redis at " + redis.endpoint() + ": " + e.getMessage();
             if (was == null || !was.equals(problem)) {
                 logger.error("{}; randomchat requests are refused until it answers", problem);
             }
