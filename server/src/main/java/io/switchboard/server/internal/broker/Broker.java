@@ -8,8 +8,6 @@ import io.switchboard.protocol.JsonStrings;
 import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.transport.Backpressure;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -19,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 
 /**
@@ -39,8 +36,6 @@ import java.util.function.Function;
  * that connection's event loop.
  */
 public final class Broker {
-
-    private static final Logger logger = LoggerFactory.getLogger(Broker.class);
 
     /**
      * Frames are encoded with the pooled allocator, not Netty 4.2's default adaptive one: a pooled
@@ -205,25 +200,16 @@ public final class Broker {
                     continue; // this dialect does not show the event
                 }
                 Connection skip = d.echo() ? null : event.author;
-                if (group.loop == origin) {
-                    if (local == null) {
-                        local = group;
-                        localFrame = frame;
-                    } else {
-                        group.deliver(frame, skip); // a second dialect on the publisher's loop
-                    }
+                if (group.loop == origin && local == null) {
+                    // The publisher's loop is served last, once the other loops have their tasks.
+                    local = group;
+                    localFrame = frame;
                 } else {
-                    ByteBuf duplicate = frame.retainedDuplicate();
-                    try {
-                        group.loop.executor.execute(new Fanout(group, duplicate, skip));
-                    } catch (RejectedExecutionException e) {
-                        duplicate.release();
-                        logger.debug("Dropped a delivery to {}: its event loop is shutting down", group.loop.executor);
-                    }
+                    Fanout.send(origin, group.targets, frame, skip, null);
                 }
             }
             if (local != null) {
-                local.deliver(localFrame, local.dialect.echo() ? null : event.author);
+                Fanout.send(origin, local.targets, localFrame, local.dialect.echo() ? null : event.author, null);
             }
         } finally {
             if (frames != null) {
@@ -284,28 +270,5 @@ public final class Broker {
 
     /** A channel as listed: its name and its subscribers on every node. */
     public record Listed(String name, byte[] utf8Name, byte[] quotedName, int totalSubscribers) {
-    }
-
-    /** One publish's fan-out on one other event loop. */
-    private static final class Fanout implements Runnable {
-        private final LocalGroup group;
-        private final ByteBuf frame;
-        private final Connection skip;
-
-        /** Takes ownership of {@code frame}; {@code skip}, when not {@code null}, does not get it. */
-        Fanout(LocalGroup group, ByteBuf frame, Connection skip) {
-            this.group = group;
-            this.frame = frame;
-            this.skip = skip;
-        }
-
-        @Override
-        public void run() {
-            try {
-                group.deliver(frame, skip);
-            } finally {
-                frame.release();
-            }
-        }
     }
 }

@@ -30,6 +30,8 @@ public final class Connection {
     public long dropped;
     private final SlowConsumerPolicy policy;
     private final Backpressure backpressure;
+    /** Takes this connection's fan-out deliveries in place of {@link #deliver(ByteBuf)}; usually {@code null}. */
+    Fanout.Receiver receiver;
 
     Connection(Backpressure backpressure, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy) {
         this.ctx = backpressure.context();
@@ -37,6 +39,15 @@ public final class Connection {
         this.loop = loop;
         this.dialect = dialect;
         this.policy = policy;
+    }
+
+    /**
+     * Makes {@link Fanout} hand this connection's deliveries to {@code receiver} instead of writing
+     * them with {@link #deliver(ByteBuf)}: for a dialect that must know whether each was written.
+     */
+    public void receiver(Fanout.Receiver receiver) {
+        assert ctx.executor().inEventLoop();
+        this.receiver = receiver;
     }
 
     /**

@@ -1,12 +1,11 @@
 package io.switchboard.server.internal.broker;
 
-import io.netty.buffer.ByteBuf;
-
 import java.util.Arrays;
 
 /**
  * The subscribers of one channel that live on one event loop and speak one dialect. Members are kept in an array with
- * swap-removal, so joining and leaving cost O(1) and a fan-out is a plain loop.
+ * swap-removal, so joining and leaving cost O(1); their connections, in the same order, are the group's
+ * {@link Targets}, which a {@link Fanout} walks as a plain loop.
  *
  * <p>Not thread-safe; all methods must be called from {@link #loop}'s event loop.
  */
@@ -15,6 +14,8 @@ public final class LocalGroup {
     final LoopTable loop;
     final ChannelEntry entry;
     final Dialect dialect;
+    /** The members' connections, index for index: changed in place, read by fan-outs on this loop. */
+    final Targets targets;
     private Subscription[] members = new Subscription[4];
     private int size;
 
@@ -22,6 +23,7 @@ public final class LocalGroup {
         this.loop = loop;
         this.entry = entry;
         this.dialect = dialect;
+        this.targets = Targets.growable(loop);
     }
 
     Subscription add(Connection connection) {
@@ -31,6 +33,7 @@ public final class LocalGroup {
         }
         Subscription s = new Subscription(this, connection, size);
         members[size++] = s;
+        targets.add(connection);
         return s;
     }
 
@@ -41,26 +44,10 @@ public final class LocalGroup {
         members[s.index] = moved;
         moved.index = s.index;
         members[last] = null;
+        targets.removeAt(s.index); // the same swap
     }
 
     boolean isEmpty() {
         return size == 0;
-    }
-
-    /**
-     * Writes {@code frame} to every member but {@code skip} (may be {@code null}); each connection
-     * is flushed once at the end of the batch. Does not take ownership of {@code frame}.
-     */
-    void deliver(ByteBuf frame, Connection skip) {
-        assert loop.executor.inEventLoop();
-        Subscription[] m = members;
-        int written = 0;
-        for (int i = 0, n = size; i < n; i++) {
-            Connection c = m[i].connection;
-            if (c != skip && c.deliver(frame)) {
-                written++;
-            }
-        }
-        loop.metrics.deliveries.add(written); // once per batch, not per delivery
     }
 }

@@ -8,8 +8,9 @@ import io.switchboard.protocol.chatroom.ChatroomEncoder;
 import io.switchboard.protocol.chatroom.JsonValues;
 import io.switchboard.protocol.chatroom.TopicChange;
 import io.switchboard.protocol.chatroom.TopicType;
-import io.switchboard.server.internal.broker.Connection;
+import io.switchboard.server.internal.broker.Fanout;
 import io.switchboard.server.internal.broker.LoopTable;
+import io.switchboard.server.internal.broker.Targets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,10 +26,13 @@ import java.util.concurrent.TimeUnit;
  * subscribers here. Every change of a topic is applied by one thread, its {@link #owner}, in the
  * order the owner takes them, so all subscribers see the same versions in the same order.
  *
- * <p>An applied change is encoded once into a frame; the owner sends one task per event loop that
- * has subscribers, carrying a duplicate of the frame and that loop's subscribers, and the loop
- * writes it to each (nothing allocated per subscriber). A new subscriber's snapshot is sent the same
- * way, so it reaches the subscriber before any later update.
+ * <p>An applied change is encoded once into a frame and handed to the broker's {@link Fanout} with
+ * each event loop's subscribers: one task per loop that has subscribers, carrying a duplicate of the
+ * frame, and the loop writes it to each (nothing allocated per subscriber). A new subscriber's
+ * snapshot is sent the same way, so it reaches the subscriber before any later update. Always as a
+ * task, also to the owner's own loop (no origin given to the fan-out): no subscriber is written to
+ * while the topic walks its state, and an update keeps its place behind what the owner's loop
+ * already had to run, as before the fan-out was shared.
  *
  * <p>In a cluster, Redis holds the value and decides the order: a change is committed there only
  * if the topic is still at the version it was validated against ({@link ChatroomCluster#commit}),
@@ -64,8 +68,8 @@ public final class Topic {
     /** Copy-on-write, for the inspection page. */
     volatile ChatroomSession[] subscribers = NONE;
 
-    /** Each event loop's subscribers, copy-on-write: a fan-out task holds the array it was given. */
-    private final Map<LoopTable, Connection[]> byLoop = new LinkedHashMap<>();
+    /** Each event loop's subscribers, as snapshots (copy-on-write): a fan-out task holds the one it was given. */
+    private final Map<LoopTable, Targets> byLoop = new LinkedHashMap<>();
     /** Work that waits for the state to load or for this node's change to be committed. */
     private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
     /** The value's size as JSON, -1 until a change measured it. */
@@ -154,7 +158,7 @@ public final class Topic {
         set.put("value", value);
         ByteBuf frame = render(set);
         try {
-            send(s.connection.loop, new Connection[] {s.connection}, frame);
+            Fanout.send(null, Targets.of(s.connection.loop, s.connection), frame, null, null);
         } finally {
             frame.release();
         }
@@ -180,16 +184,10 @@ public final class Topic {
         }
         subscribers = next;
         LoopTable loop = s.connection.loop;
-        Connection[] members = byLoop.get(loop);
-        if (members.length == 1) {
+        Targets rest = byLoop.get(loop).without(s.connection);
+        if (rest.isEmpty()) {
             byLoop.remove(loop);
         } else {
-            Connection[] rest = new Connection[members.length - 1];
-            for (int i = 0, j = 0; i < members.length; i++) {
-                if (members[i] != s.connection) {
-                    rest[j++] = members[i];
-                }
-            }
             byLoop.put(loop, rest);
         }
         if (next.length == 0 && room.isReplicated(this)) {
@@ -386,8 +384,8 @@ public final class Topic {
         }
         ByteBuf frame = render(change);
         try {
-            for (Map.Entry<LoopTable, Connection[]> e : byLoop.entrySet()) {
-                send(e.getKey(), e.getValue(), frame);
+            for (Targets members : byLoop.values()) {
+                Fanout.send(null, members, frame, null, null);
             }
         } finally {
             frame.release();
@@ -415,16 +413,6 @@ public final class Topic {
         }
     }
 
-    /** Hands a duplicate of {@code frame} (not released) to {@code loop}, which writes it to {@code members}. */
-    private static void send(LoopTable loop, Connection[] members, ByteBuf frame) {
-        ByteBuf duplicate = frame.retainedDuplicate();
-        try {
-            loop.executor.execute(new Fanout(loop, members, duplicate));
-        } catch (RejectedExecutionException e) {
-            duplicate.release();
-        }
-    }
-
     private boolean isSubscriber(ChatroomSession s) {
         for (ChatroomSession x : subscribers) {
             if (x == s) {
@@ -440,42 +428,6 @@ public final class Topic {
         next[now.length] = s;
         subscribers = next;
         LoopTable loop = s.connection.loop;
-        Connection[] members = byLoop.get(loop);
-        if (members == null) {
-            byLoop.put(loop, new Connection[] {s.connection});
-        } else {
-            Connection[] more = Arrays.copyOf(members, members.length + 1);
-            more[members.length] = s.connection;
-            byLoop.put(loop, more);
-        }
-    }
-
-    /** One update's delivery on one event loop. */
-    private static final class Fanout implements Runnable {
-        private final LoopTable loop;
-        private final Connection[] members;
-        private final ByteBuf frame;
-
-        /** Takes ownership of {@code frame}. */
-        Fanout(LoopTable loop, Connection[] members, ByteBuf frame) {
-            this.loop = loop;
-            this.members = members;
-            this.frame = frame;
-        }
-
-        @Override
-        public void run() {
-            try {
-                int written = 0;
-                for (Connection c : members) {
-                    if (c.deliver(frame)) {
-                        written++;
-                    }
-                }
-                loop.metrics.deliveries.add(written);
-            } finally {
-                frame.release();
-            }
-        }
+        byLoop.put(loop, byLoop.getOrDefault(loop, Targets.none(loop)).with(s.connection));
     }
 }

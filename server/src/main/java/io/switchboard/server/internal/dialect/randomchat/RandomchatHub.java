@@ -7,14 +7,20 @@ import io.switchboard.protocol.WebSocketFrames;
 import io.switchboard.protocol.randomchat.RandomchatDecoder;
 import io.switchboard.protocol.randomchat.RandomchatEncoder;
 import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.internal.broker.Connection;
+import io.switchboard.server.internal.broker.Fanout;
+import io.switchboard.server.internal.broker.LoopTable;
+import io.switchboard.server.internal.broker.Targets;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
@@ -24,8 +30,10 @@ import java.util.function.Function;
  * registry of the live connections of each user on this node, through which the events of a chat
  * reach its members. A user may hold several connections at once (devices); each gets every event.
  *
- * <p>An event is rendered once, as a complete WebSocket frame, and handed to each recipient's
- * session, which writes it on its own event loop. In a cluster the store hands it to the nodes of
+ * <p>An event is rendered once, as a complete WebSocket frame, and handed to the broker's
+ * {@link Fanout}: one task per event loop with recipients, carrying a duplicate of the frame and
+ * the recipients' connections, whose sessions write it (DESIGN.md: one task per loop, not per
+ * recipient). In a cluster the store hands it to the nodes of
  * the other recipients, whose hubs deliver it the same way ({@link #deliverLocal}).
  *
  * <p>Thread-safe.
@@ -163,11 +171,16 @@ public final class RandomchatHub {
 
     /**
      * Hands {@code frame}, a complete WebSocket text frame, to every session of each of
-     * {@code phones} on this node. A message ({@code message} not {@code null}) for a user with no
-     * session here any more goes back to the store, to be kept unless the user is online elsewhere.
-     * Does not take ownership of {@code frame}.
+     * {@code phones} on this node, through the broker's {@link Fanout}: one task per event loop with
+     * recipients there, each session taking it with {@code message} as the fan-out's tag
+     * ({@link RandomchatSession}'s receiver makes the write promise that says whether a message got
+     * through). A message ({@code message} not {@code null}) for a user with no session here any more,
+     * or whose sessions' loop is shutting down, goes back to the store, to be kept unless the user is
+     * online elsewhere. Does not take ownership of {@code frame}.
      */
     public void deliverLocal(List<String> phones, ByteBuf frame, RandomchatStore.Pending message) {
+        // Each loop's recipients, and the phone of each, for a message its loop cannot take.
+        Map<LoopTable, Recipients> byLoop = new LinkedHashMap<>();
         for (String phone : phones) {
             Set<RandomchatSession> set = sessions.get(phone);
             if (set == null || set.isEmpty()) {
@@ -177,17 +190,26 @@ public final class RandomchatHub {
                 continue;
             }
             for (RandomchatSession session : set) {
-                ByteBuf duplicate = frame.retainedDuplicate();
-                try {
-                    session.deliver(duplicate, message);
-                } catch (RejectedExecutionException e) {
-                    duplicate.release(); // its event loop is shutting down
-                    if (message != null) {
-                        routeAgain(store.requeue(phone, message));
-                    }
+                Recipients r = byLoop.computeIfAbsent(session.connection.loop, l -> new Recipients());
+                r.connections.add(session.connection);
+                r.phones.add(phone);
+            }
+        }
+        for (Map.Entry<LoopTable, Recipients> e : byLoop.entrySet()) {
+            Recipients r = e.getValue();
+            Targets targets = Targets.of(e.getKey(), r.connections.toArray(new Connection[0]));
+            if (!Fanout.send(null, targets, frame, null, message) && message != null) {
+                for (String phone : r.phones) {
+                    routeAgain(store.requeue(phone, message)); // its event loop is shutting down
                 }
             }
         }
+    }
+
+    /** One event loop's recipients of an event: their connections, and the phone of each. */
+    private static final class Recipients {
+        final List<Connection> connections = new ArrayList<>(4);
+        final List<String> phones = new ArrayList<>(4);
     }
 
     /** The outcome's event as its members receive it. The caller must release the returned frame. */

@@ -34,8 +34,8 @@ import java.util.concurrent.RejectedExecutionException;
  * is open; so is a {@code state} that could not be written. Events that arrive while the login is
  * under way wait until the {@code state} is out.
  *
- * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe,
- * except {@link #deliver}.
+ * <p>One instance per connection; it lives on the connection's event loop and is not thread-safe.
+ * Events reach it through the broker's {@code Fanout}, on its loop ({@link #receive}).
  */
 public final class RandomchatSession extends WebSocketSession {
 
@@ -153,6 +153,8 @@ public final class RandomchatSession extends WebSocketSession {
     private void login(ChannelHandlerContext ctx, RandomchatRequest request) {
         phone = request.phone();
         loggingIn = true;
+        // The hub's fan-outs hand this connection its events through receive, not the plain write.
+        connection.receiver(this::receive);
         // Registered first, so that an event routed here once the store counts this connection finds it.
         hub.register(phone, this);
         pause();
@@ -203,7 +205,11 @@ public final class RandomchatSession extends WebSocketSession {
                 w.frame().release();
                 continue;
             }
-            write(w.frame(), w.message());
+            try {
+                write(w.frame(), w.message());
+            } finally {
+                w.frame().release();
+            }
         }
         resume(() -> { });
     }
@@ -222,56 +228,54 @@ public final class RandomchatSession extends WebSocketSession {
     }
 
     /**
-     * Hands this connection an event, from any thread: {@code frame} is a complete WebSocket text
-     * frame, {@code message} what to keep for the user should it not get through (or {@code null}
-     * for a notification). Takes ownership of {@code frame}.
-     *
-     * @throws RejectedExecutionException when the connection's event loop is shut down; then the
-     *                                    caller still owns {@code frame}
+     * Takes an event the hub's fan-out brings, on the event loop: {@code frame} is a complete WebSocket
+     * text frame, {@code tag} the {@link RandomchatStore.Pending} message to keep for the user should
+     * it not get through (or {@code null} for a notification). Returns whether it was written now.
+     * Does not take ownership of {@code frame}.
      */
-    void deliver(ByteBuf frame, RandomchatStore.Pending message) {
-        ctx.executor().execute(() -> {
-            if (!loggedIn && !closed) {
-                waiting.add(new Waiting(frame, message));
-            } else {
-                write(frame, message);
-            }
-        });
+    private boolean receive(ByteBuf frame, Object tag) {
+        RandomchatStore.Pending message = (RandomchatStore.Pending) tag;
+        if (!loggedIn && !closed) {
+            waiting.add(new Waiting(frame.retainedDuplicate(), message));
+            return false;
+        }
+        return write(frame, message);
     }
 
-    /** Writes an event now, or notes what it carried as missed. Takes ownership of {@code frame}. */
-    private void write(ByteBuf frame, RandomchatStore.Pending message) {
+    /**
+     * Writes an event now, or notes what it carried as missed; returns whether it was written. Does not
+     * take ownership of {@code frame}.
+     */
+    private boolean write(ByteBuf frame, RandomchatStore.Pending message) {
         boolean written;
-        try {
-            if (message == null) {
-                written = !closed && ctx.channel().isActive() && connection.deliver(frame);
-            } else {
-                // A message counts as delivered once it is out: one still queued when the connection
-                // closes (a slow consumer, a ping timeout) is handed back.
-                ChannelPromise promise = ctx.newPromise();
-                written = !closed && ctx.channel().isActive() && connection.deliver(frame, promise);
-                if (written) {
-                    promise.addListener((ChannelFutureListener) f -> {
-                        if (!f.isSuccess()) {
-                            missed(message);
-                            return;
+        if (message == null) {
+            written = !closed && ctx.channel().isActive() && connection.deliver(frame);
+        } else {
+            // A message counts as delivered once it is out: one still queued when the connection
+            // closes (a slow consumer, a ping timeout) is handed back. The fan-out carries no promise:
+            // this recipient makes its own, here on its loop.
+            ChannelPromise promise = ctx.newPromise();
+            written = !closed && ctx.channel().isActive() && connection.deliver(frame, promise);
+            if (written) {
+                promise.addListener((ChannelFutureListener) f -> {
+                    if (!f.isSuccess()) {
+                        missed(message);
+                        return;
+                    }
+                    written(message.id());
+                    if (message.seq() != RandomchatStore.Pending.NOT_ROUTED) {
+                        if (delivered.size() == MAX_DELIVERED) {
+                            delivered.poll();
                         }
-                        written(message.id());
-                        if (message.seq() != RandomchatStore.Pending.NOT_ROUTED) {
-                            if (delivered.size() == MAX_DELIVERED) {
-                                delivered.poll();
-                            }
-                            delivered.add(message.seq());
-                        }
-                    });
-                }
+                        delivered.add(message.seq());
+                    }
+                });
             }
-        } finally {
-            frame.release();
         }
         if (!written) {
             missed(message);
         }
+        return written;
     }
 
     /** Notes a message written to the socket, for the store to hear of within this turn of the loop. */

@@ -1,0 +1,117 @@
+package io.switchboard.server.internal.broker;
+
+import io.netty.buffer.ByteBuf;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The node's one fan-out mechanism (DESIGN.md, the hot path), used by channels ({@link Broker#publish}),
+ * chatroom topics and randomchat: a frame, encoded once, goes to each event loop that has targets in
+ * one task carrying a retained duplicate of it and that loop's {@link Targets} (never one task per
+ * target), or inline when the targets are on the caller's own loop; there each target gets it
+ * through {@link Connection#deliver(ByteBuf)} (a recycled duplicate and a void promise: nothing
+ * allocated per target), which handles slow consumers and leaves the flush to the end of the batch
+ * ({@link LoopTable#flushLater}).
+ *
+ * <p>A dialect that must know whether each frame reached the socket (randomchat: a message counts as
+ * delivered once written) gives its connection a {@link Receiver}, which the fan-out calls in place
+ * of the plain write, with the fan-out's tag; the receiver makes its own promise there and writes
+ * through {@link Connection#deliver(ByteBuf, io.netty.channel.ChannelPromise)}. The mechanism itself
+ * carries no promise, so connections without a receiver pay nothing for it.
+ *
+ * <p>The task is this class; it is not part of the API.
+ */
+public final class Fanout implements Runnable {
+
+    private static final Logger logger = LoggerFactory.getLogger(Fanout.class);
+
+    /**
+     * How a connection takes fanned-out frames when the plain write will not do; see
+     * {@link Connection#receiver}.
+     */
+    @FunctionalInterface
+    public interface Receiver {
+        /**
+         * Takes {@code frame} for the connection, on its event loop; {@code tag} is the fan-out's (may
+         * be {@code null}). Returns whether the frame was written (it counts as a delivery). Does not
+         * take ownership of {@code frame}: a receiver that keeps it for later retains it.
+         */
+        boolean receive(ByteBuf frame, Object tag);
+    }
+
+    private final Targets targets;
+    private final ByteBuf frame;
+    private final Connection skip;
+    private final Object tag;
+
+    /** Takes ownership of {@code frame}. */
+    private Fanout(Targets targets, ByteBuf frame, Connection skip, Object tag) {
+        this.targets = targets;
+        this.frame = frame;
+        this.skip = skip;
+        this.tag = tag;
+    }
+
+    /**
+     * Sends {@code frame}, a complete WebSocket frame (or line text) whose bytes serve every target, to
+     * each of {@code targets} but {@code skip} (may be {@code null}), handing {@code tag} (may be
+     * {@code null}) to those with a {@link Receiver}. When the targets live on {@code origin}, which
+     * must then be the caller's loop, they get it inline, before this returns; otherwise (also with
+     * {@code origin} {@code null}) in one task queued on their loop, behind whatever that loop already
+     * has to run, so the fan-outs one thread sends to one loop arrive in the order it sent them.
+     * Returns {@code false} when that loop is shutting down and refused the task: then no target got
+     * the frame. Does not take ownership of {@code frame}.
+     *
+     * <p>{@code targets} must be a snapshot ({@link Targets#of}) unless they are a channel group's,
+     * which only the broker sends.
+     */
+    public static boolean send(LoopTable origin, Targets targets, ByteBuf frame, Connection skip, Object tag) {
+        LoopTable loop = targets.loop;
+        if (loop == origin) {
+            deliver(targets, frame, skip, tag);
+            return true;
+        }
+        ByteBuf duplicate = frame.retainedDuplicate();
+        try {
+            loop.executor.execute(new Fanout(targets, duplicate, skip, tag));
+            return true;
+        } catch (RejectedExecutionException e) {
+            duplicate.release();
+            logger.debug("Dropped a delivery to {}: its event loop is shutting down", loop.executor);
+            return false;
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            deliver(targets, frame, skip, tag);
+        } finally {
+            frame.release();
+        }
+    }
+
+    /**
+     * Writes {@code frame} to each of {@code targets} but {@code skip}, now, on their loop; each
+     * connection is flushed once at the end of the batch. Does not take ownership of {@code frame}.
+     */
+    static void deliver(Targets targets, ByteBuf frame, Connection skip, Object tag) {
+        LoopTable loop = targets.loop;
+        assert loop.executor.inEventLoop();
+        Connection[] c = targets.connections;
+        int written = 0;
+        for (int i = 0, n = targets.size; i < n; i++) {
+            Connection target = c[i];
+            if (target == skip) {
+                continue;
+            }
+            Receiver r = target.receiver;
+            if (r == null ? target.deliver(frame) : r.receive(frame, tag)) {
+                written++;
+            }
+        }
+        loop.metrics.deliveries.add(written); // once per batch, not per delivery
+    }
+}

@@ -1,0 +1,94 @@
+package io.switchboard.server.internal.broker;
+
+import java.util.Arrays;
+
+/**
+ * The targets of a fan-out on one event loop: connections that all live on {@link #loop()}.
+ * {@link Fanout} reads them on that loop, when the frame arrives there.
+ *
+ * <p>Two kinds, one class (so a fan-out walks a plain array, with no call per target): a snapshot a
+ * dialect makes ({@link #of}, {@link #with}, {@link #without}), never changed once made, which may
+ * be handed from the thread that made it to the loop; and a channel's {@link LocalGroup}'s own,
+ * changed in place, and only on its loop, as members join and leave.
+ */
+public final class Targets {
+
+    private static final Connection[] NONE = new Connection[0];
+
+    final LoopTable loop;
+    Connection[] connections;
+    int size;
+
+    private Targets(LoopTable loop, Connection[] connections, int size) {
+        this.loop = loop;
+        this.connections = connections;
+        this.size = size;
+    }
+
+    /** A channel group's growable targets, changed in place on {@code loop} ({@link #add}, {@link #removeAt}). */
+    static Targets growable(LoopTable loop) {
+        return new Targets(loop, new Connection[4], 0);
+    }
+
+    /** A snapshot of {@code connections}, which all live on {@code loop}; the array is not kept. */
+    public static Targets of(LoopTable loop, Connection... connections) {
+        return new Targets(loop, connections.clone(), connections.length);
+    }
+
+    /** An empty snapshot of {@code loop}'s connections, to grow with {@link #with}. */
+    public static Targets none(LoopTable loop) {
+        return new Targets(loop, NONE, 0);
+    }
+
+    /** A new snapshot: these targets and {@code connection}, which lives on {@link #loop()}. */
+    public Targets with(Connection connection) {
+        assert connection.loop == loop;
+        Connection[] more = Arrays.copyOf(connections, size + 1);
+        more[size] = connection;
+        return new Targets(loop, more, size + 1);
+    }
+
+    /** A new snapshot: these targets without {@code connection} (the same snapshot if it is not one). */
+    public Targets without(Connection connection) {
+        Connection[] rest = new Connection[size];
+        int n = 0;
+        for (int i = 0; i < size; i++) {
+            if (connections[i] != connection) {
+                rest[n++] = connections[i];
+            }
+        }
+        return n == size ? this : new Targets(loop, rest, n);
+    }
+
+    public LoopTable loop() {
+        return loop;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    /** The {@code i}th target, {@code 0 <= i < size()}. */
+    public Connection get(int i) {
+        return connections[i];
+    }
+
+    /** Appends {@code connection}, in place: a {@link LocalGroup}'s, on its loop. */
+    void add(Connection connection) {
+        if (size == connections.length) {
+            connections = Arrays.copyOf(connections, size * 2);
+        }
+        connections[size++] = connection;
+    }
+
+    /** Swap-removes the target at {@code index}, in place: a {@link LocalGroup}'s, on its loop. */
+    void removeAt(int index) {
+        int last = --size;
+        connections[index] = connections[last];
+        connections[last] = null;
+    }
+}
