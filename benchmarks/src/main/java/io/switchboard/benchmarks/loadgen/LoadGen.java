@@ -78,6 +78,8 @@ public final class LoadGen {
     private volatile boolean stopping;
     /** Publishes per second the scheduler keeps to now (fixed-rate runs). */
     private volatile int currentRate;
+    /** Wall-clock time at which the first measured second began: {@code loadgen merge} aligns runs on it. */
+    private long seriesStartMillis;
 
     private LoadGen(Options o, PrintStream out, PrintStream err, boolean terminal) {
         this.o = o;
@@ -110,6 +112,9 @@ public final class LoadGen {
             }
             if (args.length > 0 && args[0].equals("report")) {
                 return HtmlReport.command(args, out, err);
+            }
+            if (args.length > 0 && args[0].equals("merge")) {
+                return Merge.command(args, out, err);
             }
             Options o;
             try {
@@ -325,6 +330,7 @@ public final class LoadGen {
         List<Second> series = new ArrayList<>();
         Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
         long start = System.nanoTime();
+        seriesStartMillis = System.currentTimeMillis();
         long last = start;
         long lastDeliveries = 0;
         long lastPublishes = 0;
@@ -469,6 +475,41 @@ public final class LoadGen {
         return missing;
     }
 
+    /**
+     * Per channel: publishes sent to it from this process, subscribers counted in {@link #missing()}
+     * (joined, not left), the in-order deliveries they received, and the publishes sent before they
+     * joined (which they are not owed). With these, {@code loadgen merge} computes the missing
+     * deliveries of runs split over processes exactly, as {@link #missing()} does for one.
+     */
+    private Map<String, Object> perChannel() {
+        List<Object> published = new ArrayList<>();
+        long[] subs = new long[o.channels];
+        long[] received = new long[o.channels];
+        long[] before = new long[o.channels];
+        for (Subscriber s : subscribers) {
+            if (s.expectedFrom >= 0 && !s.left) {
+                subs[s.channel]++;
+                received[s.channel] += s.unique;
+                before[s.channel] += s.expectedFrom;
+            }
+        }
+        List<Object> subscribed = new ArrayList<>();
+        List<Object> got = new ArrayList<>();
+        List<Object> notOwed = new ArrayList<>();
+        for (int c = 0; c < o.channels; c++) {
+            published.add(publishedPerChannel.get(c));
+            subscribed.add(subs[c]);
+            got.add(received[c]);
+            notOwed.add(before[c]);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("published", published);
+        m.put("subscribers", subscribed);
+        m.put("received", got);
+        m.put("published_before_join", notOwed);
+        return m;
+    }
+
     /** One scheduler thread sends every publish at its intended time, round-robin over publishers. */
     private void publishAtFixedRate() {
         double next = System.nanoTime();
@@ -582,6 +623,10 @@ public final class LoadGen {
             }
         }
         r.put("distribution", distribution);
+        // What `loadgen merge` needs to add runs of split processes exactly.
+        r.put("histogram", Histograms.encode(total));
+        r.put("per_channel", perChannel());
+        r.put("series_start_ms", seriesStartMillis);
         r.put("series", seriesColumns(series));
         List<Object> verdicts = new ArrayList<>();
         boolean passed = measuredErrors == 0 && (long) r.get("missing") == 0 && duplicates.sum() == 0
@@ -615,7 +660,7 @@ public final class LoadGen {
     private static Map<String, Object> seriesColumns(List<Second> series) {
         Map<String, List<Object>> c = new LinkedHashMap<>();
         for (String k : List.of("t", "stage", "measured", "connections", "publishes_per_s", "deliveries_per_s",
-                "errors", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "cpu")) {
+                "errors", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "cpu", "latency_histogram")) {
             c.put(k, new ArrayList<>());
         }
         for (Second s : series) {
@@ -633,6 +678,7 @@ public final class LoadGen {
             c.get("p999_us").add(any ? s.latency.getValueAtPercentile(99.9) : null);
             c.get("max_us").add(any ? s.latency.getMaxValue() : null);
             c.get("cpu").add(s.cpu < 0 ? null : Math.round(s.cpu * 1000) / 1000.0);
+            c.get("latency_histogram").add(any ? Histograms.encode(s.latency) : null);
         }
         return new LinkedHashMap<>(c);
     }

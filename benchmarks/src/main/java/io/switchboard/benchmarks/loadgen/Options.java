@@ -50,6 +50,7 @@ final class Options {
     static final String USAGE = String.join("\n",
             "Usage: java -jar loadgen.jar [OPTION VALUE]...",
             "       java -jar loadgen.jar report RUN.json [RUN.json]... -o REPORT.html",
+            "       java -jar loadgen.jar merge RUN.json RUN.json... -o MERGED.json   (--role split runs)",
             "",
             "Load-tests a pub-sub server: N subscriber connections over C channels, P publishers",
             "(publisher p owns the channels c with c % P == p and joins them too), publishing at a fixed",
