@@ -245,6 +245,29 @@ final class Merge {
         }
         cpu.put("cores", cores);
         r.put("cpu", cpu);
+        for (Map<String, Object> run : runs) {
+            if (run.get("server_cpu") instanceof Map && series.get("server_cpu") instanceof List) {
+                // One server sampled: the first run that sampled it, second by second.
+                Map<String, Object> server = new LinkedHashMap<>();
+                server.put("pid", ((Map<?, ?>) run.get("server_cpu")).get("pid"));
+                double sum = 0;
+                double max = 0;
+                int n = 0;
+                List<?> values = (List<?>) series.get("server_cpu");
+                for (int i = 0; i < measured.size(); i++) {
+                    if (Boolean.TRUE.equals(measured.get(i)) && values.get(i) instanceof Number) {
+                        double v = ((Number) values.get(i)).doubleValue();
+                        sum += v;
+                        max = Math.max(max, v);
+                        n++;
+                    }
+                }
+                server.put("mean", n == 0 ? null : sum / n);
+                server.put("max", n == 0 ? null : max);
+                r.put("server_cpu", server);
+                break;
+            }
+        }
         List<Object> warnings = new ArrayList<>();
         boolean stoppedEarly = false;
         for (int i = 0; i < runs.size(); i++) {
