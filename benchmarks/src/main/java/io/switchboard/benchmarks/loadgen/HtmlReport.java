@@ -192,11 +192,18 @@ final class HtmlReport {
         h.append(chart("errors", lines, false, false, "seconds", x -> fmt(x), HtmlReport::compact,
                 one ? stages(runs.get(0)) : List.of()));
 
-        h.append("<h2>loadgen's own CPU</h2>\n<p>Share of all of loadgen's cores; at or above 90% the run measures "
-                + "loadgen rather than the server.</p>\n");
+        boolean server = runs.stream().anyMatch(r -> series(r).get("server_cpu") instanceof List);
+        h.append(server ? "<h2>CPU: loadgen's own and the server's</h2>\n" : "<h2>loadgen's own CPU</h2>\n")
+                .append("<p>Share of all of loadgen's cores; at or above 90% the run measures loadgen rather than the "
+                        + "server.").append(server ? " The server's (--server-pid, from /proc/PID/stat) is a share of "
+                        + "all the machine's cores." : "").append("</p>\n");
         lines = new ArrayList<>();
         for (int i = 0; i < runs.size(); i++) {
             lines.add(line(one ? "loadgen CPU" : labels.get(i) + " CPU", i, color(i), false, series(runs.get(i)), "cpu", 100));
+            if (series(runs.get(i)).get("server_cpu") instanceof List) {
+                lines.add(line(one ? "server CPU" : labels.get(i) + " server CPU", i, one ? color(1) : color(i), true,
+                        series(runs.get(i)), "server_cpu", 100));
+            }
         }
         h.append(chart("cpu", lines, false, false, "seconds", x -> fmt(x), y -> fmt(y) + "%",
                 one ? stages(runs.get(0)) : List.of()));
@@ -233,6 +240,8 @@ final class HtmlReport {
             {"duplicates", "duplicates", null},
             {"loadgen CPU mean", "cpu.mean", "%"},
             {"loadgen CPU max", "cpu.max", "%"},
+            {"server CPU mean", "server_cpu.mean", "%"},
+            {"server CPU max", "server_cpu.max", "%"},
             {"measured seconds", "duration_s", null},
             {"subscribers", "subscribers", null},
             {"channels", "channels", null},

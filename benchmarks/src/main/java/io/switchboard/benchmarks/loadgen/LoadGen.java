@@ -78,6 +78,8 @@ public final class LoadGen {
     private volatile boolean stopping;
     /** Publishes per second the scheduler keeps to now (fixed-rate runs). */
     private volatile int currentRate;
+    /** Wall-clock time at which the first measured second began: {@code loadgen merge} aligns runs on it. */
+    private long seriesStartMillis;
 
     private LoadGen(Options o, PrintStream out, PrintStream err, boolean terminal) {
         this.o = o;
@@ -110,6 +112,9 @@ public final class LoadGen {
             }
             if (args.length > 0 && args[0].equals("report")) {
                 return HtmlReport.command(args, out, err);
+            }
+            if (args.length > 0 && args[0].equals("merge")) {
+                return Merge.command(args, out, err);
             }
             Options o;
             try {
@@ -300,6 +305,8 @@ public final class LoadGen {
         double seconds;
         Histogram latency;
         double cpu;
+        /** The --server-pid process's CPU, a share of all cores; -1 when not sampled. */
+        double serverCpu = -1;
     }
 
     private int measure(List<Options.Stage> plan) throws InterruptedException {
@@ -325,6 +332,10 @@ public final class LoadGen {
         List<Second> series = new ArrayList<>();
         Histogram total = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
         long start = System.nanoTime();
+        seriesStartMillis = System.currentTimeMillis();
+        if (o.serverCpu != null) {
+            o.serverCpu.start();
+        }
         long last = start;
         long lastDeliveries = 0;
         long lastPublishes = 0;
@@ -351,6 +362,9 @@ public final class LoadGen {
             s.seconds = (now - last) / 1e9;
             s.latency = latency.getIntervalHistogram();
             s.cpu = os == null ? -1 : os.getProcessCpuLoad();
+            if (o.serverCpu != null) {
+                s.serverCpu = o.serverCpu.sample();
+            }
             series.add(s);
             if (s.measured) {
                 total.add(s.latency);
@@ -412,10 +426,11 @@ public final class LoadGen {
         long p50 = s.latency.getTotalCount() == 0 ? -1 : s.latency.getValueAtPercentile(50);
         long p99 = s.latency.getTotalCount() == 0 ? -1 : s.latency.getValueAtPercentile(99);
         return String.format(Locale.ROOT, "[%4ds %s] connections %,d  sent/s %,d  received/s %,d  p50 %s  p99 %s  "
-                        + "errors %d  cpu %s%s", s.t, s.stage, s.connections, Math.round(s.publishes / s.seconds),
+                        + "errors %d  cpu %s%s%s", s.t, s.stage, s.connections, Math.round(s.publishes / s.seconds),
                 Math.round(s.deliveries / s.seconds), p50 < 0 ? "-" : formatMicros(p50),
                 p99 < 0 ? "-" : formatMicros(p99), s.errors,
                 s.cpu < 0 ? "-" : Math.round(s.cpu * 100) + "%",
+                o.serverCpu == null ? "" : "  server cpu " + (s.serverCpu < 0 ? "-" : Math.round(s.serverCpu * 100) + "%"),
                 s.cpu >= CPU_WARNING ? " (loadgen is the bottleneck!)" : "");
     }
 
@@ -467,6 +482,41 @@ public final class LoadGen {
             }
         }
         return missing;
+    }
+
+    /**
+     * Per channel: publishes sent to it from this process, subscribers counted in {@link #missing()}
+     * (joined, not left), the in-order deliveries they received, and the publishes sent before they
+     * joined (which they are not owed). With these, {@code loadgen merge} computes the missing
+     * deliveries of runs split over processes exactly, as {@link #missing()} does for one.
+     */
+    private Map<String, Object> perChannel() {
+        List<Object> published = new ArrayList<>();
+        long[] subs = new long[o.channels];
+        long[] received = new long[o.channels];
+        long[] before = new long[o.channels];
+        for (Subscriber s : subscribers) {
+            if (s.expectedFrom >= 0 && !s.left) {
+                subs[s.channel]++;
+                received[s.channel] += s.unique;
+                before[s.channel] += s.expectedFrom;
+            }
+        }
+        List<Object> subscribed = new ArrayList<>();
+        List<Object> got = new ArrayList<>();
+        List<Object> notOwed = new ArrayList<>();
+        for (int c = 0; c < o.channels; c++) {
+            published.add(publishedPerChannel.get(c));
+            subscribed.add(subs[c]);
+            got.add(received[c]);
+            notOwed.add(before[c]);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("published", published);
+        m.put("subscribers", subscribed);
+        m.put("received", got);
+        m.put("published_before_join", notOwed);
+        return m;
     }
 
     /** One scheduler thread sends every publish at its intended time, round-robin over publishers. */
@@ -552,10 +602,37 @@ public final class LoadGen {
         cpu.put("max", cpuN == 0 ? null : cpuMax);
         cpu.put("cores", Runtime.getRuntime().availableProcessors());
         r.put("cpu", cpu);
+        int serverUnread = 0;
+        if (o.serverCpu != null) {
+            double sum = 0;
+            double max = 0;
+            int n = 0;
+            int gone = 0;
+            for (Second s : series) {
+                if (s.measured && s.serverCpu >= 0) {
+                    sum += s.serverCpu;
+                    max = Math.max(max, s.serverCpu);
+                    n++;
+                } else if (s.serverCpu < 0) {
+                    gone++;
+                }
+            }
+            Map<String, Object> server = new LinkedHashMap<>();
+            server.put("pid", o.serverCpu.pid());
+            server.put("mean", n == 0 ? null : sum / n);
+            server.put("max", n == 0 ? null : max);
+            server.put("seconds_unread", gone);
+            r.put("server_cpu", server);
+            serverUnread = gone;
+        }
         List<String> warnings = new ArrayList<>();
         String cpuWarning = cpuWarning(hot, cpuN, cpuMax, Runtime.getRuntime().availableProcessors());
         if (cpuWarning != null) {
             warnings.add(cpuWarning);
+        }
+        if (serverUnread > 0) {
+            warnings.add("the CPU of --server-pid " + o.serverCpu.pid() + " could not be read in " + serverUnread
+                    + " second(s): did the process end?");
         }
         if (fatal.get() != null) {
             warnings.add("stopped early: " + fatal.get());
@@ -582,6 +659,10 @@ public final class LoadGen {
             }
         }
         r.put("distribution", distribution);
+        // What `loadgen merge` needs to add runs of split processes exactly.
+        r.put("histogram", Histograms.encode(total));
+        r.put("per_channel", perChannel());
+        r.put("series_start_ms", seriesStartMillis);
         r.put("series", seriesColumns(series));
         List<Object> verdicts = new ArrayList<>();
         boolean passed = measuredErrors == 0 && (long) r.get("missing") == 0 && duplicates.sum() == 0
@@ -612,12 +693,14 @@ public final class LoadGen {
                 CPU_WARNING * 100, cores, hotSeconds, seconds, max * 100);
     }
 
-    private static Map<String, Object> seriesColumns(List<Second> series) {
+    private Map<String, Object> seriesColumns(List<Second> series) {
         Map<String, List<Object>> c = new LinkedHashMap<>();
         for (String k : List.of("t", "stage", "measured", "connections", "publishes_per_s", "deliveries_per_s",
-                "errors", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "cpu")) {
+                "errors", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "cpu", "server_cpu",
+                "latency_histogram")) {
             c.put(k, new ArrayList<>());
         }
+        boolean server = o.serverCpu != null;
         for (Second s : series) {
             boolean any = s.latency.getTotalCount() > 0;
             c.get("t").add(s.t);
@@ -633,6 +716,11 @@ public final class LoadGen {
             c.get("p999_us").add(any ? s.latency.getValueAtPercentile(99.9) : null);
             c.get("max_us").add(any ? s.latency.getMaxValue() : null);
             c.get("cpu").add(s.cpu < 0 ? null : Math.round(s.cpu * 1000) / 1000.0);
+            c.get("server_cpu").add(s.serverCpu < 0 ? null : Math.round(s.serverCpu * 1000) / 1000.0);
+            c.get("latency_histogram").add(any ? Histograms.encode(s.latency) : null);
+        }
+        if (!server) {
+            c.remove("server_cpu");
         }
         return new LinkedHashMap<>(c);
     }

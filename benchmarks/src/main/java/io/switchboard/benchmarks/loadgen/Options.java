@@ -33,6 +33,8 @@ final class Options {
     int connectTimeoutSeconds = 120;
     String channelPrefix = "load";
     Role role = Role.ALL;
+    /** The process whose CPU is sampled each second ({@code --server-pid}), or {@code null}. */
+    ServerCpu serverCpu;
     boolean json;
     boolean progress = true;
     /** Where the JSON result is written, or {@code null}. */
@@ -50,6 +52,7 @@ final class Options {
     static final String USAGE = String.join("\n",
             "Usage: java -jar loadgen.jar [OPTION VALUE]...",
             "       java -jar loadgen.jar report RUN.json [RUN.json]... -o REPORT.html",
+            "       java -jar loadgen.jar merge RUN.json RUN.json... -o MERGED.json   (--role split runs)",
             "",
             "Load-tests a pub-sub server: N subscriber connections over C channels, P publishers",
             "(publisher p owns the channels c with c % P == p and joins them too), publishing at a fixed",
@@ -85,6 +88,7 @@ final class Options {
             "  --connect-timeout S    give up if not all connected by then         [120]",
             "  --channel-prefix NAME  channel names are NAME-0, NAME-1, ...        [load]",
             "  --role all|subscribers|publishers   split one test over processes   [all]",
+            "  --server-pid PID       also sample that process's CPU each second (Linux: /proc/PID/stat)",
             "",
             "Thresholds: p50, p90, p99, p999, max, mean (latency: us, ms or s; ms without a unit),",
             "deliveries_per_s, publishes_per_s, errors, missing, duplicates, cpu (loadgen's, percent of",
@@ -186,6 +190,19 @@ final class Options {
                     throw new IllegalArgumentException(flag + " " + v + ": expected all, subscribers or publishers");
                 }
                 break;
+            case "server-pid": {
+                long pid;
+                try {
+                    pid = Long.parseLong(v.trim());
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(flag + " " + v + ": not a process id");
+                }
+                if (pid <= 0) {
+                    throw new IllegalArgumentException(flag + " " + v + ": not a process id");
+                }
+                serverCpu = ServerCpu.of(pid);
+                break;
+            }
             case "threshold":
                 thresholds.addAll(Threshold.parseList(v));
                 break;

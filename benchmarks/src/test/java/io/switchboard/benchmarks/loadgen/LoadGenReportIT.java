@@ -103,6 +103,41 @@ class LoadGenReportIT {
     }
 
     @Test
+    void serverPidSamplesThatProcesssCpuIntoTheSeriesAndTheReport() throws Exception {
+        // The node runs in this JVM: its pid is the server's.
+        long pid = ProcessHandle.current().pid();
+        Path html = dir.resolve("server.html");
+        LoadGenIT.Run run = LoadGenIT.run("--url", "ws://127.0.0.1:" + server.localAddress().getPort() + "/api/connect",
+                "--subscribers", "4", "--rate", "50", "--duration", "2", "--warmup", "0", "--channel-prefix", "pid",
+                "--server-pid", Long.toString(pid), "--report", html.toString());
+        assertEquals(0, run.exit, run.all());
+        Map<String, Object> r = run.result();
+        Map<?, ?> series = (Map<?, ?>) r.get("series");
+        List<?> cpu = (List<?>) series.get("server_cpu");
+        assertEquals(((List<?>) series.get("t")).size(), cpu.size(), "a value per second");
+        for (Object v : cpu) {
+            assertTrue(v instanceof Number && ((Number) v).doubleValue() >= 0, "non-negative: " + cpu);
+        }
+        Map<?, ?> summary = (Map<?, ?>) r.get("server_cpu");
+        assertEquals(pid, summary.get("pid"));
+        assertTrue(Json.number(summary.get("mean")) >= 0, summary.toString());
+        String page = Files.readString(html, StandardCharsets.UTF_8);
+        assertTrue(page.contains("<g data-run=\"0\" data-series=\"server_cpu\""), "the server's line in the CPU chart");
+        assertFiguresEqual(page, List.of(r));
+        assertLinesMatchSeries(page, List.of(r));
+    }
+
+    @Test
+    void serverPidOfNoProcessIsAUsageError() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int exit = LoadGen.run(new String[] {"--server-pid", "2147483647", "--duration", "1"}, System.out,
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        assertEquals(2, exit);
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("loadgen: --server-pid 2147483647: no such process"),
+                err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void reportRefusesWhatIsNotAResult() throws Exception {
         Path junk = dir.resolve("junk.json");
         Files.writeString(junk, "{\"hello\": 1}");
@@ -130,7 +165,7 @@ class LoadGenReportIT {
             Object expected = HtmlReport.path(runs.get(Integer.parseInt(m.group(1))), m.group(2));
             assertEquals(expected == null ? "" : String.valueOf(expected), m.group(3), m.group(2));
         }
-        assertEquals(20 * runs.size(), cells, "every figure of every run");
+        assertEquals(22 * runs.size(), cells, "every figure of every run");
         for (Map<String, Object> r : runs) {
             Map<?, ?> latency = (Map<?, ?>) r.get("latency_us");
             assertTrue(Json.number(latency.get("count")) > 0);
