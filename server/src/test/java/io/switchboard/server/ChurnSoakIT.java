@@ -29,7 +29,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * clients connect, subscribe, publish, unsubscribe, leave cleanly or drop their connection, all at
  * once, under paranoid leak detection. Afterwards: no leak (the class's leak check), no channel
  * left behind, and every client still connected received, exactly once, every message published
- * to its channels while it was subscribed.
+ * to its channels while it was subscribed. Throughout, every client (those that left included)
+ * gets each publisher's messages in publish order, nothing twice, and nothing from a channel it is
+ * not subscribed to (a delivery before the subscribe's ok or after the unsubscribe's ok fails); a
+ * client that leaves cleanly gets nothing after the server's close, and the node holds no
+ * subscription for any client that left.
  *
  * <p>"While subscribed" is decided on the test's clock: a message counts if it was sent after the
  * subscribe's ok arrived. A subscription still on at the end must have every such message; one
@@ -64,6 +68,9 @@ class ChurnSoakIT {
         final Map<String, Long> subscribedAt = new HashMap<>();
         final List<Interval> intervals = new ArrayList<>();
         final List<String> received = new ArrayList<>();
+        final Set<String> unique = new HashSet<>();
+        /** The last sequence number received per channel and publisher, {@code channel/publisher}. */
+        final Map<String, Long> lastSeq = new HashMap<>();
         int nextRequest;
         long nextSeq;
 
@@ -89,7 +96,21 @@ class ChurnSoakIT {
         void note(String m) {
             Matcher d = DELIVERY.matcher(m);
             if (d.find()) {
-                received.add(d.group(2) + "/" + d.group(1) + "#" + d.group(3));
+                String channel = d.group(2);
+                String key = channel + "/" + d.group(1);
+                long seq = Long.parseLong(d.group(3));
+                if (!subscribedAt.containsKey(channel)) {
+                    throw new AssertionError(name + " is not subscribed to " + channel + " and got " + m);
+                }
+                Long last = lastSeq.put(key, seq);
+                if (last != null && seq <= last) {
+                    throw new AssertionError(name + " got " + key + "#" + seq + " after #" + last + ": out of order");
+                }
+                String delivery = key + "#" + seq;
+                if (!unique.add(delivery)) {
+                    throw new AssertionError(name + " got " + delivery + " twice");
+                }
+                received.add(delivery);
             } else if (!m.startsWith("{\"status\":\"ok\"")) {
                 throw new AssertionError(name + " got " + m);
             }
@@ -111,6 +132,7 @@ class ChurnSoakIT {
         try {
             ConcurrentLinkedQueue<Published> published = new ConcurrentLinkedQueue<>();
             List<SoakClient> survivors = new ArrayList<>();
+            ConcurrentLinkedQueue<SoakClient> left = new ConcurrentLinkedQueue<>();
             AtomicInteger names = new AtomicInteger();
             AtomicInteger aborted = new AtomicInteger();
             long end = System.nanoTime() + Duration.ofSeconds(seconds).toNanos();
@@ -118,22 +140,42 @@ class ChurnSoakIT {
             List<Future<List<SoakClient>>> done = new ArrayList<>();
             for (int w = 0; w < WORKERS; w++) {
                 long seed = w;
-                done.add(workers.submit(() -> churn(server, new Random(seed), end, names, aborted, published)));
+                done.add(workers.submit(() -> churn(server, new Random(seed), end, names, aborted, published, left)));
             }
             for (Future<List<SoakClient>> f : done) {
                 survivors.addAll(f.get());
             }
             workers.shutdown();
-            Thread.sleep(1000); // the last deliveries on their way
 
             Map<String, List<Published>> byChannel = new HashMap<>();
             published.forEach(p -> byChannel.computeIfAbsent(p.channel, c -> new ArrayList<>()).add(p));
             long checked = 0;
             for (SoakClient c : survivors) {
+                // Every publish was answered; a fan-out task its subscriber's loop had not run when it
+                // read the first request has run by the time it reads the second.
+                c.call("{\"action\":\"list_channels\"");
+                c.call("{\"action\":\"list_channels\"");
                 c.drain();
                 assertEquals(null, c.ws.closedBy(), c.name + " was closed by the server");
-                Set<String> unique = new HashSet<>(c.received);
-                assertEquals(c.received.size(), unique.size(), c.name + " got a delivery twice");
+            }
+            // The node holds no subscription of a client that left: each channel's subscribers are
+            // exactly the survivors subscribed to it.
+            Map<String, Integer> expectedSubscribers = new HashMap<>();
+            for (SoakClient c : survivors) {
+                c.subscribedAt.keySet().forEach(ch -> expectedSubscribers.merge(ch, 1, Integer::sum));
+            }
+            Map<String, Integer> actualSubscribers = new HashMap<>();
+            long countDeadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+            do { // the last aborted connections may still be closing
+                actualSubscribers.clear();
+                server.switchboard().channels().forEach(ch -> actualSubscribers.put(ch.name(), ch.subscribers()));
+            } while (!expectedSubscribers.equals(actualSubscribers) && System.nanoTime() < countDeadline
+                    && sleep20());
+            assertEquals(expectedSubscribers, actualSubscribers, "subscribers per channel: the survivors' only");
+            List<SoakClient> everyone = new ArrayList<>(survivors);
+            everyone.addAll(left);
+            for (SoakClient c : everyone) {
+                Set<String> unique = c.unique;
                 for (Interval i : c.intervals) {
                     // Each publisher's messages sent after the subscribe's ok and answered before the end.
                     Map<String, List<Published>> expected = new HashMap<>();
@@ -160,8 +202,8 @@ class ChurnSoakIT {
                 }
             }
             assertTrue(checked > 1000, "the soak checked " + checked + " deliveries: too few to mean much");
-            System.out.printf("churn soak: %d s, %d clients in all, %d dropped abruptly, %d publishes, "
-                    + "%d deliveries to live subscribers checked%n", seconds, names.get(), aborted.get(),
+            System.out.printf("churn soak: %d s, %d clients in all, %d dropped abruptly, %d left cleanly, "
+                    + "%d publishes, %d deliveries checked%n", seconds, names.get(), aborted.get(), left.size(),
                     published.size(), checked);
 
             survivors.forEach(c -> c.ws.abort());
@@ -177,7 +219,8 @@ class ChurnSoakIT {
 
     /** One worker's share: its own clients, so that no client is used by two threads. */
     private static List<SoakClient> churn(SwitchboardServer server, Random random, long end, AtomicInteger names,
-                                          AtomicInteger aborted, ConcurrentLinkedQueue<Published> published) {
+                                          AtomicInteger aborted, ConcurrentLinkedQueue<Published> published,
+                                          ConcurrentLinkedQueue<SoakClient> left) {
         List<SoakClient> clients = new ArrayList<>();
         while (System.nanoTime() < end) {
             if (clients.size() < CLIENTS_PER_WORKER) {
@@ -192,9 +235,19 @@ class ChurnSoakIT {
                 clients.remove(c);
                 aborted.incrementAndGet();
             } else if (op < 4) {
-                leaveAll(c, System.nanoTime());
-                c.ws.close();
+                // What arrives before the server's answering close is noted while still subscribed;
+                // after it, the JDK client takes nothing more.
+                long leaving = System.nanoTime();
+                c.ws.closeGracefully();
+                try {
+                    c.drain();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new AssertionError(e);
+                }
+                leaveAll(c, leaving);
                 clients.remove(c);
+                left.add(c);
             } else if (op < 30) {
                 if (!c.subscribedAt.containsKey(channel)) {
                     c.call("{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\"}");
@@ -215,9 +268,15 @@ class ChurnSoakIT {
             }
         }
         for (SoakClient c : clients) {
-            leaveAll(c, Long.MAX_VALUE); // still subscribed: every later publish counts too
+            // Still subscribed: every later publish counts too, and what is still on its way is noted.
+            c.subscribedAt.forEach((ch, from) -> c.intervals.add(new Interval(ch, from, Long.MAX_VALUE)));
         }
         return clients;
+    }
+
+    private static boolean sleep20() throws InterruptedException {
+        Thread.sleep(20);
+        return true;
     }
 
     private static void leaveAll(SoakClient c, long at) {

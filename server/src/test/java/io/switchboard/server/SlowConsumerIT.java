@@ -83,6 +83,8 @@ class SlowConsumerIT {
                 publisher.request(subscribe("flood"));
                 flood(publisher, null);
                 awaitCount(publisher, "flood", 1);
+                assertTrue(metrics(server).contains("\nswitchboard_closes_total{reason=\"slow_consumer\"} 1.0\n"),
+                        "counted as a slow-consumer close");
             }
         }
     }
