@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -130,11 +131,23 @@ class ConnectionLimitsIT {
     @Test
     void aHalfSentHandshakeIsClosedAfterTheHandshakeTimeout() throws Exception {
         server = Requests.startOnLoopback(SwitchboardConfig.builder().handshakeTimeout(Duration.ofMillis(300)));
+        long start = System.nanoTime();
         RawClient slow = raw();
         slow.write("GET /api/connect HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n");
         assertTrue(slow.isClosedByServer(), "a request never finished holds no connection");
+        // Closed at the timeout, not before it (the upper side is isClosedByServer's bounded wait).
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(240), "closed before the timeout");
+        start = System.nanoTime();
         RawClient silent = raw();
         assertTrue(silent.isClosedByServer(), "nor does a connection that says nothing");
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(240), "closed before the timeout");
+        // An idle keep-alive connection: served, then closed once a whole period passes without a request.
+        RawClient idle = raw();
+        idle.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+        assertTrue(idle.readHead().startsWith("HTTP/1.1 200 "), "served while it asks");
+        long served = System.nanoTime();
+        assertTrue(idle.isClosedByServer(), "an idle keep-alive connection is closed");
+        assertTrue(System.nanoTime() - served >= TimeUnit.MILLISECONDS.toNanos(240), "closed before a period passed");
         RawClient refused = raw();
         refused.write(RawClient.upgradeRequest("/api/connect").replace("Version: 13", "Version: 12"));
         assertTrue(refused.readHead().startsWith("HTTP/1.1 426 "), "Netty refuses the version");

@@ -16,6 +16,8 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -136,12 +138,19 @@ class RandomchatRedisIT extends RandomchatScenarios {
         // Bob's online hash is made a string: recording his logout fails (WRONGTYPE) until it is gone.
         String online = "rcit:rc:online:" + bob.phone();
         redis.command("SET", online, "broken");
+        long failedBefore = wrongTypeErrors();
         bob.client().closeGracefully();
-        Thread.sleep(500);
+        // Wait until the logout has failed at least once (Redis counts the WRONGTYPE it answered),
+        // so that what follows goes through the retry path.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (wrongTypeErrors() == failedBefore) {
+            assertTrue(System.nanoTime() - deadline < 0, "the logout was never tried");
+            Thread.sleep(20);
+        }
         redis.command("DEL", online);
 
         String offline = message(chat(c, ann.user(), bob.userOffline()), ann.user(), "ping");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         for (String echo = ann.request(send(c, "ping")); !normalize(echo).equals(offline);
              echo = ann.request(send(c, "ping"))) {
             assertTrue(System.nanoTime() - deadline < 0, "Bob stays online for good: " + echo);
@@ -228,5 +237,11 @@ class RandomchatRedisIT extends RandomchatScenarios {
         assertEquals(error("Wrong token for phone '" + ann.phone() + "'", "register"), other.next());
         other.send(registerRequest("Ann", ann.phone(), ann.token()));
         assertEquals(state(), other.next());
+    }
+
+    /** How many WRONGTYPE errors Redis has answered since it started ({@code INFO errorstats}, Redis 6.2+). */
+    private static long wrongTypeErrors() {
+        Matcher m = Pattern.compile("errorstat_WRONGTYPE:count=(\\d+)").matcher(redis.command("INFO", "errorstats"));
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
     }
 }
