@@ -5,6 +5,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.Arrays;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -58,8 +59,16 @@ public final class Main {
         Logger logger = LoggerFactory.getLogger(Main.class);
 
         SwitchboardServer server = SwitchboardServer.create(config);
+        CompletableFuture<Void> started;
         try {
-            server.start().join();
+            started = server.start();
+        } catch (TransportUnavailableException e) {
+            System.err.println("switchboard: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try {
+            started.join();
         } catch (RuntimeException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             logger.error("Cannot listen on {}:{}: {}", config.host(), config.port(), cause.toString());

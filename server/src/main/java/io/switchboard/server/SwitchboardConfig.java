@@ -169,7 +169,10 @@ public final class SwitchboardConfig {
         return logDebug;
     }
 
-    /** The socket transport ({@code TRANSPORT}). */
+    /**
+     * The socket transport ({@code TRANSPORT}) of the WebSocket port, the line chat's and the
+     * inspection page's; ignored when the server is lent an event-loop group.
+     */
     public Transport transport() {
         return transport;
     }
@@ -736,7 +739,11 @@ public final class SwitchboardConfig {
             return this;
         }
 
-        /** Default {@link Transport#AUTO}. */
+        /**
+         * Default {@link Transport#AUTO}: epoll where it loads, NIO otherwise. An explicit
+         * {@link Transport#EPOLL} or {@link Transport#IO_URING} that cannot load makes
+         * {@link SwitchboardServer#start()} throw {@link TransportUnavailableException}.
+         */
         public Builder transport(Transport transport) {
             this.transport = Objects.requireNonNull(transport, "transport");
             return this;

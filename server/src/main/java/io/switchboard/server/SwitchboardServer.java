@@ -15,6 +15,9 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.switchboard.server.internal.Node;
 
@@ -24,6 +27,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * A Switchboard node listening on a TCP port: WebSocket dialects and the HTTP API on one port,
@@ -89,6 +93,11 @@ public final class SwitchboardServer implements AutoCloseable {
      * Creates the event loops and binds {@link SwitchboardConfig#host()}:{@link SwitchboardConfig#port()}.
      * The future completes when the port is bound, or exceptionally when it cannot be (the event
      * loops are then released). Calling it again returns the same future.
+     *
+     * @throws TransportUnavailableException if {@link SwitchboardConfig#transport()} is
+     *         {@link Transport#EPOLL} or {@link Transport#IO_URING} and it cannot load here; nothing
+     *         was created, and the server does not fall back to another transport
+     * @throws IllegalArgumentException if the lent event-loop group is not epoll, io_uring or NIO
      */
     public CompletableFuture<Void> start() {
         synchronized (lifecycleLock) {
@@ -98,23 +107,20 @@ public final class SwitchboardServer implements AutoCloseable {
             if (stopFuture != null) {
                 throw new IllegalStateException("stopped: a server starts once");
             }
-            startFuture = new CompletableFuture<>();
-            boolean epoll;
+            Io io;
             if (lentGroup != null) {
-                epoll = lentGroupIsEpoll(lentGroup);
+                io = Io.of(lentGroup);
                 group = lentGroup;
             } else {
-                epoll = useEpoll(config.transport());
-                IoHandlerFactory ioHandler = epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+                io = Io.of(config.transport());
                 group = new MultiThreadIoEventLoopGroup(config.ioThreads(),
-                        new DefaultThreadFactory("switchboard-io"), ioHandler);
+                        new DefaultThreadFactory("switchboard-io"), io.handler.get());
             }
-            Class<? extends ServerChannel> channelType = epoll ? EpollServerSocketChannel.class
-                    : NioServerSocketChannel.class;
-            transportName = epoll ? "epoll" : "nio";
+            startFuture = new CompletableFuture<>();
+            transportName = io.name;
             ServerBootstrap bootstrap = new ServerBootstrap()
                     .group(group)
-                    .channel(channelType)
+                    .channel(io.serverChannel)
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
@@ -134,7 +140,10 @@ public final class SwitchboardServer implements AutoCloseable {
         }
     }
 
-    /** Binds the line chat's port, if it is on, then the inspection page's. */
+    /**
+     * Binds the line chat's port, if it is on, then the inspection page's. Both are clones of the
+     * main port's bootstrap, so they run on the same group and transport.
+     */
     private void bindLine(ServerBootstrap bootstrap, CompletableFuture<Void> started) {
         if (config.linePort() == 0) {
             bindDebug(bootstrap, started);
@@ -218,7 +227,7 @@ public final class SwitchboardServer implements AutoCloseable {
         }
     }
 
-    /** {@code epoll} or {@code nio}; {@code null} before {@link #start()}. */
+    /** {@code epoll}, {@code io_uring} or {@code nio}; {@code null} before {@link #start()}. */
     public String transportName() {
         synchronized (lifecycleLock) {
             return transportName;
@@ -281,28 +290,57 @@ public final class SwitchboardServer implements AutoCloseable {
         stop().join();
     }
 
-    private static boolean lentGroupIsEpoll(EventLoopGroup group) {
-        if (group instanceof IoEventLoopGroup) {
-            IoEventLoopGroup io = (IoEventLoopGroup) group;
-            if (io.isIoType(EpollIoHandler.class)) {
-                return true;
-            }
-            if (io.isIoType(NioIoHandler.class)) {
-                return false;
+    /** A transport: its event loops' I/O, its server channel and its name for logs. */
+    private record Io(String name, Supplier<IoHandlerFactory> handler, Class<? extends ServerChannel> serverChannel) {
+
+        static Io epoll() {
+            return new Io("epoll", EpollIoHandler::newFactory, EpollServerSocketChannel.class);
+        }
+
+        static Io ioUring() {
+            return new Io("io_uring", IoUringIoHandler::newFactory, IoUringServerSocketChannel.class);
+        }
+
+        static Io nio() {
+            return new Io("nio", NioIoHandler::newFactory, NioServerSocketChannel.class);
+        }
+
+        /** An explicit native transport loads or stops the start: never a silent fallback (issue 22). */
+        static Io of(Transport transport) {
+            switch (transport) {
+                case EPOLL:
+                    if (!Epoll.isAvailable()) {
+                        throw new TransportUnavailableException(transport, Epoll.unavailabilityCause());
+                    }
+                    return epoll();
+                case IO_URING:
+                    if (!IoUring.isAvailable()) {
+                        throw new TransportUnavailableException(transport, IoUring.unavailabilityCause());
+                    }
+                    return ioUring();
+                case NIO:
+                    return nio();
+                default:
+                    return Epoll.isAvailable() ? epoll() : nio();
             }
         }
-        throw new IllegalArgumentException("eventLoopGroup: " + group + " (expected: an epoll or NIO IoEventLoopGroup)");
-    }
 
-    private static boolean useEpoll(Transport transport) {
-        switch (transport) {
-            case EPOLL:
-                Epoll.ensureAvailability();
-                return true;
-            case NIO:
-                return false;
-            default:
-                return Epoll.isAvailable();
+        /** The transport of a lent group, detected from its I/O handler. */
+        static Io of(EventLoopGroup group) {
+            if (group instanceof IoEventLoopGroup) {
+                IoEventLoopGroup io = (IoEventLoopGroup) group;
+                if (io.isIoType(EpollIoHandler.class)) {
+                    return epoll();
+                }
+                if (io.isIoType(IoUringIoHandler.class)) {
+                    return ioUring();
+                }
+                if (io.isIoType(NioIoHandler.class)) {
+                    return nio();
+                }
+            }
+            throw new IllegalArgumentException("eventLoopGroup: " + group
+                    + " (expected: an epoll, io_uring or NIO IoEventLoopGroup)");
         }
     }
 
@@ -318,7 +356,8 @@ public final class SwitchboardServer implements AutoCloseable {
         }
 
         /**
-         * Lends the server an event-loop group (epoll or NIO) for its listener and connections,
+         * Lends the server an event-loop group (epoll, io_uring or NIO: the server detects which) for
+         * its listener and connections,
          * instead of {@link SwitchboardConfig#ioThreads()} loops of its own; {@link #stop()} leaves it
          * running. Default: none, the server owns its loops.
          */

@@ -4,12 +4,14 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.switchboard.server.example.HelloApp;
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.RawClient;
+import io.switchboard.server.testing.Transports;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -127,9 +129,11 @@ class EmbeddingIT {
         assertEquals(0, switchboard.publish("empty", "app", "1"));
     }
 
-    @Test
-    void runsOnALentEventLoopGroupAndAppliesThePipelineCustomizer() throws Exception {
-        EventLoopGroup lent = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(value = Transport.class, names = {"NIO", "EPOLL", "IO_URING"})
+    void runsOnALentEventLoopGroupAndAppliesThePipelineCustomizer(Transport transport) throws Exception {
+        Transports.assumeAvailable(transport);
+        EventLoopGroup lent = new MultiThreadIoEventLoopGroup(1, Transports.ioHandler(transport));
         AtomicInteger customized = new AtomicInteger();
         try {
             SwitchboardServer server = SwitchboardServer.builder(Switchboard.create(SwitchboardConfig.builder()
@@ -144,7 +148,7 @@ class EmbeddingIT {
                     }))
                     .build();
             server.start().join();
-            assertEquals("nio", server.transportName());
+            assertEquals(Transports.name(transport), server.transportName(), "detected from the lent group");
             try (JdkClient c = JdkClient.connectAs(server.localAddress(), "lent")) {
                 assertTrue(c.request(subscribe("lent")).startsWith("{\"status\":\"ok\""));
                 assertEquals(1, server.switchboard().publish("lent", "app", "true"));

@@ -1,5 +1,6 @@
 package io.switchboard.server;
 
+import io.netty.channel.uring.IoUring;
 import io.switchboard.server.testing.JdkClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -20,13 +21,14 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The runnable jar as a user runs it: flags, exit codes, startup line, SIGTERM. */
 @Timeout(60)
 class MainIT {
 
     private static final Path JAR = Path.of("target", "switchboard.jar");
-    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) \\((epoll|nio), ");
+    private static final Pattern LISTENING = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) \\((epoll|io_uring|nio), ");
 
     @Test
     void printsHelpAndVersion() throws Exception {
@@ -47,6 +49,38 @@ class MainIT {
         r = run("--app-port", "x");
         assertEquals(2, r.exit);
         assertTrue(r.out.startsWith("switchboard: --app-port x: 'x' is not a whole number"), r.out);
+    }
+
+    @Test
+    void refusesAnExplicitTransportThatCannotLoadWithExitCode2() throws Exception {
+        // Netty's own switch makes every native transport unavailable, whatever this kernel allows.
+        for (String transport : List.of("io_uring", "epoll")) {
+            Result r = runWith(List.of("-Dio.netty.transport.noNative=true"), "--app-port", "0", "--line-port", "0",
+                    "--transport", transport);
+            assertEquals(2, r.exit, r.out);
+            assertTrue(r.out.startsWith("switchboard: TRANSPORT=" + transport + " cannot load here: "), r.out);
+            assertTrue(r.out.contains("(auto picks epoll where it loads, NIO otherwise)"), r.out);
+        }
+    }
+
+    @Test
+    void runsIoUringFromTheRunnableJar() throws Exception {
+        assumeTrue(IoUring.isAvailable(), () -> "io_uring does not load here: " + IoUring.unavailabilityCause());
+        Process p = new ProcessBuilder("java", "-jar", JAR.toString(), "--app-host", "127.0.0.1", "--app-port", "0",
+                "--line-port", "0", "--transport", "io_uring").redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            List<String> seen = new ArrayList<>();
+            while ((line = out.readLine()) != null && !LISTENING.matcher(line).find()) {
+                seen.add(line);
+            }
+            assertNotNull(line, "the process ended before its startup line: " + seen);
+            assertTrue(line.contains("(io_uring, "), line);
+        } finally {
+            p.destroyForcibly();
+            p.waitFor(20, TimeUnit.SECONDS);
+        }
     }
 
     @Test
@@ -85,7 +119,13 @@ class MainIT {
     }
 
     private static Result run(String... args) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("java", "-jar", JAR.toString()));
+        return runWith(List.of(), args);
+    }
+
+    private static Result runWith(List<String> jvmArgs, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("java"));
+        command.addAll(jvmArgs);
+        command.addAll(List.of("-jar", JAR.toString()));
         command.addAll(List.of(args));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

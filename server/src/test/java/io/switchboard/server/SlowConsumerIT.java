@@ -89,7 +89,7 @@ class SlowConsumerIT {
         }
     }
 
-    private static String metrics(SwitchboardServer server) throws Exception {
+    static String metrics(SwitchboardServer server) throws Exception {
         return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
                 + server.localAddress().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
     }
@@ -100,7 +100,7 @@ class SlowConsumerIT {
     }
 
     /** Connects with a 4 KB receive buffer, subscribes to "flood", and from then on never reads. */
-    private static RawClient slowSubscriber(InetSocketAddress address) throws Exception {
+    static RawClient slowSubscriber(InetSocketAddress address) throws Exception {
         RawClient raw = new RawClient(address, 4096);
         assertTrue(raw.upgrade("/api/connect?client_name=slow").startsWith("HTTP/1.1 101 "));
         raw.readText(); // the connection confirmation
@@ -114,7 +114,7 @@ class SlowConsumerIT {
      * (the publisher, its own copies and oks; the fast subscriber, checking order) take the whole
      * batch, so they never fall far behind. The slow subscriber takes nothing.
      */
-    private static void flood(JdkClient publisher, JdkClient fast) {
+    static void flood(JdkClient publisher, JdkClient fast) {
         for (int batch = 0; batch < MESSAGES; batch += 100) {
             for (int i = batch; i < batch + 100; i++) {
                 publisher.send(publish("flood", "{\"i\":" + i + ",\"pad\":" + CONTENT + "}"));

@@ -59,8 +59,8 @@ public final class Settings {
                     "environment name, logged at startup", SwitchboardConfig.Builder::environment),
             new Setting("LOG_DEBUG", "BOOL", SwitchboardConfig::logDebug,
                     "log at DEBUG", (b, v) -> b.logDebug(parseBoolean(v))),
-            new Setting("TRANSPORT", "auto|epoll|nio", SwitchboardConfig::transport,
-                    "socket transport", (b, v) -> b.transport(parseTransport(v))),
+            new Setting("TRANSPORT", "auto|epoll|io_uring|nio", SwitchboardConfig::transport,
+                    "socket transport (auto: epoll where it loads, else nio)", (b, v) -> b.transport(parseTransport(v))),
             new Setting("IO_THREADS", "N", SwitchboardConfig::ioThreads, "number of CPUs",
                     "event loop threads", (b, v) -> b.ioThreads(parseInt(v))),
             new Setting("MAX_MESSAGE_BYTES", "BYTES", SwitchboardConfig::maxMessageBytes,
@@ -350,7 +350,7 @@ public final class Settings {
     }
 
     static Transport parseTransport(String v) {
-        return parseEnum(Transport.class, v, "auto, epoll or nio");
+        return parseEnum(Transport.class, v, "auto, epoll, io_uring or nio");
     }
 
     static <E extends Enum<E>> E parseEnum(Class<E> type, String v, String expected) {

@@ -99,7 +99,7 @@ class SettingsTest {
         assertMessage("APP_PORT=-1: port: -1 (expected: 0 to 65535)", Map.of("APP_PORT", "-1"));
         assertMessage("LOG_DEBUG=maybe: 'maybe' is not a boolean (expected: true or false)",
                 Map.of("LOG_DEBUG", "maybe"));
-        assertMessage("--transport=kqueue: 'kqueue' is not a transport (expected: auto, epoll or nio)",
+        assertMessage("--transport=kqueue: 'kqueue' is not a transport (expected: auto, epoll, io_uring or nio)",
                 Map.of(), "--transport=kqueue");
         assertMessage("--shutdown-timeout 0s: shutdownTimeout: PT0S (expected: > 0)", Map.of(),
                 "--shutdown-timeout", "0s");
