@@ -16,32 +16,8 @@ jars=("$1" "$2")
 rounds=${ROUNDS:-3}
 port=${PORT:-3599}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-url="ws://127.0.0.1:$port/api/connect"
-log=$(mktemp)
-server=
-trap 'rm -f "$log"; [ -z "$server" ] || kill "$server" 2>/dev/null || true' EXIT
-
-start() { # jar
-  taskset -c 0 java -jar "$1" --app-host 127.0.0.1 --app-port "$port" --io-threads 1 --max-message-rate 0 \
-    >"$log" 2>&1 &
-  server=$!
-  for _ in $(seq 100); do grep -q "listening on" "$log" && return; sleep 0.2; done
-  echo "the node did not start: $(cat "$log")" >&2
-  exit 1
-}
-
-stop() {
-  kill "$server"
-  wait "$server" 2>/dev/null || true
-  server=
-}
-
-run() { # label, loadgen options...
-  local label=$1
-  shift
-  printf '%s ' "$label"
-  taskset -c 1 java -jar "$top/benchmarks/target/loadgen.jar" --url "$url" --json "$@" | tail -1
-}
+# shellcheck source=side-by-side.sh
+. "$top/benchmarks/scripts/side-by-side.sh"
 
 for round in $(seq "$rounds"); do
   for i in 0 1; do

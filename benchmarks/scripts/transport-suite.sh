@@ -14,36 +14,12 @@ rounds=${ROUNDS:-3}
 duration=${DURATION:-10}
 port=${PORT:-3599}
 top=$(cd "$(dirname "$0")/../.." && pwd)
-url="ws://127.0.0.1:$port/api/connect"
-log=$(mktemp)
-server=
-trap 'rm -f "$log"; [ -z "$server" ] || kill "$server" 2>/dev/null || true' EXIT
-
-start() { # transport
-  taskset -c 0 java -jar "$top/server/target/switchboard.jar" --app-host 127.0.0.1 --app-port "$port" \
-    --line-port 0 --io-threads 1 --max-message-rate 0 --transport "$1" >"$log" 2>&1 &
-  server=$!
-  for _ in $(seq 100); do grep -q "listening on" "$log" && return; sleep 0.2; done
-  echo "the node did not start on $1: $(cat "$log")" >&2
-  exit 1
-}
-
-stop() {
-  kill "$server"
-  wait "$server" 2>/dev/null || true
-  server=
-}
-
-run() { # label, loadgen options...
-  local label=$1
-  shift
-  printf '%s ' "$label"
-  taskset -c 1 java -jar "$top/benchmarks/target/loadgen.jar" --url "$url" --json --no-progress "$@" | tail -1
-}
+# shellcheck source=side-by-side.sh
+. "$top/benchmarks/scripts/side-by-side.sh"
 
 for round in $(seq "$rounds"); do
   for t in nio epoll io_uring; do
-    start "$t"
+    start "$top/server/target/switchboard.jar" --transport "$t"
     run "round=$round transport=$t fan-out" --channel-prefix "fo$round$t" \
       --subscribers 1000 --channels 1 --publishers 1 --window 256 --duration "$duration" --warmup 3
     run "round=$round transport=$t publish-heavy" --channel-prefix "ph$round$t" \

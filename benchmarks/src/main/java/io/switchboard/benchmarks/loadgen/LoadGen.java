@@ -664,20 +664,9 @@ public final class LoadGen {
         r.put("per_channel", perChannel());
         r.put("series_start_ms", seriesStartMillis);
         r.put("series", seriesColumns(series));
-        List<Object> verdicts = new ArrayList<>();
         boolean passed = measuredErrors == 0 && (long) r.get("missing") == 0 && duplicates.sum() == 0
                 && fatal.get() == null;
-        for (Threshold t : o.thresholds) {
-            double actual = t.actual(r);
-            boolean ok = t.passes(actual);
-            passed &= ok;
-            Map<String, Object> v = new LinkedHashMap<>();
-            v.put("rule", t.text);
-            v.put("passed", ok);
-            v.put("actual", Double.isNaN(actual) ? null : actual);
-            verdicts.add(v);
-        }
-        r.put("thresholds", verdicts);
+        passed &= Threshold.judge(o.thresholds, r, r);
         r.put("passed", passed);
         return r;
     }

@@ -306,19 +306,11 @@ final class Merge {
         // Round-trip through JSON so that thresholds see the numbers as a written result holds them.
         Map<String, Object> written = Json.object(Json.parse(Json.write(r)), "merged");
         boolean passed = errors == 0 && missing == 0 && duplicates == 0 && !stoppedEarly;
-        List<Object> verdicts = new ArrayList<>();
+        List<Threshold> thresholds = new ArrayList<>();
         for (String rule : rules) {
-            Threshold t = Threshold.parse(rule);
-            double actual = t.actual(written);
-            boolean ok = t.passes(actual);
-            passed &= ok;
-            Map<String, Object> v = new LinkedHashMap<>();
-            v.put("rule", t.text);
-            v.put("passed", ok);
-            v.put("actual", Double.isNaN(actual) ? null : actual);
-            verdicts.add(v);
+            thresholds.add(Threshold.parse(rule));
         }
-        r.put("thresholds", verdicts);
+        passed &= Threshold.judge(thresholds, written, r);
         r.put("passed", passed);
         return r;
     }

@@ -1,6 +1,7 @@
 package io.switchboard.benchmarks.loadgen;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -126,5 +127,26 @@ final class Threshold {
         }
         return actual == Math.rint(actual) ? String.format(Locale.ROOT, "%,.0f", actual)
                 : String.format(Locale.ROOT, "%,.2f", actual);
+    }
+
+    /**
+     * Judges {@code thresholds} on {@code result} (a result as written: latencies in microseconds):
+     * stores their verdicts under {@code "thresholds"} and returns whether all passed.
+     */
+    static boolean judge(List<Threshold> thresholds, Map<String, Object> result, Map<String, Object> into) {
+        boolean passed = true;
+        List<Object> verdicts = new ArrayList<>();
+        for (Threshold t : thresholds) {
+            double actual = t.actual(result);
+            boolean ok = t.passes(actual);
+            passed &= ok;
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("rule", t.text);
+            v.put("passed", ok);
+            v.put("actual", Double.isNaN(actual) ? null : actual);
+            verdicts.add(v);
+        }
+        into.put("thresholds", verdicts);
+        return passed;
     }
 }

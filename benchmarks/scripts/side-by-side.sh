@@ -1,0 +1,33 @@
+# Sourced by the side-by-side scripts (ab-suite.sh, transport-suite.sh): a node pinned to CPU 0 with
+# one event loop, loadgen pinned to CPU 1, on loopback; one node at a time. Expects $top (the
+# repository) and $port; sets $server while a node runs, and stops it on exit.
+url="ws://127.0.0.1:$port/api/connect"
+log=$(mktemp)
+server=
+trap 'rm -f "$log"; [ -z "$server" ] || kill "$server" 2>/dev/null || true' EXIT
+
+# start JAR [node options...]: starts a node and waits until it listens.
+start() {
+  local jar=$1
+  shift
+  taskset -c 0 java -jar "$jar" --app-host 127.0.0.1 --app-port "$port" --line-port 0 --io-threads 1 \
+    --max-message-rate 0 "$@" >"$log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do grep -q "listening on" "$log" && return; sleep 0.2; done
+  echo "the node did not start ($jar $*): $(cat "$log")" >&2
+  exit 1
+}
+
+stop() {
+  kill "$server"
+  wait "$server" 2>/dev/null || true
+  server=
+}
+
+# run LABEL [loadgen options...]: prints the label and loadgen's JSON line.
+run() {
+  local label=$1
+  shift
+  printf '%s ' "$label"
+  taskset -c 1 java -jar "$top/benchmarks/target/loadgen.jar" --url "$url" --json --no-progress "$@" | tail -1
+}
