@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,44 +29,22 @@ final class HtmlReport {
     private static final int TOP = 16;
     private static final int BOTTOM = 36;
 
+    private static final String USAGE = "Usage: loadgen report RUN.json [RUN.json]... -o REPORT.html (the files of "
+            + "--out, or saved output of --json)";
+
     private HtmlReport() {
     }
 
     /** {@code loadgen report RUN.json... -o OUT.html}: returns the exit code. */
     static int command(String[] args, PrintStream out, PrintStream err) {
-        List<Path> inputs = new ArrayList<>();
-        Path output = null;
-        for (int i = 1; i < args.length; i++) {
-            if (args[i].equals("-o") || args[i].equals("--output")) {
-                if (i + 1 >= args.length) {
-                    err.println("loadgen report: " + args[i] + " needs a file name");
-                    return 2;
-                }
-                output = Path.of(args[++i]);
-            } else if (args[i].startsWith("-")) {
-                err.println("loadgen report: unknown option '" + args[i] + "'\nUsage: loadgen report RUN.json... -o REPORT.html");
-                return 2;
-            } else {
-                inputs.add(Path.of(args[i]));
-            }
+        int[] exit = new int[1];
+        RunFiles files = RunFiles.parse("report", args, 1, USAGE, err, exit);
+        if (files == null) {
+            return exit[0];
         }
-        if (inputs.isEmpty() || output == null) {
-            err.println("Usage: loadgen report RUN.json [RUN.json]... -o REPORT.html (the files of --out, or saved "
-                    + "output of --json)");
-            return 2;
-        }
-        List<Map<String, Object>> runs = new ArrayList<>();
-        List<String> labels = new ArrayList<>();
-        for (Path p : inputs) {
-            try {
-                runs.add(read(p));
-                labels.add(p.getFileName().toString());
-            } catch (IllegalArgumentException | IOException e) {
-                err.println("loadgen report: " + p + ": " + (e instanceof NoSuchFileException ? "no such file"
-                        : e.getMessage()));
-                return 1;
-            }
-        }
+        Path output = files.output();
+        List<Map<String, Object>> runs = files.runs();
+        List<String> labels = files.labels();
         try {
             Files.writeString(output, html(runs, labels), StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -10,7 +10,6 @@ import io.netty.channel.EventLoopGroup;
 import io.switchboard.benchmarks.Frames;
 import io.switchboard.benchmarks.Transports;
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.HistogramIterationValue;
 import org.HdrHistogram.Recorder;
 
 import java.io.IOException;
@@ -572,16 +571,7 @@ public final class LoadGen {
         r.put("started_at", startedAt.toString());
         r.put("deliveries_per_s", measuredSeconds > 0 ? measuredDeliveries / measuredSeconds : 0.0);
         r.put("publishes_per_s", measuredSeconds > 0 ? measuredPublishes / measuredSeconds : 0.0);
-        Map<String, Object> lat = new LinkedHashMap<>();
-        boolean any = total.getTotalCount() > 0;
-        lat.put("p50", any ? total.getValueAtPercentile(50) : null);
-        lat.put("p90", any ? total.getValueAtPercentile(90) : null);
-        lat.put("p99", any ? total.getValueAtPercentile(99) : null);
-        lat.put("p999", any ? total.getValueAtPercentile(99.9) : null);
-        lat.put("max", any ? total.getMaxValue() : null);
-        lat.put("mean", any ? total.getMean() : null);
-        lat.put("count", total.getTotalCount());
-        r.put("latency_us", lat);
+        r.put("latency_us", Histograms.summary(total));
         r.put("errors", measuredErrors);
         r.put("missing", missing());
         r.put("duplicates", duplicates.sum());
@@ -652,12 +642,7 @@ public final class LoadGen {
             stages.add(m);
         }
         r.put("stages", stages);
-        List<Object> distribution = new ArrayList<>();
-        if (any) {
-            for (HistogramIterationValue v : total.percentiles(5)) {
-                distribution.add(List.of(v.getPercentileLevelIteratedTo(), v.getValueIteratedTo()));
-            }
-        }
+        List<Object> distribution = Histograms.distribution(total);
         r.put("distribution", distribution);
         // What `loadgen merge` needs to add runs of split processes exactly.
         r.put("histogram", Histograms.encode(total));

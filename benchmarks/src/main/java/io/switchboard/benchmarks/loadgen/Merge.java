@@ -1,13 +1,11 @@
 package io.switchboard.benchmarks.loadgen;
 
 import org.HdrHistogram.Histogram;
-import org.HdrHistogram.HistogramIterationValue;
 
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,38 +42,14 @@ final class Merge {
 
     /** Returns the exit code: 0 merged and passed, 1 merged and failed or unreadable input, 2 usage. */
     static int command(String[] args, PrintStream out, PrintStream err) {
-        List<Path> inputs = new ArrayList<>();
-        Path output = null;
-        for (int i = 1; i < args.length; i++) {
-            if (args[i].equals("-o") || args[i].equals("--output")) {
-                if (i + 1 >= args.length) {
-                    err.println("loadgen merge: " + args[i] + " needs a file name");
-                    return 2;
-                }
-                output = Path.of(args[++i]);
-            } else if (args[i].startsWith("-")) {
-                err.println("loadgen merge: unknown option '" + args[i] + "'\n" + USAGE);
-                return 2;
-            } else {
-                inputs.add(Path.of(args[i]));
-            }
+        int[] exit = new int[1];
+        RunFiles files = RunFiles.parse("merge", args, 2, USAGE, err, exit);
+        if (files == null) {
+            return exit[0];
         }
-        if (inputs.size() < 2 || output == null) {
-            err.println(USAGE);
-            return 2;
-        }
-        List<Map<String, Object>> runs = new ArrayList<>();
-        List<String> labels = new ArrayList<>();
-        for (Path p : inputs) {
-            try {
-                runs.add(HtmlReport.read(p));
-                labels.add(p.getFileName().toString());
-            } catch (IllegalArgumentException | IOException e) {
-                err.println("loadgen merge: " + p + ": " + (e instanceof NoSuchFileException ? "no such file"
-                        : e.getMessage()));
-                return 1;
-            }
-        }
+        Path output = files.output();
+        List<Map<String, Object>> runs = files.runs();
+        List<String> labels = files.labels();
         Map<String, Object> merged;
         try {
             merged = merge(runs, labels);
@@ -193,16 +167,7 @@ final class Merge {
         for (Map<String, Object> run : runs) {
             total.add(Histograms.decode((String) run.get("histogram")));
         }
-        boolean any = total.getTotalCount() > 0;
-        Map<String, Object> lat = new LinkedHashMap<>();
-        lat.put("p50", any ? total.getValueAtPercentile(50) : null);
-        lat.put("p90", any ? total.getValueAtPercentile(90) : null);
-        lat.put("p99", any ? total.getValueAtPercentile(99) : null);
-        lat.put("p999", any ? total.getValueAtPercentile(99.9) : null);
-        lat.put("max", any ? total.getMaxValue() : null);
-        lat.put("mean", any ? total.getMean() : null);
-        lat.put("count", total.getTotalCount());
-        r.put("latency_us", lat);
+        r.put("latency_us", Histograms.summary(total));
         r.put("errors", errors);
 
         // Missing, exactly: every subscriber is owed what was published to its channel after it joined.
@@ -278,12 +243,7 @@ final class Merge {
         }
         r.put("warnings", warnings);
         r.put("stages", stages(publisher, runs));
-        List<Object> distribution = new ArrayList<>();
-        if (any) {
-            for (HistogramIterationValue v : total.percentiles(5)) {
-                distribution.add(List.of(v.getPercentileLevelIteratedTo(), v.getValueIteratedTo()));
-            }
-        }
+        List<Object> distribution = Histograms.distribution(total);
         r.put("distribution", distribution);
         r.put("histogram", Histograms.encode(total));
         Map<String, Object> perChannel = new LinkedHashMap<>();
