@@ -1,6 +1,7 @@
 package io.switchboard.server.internal;
 
 import io.switchboard.server.internal.dialect.chatroom.ChatroomEndpoint;
+import io.switchboard.server.internal.dialect.chatroom.TopicsyncEndpoint;
 import io.switchboard.server.internal.dialect.disposable.DisposableEndpoint;
 import io.switchboard.server.internal.dialect.minichats.HttpApi;
 import io.switchboard.server.internal.dialect.minichats.MinichatsEndpoint;
@@ -136,6 +137,7 @@ public final class Node implements Edge {
                 new MinichatsEndpoint(MinichatsEndpoint.PATH, sessions, minichatsDecoder, channelAuthorizer),
                 new DisposableEndpoint(sessions, disposableDecoder, channelAuthorizer),
                 new ChatroomEndpoint(sessions, chatroom),
+                new TopicsyncEndpoint(sessions, chatroom),
                 new RandomchatEndpoint(sessions, this::randomchat)));
         more.forEach(m -> endpoints.add(m.apply(sessions)));
         this.router = new HandshakeRouter(this, endpoints,

@@ -5,7 +5,6 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.protocol.chatroom.ChatroomDecoder;
-import io.switchboard.protocol.chatroom.ChatroomEncoder;
 import io.switchboard.protocol.chatroom.TopicType;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.metrics.Metrics;
@@ -55,6 +54,10 @@ public final class Chatroom {
 
     public final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
     public final ChatroomDecoder decoder;
+    /** The 2023 client's wire ({@link TopicsyncSession}). */
+    final TopicsyncWire topicsyncWire;
+    /** {@code _chatroom/topic_list} of the 2023 protocol: this node's topics. */
+    final TopicList topicList = new TopicList(alloc);
     final Metrics metrics;
     final int maxValueBytes;
     /** The most heap one value may cost (estimated). */
@@ -108,6 +111,7 @@ public final class Chatroom {
         this.maxMemory = config.chatroomMaxMemoryBytes();
         this.topicIdleNanos = config.chatroomTopicIdleTimeout().toNanos();
         this.decoder = new ChatroomDecoder(config.maxMessageBytes(), config.maxJsonDepth());
+        this.topicsyncWire = new TopicsyncWire(config.maxMessageBytes(), config.maxJsonDepth());
         this.cluster = cluster == null ? null : cluster.create(this);
     }
 
@@ -200,6 +204,26 @@ public final class Chatroom {
         s.onOwner(t, () -> t.subscribe(s, asked));
     }
 
+    /**
+     * Subscribes {@code s} to the topic {@code name} if this node holds it, with the type it has (the
+     * 2023 protocol's subscribe names no type); a warning notice when it does not.
+     */
+    void subscribeExisting(ChatroomSession s, String name) {
+        if (name.startsWith(RESERVED)) {
+            subscribe(s, name, TopicType.STRING);
+            return;
+        }
+        Topic t = topics.get(name);
+        if (t == null) {
+            notice(s, "[warning] Cannot subscribe to '" + name + "': there is no such topic (add it to "
+                    + TopicList.NAME + " first)");
+            return;
+        }
+        s.topics.add(name);
+        TopicType type = t.type != null ? t.type : TopicType.GENERIC;
+        s.onOwner(t, () -> t.subscribe(s, type));
+    }
+
     void unsubscribe(ChatroomSession s, String name) {
         if (!s.topics.remove(name)) {
             notice(s, "[warning] Not subscribed to '" + name + "'");
@@ -247,6 +271,7 @@ public final class Chatroom {
     void dropReplica(Topic t) {
         if (topics.remove(t.name, t)) {
             userTopics.decrementAndGet();
+            topicList.unlisted(t.name);
             cluster.unfollow(t);
         }
     }
@@ -256,6 +281,7 @@ public final class Chatroom {
         if (topics.remove(t.name, t)) {
             userTopics.decrementAndGet();
             expiredTopics.increment();
+            topicList.unlisted(t.name);
         }
     }
 
@@ -292,7 +318,7 @@ public final class Chatroom {
 
     void rejectUpdate(ChatroomSession s, String topic, Object change, String reason) {
         rejectedUpdates.increment();
-        s.send(ChatroomEncoder.rejectUpdate(alloc, topic, change, reason));
+        s.sendRejectUpdate(topic, change, reason);
     }
 
     static String notSubscribed(String topic) {
@@ -301,6 +327,14 @@ public final class Chatroom {
 
     /** The topic named {@code name}, created if needed; {@code null} when the node holds its most topics. */
     private Topic topic(String name, TopicType type, EventExecutor owner) {
+        return topic(name, type, owner, null, null);
+    }
+
+    /**
+     * The topic named {@code name}, created if needed, by the action {@code actionId} of the 2023
+     * protocol (its change {@code changeId}) if not null; {@code null} when the node holds its most topics.
+     */
+    Topic topic(String name, TopicType type, EventExecutor owner, Object actionId, Object changeId) {
         Topic t = topics.get(name);
         if (t != null) {
             return t;
@@ -317,6 +351,9 @@ public final class Chatroom {
                 userTopics.decrementAndGet();
             }
             return prior;
+        }
+        if (!special) {
+            topicList.listed(name, type, actionId, changeId);
         }
         if (isReplicated(created)) {
             cluster.follow(created, type);
@@ -427,13 +464,13 @@ public final class Chatroom {
     /** Forwards a request of {@code s} to the provider of {@code service}, or answers it with an error. */
     void request(ChatroomSession s, String service, Object args, Object requestId) {
         if (s.pendingRequests.get() >= config.chatroomMaxPendingRequests()) {
-            s.send(ChatroomEncoder.response(alloc, null, requestId, "Too many requests waiting for responses (at most "
-                    + config.chatroomMaxPendingRequests() + ")"));
+            s.sendResponse(null, requestId, "Too many requests waiting for responses (at most "
+                    + config.chatroomMaxPendingRequests() + ")");
             return;
         }
         ChatroomSession provider = services.get(service);
         if (provider == null && cluster == null) {
-            s.send(ChatroomEncoder.response(alloc, null, requestId, noService(service)));
+            s.sendResponse(null, requestId, noService(service));
             return;
         }
         long id = cluster != null ? cluster.requestId() : requestIds.incrementAndGet();
@@ -444,7 +481,7 @@ public final class Chatroom {
         s.pendingRequests.incrementAndGet();
         pending.put(id, p); // complete: from here on any thread may end it
         if (provider != null) {
-            provider.send(ChatroomEncoder.request(alloc, service, args, id));
+            provider.sendRequest(service, args, id);
         } else {
             cluster.forwardRequest(p, args);
         }
@@ -478,7 +515,7 @@ public final class Chatroom {
         }
         p.timeout.cancel(false);
         p.requester.pendingRequests.decrementAndGet();
-        p.requester.send(ChatroomEncoder.response(alloc, response, p.requesterId, error));
+        p.requester.sendResponse(response, p.requesterId, error);
         return true;
     }
 

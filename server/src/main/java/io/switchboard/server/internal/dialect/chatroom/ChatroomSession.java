@@ -33,9 +33,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * skipped, whatever the node's slow-consumer policy.
  *
  * <p>One instance per connection; it lives on the connection's event loop. {@link #send} may be
- * called from any thread.
+ * called from any thread. {@link TopicsyncSession} serves the 2023 client's protocol on the same
+ * topics and services: it overrides what is read and how the store's answers are written.
  */
-public final class ChatroomSession extends WebSocketSession {
+public class ChatroomSession extends WebSocketSession {
 
     /**
      * Code 3 on the cluster wire. Its connections subscribe to no channel of the shared namespace
@@ -46,7 +47,7 @@ public final class ChatroomSession extends WebSocketSession {
     /** The most topic tasks one client may have in flight before reading pauses ({@link #onOwner}). */
     static final int MAX_OUTSTANDING = 64;
 
-    private final Chatroom room;
+    final Chatroom room;
     /**
      * The client's id, asked for when the upgrade is accepted, before the 101 is written: ids follow
      * the order in which the node accepted the upgrades, so a client that connects after another's
@@ -119,8 +120,28 @@ public final class ChatroomSession extends WebSocketSession {
     private void start(ChannelHandlerContext ctx, long assigned) {
         id = assigned;
         open = true;
-        reply(ctx, ChatroomEncoder.hello(ctx.alloc(), id));
+        reply(ctx, hello(ctx, id));
         room.connected(this);
+    }
+
+    /** The {@code hello} message carrying the client's id; the caller takes ownership. */
+    ByteBuf hello(ChannelHandlerContext ctx, long id) {
+        return ChatroomEncoder.hello(ctx.alloc(), id);
+    }
+
+    /** Sends the rejection of {@code change} (as sent) to {@code topic}. Any thread. */
+    void sendRejectUpdate(String topic, Object change, String reason) {
+        send(ChatroomEncoder.rejectUpdate(room.alloc, topic, change, reason));
+    }
+
+    /** Sends a request for the service {@code service} this client provides. Any thread. */
+    public void sendRequest(String service, Object args, long requestId) {
+        send(ChatroomEncoder.request(room.alloc, service, args, requestId));
+    }
+
+    /** Sends the response to this client's request {@code requestId} ({@code error}: it failed). Any thread. */
+    void sendResponse(Object response, Object requestId, String error) {
+        send(ChatroomEncoder.response(room.alloc, response, requestId, error));
     }
 
     @Override
@@ -174,7 +195,7 @@ public final class ChatroomSession extends WebSocketSession {
         }
     }
 
-    private String topicName(ChatroomMessage m) throws ChatroomException {
+    String topicName(ChatroomMessage m) throws ChatroomException {
         String topic = m.string("topic_name");
         if (JsonStrings.utf8Length(topic) > config.maxChannelNameBytes()) {
             throw new ChatroomException("Topic names are at most " + config.maxChannelNameBytes() + " bytes");
@@ -213,9 +234,7 @@ public final class ChatroomSession extends WebSocketSession {
      * Event loop only.
      */
     void onOwner(Topic topic, Runnable task) {
-        if (++outstanding == MAX_OUTSTANDING) {
-            backpressure.holdReads();
-        }
+        taskStarted();
         topic.run(() -> {
             try {
                 task.run();
@@ -229,7 +248,18 @@ public final class ChatroomSession extends WebSocketSession {
         });
     }
 
-    private void ownerTaskDone() {
+    /**
+     * Counts one more task of this client's in flight on the topics' owners (against
+     * {@link #MAX_OUTSTANDING}); {@link #ownerTaskDone} on this loop ends it. Event loop only.
+     */
+    void taskStarted() {
+        if (++outstanding == MAX_OUTSTANDING) {
+            backpressure.holdReads();
+        }
+    }
+
+    /** Ends a task counted by {@link #taskStarted}. Event loop only. */
+    void ownerTaskDone() {
         if (outstanding-- == MAX_OUTSTANDING) {
             backpressure.releaseReads();
         }

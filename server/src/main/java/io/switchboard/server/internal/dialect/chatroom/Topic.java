@@ -82,6 +82,8 @@ public final class Topic {
     private ScheduledFuture<?> expiry;
     private boolean loaded;
     private boolean committing;
+    /** Held by an action of the 2023 protocol ({@link Transition}): other work waits until it is released. */
+    private boolean held;
     /** Set when the topic left the node's map: what still reaches it goes to its successor. */
     private boolean dropped;
     /** Why the cluster could not load the topic; {@code null} while it could. */
@@ -146,12 +148,16 @@ public final class Topic {
             room.resubscribe(this, s, asked);
             return;
         }
-        if (!loaded || committing) {
+        if (!loaded || committing || held) {
             waiting.add(() -> subscribe(s, asked));
             return;
         }
         if (!isSubscriber(s)) {
             add(s);
+        }
+        if (s instanceof TopicsyncSession) {
+            s.send(TopicsyncWire.init(room.alloc, name, type, value, version));
+            return;
         }
         Map<String, Object> set = new LinkedHashMap<>();
         set.put("type", "set");
@@ -168,7 +174,7 @@ public final class Topic {
         if (dropped && !isSubscriber(s)) {
             return;
         }
-        if (!loaded || committing) {
+        if (!loaded || committing || held) {
             waiting.add(() -> unsubscribe(s));
             return;
         }
@@ -184,8 +190,10 @@ public final class Topic {
         }
         subscribers = next;
         LoopTable loop = s.connection.loop;
-        Targets rest = byLoop.get(loop).without(s.connection);
-        if (rest.isEmpty()) {
+        Targets rest = s instanceof TopicsyncSession ? null : byLoop.get(loop).without(s.connection);
+        if (rest == null) {
+            // written one by one, in its own protocol (install)
+        } else if (rest.isEmpty()) {
             byLoop.remove(loop);
         } else {
             byLoop.put(loop, rest);
@@ -235,7 +243,7 @@ public final class Topic {
             schedule(left);
             return;
         }
-        if (!loaded || committing || !waiting.isEmpty()) {
+        if (!loaded || committing || held || !waiting.isEmpty()) {
             idle(); // work in hand: not idle yet
             return;
         }
@@ -264,7 +272,7 @@ public final class Topic {
             s.loop().execute(() -> room.update(s, name, change));
             return;
         }
-        if (!loaded || committing) {
+        if (!loaded || committing || held) {
             waiting.add(() -> update(s, change));
             return;
         }
@@ -376,9 +384,37 @@ public final class Topic {
     }
 
     private void install(Object newValue, long newSize, long newVersion, Map<String, Object> change) {
+        install(newValue, newSize, newVersion, change, true);
+    }
+
+    /**
+     * Installs the new state and tells the subscribers: those of PROTOCOL.md section 4 through the
+     * fan-out, those of the 2023 protocol each with its own {@code update} when {@code toTopicsync}
+     * (an action's {@link Transition} gathers theirs into one message per client instead).
+     */
+    private void install(Object newValue, long newSize, long newVersion, Map<String, Object> change,
+                         boolean toTopicsync) {
         value = newValue;
         size = newSize;
         version = newVersion;
+        if (toTopicsync) {
+            ByteBuf sync = null;
+            try {
+                for (ChatroomSession s : subscribers) {
+                    if (s instanceof TopicsyncSession) {
+                        if (sync == null) {
+                            sync = TopicsyncWire.update(room.alloc, java.util.List.of(TopicsyncWire.render(name, type,
+                                    change, newValue, newVersion)), TopicsyncWire.CHATROOM_ACTION);
+                        }
+                        s.send(sync.retainedDuplicate());
+                    }
+                }
+            } finally {
+                if (sync != null) {
+                    sync.release();
+                }
+            }
+        }
         if (byLoop.isEmpty()) {
             return;
         }
@@ -392,8 +428,55 @@ public final class Topic {
         }
     }
 
+    // ---- Actions of the 2023 protocol (Transition) ----
+
+    /**
+     * Holds the topic for an action on the owner: {@code then} runs with {@code true} once no other
+     * work of the topic is under way, and the topic's work waits until {@link #release}; with
+     * {@code false} when the topic has left the node. Owner only.
+     */
+    void hold(java.util.function.Consumer<Boolean> then) {
+        if (dropped || unavailable != null) {
+            then.accept(false);
+            return;
+        }
+        if (!loaded || committing || held) {
+            waiting.add(() -> hold(then));
+            return;
+        }
+        held = true;
+        then.accept(true);
+    }
+
+    /** Ends a {@link #hold} and serves what waited. Owner only (or a thread the holder handed the topic to). */
+    void release() {
+        held = false;
+        drain();
+    }
+
+    /** The value's size as JSON (-1 unknown), while held. */
+    long size() {
+        return size;
+    }
+
+    /** The value's estimated heap cost as charged, while held. */
+    long cost() {
+        return cost;
+    }
+
+    /**
+     * Installs a change of an action while the topic is held (the node was charged for it), and
+     * tells the subscribers of section 4; returns the new version. Those of the 2023 protocol are
+     * the {@link Transition}'s to tell.
+     */
+    long installHeld(TopicChange.Applied applied) {
+        cost = applied.cost();
+        install(applied.value(), applied.size(), version + 1, applied.change(), false);
+        return version;
+    }
+
     private void drain() {
-        while (!waiting.isEmpty() && !committing && loaded && !dropped) {
+        while (!waiting.isEmpty() && !committing && !held && loaded && !dropped) {
             waiting.poll().run();
         }
         if (dropped) {
@@ -427,6 +510,9 @@ public final class Topic {
         ChatroomSession[] next = Arrays.copyOf(now, now.length + 1);
         next[now.length] = s;
         subscribers = next;
+        if (s instanceof TopicsyncSession) {
+            return; // written one by one, in its own protocol (install)
+        }
         LoopTable loop = s.connection.loop;
         byLoop.put(loop, byLoop.getOrDefault(loop, Targets.none(loop)).with(s.connection));
     }

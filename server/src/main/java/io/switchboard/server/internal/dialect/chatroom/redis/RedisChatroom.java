@@ -369,7 +369,7 @@ public final class RedisChatroom implements ChatroomCluster {
         forwarded.put(id, new Forwarded(from, provider, service));
         // The requester's node times the request out; this only forgets it.
         schedule(() -> forwarded.remove(id), requestTimeout.toMillis() + 1000);
-        provider.send(ChatroomEncoder.request(room.alloc, service, m.get("args"), id));
+        provider.sendRequest(service, m.get("args"), id);
     }
 
     @Override

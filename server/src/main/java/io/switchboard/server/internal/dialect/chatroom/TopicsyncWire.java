@@ -1,0 +1,272 @@
+package io.switchboard.server.internal.dialect.chatroom;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufInputStream;
+import io.netty.buffer.ByteBufOutputStream;
+import io.switchboard.protocol.JsonLimits;
+import io.switchboard.protocol.JsonStrings;
+import io.switchboard.protocol.chatroom.ChangeRejected;
+import io.switchboard.protocol.chatroom.ChatroomDecoder;
+import io.switchboard.protocol.chatroom.ChatroomException;
+import io.switchboard.protocol.chatroom.ChatroomMessage;
+import io.switchboard.protocol.chatroom.JsonValues;
+import io.switchboard.protocol.chatroom.TopicType;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The wire of the 2023 ChatRoom client ({@code chatroom-client} 0.5.3, docs/chatroom.md "The 2023
+ * client's protocol"): messages {@code {"type": T, "args": {...}}}, and the translation of its
+ * changes to the store's (PROTOCOL.md section 4) and back. Stateless and thread-safe.
+ */
+final class TopicsyncWire {
+
+    private static final JsonFactory OUT = new JsonFactory();
+
+    private final JsonFactory in;
+
+    TopicsyncWire(int maxMessageBytes, int maxNestingDepth) {
+        this.in = JsonLimits.factory(maxMessageBytes, maxNestingDepth);
+    }
+
+    /**
+     * Decodes {@code {"type": T, "args": {...}}}; does not take ownership of {@code payload}.
+     *
+     * @throws ChatroomException when it is not JSON, not such an object, or {@code args} is not an object
+     */
+    @SuppressWarnings("unchecked")
+    ChatroomMessage decode(ByteBuf payload) throws ChatroomException {
+        Object root;
+        try (JsonParser p = in.createParser((InputStream) new ByteBufInputStream(payload.duplicate()))) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw new ChatroomException(NOT_A_MESSAGE);
+            }
+            root = JsonValues.read(p);
+            if (p.nextToken() != null) {
+                throw new ChatroomException(NOT_A_MESSAGE + " (there is more after the object)");
+            }
+        } catch (IOException e) {
+            String m = String.valueOf(e.getMessage());
+            int nl = m.indexOf('\n');
+            throw new ChatroomException("Malformed JSON: " + (nl < 0 ? m : m.substring(0, nl)));
+        }
+        if (JsonStrings.unpairedSurrogate(payload, payload.readerIndex(), payload.readableBytes()) >= 0) {
+            throw new ChatroomException(ChatroomDecoder.NOT_UNICODE);
+        }
+        Map<String, Object> message = (Map<String, Object>) root;
+        Object type = message.get("type");
+        if (!(type instanceof String) || ((String) type).isEmpty()) {
+            throw new ChatroomException(NOT_A_MESSAGE + " (\"type\" is missing or not a string)");
+        }
+        Object args = message.get("args");
+        if (args == null) {
+            return new ChatroomMessage((String) type, new LinkedHashMap<>());
+        }
+        if (!(args instanceof Map)) {
+            throw new ChatroomException("\"args\" must be an object, not " + typeName(args));
+        }
+        return new ChatroomMessage((String) type, (Map<String, Object>) args);
+    }
+
+    static final String NOT_A_MESSAGE =
+            "A message must be a JSON object like {\"type\": \"subscribe\", \"args\": {\"topic_name\": \"t\"}}";
+
+    /** {@code {"type": type, "args": args}} as UTF-8 JSON; the caller takes ownership. */
+    static ByteBuf message(ByteBufAllocator alloc, String type, Map<String, Object> args) {
+        ByteBuf out = alloc.buffer(64);
+        try (JsonGenerator g = OUT.createGenerator((OutputStream) new ByteBufOutputStream(out))) {
+            g.writeStartObject();
+            g.writeStringField("type", type);
+            g.writeFieldName("args");
+            JsonValues.write(g, args);
+            g.writeEndObject();
+        } catch (IOException | RuntimeException e) {
+            out.release();
+            throw new IllegalStateException("cannot encode a " + type + " message", e);
+        }
+        return out;
+    }
+
+    static ByteBuf hello(ByteBufAllocator alloc, long id) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("id", id);
+        return message(alloc, "hello", args);
+    }
+
+    /**
+     * {@code init} of {@code topic}: its value, and for a string topic the version token the client
+     * checks its string changes against, as {@code id} (the 2023 client applies {@code init} as a
+     * {@code set} change, whose id becomes the string's version).
+     */
+    static ByteBuf init(ByteBufAllocator alloc, String topic, TopicType type, Object value, long version) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("topic_name", topic);
+        args.put("value", value);
+        if (type == TopicType.STRING) {
+            args.put("id", token(topic, version));
+        }
+        return message(alloc, "init", args);
+    }
+
+    static ByteBuf update(ByteBufAllocator alloc, List<Map<String, Object>> changes, Object actionId) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("changes", changes);
+        args.put("action_id", actionId);
+        return message(alloc, "update", args);
+    }
+
+    static ByteBuf reject(ByteBufAllocator alloc, String reason) {
+        Map<String, Object> args = new LinkedHashMap<>();
+        args.put("reason", reason);
+        return message(alloc, "reject", args);
+    }
+
+    /** The action id of updates that no action of this protocol made (a seed-text client's change, a notice). */
+    static final String CHATROOM_ACTION = "chatroom";
+
+    /** A string topic's version as the 2023 client tracks it. */
+    static String token(String topic, long version) {
+        return topic + "@" + version;
+    }
+
+    /**
+     * The change as the 2023 client deserializes it, from {@code change} as the store applied it
+     * (fields of PROTOCOL.md section 4): {@code topic_name}, {@code topic_type}, {@code type}, the
+     * type's fields, {@code id} when it had one. A string topic's change goes as a {@code set} of the
+     * whole new value with the new version token as its id: the client checks string edits against
+     * versions it names itself, which only a whole value resets.
+     */
+    static Map<String, Object> render(String topic, TopicType type, Map<String, Object> change, Object newValue,
+                                      long newVersion) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("topic_name", topic);
+        out.put("topic_type", type.wireName());
+        if (type == TopicType.STRING) {
+            out.put("type", "set");
+            out.put("value", newValue);
+            out.put("id", token(topic, newVersion));
+            return out;
+        }
+        String t = (String) change.get("type");
+        out.put("type", t);
+        switch (type == TopicType.LIST ? t : "") {
+            case "insert":
+                out.put("item", change.get("value"));
+                out.put("position", change.get("index"));
+                break;
+            case "pop":
+                out.put("position", change.get("index"));
+                break;
+            default:
+                for (Map.Entry<String, Object> e : change.entrySet()) {
+                    if (!e.getKey().equals("type") && !e.getKey().equals("id") && !e.getKey().equals("version")) {
+                        out.put(e.getKey(), e.getValue());
+                    }
+                }
+        }
+        if (change.containsKey("id")) {
+            out.put("id", change.get("id"));
+        }
+        return out;
+    }
+
+    /**
+     * The store's change (PROTOCOL.md section 4) for {@code command}, a change as the 2023 client
+     * serializes it, to a topic of {@code type} holding {@code value}. List positions may be negative
+     * (from the end, as the 2023 server's Python took them); a string {@code delete} names the text it
+     * deletes, which must be there.
+     *
+     * @throws ChangeRejected when the command does not fit the topic
+     */
+    static Map<String, Object> translate(String topic, TopicType type, Object value, Map<?, ?> command)
+            throws ChangeRejected {
+        Object t = command.get("type");
+        if (!(t instanceof String)) {
+            throw new ChangeRejected("A change to '" + topic + "' needs a \"type\"");
+        }
+        Object declared = command.get("topic_type");
+        if (declared != null && !declared.equals(type.wireName())) {
+            throw new ChangeRejected("Topic '" + topic + "' is a " + type.wireName() + " topic, not " + declared);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("type", t);
+        switch (type + "/" + t) {
+            case "LIST/insert":
+                out.put("index", position(topic, command, ((List<?>) value).size()));
+                out.put("value", field(topic, command, "item"));
+                break;
+            case "LIST/pop":
+                out.put("index", position(topic, command, ((List<?>) value).size()));
+                break;
+            case "STRING/insert":
+                out.put("position", field(topic, command, "position"));
+                out.put("text", field(topic, command, "insertion"));
+                break;
+            case "STRING/delete": {
+                Object position = field(topic, command, "position");
+                Object deletion = field(topic, command, "deletion");
+                if (!(deletion instanceof String) || !(position instanceof Long)) {
+                    throw new ChangeRejected("A delete from '" + topic + "' needs an integer \"position\" and the "
+                            + "\"deletion\" text");
+                }
+                String s = (String) value;
+                int length = ((String) deletion).codePointCount(0, ((String) deletion).length());
+                long at = (Long) position;
+                int cps = s.codePointCount(0, s.length());
+                if (at < 0 || at + length > cps || !s.substring(s.offsetByCodePoints(0, (int) at),
+                        s.offsetByCodePoints(0, (int) (at + length))).equals(deletion)) {
+                    throw new ChangeRejected("Topic '" + topic + "' has no " + JsonValues.toJson(deletion)
+                            + " at position " + at);
+                }
+                out.put("position", at);
+                out.put("length", (long) length);
+                break;
+            }
+            default:
+                for (Map.Entry<?, ?> e : command.entrySet()) {
+                    String k = (String) e.getKey();
+                    if (!k.equals("type") && !k.equals("topic_name") && !k.equals("topic_type") && !k.equals("id")
+                            && !k.equals("old_value")) {
+                        out.put(k, e.getValue());
+                    }
+                }
+        }
+        if (command.get("id") != null) {
+            out.put("id", command.get("id"));
+        }
+        return out;
+    }
+
+    private static Object field(String topic, Map<?, ?> command, String name) throws ChangeRejected {
+        if (!command.containsKey(name)) {
+            throw new ChangeRejected("A '" + command.get("type") + "' change to '" + topic + "' needs \"" + name + "\"");
+        }
+        return command.get(name);
+    }
+
+    /** {@code position} in a list of {@code size} items, counted from the end when negative (as Python and the client do). */
+    private static long position(String topic, Map<?, ?> command, int size) throws ChangeRejected {
+        Object p = field(topic, command, "position");
+        if (!(p instanceof Long)) {
+            throw new ChangeRejected("\"position\" of a change to '" + topic + "' must be an integer, not "
+                    + typeName(p));
+        }
+        long at = (Long) p;
+        return at < 0 ? at + size : at;
+    }
+
+    static String typeName(Object value) {
+        return value == null ? "null" : value instanceof String ? "a string" : value instanceof Map ? "an object"
+                : value instanceof List ? "an array" : value instanceof Boolean ? "a boolean" : "a number";
+    }
+}
