@@ -192,11 +192,11 @@ final class TopicsyncWire {
             throws ChangeRejected {
         Object t = command.get("type");
         if (!(t instanceof String)) {
-            throw new ChangeRejected("A change to '" + topic + "' needs a \"type\"");
+            throw new ChangeRejected("A change needs a \"type\"");
         }
         Object declared = command.get("topic_type");
         if (declared != null && !declared.equals(type.wireName())) {
-            throw new ChangeRejected("Topic '" + topic + "' is a " + type.wireName() + " topic, not " + declared);
+            throw new ChangeRejected("It is a " + type.wireName() + " topic, not " + declared);
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("type", t);
@@ -216,8 +216,7 @@ final class TopicsyncWire {
                 Object position = field(topic, command, "position");
                 Object deletion = field(topic, command, "deletion");
                 if (!(deletion instanceof String) || !(position instanceof Long)) {
-                    throw new ChangeRejected("A delete from '" + topic + "' needs an integer \"position\" and the "
-                            + "\"deletion\" text");
+                    throw new ChangeRejected("A delete needs an integer \"position\" and the \"deletion\" text");
                 }
                 String s = (String) value;
                 int length = ((String) deletion).codePointCount(0, ((String) deletion).length());
@@ -225,8 +224,7 @@ final class TopicsyncWire {
                 int cps = s.codePointCount(0, s.length());
                 if (at < 0 || at + length > cps || !s.substring(s.offsetByCodePoints(0, (int) at),
                         s.offsetByCodePoints(0, (int) (at + length))).equals(deletion)) {
-                    throw new ChangeRejected("Topic '" + topic + "' has no " + JsonValues.toJson(deletion)
-                            + " at position " + at);
+                    throw new ChangeRejected("There is no " + JsonValues.toJson(deletion) + " at position " + at);
                 }
                 out.put("position", at);
                 out.put("length", (long) length);
@@ -249,7 +247,7 @@ final class TopicsyncWire {
 
     private static Object field(String topic, Map<?, ?> command, String name) throws ChangeRejected {
         if (!command.containsKey(name)) {
-            throw new ChangeRejected("A '" + command.get("type") + "' change to '" + topic + "' needs \"" + name + "\"");
+            throw new ChangeRejected("The '" + command.get("type") + "' change needs \"" + name + "\"");
         }
         return command.get(name);
     }
@@ -258,8 +256,7 @@ final class TopicsyncWire {
     private static long position(String topic, Map<?, ?> command, int size) throws ChangeRejected {
         Object p = field(topic, command, "position");
         if (!(p instanceof Long)) {
-            throw new ChangeRejected("\"position\" of a change to '" + topic + "' must be an integer, not "
-                    + typeName(p));
+            throw new ChangeRejected("\"position\" must be an integer, not " + typeName(p));
         }
         long at = (Long) p;
         return at < 0 ? at + size : at;
