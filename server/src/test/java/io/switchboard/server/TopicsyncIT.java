@@ -1,6 +1,8 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.RawClient;
+import io.switchboard.server.testing.RedisProcess;
 import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -10,6 +12,8 @@ import org.junit.jupiter.api.Timeout;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -308,6 +312,24 @@ class TopicsyncIT {
             assertEquals(update("1_1", pretend), one.next());
             one.send(action("1_3", pretend.replace("1_2", "1_4")));
             assertEquals(msg("reject", "{\"reason\":\"Key 'p' exists: use change_value to change it\"}"), one.next());
+        }
+    }
+
+    /** In a cluster the upgrade is refused, with why: an action over several topics needs one commit in Redis. */
+    @Test
+    void aClusterNodeRefusesTheUpgradeWith501() throws Exception {
+        try (RedisProcess redis = RedisProcess.start()) {
+            SwitchboardServer node = Requests.startOnLoopback(SwitchboardConfig.builder().redisEndpoint(redis.endpoint())
+                    .redisKeyPrefix("topicsync-it:"));
+            try (RawClient raw = new RawClient(node.localAddress())) {
+                String head = raw.upgrade("/topicsync");
+                assertTrue(head.startsWith("HTTP/1.1 501 "), head);
+                Matcher length = Pattern.compile("(?i)content-length: (\\d+)").matcher(head);
+                assertTrue(length.find(), head);
+                assertTrue(raw.readUtf8(Integer.parseInt(length.group(1))).startsWith("/topicsync is served on a single node only"));
+            } finally {
+                node.stop().join();
+            }
         }
     }
 }

@@ -17,9 +17,11 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 
 /**
  * One chatroom topic on this node (PROTOCOL.md section 4): its type, value and version, and its
@@ -403,7 +405,7 @@ public final class Topic {
                 for (ChatroomSession s : subscribers) {
                     if (s instanceof TopicsyncSession) {
                         if (sync == null) {
-                            sync = TopicsyncWire.update(room.alloc, java.util.List.of(TopicsyncWire.render(name, type,
+                            sync = TopicsyncWire.update(room.alloc, List.of(TopicsyncWire.render(name, type,
                                     change, newValue, newVersion)), TopicsyncWire.CHATROOM_ACTION);
                         }
                         s.send(sync.retainedDuplicate());
@@ -435,7 +437,7 @@ public final class Topic {
      * work of the topic is under way, and the topic's work waits until {@link #release}; with
      * {@code false} when the topic has left the node. Owner only.
      */
-    void hold(java.util.function.Consumer<Boolean> then) {
+    void hold(Consumer<Boolean> then) {
         if (dropped || unavailable != null) {
             then.accept(false);
             return;

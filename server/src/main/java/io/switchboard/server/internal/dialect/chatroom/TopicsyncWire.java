@@ -202,19 +202,19 @@ final class TopicsyncWire {
         out.put("type", t);
         switch (type + "/" + t) {
             case "LIST/insert":
-                out.put("index", position(topic, command, ((List<?>) value).size()));
-                out.put("value", field(topic, command, "item"));
+                out.put("index", position(command, ((List<?>) value).size()));
+                out.put("value", field(command, "item"));
                 break;
             case "LIST/pop":
-                out.put("index", position(topic, command, ((List<?>) value).size()));
+                out.put("index", position(command, ((List<?>) value).size()));
                 break;
             case "STRING/insert":
-                out.put("position", field(topic, command, "position"));
-                out.put("text", field(topic, command, "insertion"));
+                out.put("position", field(command, "position"));
+                out.put("text", field(command, "insertion"));
                 break;
             case "STRING/delete": {
-                Object position = field(topic, command, "position");
-                Object deletion = field(topic, command, "deletion");
+                Object position = field(command, "position");
+                Object deletion = field(command, "deletion");
                 if (!(deletion instanceof String) || !(position instanceof Long)) {
                     throw new ChangeRejected("A delete needs an integer \"position\" and the \"deletion\" text");
                 }
@@ -245,7 +245,7 @@ final class TopicsyncWire {
         return out;
     }
 
-    private static Object field(String topic, Map<?, ?> command, String name) throws ChangeRejected {
+    private static Object field(Map<?, ?> command, String name) throws ChangeRejected {
         if (!command.containsKey(name)) {
             throw new ChangeRejected("The '" + command.get("type") + "' change needs \"" + name + "\"");
         }
@@ -253,8 +253,8 @@ final class TopicsyncWire {
     }
 
     /** {@code position} in a list of {@code size} items, counted from the end when negative (as Python and the client do). */
-    private static long position(String topic, Map<?, ?> command, int size) throws ChangeRejected {
-        Object p = field(topic, command, "position");
+    private static long position(Map<?, ?> command, int size) throws ChangeRejected {
+        Object p = field(command, "position");
         if (!(p instanceof Long)) {
             throw new ChangeRejected("\"position\" must be an integer, not " + typeName(p));
         }
