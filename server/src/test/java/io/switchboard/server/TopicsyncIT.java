@@ -259,6 +259,43 @@ class TopicsyncIT {
         }
     }
 
+    /**
+     * Three clients flood one topic with actions, far past the 64 tasks a client may have in flight
+     * (reading pauses, then resumes): every action applies once, in one order for all.
+     */
+    @Test
+    void aFloodOfActionsOnOneTopicAppliesEveryOneInOneOrder() {
+        try (JdkClient one = client(1); JdkClient two = client(2); JdkClient three = client(3)) {
+            create(one, "n", INT_ENTRY, "0", "1_n");
+            for (JdkClient c : List.of(two, three)) {
+                assertTrue(c.next().contains("\"key\":\"n\""));
+                c.send(msg("subscribe", "{\"topic_name\":\"n\"}"));
+                assertEquals(init("n", "0"), c.next());
+            }
+            int each = 500;
+            List<JdkClient> all = List.of(one, two, three);
+            for (int i = 0; i < each; i++) {
+                for (int k = 0; k < all.size(); k++) {
+                    all.get(k).send(action((k + 1) + "_" + i, addOne("n")));
+                }
+            }
+            List<String> first = null;
+            for (JdkClient c : all) {
+                List<String> seen = new ArrayList<>();
+                for (int i = 0; i < each * all.size(); i++) {
+                    seen.add(c.next());
+                }
+                if (first == null) {
+                    first = seen;
+                } else {
+                    assertEquals(first, seen);
+                }
+                c.send(msg("subscribe", "{\"topic_name\":\"n\"}"));
+                assertEquals(init("n", String.valueOf(each * all.size())), c.next());
+            }
+        }
+    }
+
     private static String addOne(String topic) {
         return "{\"topic_name\":\"" + topic + "\",\"topic_type\":\"int\",\"type\":\"add\",\"value\":1}";
     }

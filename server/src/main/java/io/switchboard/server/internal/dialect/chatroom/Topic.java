@@ -86,6 +86,8 @@ public final class Topic {
     private boolean committing;
     /** Held by an action of the 2023 protocol ({@link Transition}): other work waits until it is released. */
     private boolean held;
+    /** {@link #drain} is running (on the owner): a nested call leaves the work to it. */
+    private boolean draining;
     /** Set when the topic left the node's map: what still reaches it goes to its successor. */
     private boolean dropped;
     /** Why the cluster could not load the topic; {@code null} while it could. */
@@ -477,14 +479,27 @@ public final class Topic {
         return version;
     }
 
+    /**
+     * Serves what waited, in order, until the topic is busy again. Not re-entered: a task that frees
+     * the topic at once (an action held and released on this thread) leaves the rest to the loop
+     * already running, so the stack does not grow with the queue.
+     */
     private void drain() {
-        while (!waiting.isEmpty() && !committing && !held && loaded && !dropped) {
-            waiting.poll().run();
+        if (draining) {
+            return;
         }
-        if (dropped) {
-            for (Runnable r = waiting.poll(); r != null; r = waiting.poll()) {
-                r.run(); // each finds the topic dropped and goes to its successor
+        draining = true;
+        try {
+            while (!waiting.isEmpty() && !committing && !held && loaded && !dropped) {
+                waiting.poll().run();
             }
+            if (dropped) {
+                for (Runnable r = waiting.poll(); r != null; r = waiting.poll()) {
+                    r.run(); // each finds the topic dropped and goes to its successor
+                }
+            }
+        } finally {
+            draining = false;
         }
     }
 
