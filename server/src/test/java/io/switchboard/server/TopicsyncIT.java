@@ -340,6 +340,8 @@ class TopicsyncIT {
                     + "\"id\":\"_chatroom/client_message/1@2\"}"), one.next());
             one.send(msg("subscribe", "{\"topic_name\":\"nowhere\"}"));
             assertTrue(one.next().contains("[warning] Cannot subscribe to 'nowhere': there is no such topic"));
+            one.send(msg("request", "{\"args\":{}}"));
+            assertTrue(one.next().contains("[error] 'request' needs \\\"service_name\\\" in its args"));
             one.send("{\"type\":\"subscribe\",\"args\":[1]}");
             assertTrue(one.next().contains("[error] \\\"args\\\" must be an object, not an array"));
 

@@ -102,7 +102,8 @@ public final class TopicsyncSession extends ChatroomSession {
         try {
             serve(m);
         } catch (ChatroomException e) {
-            room.notice(this, "[error] " + e.getMessage());
+            // the fields are checked as section 4's, whose messages call them the content
+            room.notice(this, "[error] " + e.getMessage().replace(" in its content", " in its args"));
         }
     }
 
