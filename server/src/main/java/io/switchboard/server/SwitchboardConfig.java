@@ -56,6 +56,7 @@ public final class SwitchboardConfig {
     private final String redisKeyPrefix;
     private final Duration clusterNodeTimeout;
     private final int linePort;
+    private final boolean lineEnabled;
     private final int lineMaxClients;
     private final boolean lineAllowShutdown;
     private final String lineChannel;
@@ -111,6 +112,7 @@ public final class SwitchboardConfig {
         redisKeyPrefix = b.redisKeyPrefix;
         clusterNodeTimeout = b.clusterNodeTimeout;
         linePort = b.linePort;
+        lineEnabled = b.lineEnabled;
         lineMaxClients = b.lineMaxClients;
         lineAllowShutdown = b.lineAllowShutdown;
         lineChannel = b.lineChannel;
@@ -376,6 +378,14 @@ public final class SwitchboardConfig {
         return linePort;
     }
 
+    /**
+     * Whether the line chat listens: on {@link #linePort()}, or on a port the system picks when
+     * {@link Builder#lineOnAnyPort()} asked for one ({@link SwitchboardServer#lineAddress()} tells which).
+     */
+    public boolean lineEnabled() {
+        return lineEnabled;
+    }
+
     /** The most line clients at once; one more is told the chat is full ({@code LINE_MAX_CLIENTS}). */
     public int lineMaxClients() {
         return lineMaxClients;
@@ -556,7 +566,7 @@ public final class SwitchboardConfig {
                 + ", maxConnections=" + maxConnections + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + ", pingInterval=" + pingInterval + ", pingTimeout=" + pingTimeout
                 + ", maxSubscribesPerSecond=" + maxSubscribesPerSecond + ", drainWindow=" + drainWindow
-                + ", linePort=" + linePort + ", lineMaxClients=" + lineMaxClients
+                + ", linePort=" + linePort + ", lineEnabled=" + lineEnabled + ", lineMaxClients=" + lineMaxClients
                 + ", lineAllowShutdown=" + lineAllowShutdown + ", lineChannel=" + lineChannel
                 + ", chatroomMaxTopics=" + chatroomMaxTopics + ", chatroomMaxValueBytes=" + chatroomMaxValueBytes
                 + ", chatroomRequestTimeout=" + chatroomRequestTimeout + ", chatroomMaxPendingRequests=" + chatroomMaxPendingRequests
@@ -618,6 +628,7 @@ public final class SwitchboardConfig {
 
         // The line chat
         private int linePort;
+        private boolean lineEnabled;
         private int lineMaxClients = 50;
         private boolean lineAllowShutdown;
         private String lineChannel = "lobby";
@@ -682,6 +693,7 @@ public final class SwitchboardConfig {
             redisKeyPrefix = c.redisKeyPrefix;
             clusterNodeTimeout = c.clusterNodeTimeout;
             linePort = c.linePort;
+            lineEnabled = c.lineEnabled;
             lineMaxClients = c.lineMaxClients;
             lineAllowShutdown = c.lineAllowShutdown;
             lineChannel = c.lineChannel;
@@ -954,6 +966,18 @@ public final class SwitchboardConfig {
         /** See {@link SwitchboardConfig#linePort()}. Default: 0, off. */
         public Builder linePort(int linePort) {
             this.linePort = checkRange("linePort", linePort, 0, 65535);
+            this.lineEnabled = linePort != 0;
+            return this;
+        }
+
+        /**
+         * Turns the line chat on, on a port the system picks when the server binds (as {@code port(0)}
+         * does for the main port); {@link SwitchboardServer#lineAddress()} tells which. For tests and
+         * for embedders that run several nodes in one process.
+         */
+        public Builder lineOnAnyPort() {
+            this.linePort = 0;
+            this.lineEnabled = true;
             return this;
         }
 

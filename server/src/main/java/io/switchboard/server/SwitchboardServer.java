@@ -145,7 +145,7 @@ public final class SwitchboardServer implements AutoCloseable {
      * main port's bootstrap, so they run on the same group and transport.
      */
     private void bindLine(ServerBootstrap bootstrap, CompletableFuture<Void> started) {
-        if (config.linePort() == 0) {
+        if (!config.lineEnabled()) {
             bindDebug(bootstrap, started);
             return;
         }

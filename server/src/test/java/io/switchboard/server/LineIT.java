@@ -29,7 +29,7 @@ class LineIT {
 
     @BeforeEach
     void start() {
-        server = Requests.startOnLoopback(SwitchboardConfig.builder().linePort(Requests.freePort()));
+        server = Requests.startOnLoopback(SwitchboardConfig.builder().lineOnAnyPort());
         line = server.lineAddress();
     }
 
@@ -106,7 +106,7 @@ class LineIT {
     @Test
     void refusesOneClientOverTheCap() throws Exception {
         try (SwitchboardServer capped = Requests.startOnLoopback(SwitchboardConfig.builder()
-                .linePort(Requests.freePort()).lineMaxClients(3));
+                .lineOnAnyPort().lineMaxClients(3));
              LineClient a = LineClient.join(capped.lineAddress()); LineClient b = LineClient.join(capped.lineAddress());
              LineClient c = LineClient.join(capped.lineAddress()); LineClient over = new LineClient(capped.lineAddress())) {
             assertEquals("The chat server is full (3 clients): try again later", over.readLine());
@@ -131,7 +131,7 @@ class LineIT {
 
     @Test
     void shutsTheChatDownWhenAllowed() throws Exception {
-        try (SwitchboardServer s = Requests.startOnLoopback(SwitchboardConfig.builder().linePort(Requests.freePort())
+        try (SwitchboardServer s = Requests.startOnLoopback(SwitchboardConfig.builder().lineOnAnyPort()
                 .lineAllowShutdown(true))) {
             InetSocketAddress l = s.lineAddress();
             try (LineClient a = LineClient.join(l); LineClient b = LineClient.join(l)) {
@@ -158,7 +158,7 @@ class LineIT {
 
     @Test
     void saysTheChatIsShutDownWhenTheServerStops() throws Exception {
-        SwitchboardServer s = Requests.startOnLoopback(SwitchboardConfig.builder().linePort(Requests.freePort()));
+        SwitchboardServer s = Requests.startOnLoopback(SwitchboardConfig.builder().lineOnAnyPort());
         try (LineClient a = LineClient.join(s.lineAddress())) {
             s.stop();
             assertEquals("The chat has been shut down", a.readLine());

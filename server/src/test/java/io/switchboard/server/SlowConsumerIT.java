@@ -45,6 +45,8 @@ class SlowConsumerIT {
                 // Closed at the hard limit: it leaves the channel.
                 awaitCount(publisher, "flood", 2);
                 assertTrue(metrics(server).contains("\nswitchboard_closes_total{reason=\"slow_consumer\"} 1.0\n"));
+                // At once: what reached its socket, then the end, no close frame queued behind the backlog.
+                assertTrue(endsWithoutCloseFrame(slow));
             }
         }
     }
@@ -77,7 +79,9 @@ class SlowConsumerIT {
         // A hard limit far above what the flood leaves pending: only the soft limit's time can close it.
         try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder()
                 .maxMessagesPerSecond(0).outboundSoftLimitBytes(64 * 1024).outboundHardLimitBytes(1L << 30)
-                .outboundSoftLimitTime(Duration.ofMillis(300)))) {
+                .outboundSoftLimitTime(Duration.ofMillis(300))
+                // The time it gets to take its close once it is one (not a bound on this test's speed).
+                .pingTimeout(Duration.ofSeconds(100)))) {
             try (RawClient slow = slowSubscriber(server.localAddress());
                  JdkClient publisher = JdkClient.connectAs(server.localAddress(), "pub")) {
                 publisher.request(subscribe("flood"));
@@ -85,6 +89,23 @@ class SlowConsumerIT {
                 awaitCount(publisher, "flood", 1);
                 assertTrue(metrics(server).contains("\nswitchboard_closes_total{reason=\"slow_consumer\"} 1.0\n"),
                         "counted as a slow-consumer close");
+                // It reads again: its backlog, in publish order, then the reason, and nothing after it.
+                int last = -1;
+                RawClient.Frame frame;
+                while ((frame = slow.readFrame()).opcode() != RawClient.CLOSE) {
+                    if (frame.opcode() == RawClient.PING) {
+                        continue;
+                    }
+                    assertEquals(RawClient.TEXT, frame.opcode());
+                    String m = frame.text();
+                    int i = Integer.parseInt(m.substring(m.indexOf("{\"i\":") + 5, m.indexOf(",\"pad\"")));
+                    assertEquals(last + 1, i, "deliveries in order, none lost before the close");
+                    last = i;
+                }
+                assertEquals(1008, frame.closeCode());
+                assertEquals("slow consumer", frame.closeReason());
+                assertTrue(last >= 0 && last < MESSAGES - 1, "cut off before the end of the flood: " + last);
+                assertTrue(slow.isClosedByServer(), "the node closes the connection after the close frame");
             }
         }
     }
@@ -97,6 +118,21 @@ class SlowConsumerIT {
     private static String value(String metrics, String name) {
         int at = metrics.indexOf("\n" + name + " ") + name.length() + 2;
         return metrics.substring(at, metrics.indexOf('\n', at));
+    }
+
+    /** Reads frames to the end of the connection; false if one was a close frame. */
+    private static boolean endsWithoutCloseFrame(RawClient client) {
+        try {
+            while (true) {
+                if (client.readFrame().opcode() == RawClient.CLOSE) {
+                    return false;
+                }
+            }
+        } catch (java.io.EOFException | java.net.SocketException e) {
+            return true; // the end, or a reset
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Connects with a 4 KB receive buffer, subscribes to "flood", and from then on never reads. */

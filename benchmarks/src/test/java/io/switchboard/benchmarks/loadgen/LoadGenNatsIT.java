@@ -7,14 +7,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -27,6 +25,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @Timeout(60)
 class LoadGenNatsIT {
 
+    /** nats-server's log once it listens: the websocket port it bound, then "Server is ready". */
+    private static final Pattern READY = Pattern.compile(
+            "Listening for websocket clients on ws://127\\.0\\.0\\.1:(\\d+)(?s:.*)Server is ready");
+
     private static Process nats;
     private static Path dir;
     private static String url;
@@ -38,23 +40,23 @@ class LoadGenNatsIT {
             System.out.println("LoadGenNatsIT skipped: no nats-server on PATH (apt-get install nats-server)");
             Assumptions.abort("no nats-server on PATH");
         }
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
         dir = Files.createTempDirectory("loadgen-nats");
         Path conf = dir.resolve("nats.conf");
+        Path log = dir.resolve("nats.log");
+        // -1: nats-server binds a port of the system's choosing and logs it.
         Files.writeString(conf, "listen: \"127.0.0.1:-1\"\nping_interval: \"1s\"\nping_max: 1\n"
-                + "websocket {\n  listen: \"127.0.0.1:" + port + "\"\n  no_tls: true\n  compression: false\n}\n");
+                + "websocket {\n  listen: \"127.0.0.1:-1\"\n  no_tls: true\n  compression: false\n}\n");
         nats = new ProcessBuilder(binary, "-c", conf.toString()).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("nats.log").toFile()).start();
+                .redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!listening(port)) {
+        Matcher ready;
+        while (!(ready = READY.matcher(Files.readString(log))).find()) {
             if (System.nanoTime() > deadline || !nats.isAlive()) {
-                throw new IllegalStateException("nats-server did not start: " + Files.readString(dir.resolve("nats.log")));
+                throw new IllegalStateException("nats-server did not start: " + Files.readString(log));
             }
-            Thread.sleep(50); // polling for the port, bounded above; nothing is decided by time
+            Thread.sleep(50); // polling its log for "Server is ready", bounded above; nothing is decided by time
         }
+        int port = Integer.parseInt(ready.group(1));
         url = "ws://127.0.0.1:" + port + "/";
     }
 
@@ -83,15 +85,6 @@ class LoadGenNatsIT {
         Map<String, Object> r = LoadGenIT.runOk("--protocol", "nats", "--url", url, "--subscribers", "10",
                 "--window", "16", "--duration", "1", "--warmup", "1", "--size", "3000", "--channel-prefix", "big");
         LoadGenIT.assertDeliveredAll(r);
-    }
-
-    private static boolean listening(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     private static String findOnPath(String name) {

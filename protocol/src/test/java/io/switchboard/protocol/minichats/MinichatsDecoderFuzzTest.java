@@ -1,13 +1,18 @@
 package io.switchboard.protocol.minichats;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.PooledByteBufAllocator;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -26,6 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class MinichatsDecoderFuzzTest {
 
     private static final int MAX_BYTES = 4096;
+    private static final JsonFactory JSON = new JsonFactory();
     private final MinichatsDecoder decoder = new MinichatsDecoder(MAX_BYTES, 32, 128);
 
     @FuzzTest(maxDuration = "2m")
@@ -35,8 +41,7 @@ class MinichatsDecoderFuzzTest {
             MinichatsRequest request = decoder.decode(frame);
             assertNotNull(request.action());
             if (request.action() == Action.PUBLISH) {
-                ByteBuf content = request.content();
-                assertTrue(content.readableBytes() > 0, "a publish has content");
+                assertWholeJsonSliceOf(frame, request.content());
                 assertTrue(request.channelName().getBytes(StandardCharsets.UTF_8).length <= 128);
             }
         } catch (MinichatsException e) {
@@ -55,12 +60,32 @@ class MinichatsDecoderFuzzTest {
         try {
             ApiPublish publish = decoder.decodeApiPublish(body, 64);
             assertNotNull(publish.channelName());
-            assertTrue(publish.content().readableBytes() > 0);
+            assertWholeJsonSliceOf(body, publish.content());
         } catch (MinichatsException e) {
             assertNotNull(e.code());
         } finally {
+            assertEquals(0, body.readerIndex(), "the decoder reads the body without consuming it");
             assertEquals(1, body.refCnt());
             body.release();
+        }
+    }
+
+    /**
+     * What the fan-out relays byte for byte: {@code content} is bytes of {@code frame}, untouched,
+     * and exactly one JSON value, no whitespace or anything else around it.
+     */
+    static void assertWholeJsonSliceOf(ByteBuf frame, ByteBuf content) {
+        assertTrue(content.readableBytes() > 0, "a publish has content");
+        assertTrue(ByteBufUtil.indexOf(content, frame) >= 0, "the content is bytes of the frame");
+        byte[] bytes = ByteBufUtil.getBytes(content);
+        assertTrue(bytes[0] > ' ' && bytes[bytes.length - 1] > ' ', "no whitespace around the value");
+        try (JsonParser parser = JSON.createParser(bytes)) {
+            assertNotNull(parser.nextToken(), "a JSON value");
+            parser.skipChildren();
+            assertNull(parser.nextToken(), "one JSON value and nothing after it");
+        } catch (IOException e) {
+            throw new AssertionError("the content is not one whole JSON value: "
+                    + new String(bytes, StandardCharsets.UTF_8), e);
         }
     }
 }

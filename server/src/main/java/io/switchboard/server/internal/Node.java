@@ -142,7 +142,7 @@ public final class Node implements Edge {
         more.forEach(m -> endpoints.add(m.apply(sessions)));
         this.router = new HandshakeRouter(this, endpoints,
                 List.of(new HttpApi(config, publisher, broker)),
-                config.linePort() > 0 ? List.of("  TCP port " + config.linePort()
+                config.lineEnabled() ? List.of("  TCP port " + config.linePort()
                         + "                         the line chat (telnet, nc), channel '" + config.lineChannel() + "'")
                         : List.of(),
                 true);

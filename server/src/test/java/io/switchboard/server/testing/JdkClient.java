@@ -81,6 +81,11 @@ public final class JdkClient implements AutoCloseable {
         return messages.poll(millis, TimeUnit.MILLISECONDS);
     }
 
+    /** Completes with the server's close code when its close frame arrives (fails after {@link #WAIT}). */
+    public CompletableFuture<Integer> closed() {
+        return closed.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).thenApply(c -> c[0]);
+    }
+
     /** Waits for the server's close and returns its status code. */
     public int awaitClose() {
         return closed.orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join()[0];

@@ -26,6 +26,7 @@ public final class RedisProcess implements AutoCloseable {
     private final int port;
     private final List<String> extraArgs;
     private Process process;
+    private Path log;
 
     private RedisProcess(Path binary, int port, List<String> extraArgs) {
         this.binary = binary;
@@ -33,11 +34,25 @@ public final class RedisProcess implements AutoCloseable {
         this.extraArgs = extraArgs;
     }
 
-    /** Starts a Redis server on a free port, with {@code extraArgs} (e.g. {@code --requirepass pw}). */
+    /**
+     * Starts a Redis server on a free port, with {@code extraArgs} (e.g. {@code --requirepass pw}).
+     * Redis cannot bind port 0 (there it means "no TCP"), so the port is one that was free a moment
+     * before; when another process took it in between, redis-server exits saying so, and the next
+     * free port is tried: the cause is known and checked, not guessed from a timeout.
+     */
     public static RedisProcess start(String... extraArgs) {
-        RedisProcess redis = new RedisProcess(binary(), freePort(), List.of(extraArgs));
-        redis.startAgain();
-        return redis;
+        Path binary = binary();
+        for (int attempt = 1; ; attempt++) {
+            RedisProcess redis = new RedisProcess(binary, freePort(), List.of(extraArgs));
+            try {
+                redis.startAgain();
+                return redis;
+            } catch (PortTakenException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
     }
 
     public int port() {
@@ -58,9 +73,11 @@ public final class RedisProcess implements AutoCloseable {
             List<String> command = new java.util.ArrayList<>(List.of(binary.toString(), "--port", Integer.toString(port),
                     "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"));
             command.addAll(extraArgs);
+            log = Files.createTempFile("redis-" + port + "-", ".log");
+            log.toFile().deleteOnExit();
             process = new ProcessBuilder(command)
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectOutput(log.toFile())
                     .start();
         } catch (IOException e) {
             throw new UncheckedIOException("could not start " + binary, e);
@@ -68,9 +85,29 @@ public final class RedisProcess implements AutoCloseable {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!answersPing()) {
             if (!process.isAlive() || System.nanoTime() > deadline) {
-                throw new IllegalStateException("redis-server did not come up on port " + port);
+                String output = output();
+                process.destroyForcibly();
+                if (output.contains("Address already in use")) {
+                    throw new PortTakenException("port " + port + " was taken: " + output);
+                }
+                throw new IllegalStateException("redis-server did not come up on port " + port + ": " + output);
             }
-            sleep(20);
+            sleep(20); // polls the process's state; the outcome is decided by PING or its exit
+        }
+    }
+
+    private String output() {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8).strip();
+        } catch (IOException e) {
+            return "(no output: " + e.getMessage() + ")";
+        }
+    }
+
+    /** redis-server exited because another process holds its port. */
+    private static final class PortTakenException extends IllegalStateException {
+        PortTakenException(String message) {
+            super(message);
         }
     }
 
@@ -101,21 +138,52 @@ public final class RedisProcess implements AutoCloseable {
             request.append('$').append(a.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(a).append("\r\n");
         }
         try (Socket s = new Socket("127.0.0.1", port)) {
-            s.setSoTimeout(200);
+            s.setSoTimeout(10_000); // a bound on a broken server, not the end of the reply
             s.getOutputStream().write(request.toString().getBytes(StandardCharsets.UTF_8));
-            StringBuilder reply = new StringBuilder();
-            byte[] buf = new byte[4096];
-            try {
-                for (int n; (n = s.getInputStream().read(buf)) > 0; ) {
-                    reply.append(new String(buf, 0, n, StandardCharsets.UTF_8));
-                }
-            } catch (java.net.SocketTimeoutException e) {
-                // the whole reply is in: Redis answers at once
-            }
-            return reply.toString();
+            java.io.ByteArrayOutputStream reply = new java.io.ByteArrayOutputStream();
+            readValue(new java.io.BufferedInputStream(s.getInputStream()), reply);
+            return reply.toString(StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Copies one whole RESP2 value from {@code in} to {@code out}: its type and length say where it
+     * ends, so the reply is complete however the server's packets arrive.
+     */
+    private static void readValue(InputStream in, java.io.ByteArrayOutputStream out) throws IOException {
+        String line = readLine(in, out);
+        char type = line.charAt(0);
+        if (type == '$') {
+            int length = Integer.parseInt(line.substring(1));
+            if (length >= 0) {
+                out.write(in.readNBytes(length + 2)); // the bytes and their CRLF
+            }
+        } else if (type == '*') {
+            int count = Integer.parseInt(line.substring(1));
+            for (int i = 0; i < count; i++) {
+                readValue(in, out);
+            }
+        } else if (type != '+' && type != '-' && type != ':') {
+            throw new IOException("not a RESP2 reply: " + line);
+        }
+    }
+
+    /** Reads up to and including CRLF into {@code out}; returns the line without it. */
+    private static String readLine(InputStream in, java.io.ByteArrayOutputStream out) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b; (b = in.read()) != '\n'; ) {
+            if (b < 0) {
+                throw new IOException("Redis closed the connection mid-reply: " + out.toString(StandardCharsets.UTF_8));
+            }
+            out.write(b);
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        out.write('\n');
+        return line.toString();
     }
 
     /** The number of Redis connections subscribed to {@code channel} ({@code PUBSUB NUMSUB}). */

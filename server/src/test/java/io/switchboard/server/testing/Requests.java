@@ -22,15 +22,6 @@ public final class Requests {
         return "{\"action\":\"publish\",\"params\":{\"channel_name\":\"" + channel + "\",\"content\":" + content + "}}";
     }
 
-    /** A TCP port free on 127.0.0.1 right now (for the line port, where 0 means off). */
-    public static int freePort() {
-        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
-    }
-
     /** Starts a node with {@code config} on 127.0.0.1 and an ephemeral port. */
     public static SwitchboardServer startOnLoopback(SwitchboardConfig.Builder config) {
         SwitchboardServer server = SwitchboardServer.create(config.host("127.0.0.1").port(0).build());

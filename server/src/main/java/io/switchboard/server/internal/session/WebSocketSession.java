@@ -40,6 +40,8 @@ public abstract class WebSocketSession extends Session {
     public final int maxMessageBytes;
     private final RateLimiter rateLimiter;
     private boolean handshakeComplete;
+    /** Whether {@link #closed} has run. */
+    private boolean left;
     /**
      * Whether the session waits (for the cluster) with reading off; what was already read waits in
      * the pipeline's {@code FlowControlHandler}, to be served in order after.
@@ -67,13 +69,29 @@ public abstract class WebSocketSession extends Session {
     /** Answers a message over the rate limit (below the abusive level, which closes the connection). */
     public abstract void onRateLimited(ChannelHandlerContext ctx);
 
-    /** The connection is gone: leave every channel. Called once, from the event loop. */
+    /**
+     * The connection is gone, or cut off as a slow consumer and waiting for its close to be taken:
+     * leave every channel. Called once, from the event loop.
+     */
     public abstract void closed(ChannelHandlerContext ctx);
 
+    /**
+     * Queues 1008 "slow consumer" behind what is pending and closes once it is written: a client that
+     * reads again gets its backlog, then the reason. One that does not is cut off after
+     * {@code PING_TIMEOUT}, as a client that does not answer a ping; nothing new is written to it
+     * meanwhile. At the hard limit
+     * {@code Backpressure} refuses this frame too and closes the connection at once, without one.
+     */
     @Override
     public void closeSlowConsumer() {
-        ctx.writeAndFlush(new CloseWebSocketFrame(WebSocketCloseStatus.POLICY_VIOLATION, "slow consumer"));
-        ctx.close();
+        // Its channels and rooms count it out now, not when the client lets go; after the current
+        // task, which may be a fan-out over those very channels (the hard limit is met in one).
+        ctx.executor().execute(() -> leave(ctx));
+        close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "slow consumer");
+        ScheduledFuture<?> cutOff = ctx.executor().schedule(() -> {
+            ctx.close();
+        }, config.pingTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        ctx.channel().closeFuture().addListener(f -> cutOff.cancel(false));
     }
 
     @Override
@@ -160,7 +178,7 @@ public abstract class WebSocketSession extends Session {
         if (pinger != null) {
             pinger.cancel(false);
         }
-        closed(ctx);
+        leave(ctx);
         logger.debug("{} {} disconnected", ctx.channel(), label());
         super.channelInactive(ctx);
     }
@@ -268,6 +286,14 @@ public abstract class WebSocketSession extends Session {
     /** Writes a reply; the read batch's end flushes it. Takes ownership of {@code payload}. */
     public static void reply(ChannelHandlerContext ctx, ByteBuf payload) {
         ctx.write(new TextWebSocketFrame(payload), ctx.voidPromise());
+    }
+
+    /** Runs {@link #closed} once: when the connection is gone, or earlier when it is cut off as a slow consumer. */
+    private void leave(ChannelHandlerContext ctx) {
+        if (!left) {
+            left = true;
+            closed(ctx);
+        }
     }
 
     /** Sends a close frame and closes the connection once it is written. */

@@ -1,4 +1,4 @@
-package io.switchboard.server.testing;
+package io.switchboard.testing;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -12,8 +12,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Fails a test class when Netty reports a leaked buffer. Registered for every test class through
- * {@code META-INF/services} (JUnit extension auto-detection). Leak reports only happen after the
+ * Fails a test class when Netty reports a leaked buffer. Registered for every test class of every
+ * module: each module has this one as a test dependency, its jar names this class in
+ * {@code META-INF/services}, and the parent pom turns on JUnit's extension auto-detection for
+ * surefire and failsafe. So a leak fails {@code mvn verify} itself, not only CI's grep of the log.
+ * Leak reports only happen after the
  * garbage collector has found a lost buffer, so after each class this forces collections and
  * allocates, which makes the detector report what it found.
  */
