@@ -14,6 +14,9 @@ import io.switchboard.server.internal.broker.ClusterLink;
 import io.switchboard.server.internal.dialect.chatroom.Chatroom;
 import io.switchboard.server.internal.metrics.Metrics;
 
+import io.switchboard.server.TokenAuth;
+import io.switchboard.server.internal.auth.TokenFailure;
+
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
@@ -51,6 +54,14 @@ public final class MetricsBinder {
         tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");
         tagged(registry, "switchboard.randomchat.limited", "limit", m.randomchatLimits,
                 "randomchat requests refused by a per-user limit, by limit");
+        TokenAuth tokenAuth = node.tokenAuth();
+        if (tokenAuth != null) {
+            for (TokenFailure f : TokenFailure.values()) {
+                FunctionCounter.builder("switchboard.auth.failures", tokenAuth,
+                                t -> t.failures().getOrDefault(f.label(), 0L)).tag("reason", f.label())
+                        .description("tokens refused at the handshake or in a refresh, by reason").register(registry);
+            }
+        }
         Chatroom chatroom = node.chatroom();
         counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
                 "chatroom changes answered with reject_update");
