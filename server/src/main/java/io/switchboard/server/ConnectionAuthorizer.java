@@ -2,8 +2,10 @@ package io.switchboard.server;
 
 /**
  * Decides, at the WebSocket handshake, whether a client may connect. Called on the connection's
- * event loop, after the path and {@code client_name} are validated: it must not block (look up
- * what it needs ahead of time, or keep it in memory).
+ * event loop once the path and the upgrade are checked, before the dialect's own checks
+ * ({@code client_name}, disposable {@code name} and {@code room}, {@code Origin}), so that the
+ * {@link Identity} it proves can name the client: it must not block (look up what it needs ahead of
+ * time, or keep it in memory). {@link TokenAuth} is a ready one for JWTs.
  */
 @FunctionalInterface
 public interface ConnectionAuthorizer {

@@ -315,6 +315,29 @@ class TokenAuthIT {
                 + "PS512, RS256, RS384, RS512)");
     }
 
+    /** EdDSA (RFC 8037) with an Ed25519 PEM key; signed here with the JDK's Ed25519, as nimbus' signer needs Tink. */
+    @Test
+    void edDsaViaAnEd25519PublicKeyFile(@TempDir Path dir) throws Exception {
+        KeyPair ed = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+        Path file = dir.resolve("ed25519.pem");
+        Files.writeString(file, "-----BEGIN PUBLIC KEY-----\n"
+                + Base64.getMimeEncoder().encodeToString(ed.getPublic().getEncoded()) + "\n-----END PUBLIC KEY-----\n");
+        start(b -> b.jwtPublicKeyFile(file));
+        String signingInput = Base64URL.encode("{\"alg\":\"EdDSA\"}") + "."
+                + new JWTClaimsSet.Builder().subject("Fay").build().toPayload().toBase64URL();
+        java.security.Signature signer = java.security.Signature.getInstance("Ed25519");
+        signer.initSign(ed.getPrivate());
+        signer.update(signingInput.getBytes(StandardCharsets.US_ASCII));
+        String token = signingInput + "." + Base64URL.encode(signer.sign());
+        try (JdkClient fay = JdkClient.connect(ws("/api/connect?token=" + token))) {
+            assertEquals("{\"status\":\"ok\",\"info\":{\"client_name\":\"Fay\"}}", fay.next());
+        }
+        String tampered = token.substring(0, token.lastIndexOf('.') + 1) + Base64URL.encode(new byte[64]);
+        assertRefused(tampered, "The token's signature does not verify");
+        assertRefused(hs256(SECRET, new JWTClaimsSet.Builder().subject("Fay").build()),
+                "The token's algorithm HS256 is not accepted here (accepted: Ed25519, EdDSA)");
+    }
+
     @Test
     void es256ViaAJwkSetWhoseKidPicksTheKeyAndWhichIsReadAgainWhenItChanges(@TempDir Path dir) throws Exception {
         KeyPair first = ecKeyPair();
