@@ -9,13 +9,12 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.server.TokenAuth;
+import io.switchboard.server.internal.auth.TokenFailure;
 import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ClusterLink;
 import io.switchboard.server.internal.dialect.chatroom.Chatroom;
 import io.switchboard.server.internal.metrics.Metrics;
-
-import io.switchboard.server.TokenAuth;
-import io.switchboard.server.internal.auth.TokenFailure;
 
 import java.util.Locale;
 import java.util.Map;

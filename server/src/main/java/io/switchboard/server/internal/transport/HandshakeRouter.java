@@ -37,8 +37,8 @@ import java.util.function.Function;
  * Answers the HTTP request that opens a connection. A WebSocket upgrade on an {@link Endpoint}'s
  * path becomes that endpoint's session: the router checks the method and the {@code Upgrade}
  * header, asks the connection authorizer (whose identity may name the client), lets the endpoint
- * check the rest, asks the connection limits, installs the WebSocket handlers and the session, removes itself and passes the request
- * on to Netty's handshaker. Every check happens before the upgrade, so a refused client gets a plain
+ * check the rest, asks the connection limits, installs the WebSocket handlers and the session,
+ * removes itself and passes the request on to Netty's handshaker. Every check happens before the upgrade, so a refused client gets a plain
  * HTTP status with a reason. The router looks endpoints up by path and knows none by name.
  *
  * <p>Standalone (a {@code SwitchboardServer}), it also serves {@code /}, {@code /health},
