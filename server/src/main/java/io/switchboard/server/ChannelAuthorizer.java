@@ -21,4 +21,14 @@ public interface ChannelAuthorizer {
      * @param handshake what the client sent to connect (headers, cookies, query, address)
      */
     String authorize(Operation operation, String channelName, String clientName, HandshakeRequest handshake);
+
+    /**
+     * What the node calls: as {@link #authorize(Operation, String, String, HandshakeRequest)}, with
+     * the connection's current {@link Identity} (the one its handshake proved, or the last refresh's;
+     * {@link Identity#ANONYMOUS} when the connection authorizer proves none). The default ignores it.
+     */
+    default String authorize(Operation operation, String channelName, String clientName, HandshakeRequest handshake,
+                             Identity identity) {
+        return authorize(operation, channelName, clientName, handshake);
+    }
 }

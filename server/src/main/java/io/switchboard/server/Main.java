@@ -58,7 +58,15 @@ public final class Main {
         // The logger is created only now, so that the logging setup above applies to it.
         Logger logger = LoggerFactory.getLogger(Main.class);
 
-        SwitchboardServer server = SwitchboardServer.create(config);
+        SwitchboardServer server;
+        try {
+            server = SwitchboardServer.create(config);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            // Token auth's key files unusable, or nimbus-jose-jwt missing (issue 19).
+            System.err.println("switchboard: " + e.getMessage());
+            System.exit(2);
+            return;
+        }
         CompletableFuture<Void> started;
         try {
             started = server.start();
@@ -85,6 +93,9 @@ public final class Main {
         }
         if (config.redisEndpoint() == null) {
             logger.info("Single node, in memory: set REDIS_ENDPOINT to join a cluster");
+        }
+        if (config.tokenAuthEnabled()) {
+            logger.info("Token auth on: every WebSocket handshake needs a JWT ({})", server.switchboard().node().tokenAuth());
         }
         logger.debug("{}", config);
 

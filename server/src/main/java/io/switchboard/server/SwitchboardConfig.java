@@ -70,6 +70,14 @@ public final class SwitchboardConfig {
     private final int debugPort;
     private final String debugHost;
     private final List<String> debugAllowedHosts;
+    // Token auth (issue 19)
+    private final String jwtHmacSecret;
+    private final Path jwtPublicKeyFile;
+    private final Path jwtJwksFile;
+    private final String jwtAudience;
+    private final String jwtIssuer;
+    private final String jwtCookie;
+    private final Duration jwtLeeway;
     private final Path dataDir;
     private final boolean randomchatOpenLogin;
     private final int randomchatMaxPending;
@@ -126,6 +134,13 @@ public final class SwitchboardConfig {
         debugPort = b.debugPort;
         debugHost = b.debugHost;
         debugAllowedHosts = b.debugAllowedHosts;
+        jwtHmacSecret = b.jwtHmacSecret;
+        jwtPublicKeyFile = b.jwtPublicKeyFile;
+        jwtJwksFile = b.jwtJwksFile;
+        jwtAudience = b.jwtAudience;
+        jwtIssuer = b.jwtIssuer;
+        jwtCookie = b.jwtCookie;
+        jwtLeeway = b.jwtLeeway;
         dataDir = b.dataDir;
         randomchatOpenLogin = b.randomchatOpenLogin;
         randomchatMaxPending = b.randomchatMaxPending;
@@ -477,6 +492,59 @@ public final class SwitchboardConfig {
     }
 
     /**
+     * The shared secret of HS256/384/512 tokens ({@code JWT_HMAC_SECRET}, at least 32 bytes as UTF-8;
+     * HS384 needs 48 and HS512 64). Default {@code null}. Setting it, {@link #jwtPublicKeyFile()} or
+     * {@link #jwtJwksFile()} turns token auth on (PROTOCOL.md section 1a; {@link TokenAuth}).
+     */
+    public String jwtHmacSecret() {
+        return jwtHmacSecret;
+    }
+
+    /**
+     * A PEM file holding the public key (or certificate) that verifies RS*, PS*, ES* or EdDSA tokens
+     * ({@code JWT_PUBLIC_KEY_FILE}); the key's type decides the algorithms. Default {@code null}.
+     */
+    public Path jwtPublicKeyFile() {
+        return jwtPublicKeyFile;
+    }
+
+    /**
+     * A JWK set file ({@code JWT_JWKS_FILE}): a token's {@code kid} selects its key; the file is read
+     * again when it changes (checked every second). Default {@code null}.
+     */
+    public Path jwtJwksFile() {
+        return jwtJwksFile;
+    }
+
+    /** The audience a token's {@code aud} must include ({@code JWT_AUDIENCE}); {@code null}, the default: not checked. */
+    public String jwtAudience() {
+        return jwtAudience;
+    }
+
+    /** The issuer a token's {@code iss} must be ({@code JWT_ISSUER}); {@code null}, the default: not checked. */
+    public String jwtIssuer() {
+        return jwtIssuer;
+    }
+
+    /** The cookie that may carry the token ({@code JWT_COOKIE}); {@code null}, the default: no cookie is read. */
+    public String jwtCookie() {
+        return jwtCookie;
+    }
+
+    /**
+     * Clock skew allowed on {@code exp} and {@code nbf} ({@code JWT_LEEWAY}); a connection is closed
+     * this long after its token's {@code exp}. Default 30 seconds.
+     */
+    public Duration jwtLeeway() {
+        return jwtLeeway;
+    }
+
+    /** Whether token auth is on: a JWT key is configured (an HMAC secret, a public key file or a JWK set file). */
+    public boolean tokenAuthEnabled() {
+        return jwtHmacSecret != null || jwtPublicKeyFile != null || jwtJwksFile != null;
+    }
+
+    /**
      * The directory of the randomchat dialect's embedded store ({@code DATA_DIR}, PROTOCOL.md
      * section 5): users, chats and undelivered messages survive restarts there. {@code null}, the
      * library's default, turns randomchat off on a single node, so an embedding application writes
@@ -573,6 +641,9 @@ public final class SwitchboardConfig {
                 + ", chatroomTopicIdleTimeout=" + chatroomTopicIdleTimeout + ", chatroomMaxMemoryBytes=" + chatroomMaxMemoryBytes
                 + ", debug=" + debug + ", debugPort=" + debugPort + ", debugHost=" + debugHost
                 + ", debugAllowedHosts=" + debugAllowedHosts
+                + ", jwtHmacSecret=" + (jwtHmacSecret == null ? "none" : "(set)") + ", jwtPublicKeyFile=" + jwtPublicKeyFile
+                + ", jwtJwksFile=" + jwtJwksFile + ", jwtAudience=" + jwtAudience + ", jwtIssuer=" + jwtIssuer
+                + ", jwtCookie=" + jwtCookie + ", jwtLeeway=" + jwtLeeway
                 + ", dataDir=" + dataDir + ", randomchatOpenLogin=" + randomchatOpenLogin
                 + ", randomchatMaxPending=" + randomchatMaxPending + ", randomchatPendingTtl=" + randomchatPendingTtl
                 + ", randomchatMaxMembers=" + randomchatMaxMembers
@@ -647,6 +718,15 @@ public final class SwitchboardConfig {
         private String debugHost = "127.0.0.1";
         private List<String> debugAllowedHosts = List.of();
 
+        // Token auth (issue 19)
+        private String jwtHmacSecret;
+        private Path jwtPublicKeyFile;
+        private Path jwtJwksFile;
+        private String jwtAudience;
+        private String jwtIssuer;
+        private String jwtCookie;
+        private Duration jwtLeeway = Duration.ofSeconds(30);
+
         // The randomchat dialect
         private Path dataDir;
         private boolean randomchatOpenLogin;
@@ -707,6 +787,13 @@ public final class SwitchboardConfig {
             debugPort = c.debugPort;
             debugHost = c.debugHost;
             debugAllowedHosts = c.debugAllowedHosts;
+            jwtHmacSecret = c.jwtHmacSecret;
+            jwtPublicKeyFile = c.jwtPublicKeyFile;
+            jwtJwksFile = c.jwtJwksFile;
+            jwtAudience = c.jwtAudience;
+            jwtIssuer = c.jwtIssuer;
+            jwtCookie = c.jwtCookie;
+            jwtLeeway = c.jwtLeeway;
             dataDir = c.dataDir;
             randomchatOpenLogin = c.randomchatOpenLogin;
             randomchatMaxPending = c.randomchatMaxPending;
@@ -1088,6 +1175,56 @@ public final class SwitchboardConfig {
             return this;
         }
 
+        /** See {@link SwitchboardConfig#jwtHmacSecret()}. Default: {@code null}. */
+        public Builder jwtHmacSecret(String jwtHmacSecret) {
+            if (jwtHmacSecret != null && jwtHmacSecret.getBytes(java.nio.charset.StandardCharsets.UTF_8).length < 32) {
+                throw new IllegalArgumentException("jwtHmacSecret: " + jwtHmacSecret.getBytes(
+                        java.nio.charset.StandardCharsets.UTF_8).length + " bytes (expected: at least 32, RFC 7518 section 3.2)");
+            }
+            this.jwtHmacSecret = jwtHmacSecret;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#jwtPublicKeyFile()}. Default: {@code null}. */
+        public Builder jwtPublicKeyFile(Path jwtPublicKeyFile) {
+            this.jwtPublicKeyFile = jwtPublicKeyFile;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#jwtJwksFile()}. Default: {@code null}. */
+        public Builder jwtJwksFile(Path jwtJwksFile) {
+            this.jwtJwksFile = jwtJwksFile;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#jwtAudience()}. Default: {@code null}. */
+        public Builder jwtAudience(String jwtAudience) {
+            this.jwtAudience = jwtAudience;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#jwtIssuer()}. Default: {@code null}. */
+        public Builder jwtIssuer(String jwtIssuer) {
+            this.jwtIssuer = jwtIssuer;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#jwtCookie()}. Default: {@code null}. */
+        public Builder jwtCookie(String jwtCookie) {
+            this.jwtCookie = jwtCookie;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#jwtLeeway()}. Default: 30 seconds. */
+        public Builder jwtLeeway(Duration jwtLeeway) {
+            Objects.requireNonNull(jwtLeeway, "jwtLeeway");
+            if (jwtLeeway.isNegative()) {
+                throw new IllegalArgumentException("jwtLeeway: " + jwtLeeway + " (expected: >= 0)");
+            }
+            this.jwtLeeway = jwtLeeway;
+            return this;
+        }
+
         /** See {@link SwitchboardConfig#dataDir()}. Default: {@code null}, randomchat off on a single node. */
         public Builder dataDir(Path dataDir) {
             this.dataDir = dataDir;
@@ -1141,10 +1278,17 @@ public final class SwitchboardConfig {
         /**
          * Returns the configuration this builder holds.
          *
-         * @throws IllegalArgumentException when the outbound hard limit is not above the soft limit, or the
-         *                                  line channel's name is longer than {@code maxChannelNameBytes}
+         * @throws IllegalArgumentException when the outbound hard limit is not above the soft limit, the
+         *                                  line channel's name is longer than {@code maxChannelNameBytes}, or
+         *                                  token auth is on with the line port open
          */
         public SwitchboardConfig build() {
+            if ((jwtHmacSecret != null || jwtPublicKeyFile != null || jwtJwksFile != null) && linePort != 0) {
+                // The line dialect has no handshake to carry a token: with token auth on, it would be a
+                // way into the shared namespace around it (PROTOCOL.md section 1a, docs/guarantees.md).
+                throw new IllegalArgumentException("linePort: " + linePort + " (expected: 0 while token auth is on: "
+                        + "line clients cannot present a token; set LINE_PORT=0)");
+            }
             if (JsonStrings.utf8Length(lineChannel) > maxChannelNameBytes) {
                 throw new IllegalArgumentException("lineChannel: '" + lineChannel + "' (expected: at most "
                         + maxChannelNameBytes + " bytes, maxChannelNameBytes)");

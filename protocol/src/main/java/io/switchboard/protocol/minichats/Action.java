@@ -11,7 +11,12 @@ public enum Action {
      * {@code list}: the names of the channels this connection is subscribed to (the Mini Chats
      * project's own client reads them as strings; issue 20).
      */
-    LIST;
+    LIST,
+    /**
+     * {@code refresh}: a new token for the same {@code sub} extends a token-authenticated connection
+     * (PROTOCOL.md section 1a, issue 19).
+     */
+    REFRESH;
 
     /** Returns the action named {@code name} on the wire, or {@code null} if there is none. */
     static Action forWireName(String name) {
@@ -26,6 +31,8 @@ public enum Action {
                 return LIST_CHANNELS;
             case "list":
                 return LIST;
+            case "refresh":
+                return REFRESH;
             default:
                 return null;
         }

@@ -25,7 +25,10 @@ public enum ErrorCode {
      * of PROTOCOL.md's list, sent only where such a hook is installed.
      */
     FORBIDDEN("forbidden"),
-    /** The HTTP API's key is missing or wrong (HTTP API only). */
+    /**
+     * The HTTP API's key is missing or wrong; with token auth (PROTOCOL.md section 1a) a handshake
+     * without a valid token (HTTP 401) or a refused {@code refresh}.
+     */
     UNAUTHORIZED("unauthorized"),
     /** The server failed while handling a valid request. */
     INTERNAL("internal");

@@ -225,6 +225,14 @@ public final class MinichatsDecoder {
                         s.channelNameInvalid = true;
                     }
                     break;
+                case "token":
+                    if (t == JsonToken.VALUE_STRING) {
+                        s.token = p.getText();
+                    } else {
+                        p.skipChildren();
+                        s.tokenInvalid = true;
+                    }
+                    break;
                 case "sender":
                     if (t == JsonToken.VALUE_STRING) {
                         s.sender = p.getText();
@@ -294,6 +302,8 @@ public final class MinichatsDecoder {
         boolean channelNameInvalid;
         String sender;
         boolean senderInvalid;
+        String token;
+        boolean tokenInvalid;
         int contentStart = -1;
         int contentEnd = -1;
         byte[] requestId;
@@ -325,6 +335,15 @@ public final class MinichatsDecoder {
             }
             if (action == Action.LIST_CHANNELS || action == Action.LIST) {
                 return new MinichatsRequest(action, null, null, requestId);
+            }
+            if (action == Action.REFRESH) {
+                if (tokenInvalid) {
+                    throw new MinichatsException(ErrorCode.INVALID_PARAM, "'token' must be a string", requestId);
+                }
+                if (token == null || token.isEmpty()) {
+                    throw new MinichatsException(ErrorCode.MISSING_PARAM, "Missing parameter 'token'", requestId);
+                }
+                return new MinichatsRequest(action, null, null, requestId, token);
             }
             checkChannelName();
             ByteBuf content = action == Action.PUBLISH ? content(payload) : null;

@@ -13,19 +13,28 @@ public final class MinichatsRequest {
     private final String channelName;
     private final ByteBuf content;
     private final byte[] requestId;
+    private final String token;
 
     MinichatsRequest(Action action, String channelName, ByteBuf content, byte[] requestId) {
+        this(action, channelName, content, requestId, null);
+    }
+
+    MinichatsRequest(Action action, String channelName, ByteBuf content, byte[] requestId, String token) {
         this.action = action;
         this.channelName = channelName;
         this.content = content;
         this.requestId = requestId;
+        this.token = token;
     }
 
     public Action action() {
         return action;
     }
 
-    /** The validated channel name; {@code null} for {@link Action#LIST_CHANNELS} and {@link Action#LIST}. */
+    /**
+     * The validated channel name; {@code null} for {@link Action#LIST_CHANNELS}, {@link Action#LIST}
+     * and {@link Action#REFRESH}.
+     */
     public String channelName() {
         return channelName;
     }
@@ -41,5 +50,10 @@ public final class MinichatsRequest {
     /** The raw JSON of {@code request_id} (a string or a number), or {@code null} when absent. */
     public byte[] requestId() {
         return requestId;
+    }
+
+    /** The new token of a {@link Action#REFRESH} (never empty); {@code null} for every other action. */
+    public String token() {
+        return token;
     }
 }

@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.protocol.minichats.ErrorCode;
+import io.switchboard.server.TokenAuth;
+import io.switchboard.server.internal.auth.TokenFailure;
 import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ClusterLink;
 import io.switchboard.server.internal.dialect.chatroom.Chatroom;
@@ -51,6 +53,14 @@ public final class MetricsBinder {
         tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");
         tagged(registry, "switchboard.randomchat.limited", "limit", m.randomchatLimits,
                 "randomchat requests refused by a per-user limit, by limit");
+        TokenAuth tokenAuth = node.tokenAuth();
+        if (tokenAuth != null) {
+            for (TokenFailure f : TokenFailure.values()) {
+                FunctionCounter.builder("switchboard.auth.failures", tokenAuth,
+                                t -> t.failures().getOrDefault(f.label(), 0L)).tag("reason", f.label())
+                        .description("tokens refused at the handshake or in a refresh, by reason").register(registry);
+            }
+        }
         Chatroom chatroom = node.chatroom();
         counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
                 "chatroom changes answered with reject_update");

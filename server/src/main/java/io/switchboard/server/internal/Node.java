@@ -32,6 +32,9 @@ import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.ConnectionAuthorizer;
+import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
+import io.switchboard.server.TokenAuth;
 import io.switchboard.server.PipelineNames;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.broker.Broker;
@@ -87,6 +90,8 @@ public final class Node implements Edge {
     private final SwitchboardConfig config;
     private final ConnectionAuthorizer connectionAuthorizer;
     private final ChannelAuthorizer channelAuthorizer;
+    /** The token auth of the config's {@code JWT_*} settings, or {@code null} when they set none. */
+    private final TokenAuth tokenAuth;
     private final Metrics metrics = new Metrics();
     private final ExceptionLogger exceptionLogger = new ExceptionLogger(metrics);
     /** The node's one way to Redis, in a cluster ({@code REDIS_ENDPOINT}); {@code null} on one node, where Lettuce may be absent. */
@@ -118,8 +123,12 @@ public final class Node implements Edge {
     public Node(SwitchboardConfig config, ConnectionAuthorizer connectionAuthorizer,
                 ChannelAuthorizer channelAuthorizer, List<Function<SessionContext, Endpoint>> more) {
         this.config = config;
-        this.connectionAuthorizer = connectionAuthorizer;
-        this.channelAuthorizer = channelAuthorizer;
+        // Token auth (JWT_*, issue 19): the same TokenAuth an embedder may build, checked before the given hooks.
+        this.tokenAuth = config.tokenAuthEnabled() ? TokenAuth.of(config) : null;
+        this.connectionAuthorizer = tokenAuth == null ? connectionAuthorizer
+                : both(tokenAuth.connectionAuthorizer(), connectionAuthorizer);
+        this.channelAuthorizer = tokenAuth == null ? channelAuthorizer
+                : both(tokenAuth.channelAuthorizer(), channelAuthorizer);
         RedisConnections redis = config.redisEndpoint() == null ? null : redisConnections(config);
         this.redis = redis;
         this.broker = redis == null ? new Broker(metrics, DIALECTS)
@@ -134,8 +143,9 @@ public final class Node implements Edge {
         this.chatroom = new Chatroom(config, metrics, redis == null ? null
                 : room -> RedisChatroom.start(config, room, broker.cluster(), redis));
         List<Endpoint> endpoints = new ArrayList<>(List.of(
-                new MinichatsEndpoint(MinichatsEndpoint.PATH, sessions, minichatsDecoder, channelAuthorizer),
-                new DisposableEndpoint(sessions, disposableDecoder, channelAuthorizer),
+                new MinichatsEndpoint(MinichatsEndpoint.PATH, sessions, minichatsDecoder, this.channelAuthorizer,
+                        this.connectionAuthorizer),
+                new DisposableEndpoint(sessions, disposableDecoder, this.channelAuthorizer),
                 new ChatroomEndpoint(sessions, chatroom),
                 new TopicsyncEndpoint(sessions, chatroom),
                 new RandomchatEndpoint(sessions, this::randomchat)));
@@ -231,6 +241,61 @@ public final class Node implements Edge {
         return connectionAuthorizer;
     }
 
+    /** The token auth of the config's {@code JWT_*} settings, or {@code null} when token auth is off. */
+    public TokenAuth tokenAuth() {
+        return tokenAuth;
+    }
+
+    /** {@code first}'s verdict and identity, then {@code second}'s refusal if it has one. */
+    private static ConnectionAuthorizer both(ConnectionAuthorizer first, ConnectionAuthorizer second) {
+        if (second == ConnectionAuthorizer.ALLOW_ALL) {
+            return first;
+        }
+        return new ConnectionAuthorizer() {
+            @Override
+            public Rejection authorize(HandshakeRequest request) {
+                return verify(request).rejection();
+            }
+
+            @Override
+            public Verdict verify(HandshakeRequest request) {
+                Verdict v = first.verify(request);
+                if (!v.accepted()) {
+                    return v;
+                }
+                Rejection r = second.authorize(request);
+                return r == null ? v : Verdict.refuse(r);
+            }
+
+            @Override
+            public Verdict refresh(Identity current, String credential) {
+                return first.refresh(current, credential);
+            }
+        };
+    }
+
+    /** Allowed when {@code first} and then {@code second} allow. */
+    private static ChannelAuthorizer both(ChannelAuthorizer first, ChannelAuthorizer second) {
+        if (second == ChannelAuthorizer.ALLOW_ALL) {
+            return first;
+        }
+        return new ChannelAuthorizer() {
+            @Override
+            public String authorize(Operation operation, String channelName, String clientName,
+                                    HandshakeRequest handshake) {
+                return authorize(operation, channelName, clientName, handshake, Identity.ANONYMOUS);
+            }
+
+            @Override
+            public String authorize(Operation operation, String channelName, String clientName,
+                                    HandshakeRequest handshake, Identity identity) {
+                String refusal = first.authorize(operation, channelName, clientName, handshake, identity);
+                return refusal != null ? refusal
+                        : second.authorize(operation, channelName, clientName, handshake, identity);
+            }
+        };
+    }
+
     @Override
     public ConnectionLimits limits() {
         return limits;
@@ -277,7 +342,7 @@ public final class Node implements Edge {
     /** Returns a handler serving minichats at {@code path} in an application's pipeline. */
     public ChannelHandler mount(String path) {
         return new HandshakeRouter(this, List.of(new MinichatsEndpoint(path, sessions, minichatsDecoder,
-                channelAuthorizer)), List.of(), List.of(), false);
+                channelAuthorizer, connectionAuthorizer)), List.of(), List.of(), false);
     }
 
     /**
@@ -340,6 +405,9 @@ public final class Node implements Edge {
      * their resources are released.
      */
     public CompletableFuture<Void> close() {
+        if (tokenAuth != null) {
+            tokenAuth.close();
+        }
         CompletableFuture<Void> cluster = CompletableFuture.allOf(chatroom.close(), broker.cluster().close());
         RandomchatHub hub;
         synchronized (this) {

@@ -128,6 +128,26 @@ public final class Settings {
             new Setting("CLUSTER_NODE_TIMEOUT", "DURATION", SwitchboardConfig::clusterNodeTimeout,
                     "a node silent this long (died without cleaning up) stops being counted",
                     (b, v) -> b.clusterNodeTimeout(parseDuration(v))),
+            // Token auth (issue 19)
+            new Setting("JWT_HMAC_SECRET", "SECRET", SwitchboardConfig::jwtHmacSecret, "no HMAC tokens",
+                    "shared secret of HS256/384/512 tokens (at least 32 bytes); any JWT_* key turns token auth on",
+                    SwitchboardConfig.Builder::jwtHmacSecret),
+            new Setting("JWT_PUBLIC_KEY_FILE", "PATH", SwitchboardConfig::jwtPublicKeyFile, "no public key",
+                    "PEM public key (or certificate) of RS*, PS*, ES* or EdDSA tokens",
+                    (b, v) -> b.jwtPublicKeyFile(Path.of(v))),
+            new Setting("JWT_JWKS_FILE", "PATH", SwitchboardConfig::jwtJwksFile, "no JWK set",
+                    "JWK set file (a token's kid picks the key; re-read when it changes)",
+                    (b, v) -> b.jwtJwksFile(Path.of(v))),
+            new Setting("JWT_AUDIENCE", "TEXT", SwitchboardConfig::jwtAudience, "not checked",
+                    "audience a token's aud must include", SwitchboardConfig.Builder::jwtAudience),
+            new Setting("JWT_ISSUER", "TEXT", SwitchboardConfig::jwtIssuer, "not checked",
+                    "issuer a token's iss must be", SwitchboardConfig.Builder::jwtIssuer),
+            new Setting("JWT_COOKIE", "NAME", SwitchboardConfig::jwtCookie, "no cookie",
+                    "cookie that may carry the token (besides ?token= and Authorization: Bearer)",
+                    SwitchboardConfig.Builder::jwtCookie),
+            new Setting("JWT_LEEWAY", "DURATION", SwitchboardConfig::jwtLeeway,
+                    "clock skew allowed on exp and nbf (a connection ends this long after exp)",
+                    (b, v) -> b.jwtLeeway(v.equals("0") ? Duration.ZERO : parseDuration(v))),
             new Setting("LINE_PORT", "PORT", SwitchboardConfig::linePort,
                     "TCP port of the line chat (telnet, nc; 0: off)", (b, v) -> b.linePort(parseInt(v))),
             new Setting("LINE_MAX_CLIENTS", "N", SwitchboardConfig::lineMaxClients,
@@ -306,7 +326,7 @@ public final class Settings {
     }
 
     private static boolean isSecret(Setting s) {
-        return s.env().equals("API_KEY") || s.env().equals("REDIS_SECRET");
+        return s.env().equals("API_KEY") || s.env().equals("REDIS_SECRET") || s.env().equals("JWT_HMAC_SECRET");
     }
 
     private static Setting byFlag(String flag) {

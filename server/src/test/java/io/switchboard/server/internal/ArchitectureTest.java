@@ -78,6 +78,15 @@ class ArchitectureTest {
     }
 
     @Test
+    void nimbusOnlyInTheAuthPackage() {
+        noClasses()
+                .that().resideOutsideOfPackage("io.switchboard.server.internal.auth..")
+                .should().dependOnClassesThat().resideInAPackage("com.nimbusds..")
+                .because("nimbus-jose-jwt is optional: only token auth (JWT_*) uses it")
+                .check(SERVER);
+    }
+
+    @Test
     void micrometerOnlyWhereMetricsAreBound() {
         noClasses()
                 .that().resideOutsideOfPackages("io.switchboard.server", "io.switchboard.server.internal")

@@ -47,6 +47,33 @@ class SettingsTest {
         assertEquals(Duration.ofSeconds(3), c.handshakeTimeout());
     }
 
+    /** Token auth (issue 19): its settings, a secret never repeated in an error, and the line port closed. */
+    @Test
+    void readsTokenAuthSettingsAndRefusesTheLinePortBesideThem() {
+        String secret = "0123456789abcdef0123456789abcdef";
+        SwitchboardConfig c = Settings.load(Map.of("JWT_HMAC_SECRET", secret, "JWT_AUDIENCE", "chat",
+                "JWT_ISSUER", "https://login.example", "JWT_COOKIE", "sb", "JWT_LEEWAY", "0", "LINE_PORT", "0",
+                "JWT_JWKS_FILE", "/etc/jwks.json"), new String[0]);
+        assertTrue(c.tokenAuthEnabled());
+        assertEquals(secret, c.jwtHmacSecret());
+        assertEquals("chat", c.jwtAudience());
+        assertEquals("https://login.example", c.jwtIssuer());
+        assertEquals("sb", c.jwtCookie());
+        assertEquals(Duration.ZERO, c.jwtLeeway());
+        assertEquals(Path.of("/etc/jwks.json"), c.jwtJwksFile());
+        assertTrue(c.toString().contains("jwtHmacSecret=(set)") && !c.toString().contains(secret), c.toString());
+        assertEquals(Duration.ofSeconds(30), Settings.load(Map.of(), new String[0]).jwtLeeway());
+
+        IllegalArgumentException shortSecret = assertThrows(IllegalArgumentException.class,
+                () -> Settings.load(Map.of("JWT_HMAC_SECRET", "too-short-a-secret"), new String[0]));
+        assertEquals("JWT_HMAC_SECRET=...: jwtHmacSecret: 18 bytes (expected: at least 32, RFC 7518 section 3.2)",
+                shortSecret.getMessage());
+        IllegalArgumentException line = assertThrows(IllegalArgumentException.class,
+                () -> Settings.load(Map.of("JWT_HMAC_SECRET", secret), new String[0]));
+        assertTrue(line.getMessage().contains("linePort: 8888 (expected: 0 while token auth is on: line clients "
+                + "cannot present a token; set LINE_PORT=0)"), line.getMessage());
+    }
+
     /** --help says what README and the node do: only the disposable /ws refuses an upgrade without Origin (issue 20). */
     @Test
     void helpSaysWhereAMissingOriginIsRefused() {

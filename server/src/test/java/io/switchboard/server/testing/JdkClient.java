@@ -27,8 +27,18 @@ public final class JdkClient implements AutoCloseable {
     private final WebSocket ws;
 
     private JdkClient(URI uri) {
-        ws = HTTP.newWebSocketBuilder().connectTimeout(WAIT).buildAsync(uri, new Listener())
-                .orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
+        this(uri, java.util.Map.of());
+    }
+
+    private JdkClient(URI uri, java.util.Map<String, String> headers) {
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
+        headers.forEach(builder::header);
+        ws = builder.buildAsync(uri, new Listener()).orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
+    }
+
+    /** Connects to {@code uri} with more handshake headers (an {@code Authorization}, a {@code Cookie}). */
+    public static JdkClient connect(URI uri, java.util.Map<String, String> headers) {
+        return new JdkClient(uri, headers);
     }
 
     /** Connects to {@code uri}, e.g. {@code ws://127.0.0.1:8080/ws?client_name=Ann}. */

@@ -17,7 +17,9 @@ public final class Metrics {
     public enum Close {
         SLOW_CONSUMER, RATE_LIMIT, SUBSCRIBE_RATE_LIMIT, PING_TIMEOUT, MESSAGE_TOO_BIG, INVALID_UTF8, PROTOCOL_ERROR,
         /** An unexpected exception in the connection's pipeline (a bug, or memory exhausted). */
-        INTERNAL_ERROR
+        INTERNAL_ERROR,
+        /** The connection's token expired without a refresh (close 1008 "token expired", issue 19). */
+        TOKEN_EXPIRED
     }
 
     /** Why the node refused a WebSocket upgrade. */

@@ -21,12 +21,14 @@ import io.switchboard.server.internal.transport.HttpDeadline;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
  * What every WebSocket dialect's session does the same way: the message rate limit, the
- * heartbeat, the close handshake, and
+ * heartbeat, the close handshake, the end of a token's life ({@link #expireAt}), and
  * pausing reads while the session waits for the cluster. A dialect says what a connection's
  * opening, its text and binary messages, and its end mean.
  *
@@ -50,6 +52,9 @@ public abstract class WebSocketSession extends Session {
     /** When the last read batch ended, for the heartbeat. */
     private long lastReadNanos;
     private ScheduledFuture<?> pinger;
+    /** When the connection's token ends it (issue 19), or {@code null}; the timer that does it, once the handshake is done. */
+    private Instant expiresAt;
+    private ScheduledFuture<?> expiry;
 
     public WebSocketSession(SessionContext context, Dialect dialect) {
         super(context, dialect);
@@ -105,6 +110,7 @@ public abstract class WebSocketSession extends Session {
             if (interval > 0) {
                 pinger = ctx.executor().scheduleAtFixedRate(this::ping, interval, interval, TimeUnit.NANOSECONDS);
             }
+            scheduleExpiry();
             opened(ctx);
             ctx.flush();
         }
@@ -178,6 +184,9 @@ public abstract class WebSocketSession extends Session {
         if (pinger != null) {
             pinger.cancel(false);
         }
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
         leave(ctx);
         logger.debug("{} {} disconnected", ctx.channel(), label());
         super.channelInactive(ctx);
@@ -211,6 +220,41 @@ public abstract class WebSocketSession extends Session {
             }
             ctx.fireExceptionCaught(cause);
         }
+    }
+
+    /**
+     * Ends the connection at {@code at} (close 1008 "token expired"), replacing any earlier end:
+     * the identity's expiry at the handshake, a refreshed one after. {@code null}: never. Must be
+     * called from the event loop (or before the session is added).
+     */
+    public void expireAt(Instant at) {
+        expiresAt = at;
+        if (handshakeComplete) {
+            scheduleExpiry();
+        }
+    }
+
+    private void scheduleExpiry() {
+        if (expiry != null) {
+            expiry.cancel(false);
+            expiry = null;
+        }
+        if (expiresAt == null) {
+            return;
+        }
+        Duration left = Duration.between(Instant.now(), expiresAt);
+        // An exp centuries away would overflow milliseconds; Netty clamps a huge delay to its far future.
+        long delayMillis = left.isNegative() ? 0 : left.getSeconds() >= Long.MAX_VALUE / 1000 ? Long.MAX_VALUE : left.toMillis();
+        expiry = ctx.executor().schedule(this::expire, delayMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void expire() {
+        if (connection.closing || !ctx.channel().isActive()) {
+            return;
+        }
+        logger.debug("{} {} closed: its token expired", ctx.channel(), label());
+        metrics.close(Metrics.Close.TOKEN_EXPIRED);
+        close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "token expired");
     }
 
     /**

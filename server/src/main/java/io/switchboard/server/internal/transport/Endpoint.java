@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 
 import java.util.function.Function;
 
@@ -30,12 +31,13 @@ public interface Endpoint {
     }
 
     /**
-     * Checks an upgrade request to {@link #path()} (a GET asking for {@code Upgrade: websocket}: the
-     * router checked) before the node's own checks (the connection authorizer, the connection limits).
-     * Returns what makes the connection's session once those pass, or {@code null} after answering
-     * {@code request} with a refusal ({@link HttpResponses#send}). Does not take ownership of
-     * {@code request}. Called on the connection's event loop.
+     * Checks an upgrade request to {@link #path()} (a GET asking for {@code Upgrade: websocket} that
+     * the connection authorizer accepted as {@code identity}: the router checked) before the
+     * connection limits. Returns what makes the connection's session once those pass, or {@code null}
+     * after answering {@code request} with a refusal ({@link HttpResponses#send}). A session bounds its
+     * life by the identity's expiry and names its client by the identity's name where its dialect
+     * has names. Does not take ownership of {@code request}. Called on the connection's event loop.
      */
     Function<HandshakeRequest, ChannelHandler> accept(ChannelHandlerContext ctx, HttpRequest request,
-                                                     QueryStringDecoder uri);
+                                                     QueryStringDecoder uri, Identity identity);
 }

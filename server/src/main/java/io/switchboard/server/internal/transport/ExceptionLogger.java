@@ -30,6 +30,9 @@ public final class ExceptionLogger extends ChannelInboundHandlerAdapter {
     private static final Logger logger = LoggerFactory.getLogger(ExceptionLogger.class);
     private static final Pattern EXPECTED_MESSAGE = Pattern.compile(
             ".*(?:connection.*(?:reset|closed|abort|broken)|broken.*pipe).*", Pattern.CASE_INSENSITIVE);
+    /** A token in a query ({@code token=...}) or an {@code Authorization} header's credential. */
+    private static final Pattern CREDENTIAL = Pattern.compile("((?:[?&;]|\\b)token=|Bearer\\s+)[^&\\s'\"]*",
+            Pattern.CASE_INSENSITIVE);
     static final long WARN_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final Metrics metrics;
@@ -53,7 +56,7 @@ public final class ExceptionLogger extends ChannelInboundHandlerAdapter {
             return;
         }
         if (isExpected(cause)) {
-            logger.debug("{} closed by its peer or a protocol violation: {}", ctx.channel(), cause.toString());
+            logger.debug("{} closed by its peer or a protocol violation: {}", ctx.channel(), redact(cause).toString());
             return;
         }
         metrics.close(Metrics.Close.INTERNAL_ERROR);
@@ -64,12 +67,48 @@ public final class ExceptionLogger extends ChannelInboundHandlerAdapter {
         if (now - last >= WARN_INTERVAL_NANOS && lastWarnNanos.compareAndSet(last, now)) {
             long others = unlogged.getAndSet(0);
             logger.warn("{} closed after an unexpected exception ({} more since the last one logged, at DEBUG):",
-                    ctx.channel(), others, cause);
+                    ctx.channel(), others, redact(cause));
         } else {
             unlogged.incrementAndGet();
-            logger.debug("{} closed after an unexpected exception:", ctx.channel(), cause);
+            logger.debug("{} closed after an unexpected exception:", ctx.channel(), redact(cause));
         }
     }
+
+    /**
+     * {@code cause}, or a copy whose messages hide credentials: an exception about a request line
+     * (a malformed query, say) may quote {@code token=...} or a bearer token, which must never reach
+     * a log (issue 19). The copy keeps the class name and stack trace of each exception in the chain.
+     */
+    static Throwable redact(Throwable cause) {
+        boolean secret = false;
+        for (Throwable t = cause; t != null && !secret; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage();
+            secret = m != null && CREDENTIAL.matcher(m).find();
+        }
+        return secret ? copyRedacted(cause, 0) : cause;
+    }
+
+    private static Throwable copyRedacted(Throwable t, int depth) {
+        String m = t.getMessage();
+        String message = t.getClass().getName() + (m == null ? "" : ": " + CREDENTIAL.matcher(m).replaceAll("$1<redacted>"));
+        Throwable cause = t.getCause() == null || t.getCause() == t || depth > 8 ? null : copyRedacted(t.getCause(), depth + 1);
+        RedactedException copy = new RedactedException(message, cause);
+        copy.setStackTrace(t.getStackTrace());
+        return copy;
+    }
+
+    /** An exception whose message had a credential taken out; its message starts with the original class name. */
+    static final class RedactedException extends RuntimeException {
+        RedactedException(String message, Throwable cause) {
+            super(message, cause);
+        }
+
+        @Override
+        public String toString() {
+            return getMessage();
+        }
+    }
+
     private static boolean isPipeliningTooDeep(Throwable cause) {
         return cause instanceof DecoderException && cause.getCause() instanceof IllegalStateException
                 && String.valueOf(cause.getCause().getMessage()).startsWith("maxPipelineDepth exceeded");

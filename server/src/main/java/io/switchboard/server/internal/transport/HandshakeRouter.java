@@ -22,6 +22,7 @@ import io.netty.util.ReferenceCountUtil;
 import io.switchboard.protocol.minichats.ErrorCode;
 import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 import io.switchboard.server.PipelineNames;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.metrics.Metrics;
@@ -35,9 +36,9 @@ import java.util.function.Function;
 /**
  * Answers the HTTP request that opens a connection. A WebSocket upgrade on an {@link Endpoint}'s
  * path becomes that endpoint's session: the router checks the method and the {@code Upgrade}
- * header, lets the endpoint check the rest, asks the connection authorizer and the connection
- * limits, installs the WebSocket handlers and the session, removes itself and passes the request
- * on to Netty's handshaker. Every check happens before the upgrade, so a refused client gets a plain
+ * header, asks the connection authorizer (whose identity may name the client), lets the endpoint
+ * check the rest, asks the connection limits, installs the WebSocket handlers and the session,
+ * removes itself and passes the request on to Netty's handshaker. Every check happens before the upgrade, so a refused client gets a plain
  * HTTP status with a reason. The router looks endpoints up by path and knows none by name.
  *
  * <p>Standalone (a {@code SwitchboardServer}), it also serves {@code /}, {@code /health},
@@ -211,8 +212,53 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         if (!isUpgrade(ctx, request)) {
             return false;
         }
-        Function<HandshakeRequest, ChannelHandler> sessions = endpoint.accept(ctx, request, uri);
-        return sessions != null && admit(ctx, request, protocols.get(endpoint.path()), sessions);
+        HandshakeRequest handshake;
+        try {
+            handshake = new HandshakeRequest(request, ctx.channel().remoteAddress());
+        } catch (IllegalArgumentException e) {
+            // A malformed percent-encoding; the message quotes the query, which may hold a token: not echoed.
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.BAD_REQUEST,
+                    ErrorCode.INVALID_REQUEST, "The query string is not valid percent-encoding"));
+            return false;
+        }
+        // The connection authorizer first: a token's identity names the client for the endpoint's checks.
+        Identity identity = authorize(ctx, request, handshake);
+        if (identity == null) {
+            return false;
+        }
+        Function<HandshakeRequest, ChannelHandler> sessions = endpoint.accept(ctx, request, uri, identity);
+        return sessions != null && admit(ctx, request, handshake, protocols.get(endpoint.path()), sessions);
+    }
+
+    /**
+     * Asks the connection authorizer; returns the identity the request proves, or {@code null} after
+     * answering the refusal: its status with a JSON body, code {@code unauthorized} for 401 (with
+     * {@code WWW-Authenticate: Bearer}, RFC 6750 section 3) and {@code forbidden} for any other.
+     */
+    private Identity authorize(ChannelHandlerContext ctx, HttpRequest request, HandshakeRequest handshake) {
+        ConnectionAuthorizer.Verdict verdict;
+        try {
+            verdict = node.connectionAuthorizer().verify(handshake);
+        } catch (RuntimeException e) {
+            // A failing hook refuses the connection; the tail logs the failure.
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR,
+                    ErrorCode.INTERNAL, "The connection could not be authorized"));
+            ctx.fireExceptionCaught(e);
+            return null;
+        }
+        if (verdict.accepted()) {
+            return verdict.identity();
+        }
+        ConnectionAuthorizer.Rejection rejection = verdict.rejection();
+        node.metrics().refuse(Metrics.Refusal.AUTHORIZER);
+        boolean unauthorized = rejection.status() == HttpResponseStatus.UNAUTHORIZED.code();
+        FullHttpResponse response = HttpResponses.jsonError(ctx, HttpResponseStatus.valueOf(rejection.status()),
+                unauthorized ? ErrorCode.UNAUTHORIZED : ErrorCode.FORBIDDEN, rejection.reason());
+        if (unauthorized) {
+            response.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer");
+        }
+        HttpResponses.send(ctx, request, response);
+        return null;
     }
 
     /** Whether {@code request} is a WebSocket upgrade; answers it when it is not. */
@@ -232,29 +278,12 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * What every dialect's upgrade goes through last: the connection authorizer and the connection
-     * limits; then the WebSocket handlers and the session are installed and the request passes on to
-     * Netty's handshaker. Returns whether ownership of {@code request} passed on.
+     * What every dialect's upgrade goes through last: the connection limits; then the WebSocket
+     * handlers and the session are installed and the request passes on to Netty's handshaker.
+     * Returns whether ownership of {@code request} passed on.
      */
-    private boolean admit(ChannelHandlerContext ctx, HttpRequest request, WebSocketServerProtocolConfig protocol,
-                          Function<HandshakeRequest, ChannelHandler> sessions) {
-        HandshakeRequest handshake = new HandshakeRequest(request, ctx.channel().remoteAddress());
-        ConnectionAuthorizer.Rejection rejection;
-        try {
-            rejection = node.connectionAuthorizer().authorize(handshake);
-        } catch (RuntimeException e) {
-            // A failing hook refuses the connection; the tail logs the failure.
-            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR,
-                    ErrorCode.INTERNAL, "The connection could not be authorized"));
-            ctx.fireExceptionCaught(e);
-            return false;
-        }
-        if (rejection != null) {
-            node.metrics().refuse(Metrics.Refusal.AUTHORIZER);
-            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx,
-                    HttpResponseStatus.valueOf(rejection.status()), ErrorCode.FORBIDDEN, rejection.reason()));
-            return false;
-        }
+    private boolean admit(ChannelHandlerContext ctx, HttpRequest request, HandshakeRequest handshake,
+                          WebSocketServerProtocolConfig protocol, Function<HandshakeRequest, ChannelHandler> sessions) {
         switch (node.limits().acquire(ctx.channel())) {
             case FULL:
                 node.metrics().refuse(Metrics.Refusal.FULL);

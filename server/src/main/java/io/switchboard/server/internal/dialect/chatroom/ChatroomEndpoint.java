@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.transport.Endpoint;
 import io.switchboard.server.internal.transport.Origins;
@@ -39,10 +40,15 @@ public final class ChatroomEndpoint implements Endpoint {
 
     @Override
     public Function<HandshakeRequest, ChannelHandler> accept(ChannelHandlerContext ctx, HttpRequest request,
-                                                            QueryStringDecoder uri) {
+                                                            QueryStringDecoder uri, Identity identity) {
         if (Origins.refuseForeign(ctx, request, context.config(), context.metrics())) {
             return null;
         }
-        return handshake -> new ChatroomSession(context, room);
+        // Token auth checks the connection only: this dialect's names and topics are its own (docs/guarantees.md).
+        return handshake -> {
+            ChatroomSession session = new ChatroomSession(context, room);
+            session.expireAt(identity.expiresAt());
+            return session;
+        };
     }
 }

@@ -11,6 +11,7 @@ import io.switchboard.protocol.disposable.DisposableDecoder;
 import io.switchboard.protocol.disposable.DisposableParams;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.session.SessionContext;
@@ -53,9 +54,10 @@ public final class DisposableEndpoint implements Endpoint {
 
     @Override
     public Function<HandshakeRequest, ChannelHandler> accept(ChannelHandlerContext ctx, HttpRequest request,
-                                                            QueryStringDecoder uri) {
+                                                            QueryStringDecoder uri, Identity identity) {
         SwitchboardConfig config = context.config();
-        String name = DisposableParams.trim(first(uri, "name"));
+        // A token's sub is the client's name (PROTOCOL.md section 1a), held to the seed's name rules.
+        String name = DisposableParams.trim(identity.name() != null ? identity.name() : first(uri, "name"));
         String room = DisposableParams.trim(first(uri, "room"));
         String invalid = DisposableParams.check(name, room);
         if (invalid == null && JsonStrings.utf8Length(room) > config.maxChannelNameBytes()) {
@@ -74,13 +76,13 @@ public final class DisposableEndpoint implements Endpoint {
             return null;
         }
         String refusal = authorizer.authorize(ChannelAuthorizer.Operation.SUBSCRIBE, room, name,
-                new HandshakeRequest(request, ctx.channel().remoteAddress()));
+                new HandshakeRequest(request, ctx.channel().remoteAddress()), identity);
         if (refusal != null) {
             context.metrics().refuse(Metrics.Refusal.AUTHORIZER);
             HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN, refusal));
             return null;
         }
-        return handshake -> new DisposableSession(context, decoder, authorizer, name, room, handshake);
+        return handshake -> new DisposableSession(context, decoder, authorizer, name, room, handshake, identity);
     }
 
     private static String first(QueryStringDecoder uri, String parameter) {

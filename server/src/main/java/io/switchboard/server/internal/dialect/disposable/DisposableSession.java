@@ -7,6 +7,7 @@ import io.switchboard.protocol.disposable.DisposableEncoder;
 import io.switchboard.protocol.disposable.DisposableException;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
@@ -34,13 +35,26 @@ public final class DisposableSession extends WebSocketSession {
     private final DisposableDecoder decoder;
     private final ChannelAuthorizer authorizer;
     private final HandshakeRequest handshake;
+    private final Identity identity;
     private final String room;
     private final RosterMember self;
     private Subscription subscription;
 
     public DisposableSession(SessionContext context, DisposableDecoder decoder, ChannelAuthorizer authorizer,
                              String name, String room, HandshakeRequest handshake) {
+        this(context, decoder, authorizer, name, room, handshake, Identity.ANONYMOUS);
+    }
+
+    /**
+     * @param name     the client's name: the identity's, when it has one
+     * @param identity what the connection authorizer found; its expiry ends the connection (the
+     *                 disposable wire format has no refresh: a client reconnects with a new token)
+     */
+    public DisposableSession(SessionContext context, DisposableDecoder decoder, ChannelAuthorizer authorizer,
+                             String name, String room, HandshakeRequest handshake, Identity identity) {
         super(context, DisposableDialect.DIALECT);
+        this.identity = identity;
+        expireAt(identity.expiresAt());
         this.decoder = decoder;
         this.authorizer = authorizer;
         this.handshake = handshake;
@@ -103,7 +117,8 @@ public final class DisposableSession extends WebSocketSession {
             reply(ctx, DisposableEncoder.error(ctx.alloc(), e.getMessage()));
             return;
         }
-        String refusal = authorizer.authorize(ChannelAuthorizer.Operation.PUBLISH, room, self.name(), handshake);
+        String refusal = authorizer.authorize(ChannelAuthorizer.Operation.PUBLISH, room, self.name(), handshake,
+                identity);
         if (refusal != null) {
             reply(ctx, DisposableEncoder.error(ctx.alloc(), refusal));
             return;

@@ -10,7 +10,9 @@ import io.switchboard.protocol.Names;
 import io.switchboard.protocol.minichats.ErrorCode;
 import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.transport.Endpoint;
@@ -35,12 +37,16 @@ public final class MinichatsEndpoint implements Endpoint {
     private final SessionContext context;
     private final MinichatsDecoder decoder;
     private final ChannelAuthorizer authorizer;
+    private final ConnectionAuthorizer connectionAuthorizer;
 
-    public MinichatsEndpoint(String path, SessionContext context, MinichatsDecoder decoder, ChannelAuthorizer authorizer) {
+    /** @param connectionAuthorizer the node's, which checks a {@code refresh} (issue 19) */
+    public MinichatsEndpoint(String path, SessionContext context, MinichatsDecoder decoder, ChannelAuthorizer authorizer,
+                             ConnectionAuthorizer connectionAuthorizer) {
         this.path = path;
         this.context = context;
         this.decoder = decoder;
         this.authorizer = authorizer;
+        this.connectionAuthorizer = connectionAuthorizer;
     }
 
     @Override
@@ -55,13 +61,18 @@ public final class MinichatsEndpoint implements Endpoint {
 
     @Override
     public Function<HandshakeRequest, ChannelHandler> accept(ChannelHandlerContext ctx, HttpRequest request,
-                                                            QueryStringDecoder uri) {
+                                                            QueryStringDecoder uri, Identity identity) {
         List<String> names = uri.parameters().get("client_name");
         String name = names == null || names.isEmpty() ? "" : names.get(0);
+        String param = "client_name";
+        if (identity.name() != null) {
+            name = identity.name(); // a token's sub names the client (PROTOCOL.md section 1a)
+            param = "sub";
+        }
         if (name.isEmpty()) {
             name = generateName();
         } else {
-            String invalid = Names.check("client_name", name, context.config().maxClientNameBytes());
+            String invalid = Names.check(param, name, context.config().maxClientNameBytes());
             if (invalid != null) {
                 HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.BAD_REQUEST,
                         ErrorCode.INVALID_PARAM, invalid));
@@ -76,7 +87,8 @@ public final class MinichatsEndpoint implements Endpoint {
             return null;
         }
         String clientName = name;
-        return handshake -> new MinichatsSession(context, decoder, authorizer, clientName, handshake);
+        return handshake -> new MinichatsSession(context, decoder, authorizer, connectionAuthorizer, clientName, handshake,
+                identity);
     }
 
     /** A name for a client that gave none, e.g. {@code guest-4f2a9c}. */

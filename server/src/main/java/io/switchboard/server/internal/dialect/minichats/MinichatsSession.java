@@ -12,7 +12,9 @@ import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.protocol.minichats.MinichatsRequest;
 import io.switchboard.server.ChannelAuthorizer;
+import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ChannelEntry;
@@ -45,16 +47,33 @@ public final class MinichatsSession extends WebSocketSession {
     private final int maxSubscriptions;
     private final RateLimiter subscribeLimiter;
     private final ChannelAuthorizer authorizer;
+    private final ConnectionAuthorizer connectionAuthorizer;
     private final HandshakeRequest handshake;
+    /** What the handshake's token proved, or the last refresh's (issue 19); {@link Identity#ANONYMOUS} without token auth. */
+    private Identity identity;
     private final String clientName;
     private final byte[] quotedName;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
 
     public MinichatsSession(SessionContext context, MinichatsDecoder decoder, ChannelAuthorizer authorizer,
                             String clientName, HandshakeRequest handshake) {
+        this(context, decoder, authorizer, ConnectionAuthorizer.ALLOW_ALL, clientName, handshake, Identity.ANONYMOUS);
+    }
+
+    /**
+     * @param clientName the client's name: the identity's, when it has one
+     * @param identity   what the connection authorizer found; its expiry ends the connection unless a
+     *                   {@code refresh} through {@code connectionAuthorizer} extends it
+     */
+    public MinichatsSession(SessionContext context, MinichatsDecoder decoder, ChannelAuthorizer authorizer,
+                            ConnectionAuthorizer connectionAuthorizer, String clientName, HandshakeRequest handshake,
+                            Identity identity) {
         super(context, MinichatsDialect.DIALECT);
         this.decoder = decoder;
         this.authorizer = authorizer;
+        this.connectionAuthorizer = connectionAuthorizer;
+        this.identity = identity;
+        expireAt(identity.expiresAt());
         this.handshake = handshake;
         this.maxSubscriptions = config.maxSubscriptionsPerConnection();
         this.subscribeLimiter = new RateLimiter(config.maxSubscribesPerSecond(), System.nanoTime());
@@ -138,6 +157,9 @@ public final class MinichatsSession extends WebSocketSession {
                 case LIST:
                     reply(ctx, MinichatsEncoder.channelNames(ctx.alloc(), request.requestId(), subscribedNames(),
                             maxMessageBytes));
+                    break;
+                case REFRESH:
+                    refresh(ctx, request);
                     break;
                 default:
                     throw new IllegalStateException("Unhandled action: " + request.action());
@@ -232,9 +254,27 @@ public final class MinichatsSession extends WebSocketSession {
         broker.forward(entry.name, event);
     }
 
+    /**
+     * A new token for this connection (PROTOCOL.md section 1a): the same {@code sub}, verified as at
+     * the handshake; its expiry replaces the old one, and its channel patterns the old ones. A refused
+     * token changes nothing: the connection keeps its expiry.
+     */
+    private void refresh(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        ConnectionAuthorizer.Verdict verdict = connectionAuthorizer.refresh(identity, request.token());
+        if (!verdict.accepted()) {
+            ConnectionAuthorizer.Rejection r = verdict.rejection();
+            throw new MinichatsException(r.status() == 401 ? ErrorCode.UNAUTHORIZED : ErrorCode.INVALID_REQUEST,
+                    r.reason(), request.requestId());
+        }
+        identity = verdict.identity();
+        expireAt(identity.expiresAt());
+        logger.debug("{} {} refreshed its token", ctx.channel(), clientName);
+        reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+    }
+
     private void authorize(ChannelAuthorizer.Operation operation, MinichatsRequest request)
             throws MinichatsException {
-        String refusal = authorizer.authorize(operation, request.channelName(), clientName, handshake);
+        String refusal = authorizer.authorize(operation, request.channelName(), clientName, handshake, identity);
         if (refusal != null) {
             throw new MinichatsException(ErrorCode.FORBIDDEN, refusal, request.requestId());
         }

@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.transport.Endpoint;
 import io.switchboard.server.internal.transport.Origins;
@@ -49,10 +50,15 @@ public final class RandomchatEndpoint implements Endpoint {
 
     @Override
     public Function<HandshakeRequest, ChannelHandler> accept(ChannelHandlerContext ctx, HttpRequest request,
-                                                            QueryStringDecoder uri) {
+                                                            QueryStringDecoder uri, Identity identity) {
         if (Origins.refuseForeign(ctx, request, context.config(), context.metrics())) {
             return null;
         }
-        return handshake -> new RandomchatSession(context, hub.get());
+        // Token auth checks the connection only: this dialect's names and topics are its own (docs/guarantees.md).
+        return handshake -> {
+            RandomchatSession session = new RandomchatSession(context, hub.get());
+            session.expireAt(identity.expiresAt());
+            return session;
+        };
     }
 }

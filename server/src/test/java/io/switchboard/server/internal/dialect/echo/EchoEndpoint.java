@@ -31,7 +31,7 @@ final class EchoEndpoint implements Endpoint {
 
     @Override
     public Function<HandshakeRequest, ChannelHandler> accept(ChannelHandlerContext ctx, HttpRequest request,
-                                                            QueryStringDecoder uri) {
+                                                            QueryStringDecoder uri, io.switchboard.server.Identity identity) {
         return handshake -> new EchoSession(context);
     }
 }
