@@ -6,6 +6,7 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.switchboard.server.HandshakeRequest;
+import io.switchboard.server.Identity;
 import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.transport.Endpoint;
 import io.switchboard.server.internal.transport.HttpResponses;
@@ -44,7 +45,7 @@ public final class TopicsyncEndpoint implements Endpoint {
 
     @Override
     public Function<HandshakeRequest, ChannelHandler> accept(ChannelHandlerContext ctx, HttpRequest request,
-                                                            QueryStringDecoder uri) {
+                                                            QueryStringDecoder uri, Identity identity) {
         if (Origins.refuseForeign(ctx, request, context.config(), context.metrics())) {
             return null;
         }
@@ -53,6 +54,11 @@ public final class TopicsyncEndpoint implements Endpoint {
                     PATH + " is served on a single node only (see docs/chatroom.md); use /chatroom in a cluster\n"));
             return null;
         }
-        return handshake -> new TopicsyncSession(context, room);
+        // Token auth checks the connection only, as at /chatroom (docs/guarantees.md).
+        return handshake -> {
+            TopicsyncSession session = new TopicsyncSession(context, room);
+            session.expireAt(identity.expiresAt());
+            return session;
+        };
     }
 }
