@@ -1283,11 +1283,11 @@ public final class SwitchboardConfig {
          *                                  token auth is on with the line port open
          */
         public SwitchboardConfig build() {
-            if ((jwtHmacSecret != null || jwtPublicKeyFile != null || jwtJwksFile != null) && linePort != 0) {
+            if ((jwtHmacSecret != null || jwtPublicKeyFile != null || jwtJwksFile != null) && lineEnabled) {
                 // The line dialect has no handshake to carry a token: with token auth on, it would be a
                 // way into the shared namespace around it (PROTOCOL.md section 1a, docs/guarantees.md).
                 throw new IllegalArgumentException("linePort: " + linePort + " (expected: 0 while token auth is on: "
-                        + "line clients cannot present a token; set LINE_PORT=0)");
+                        + "line clients cannot present a token; leave LINE_PORT unset or 0)");
             }
             if (JsonStrings.utf8Length(lineChannel) > maxChannelNameBytes) {
                 throw new IllegalArgumentException("lineChannel: '" + lineChannel + "' (expected: at most "

@@ -217,10 +217,12 @@ public final class Settings {
      */
     public static SwitchboardConfig load(Map<String, String> env, String[] args) {
         SwitchboardConfig.Builder builder = appBuilder();
+        java.util.Set<String> given = new java.util.HashSet<>();
         for (Setting s : ALL) {
             String value = env.get(s.env());
             if (value != null && !value.isEmpty()) {
                 apply(builder, s, value, s.env() + "=" + (isSecret(s) ? "..." : value));
+                given.add(s.env());
             }
         }
         for (int i = 0; i < args.length; i++) {
@@ -243,6 +245,13 @@ public final class Settings {
                 value = args[++i];
             }
             apply(builder, s, value, eq > 0 ? arg : flag + " " + value);
+            given.add(s.env());
+        }
+        if (!given.contains("LINE_PORT") && (given.contains("JWT_HMAC_SECRET")
+                || given.contains("JWT_PUBLIC_KEY_FILE") || given.contains("JWT_JWKS_FILE"))) {
+            // Line clients cannot present a token: with token auth on, the application's line chat
+            // is off unless LINE_PORT asks for it (which the builder then refuses, saying why).
+            builder.linePort(0);
         }
         return builder.build();
     }

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -68,10 +69,12 @@ class SettingsTest {
                 () -> Settings.load(Map.of("JWT_HMAC_SECRET", "too-short-a-secret"), new String[0]));
         assertEquals("JWT_HMAC_SECRET=...: jwtHmacSecret: 18 bytes (expected: at least 32, RFC 7518 section 3.2)",
                 shortSecret.getMessage());
+        // The application's line chat is off with token auth unless LINE_PORT asks for it, which is refused.
+        assertFalse(Settings.load(Map.of("JWT_HMAC_SECRET", secret), new String[0]).lineEnabled());
         IllegalArgumentException line = assertThrows(IllegalArgumentException.class,
-                () -> Settings.load(Map.of("JWT_HMAC_SECRET", secret), new String[0]));
+                () -> Settings.load(Map.of("JWT_HMAC_SECRET", secret, "LINE_PORT", "8888"), new String[0]));
         assertTrue(line.getMessage().contains("linePort: 8888 (expected: 0 while token auth is on: line clients "
-                + "cannot present a token; set LINE_PORT=0)"), line.getMessage());
+                + "cannot present a token; leave LINE_PORT unset or 0)"), line.getMessage());
     }
 
     /** --help says what README and the node do: only the disposable /ws refuses an upgrade without Origin (issue 20). */
