@@ -140,7 +140,20 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
         HttpRequest request = (HttpRequest) msg;
         HttpDeadline.requestSeen(ctx.channel());
         QueryStringDecoder uri = new QueryStringDecoder(request.uri());
-        Endpoint endpoint = endpoints.get(uri.path());
+        String path;
+        try {
+            path = uri.path();
+        } catch (IllegalArgumentException malformedEscape) { // e.g. GET /%zz: no path of ours
+            if (standalone) {
+                HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.BAD_REQUEST,
+                        "Malformed request target: " + malformedEscape.getMessage() + "\n"));
+                ReferenceCountUtil.release(request);
+            } else {
+                ctx.fireChannelRead(msg); // the application decides what to answer
+            }
+            return;
+        }
+        Endpoint endpoint = endpoints.get(path);
         if (!standalone && endpoint == null) {
             ctx.fireChannelRead(msg); // the application's request
             return;

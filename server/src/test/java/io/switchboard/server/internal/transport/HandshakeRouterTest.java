@@ -104,6 +104,17 @@ class HandshakeRouterTest {
         assertTrue(missing.contains("No such endpoint: /nowhere\n"), missing);
     }
 
+    /** A path that does not decode (a bad %-escape) is a 400, not an exception that drops the request. */
+    @Test
+    void aMalformedPercentEscapeIsABadRequest() {
+        Node node = node(SwitchboardConfig.builder());
+        for (String target : new String[] {"/%zz", "/api/connect%", "/ws%g1?name=ann&room=lobby"}) {
+            String response = request(node, upgrade(target, null));
+            assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), target + ": " + response);
+            assertTrue(response.contains("\r\n\r\nMalformed request target: "), response);
+        }
+    }
+
     private static Node node(SwitchboardConfig.Builder config) {
         return new Node(config.linePort(0).build(), ConnectionAuthorizer.ALLOW_ALL, ChannelAuthorizer.ALLOW_ALL);
     }
