@@ -51,6 +51,13 @@ public final class MetricsBinder {
         tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");
         tagged(registry, "switchboard.randomchat.limited", "limit", m.randomchatLimits,
                 "randomchat requests refused by a per-user limit, by limit");
+        // TLS (issue 19): zero on a node without it
+        counter(registry, "switchboard.tls.handshakes", m.tlsHandshakes, "TLS handshakes completed");
+        tagged(registry, "switchboard.tls.handshake.failures", "reason", m.tlsFailures,
+                "TLS connections that ended before their handshake completed, by reason");
+        counter(registry, "switchboard.tls.reloads", m.tlsReloads, "TLS certificate reloads that took effect");
+        counter(registry, "switchboard.tls.reload.failures", m.tlsReloadFailures,
+                "TLS certificate reloads refused (the previous certificate stays in use)");
         Chatroom chatroom = node.chatroom();
         counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
                 "chatroom changes answered with reject_update");
