@@ -27,13 +27,22 @@ public final class JdkClient implements AutoCloseable {
     private final WebSocket ws;
 
     private JdkClient(URI uri) {
-        ws = HTTP.newWebSocketBuilder().connectTimeout(WAIT).buildAsync(uri, new Listener())
+        this(HTTP, uri);
+    }
+
+    private JdkClient(HttpClient http, URI uri) {
+        ws = http.newWebSocketBuilder().connectTimeout(WAIT).buildAsync(uri, new Listener())
                 .orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
     }
 
     /** Connects to {@code uri}, e.g. {@code ws://127.0.0.1:8080/ws?client_name=Ann}. */
     public static JdkClient connect(URI uri) {
         return new JdkClient(uri);
+    }
+
+    /** Connects to a {@code wss://} {@code uri}, trusting what {@code tls} trusts. */
+    public static JdkClient connect(URI uri, javax.net.ssl.SSLContext tls) {
+        return new JdkClient(HttpClient.newBuilder().sslContext(tls).build(), uri);
     }
 
     /** Connects to {@code ws://address/api/connect} plus {@code query} (may be empty). */

@@ -109,7 +109,7 @@ public final class Tls {
         Tls tls = new Tls(Objects.requireNonNull(certFile, "certFile"), Objects.requireNonNull(keyFile, "keyFile"),
                 provider(provider), null, metrics);
         synchronized (tls) {
-            tls.seen = tls.stat();
+            tls.seen = tls.statOrError();
             tls.current = tls.build();
         }
         return tls;
@@ -180,8 +180,9 @@ public final class Tls {
         if (certFile == null) {
             return false;
         }
+        // What the files look like before they are read: a change made while they are read is seen next time.
+        seen = statOrError();
         try {
-            seen = stat();
             current = build();
             metrics.tlsReloads.increment();
             logger.info("TLS certificate reloaded from {} and {}: new connections get it", certFile, keyFile);
@@ -198,18 +199,22 @@ public final class Tls {
         if (certFile == null) {
             return;
         }
-        List<Object> now;
-        try {
-            now = stat();
-        } catch (IOException e) {
-            now = List.of(e.toString()); // a file gone for a moment (replaced by a rename): try again when it is back
-        }
+        List<Object> now = statOrError();
         if (!now.equals(seen)) {
             if (now.size() == 1) {
-                seen = now;
+                seen = now; // a file missing for a moment (being replaced): reload when it is back
                 return;
             }
             reload();
+        }
+    }
+
+    /** {@link #stat()}, or the error as a one-element list. */
+    private List<Object> statOrError() {
+        try {
+            return stat();
+        } catch (IOException e) {
+            return List.of(e.toString());
         }
     }
 
