@@ -33,9 +33,9 @@ public final class Metrics {
         PROTOCOL,
         /** Not completed within {@code HANDSHAKE_TIMEOUT}. */
         TIMEOUT,
-        /** The client went away in the middle (or refused the certificate and said so with an alert). */
+        /** The client went away in the middle without a word. */
         CLOSED,
-        /** Any other handshake failure: no common cipher, a malformed message. */
+        /** Any other handshake failure: the client's alert (it does not trust the certificate), no common cipher. */
         HANDSHAKE
     }
 
