@@ -167,6 +167,35 @@ class TlsIT {
         }
     }
 
+    @Test
+    void countsAClientThatRefusesTheCertificateAndOneThatLeavesMidHandshake() throws Exception {
+        TestPki pki = new TestPki(dir);
+        try (SwitchboardServer server = start(pki, TlsProvider.JDK, false, SwitchboardConfig.builder())) {
+            int port = server.localAddress().getPort();
+            // The JDK's own trust store does not know the test CA: the client says so with an alert.
+            try (SSLSocket s = (SSLSocket) SSLContext.getDefault().getSocketFactory().createSocket("127.0.0.1", port)) {
+                assertThrows(javax.net.ssl.SSLHandshakeException.class, s::startHandshake);
+            }
+            try (Socket s = new Socket("127.0.0.1", port)) {
+                byte[] hello = clientHello(3);
+                s.getOutputStream().write(hello, 0, hello.length / 2);
+                s.getOutputStream().flush();
+            }
+            awaitMetric(server, pki.clientContext(), "switchboard_tls_handshake_failures_total{reason=\"handshake\"} 1.0");
+            awaitMetric(server, pki.clientContext(), "switchboard_tls_handshake_failures_total{reason=\"closed\"} 1.0");
+        }
+    }
+
+    /** Waits, at most {@link JdkClient#WAIT}, for {@code line} in the metrics: the node counts after the client is gone. */
+    private static void awaitMetric(SwitchboardServer server, SSLContext trust, String line) throws Exception {
+        String metrics = metrics(server, trust);
+        for (long end = System.nanoTime() + JdkClient.WAIT.toNanos();
+             !metrics.contains("\n" + line + "\n") && System.nanoTime() < end; metrics = metrics(server, trust)) {
+            Thread.sleep(20);
+        }
+        assertTrue(metrics.contains("\n" + line + "\n"), metrics);
+    }
+
     /**
      * SlowConsumerIT over TLS: the SslHandler sits nearer the socket than Backpressure, and what it
      * holds, plaintext or encrypted, counts against the limits, so a TLS subscriber that never reads
