@@ -260,6 +260,11 @@ public final class SwitchboardServer implements AutoCloseable {
     }
 
     private void failStart(CompletableFuture<Void> started, Throwable cause) {
+        synchronized (lifecycleLock) {
+            if (tlsWatch != null) {
+                tlsWatch.cancel(false);
+            }
+        }
         if (lentGroup == null) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
         }
