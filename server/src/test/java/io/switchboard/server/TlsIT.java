@@ -268,7 +268,8 @@ class TlsIT {
                 }
                 assertEquals("CN=second", served, "picked up by the check for changed files");
 
-                pki.write(pki.issue("third", true), "node", true);
+                X509Bundle third = pki.issue("third", true);
+                pki.write(third, "node", true);
                 assertTrue(server.reloadTls());
                 assertEquals("CN=third", pki.servedSubject(port), "picked up at once by reloadTls()");
 
@@ -282,6 +283,8 @@ class TlsIT {
 
                 assertEquals(1, countOf(open, "stay"), "the connection from before every reload still works");
                 String metrics = metrics(server, trust);
+                assertTrue(metrics.contains("\nswitchboard_tls_certificate_expiry_seconds "
+                        + (double) third.getCertificate().getNotAfter().toInstant().getEpochSecond() + "\n"), metrics);
                 assertTrue(metrics.contains("\nswitchboard_tls_reloads_total 2.0\n"), metrics);
                 assertTrue(metrics.contains("\nswitchboard_tls_reload_failures_total 1.0\n"), metrics);
             }

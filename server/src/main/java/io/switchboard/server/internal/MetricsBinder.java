@@ -58,6 +58,9 @@ public final class MetricsBinder {
         counter(registry, "switchboard.tls.reloads", m.tlsReloads, "TLS certificate reloads that took effect");
         counter(registry, "switchboard.tls.reload.failures", m.tlsReloadFailures,
                 "TLS certificate reloads refused (the previous certificate stays in use)");
+        Gauge.builder("switchboard.tls.certificate.expiry", m, x -> x.tlsCertificateNotAfter).baseUnit("seconds")
+                .description("when the certificate new TLS connections get expires, Unix time; 0 without TLS_CERT_FILE")
+                .register(registry);
         Chatroom chatroom = node.chatroom();
         counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
                 "chatroom changes answered with reject_update");

@@ -60,6 +60,8 @@ public final class Metrics {
     /** TLS certificate reloads that took effect, and those refused (the previous certificate stays). */
     public final LongAdder tlsReloads = new LongAdder();
     public final LongAdder tlsReloadFailures = new LongAdder();
+    /** When the certificate new TLS connections get expires, Unix seconds; 0 without TLS from files. */
+    public volatile long tlsCertificateNotAfter;
 
     public void error(ErrorCode code) {
         errors.get(code).increment();

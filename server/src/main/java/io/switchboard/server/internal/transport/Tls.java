@@ -229,8 +229,9 @@ public final class Tls {
         X509Certificate[] chain = PemFiles.certificates(certFile);
         PrivateKey key = PemFiles.privateKey(keyFile);
         PemFiles.checkPair(key, chain[0], keyFile, certFile);
+        SslContext context;
         try {
-            return SslContextBuilder.forServer(key, chain)
+            context = SslContextBuilder.forServer(key, chain)
                     .sslProvider(provider)
                     .protocols("TLSv1.3", "TLSv1.2")
                     .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
@@ -242,6 +243,8 @@ public final class Tls {
             throw new IOException("TLS_CERT_FILE " + certFile + " / TLS_KEY_FILE " + keyFile + ": the " + providerName()
                     + " provider refused them: " + e, e);
         }
+        metrics.tlsCertificateNotAfter = chain[0].getNotAfter().toInstant().getEpochSecond();
+        return context;
     }
 
     /**
