@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import io.switchboard.server.internal.Settings;
+import io.switchboard.server.internal.transport.Tls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,7 +71,7 @@ public final class Main {
         CompletableFuture<Void> started;
         try {
             started = server.start();
-        } catch (TransportUnavailableException e) {
+        } catch (TransportUnavailableException | TlsUnavailableException e) {
             System.err.println("switchboard: " + e.getMessage());
             System.exit(2);
             return;
@@ -83,9 +84,13 @@ public final class Main {
             System.exit(1);
             return;
         }
-        logger.info("Switchboard {} ({}) listening on {}:{} ({}, {} event loops)", config.version(),
+        logger.info("Switchboard {} ({}) listening on {}:{} ({}, {} event loops{})", config.version(),
                 config.environment(), config.host(), server.localAddress().getPort(), server.transportName(),
-                config.ioThreads());
+                config.ioThreads(), server.tlsProviderName() == null ? ""
+                        : ", TLS only: https:// and wss://, TLS_PROVIDER " + server.tlsProviderName());
+        if (server.tlsProviderName() != null) {
+            reloadTlsOnSighup(server, logger);
+        }
         if (config.apiKey() == null) {
             logger.info("HTTP API off: set API_KEY to enable POST /api/publish and GET /api/channels");
         } else {
@@ -110,6 +115,34 @@ public final class Main {
                 logger.warn("Stop did not finish cleanly: {}", e.toString());
             }
         }, "switchboard-shutdown"));
+    }
+
+    /**
+     * SIGHUP re-reads the TLS certificate and key (issue 19), as nginx and HAProxy do, instead of
+     * stopping the JVM. {@code sun.misc.Signal} is reached by reflection: where it is missing (or the
+     * JVM runs with {@code -Xrs}) the node says so and relies on its check for changed files.
+     */
+    private static void reloadTlsOnSighup(SwitchboardServer server, Logger logger) {
+        try {
+            Class<?> signal = Class.forName("sun.misc.Signal");
+            Class<?> handler = Class.forName("sun.misc.SignalHandler");
+            Object onHup = java.lang.reflect.Proxy.newProxyInstance(Main.class.getClassLoader(), new Class<?>[] {handler},
+                    (proxy, method, args) -> {
+                        if (method.getName().equals("handle")) {
+                            logger.info("SIGHUP: reloading the TLS certificate");
+                            server.reloadTls();
+                            return null;
+                        }
+                        return method.getName().equals("toString") ? "switchboard SIGHUP handler"
+                                : method.getName().equals("hashCode") ? System.identityHashCode(proxy)
+                                : (Object) (proxy == args[0]);
+                    });
+            signal.getMethod("handle", signal, handler)
+                    .invoke(null, signal.getConstructor(String.class).newInstance("HUP"), onHup);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            logger.info("SIGHUP cannot reload the TLS certificate here ({}); changed files are still picked up "
+                    + "within {} s", e.toString(), Tls.POLL_SECONDS);
+        }
     }
 
     /**

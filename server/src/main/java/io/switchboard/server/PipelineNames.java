@@ -8,7 +8,7 @@ package io.switchboard.server;
  *
  * <pre>
  * accepted connection (HTTP):
- *   {@link #BACKPRESSURE} -> {@link #HTTP_CODEC} -> {@link #FLOW_CONTROL} -> {@link #HTTP_AGGREGATOR}
+ *   [{@link #TLS}] -> {@link #BACKPRESSURE} -> {@link #HTTP_CODEC} -> {@link #FLOW_CONTROL} -> {@link #HTTP_AGGREGATOR}
  *     -> {@link #ROUTER} -> {@link #TAIL}
  *
  * after the router accepts a WebSocket upgrade (Netty's handshaker replaces the HTTP codec with its
@@ -25,6 +25,11 @@ package io.switchboard.server;
  *   {@link #BACKPRESSURE} -> {@link #HTTP_CODEC} -> {@link #FLOW_CONTROL} -> {@link #HTTP_AGGREGATOR}
  *     -> {@link #ROUTER} (the page) -> {@link #TAIL}
  *
+ * {@link #TLS} is there when the port serves TLS ({@code TLS_CERT_FILE}, or the server builder's
+ * {@code sslContext}): it stays nearest the socket in every stage above, so that deliveries, written
+ * from {@link #BACKPRESSURE}'s context, are encrypted too, and the bytes it holds count against the
+ * outbound limits.
+ *
  * mounted in an application's pipeline, the router adds {@link #BACKPRESSURE} and {@link #FLOW_CONTROL}
  * in front of itself when it accepts an upgrade, behind the application's TLS and codecs.
  * </pre>
@@ -37,6 +42,11 @@ package io.switchboard.server;
  */
 public final class PipelineNames {
 
+    /**
+     * TLS (issue 19): first a detector that reads the first bytes (plain HTTP gets 400), then, under
+     * the same name, Netty's {@code SslHandler}. Only on a port that serves TLS.
+     */
+    public static final String TLS = "switchboard.tls";
     /** {@code Backpressure}: every write bounded, reading off while the peer does not take what it is sent. */
     public static final String BACKPRESSURE = "switchboard.backpressure";
     /** Netty's {@code FlowControlHandler}: holds decoded messages while reading is off. */

@@ -31,6 +31,10 @@ public final class SwitchboardConfig {
     private final boolean logDebug;
     private final Transport transport;
     private final int ioThreads;
+    // TLS (issue 19)
+    private final Path tlsCertFile;
+    private final Path tlsKeyFile;
+    private final TlsProvider tlsProvider;
     private final int maxMessageBytes;
     private final int maxChannelNameBytes;
     private final int maxClientNameBytes;
@@ -95,6 +99,9 @@ public final class SwitchboardConfig {
         logDebug = b.logDebug;
         transport = b.transport;
         ioThreads = b.ioThreads;
+        tlsCertFile = b.tlsCertFile;
+        tlsKeyFile = b.tlsKeyFile;
+        tlsProvider = b.tlsProvider;
         maxMessageBytes = b.maxMessageBytes;
         maxChannelNameBytes = b.maxChannelNameBytes;
         maxClientNameBytes = b.maxClientNameBytes;
@@ -197,6 +204,36 @@ public final class SwitchboardConfig {
     /** The number of event loops of a server that owns them ({@code IO_THREADS}). */
     public int ioThreads() {
         return ioThreads;
+    }
+
+    /**
+     * The PEM file of the certificate the WebSocket port serves ({@code TLS_CERT_FILE}), followed by
+     * its chain if any; {@code null}, the default, serves plain HTTP and WebSocket. Set together with
+     * {@link #tlsKeyFile()}: the port then speaks TLS only ({@code https://}, {@code wss://}). The line
+     * chat's port and the inspection page stay plain TCP. The files are read at start and again
+     * whenever they change (checked every 2 seconds) or {@link SwitchboardServer#reloadTls()} is
+     * called; a change applies to new connections, open ones keep theirs.
+     */
+    public Path tlsCertFile() {
+        return tlsCertFile;
+    }
+
+    /**
+     * The PEM file of the private key of {@link #tlsCertFile()} ({@code TLS_KEY_FILE}): PKCS#8
+     * ({@code BEGIN PRIVATE KEY}: RSA, EC or Ed25519) or PKCS#1 ({@code BEGIN RSA PRIVATE KEY}),
+     * not encrypted. {@code null}, the default: no TLS.
+     */
+    public Path tlsKeyFile() {
+        return tlsKeyFile;
+    }
+
+    /**
+     * Whose TLS implementation serves the port ({@code TLS_PROVIDER}): the JDK's, OpenSSL's (BoringSSL
+     * through {@code io.netty:netty-tcnative-boringssl-static}), or {@link TlsProvider#AUTO}, the
+     * default: OpenSSL where it loads, the JDK otherwise.
+     */
+    public TlsProvider tlsProvider() {
+        return tlsProvider;
     }
 
     /**
@@ -619,7 +656,9 @@ public final class SwitchboardConfig {
     public String toString() {
         return "SwitchboardConfig{host=" + host + ", port=" + port + ", version=" + version
                 + ", environment=" + environment + ", logDebug=" + logDebug + ", transport=" + transport
-                + ", ioThreads=" + ioThreads + ", maxMessageBytes=" + maxMessageBytes
+                + ", ioThreads=" + ioThreads
+                + ", tlsCertFile=" + tlsCertFile + ", tlsKeyFile=" + tlsKeyFile + ", tlsProvider=" + tlsProvider
+                + ", maxMessageBytes=" + maxMessageBytes
                 + ", maxChannelNameBytes=" + maxChannelNameBytes + ", maxClientNameBytes=" + maxClientNameBytes
                 + ", maxSubscriptionsPerConnection=" + maxSubscriptionsPerConnection
                 + ", maxJsonDepth=" + maxJsonDepth + ", maxMessagesPerSecond=" + maxMessagesPerSecond
@@ -662,6 +701,11 @@ public final class SwitchboardConfig {
         private boolean logDebug;
         private Transport transport = Transport.AUTO;
         private int ioThreads = Runtime.getRuntime().availableProcessors();
+
+        // TLS (issue 19)
+        private Path tlsCertFile;
+        private Path tlsKeyFile;
+        private TlsProvider tlsProvider = TlsProvider.AUTO;
 
         // Requests and messages
         private int maxMessageBytes = 65536;
@@ -748,6 +792,9 @@ public final class SwitchboardConfig {
             logDebug = c.logDebug;
             transport = c.transport;
             ioThreads = c.ioThreads;
+            tlsCertFile = c.tlsCertFile;
+            tlsKeyFile = c.tlsKeyFile;
+            tlsProvider = c.tlsProvider;
             maxMessageBytes = c.maxMessageBytes;
             maxChannelNameBytes = c.maxChannelNameBytes;
             maxClientNameBytes = c.maxClientNameBytes;
@@ -851,6 +898,31 @@ public final class SwitchboardConfig {
         /** Default: the number of available processors. */
         public Builder ioThreads(int ioThreads) {
             this.ioThreads = checkRange("ioThreads", ioThreads, 1, 1024);
+            return this;
+        }
+
+        /**
+         * See {@link SwitchboardConfig#tlsCertFile()}. Default: none ({@code null}), no TLS; set it with
+         * {@link #tlsKeyFile(Path)}. The file is read by {@link SwitchboardServer#start()}, not here.
+         */
+        public Builder tlsCertFile(Path tlsCertFile) {
+            this.tlsCertFile = tlsCertFile;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#tlsKeyFile()}. Default: none ({@code null}), no TLS. */
+        public Builder tlsKeyFile(Path tlsKeyFile) {
+            this.tlsKeyFile = tlsKeyFile;
+            return this;
+        }
+
+        /**
+         * See {@link SwitchboardConfig#tlsProvider()}. Default {@link TlsProvider#AUTO}. An explicit
+         * {@link TlsProvider#OPENSSL} that cannot load makes {@link SwitchboardServer#start()} throw
+         * {@link TlsUnavailableException}; it never falls back to the JDK.
+         */
+        public Builder tlsProvider(TlsProvider tlsProvider) {
+            this.tlsProvider = Objects.requireNonNull(tlsProvider, "tlsProvider");
             return this;
         }
 
@@ -1279,8 +1351,9 @@ public final class SwitchboardConfig {
          * Returns the configuration this builder holds.
          *
          * @throws IllegalArgumentException when the outbound hard limit is not above the soft limit, the
-         *                                  line channel's name is longer than {@code maxChannelNameBytes}, or
-         *                                  token auth is on with the line port open
+         *                                  line channel's name is longer than {@code maxChannelNameBytes},
+         *                                  token auth is on with the line port open, or only one of the TLS
+         *                                  certificate and key files is set
          */
         public SwitchboardConfig build() {
             if ((jwtHmacSecret != null || jwtPublicKeyFile != null || jwtJwksFile != null) && lineEnabled) {
@@ -1292,6 +1365,13 @@ public final class SwitchboardConfig {
             if (JsonStrings.utf8Length(lineChannel) > maxChannelNameBytes) {
                 throw new IllegalArgumentException("lineChannel: '" + lineChannel + "' (expected: at most "
                         + maxChannelNameBytes + " bytes, maxChannelNameBytes)");
+            }
+            if ((tlsCertFile == null) != (tlsKeyFile == null)) {
+                throw new IllegalArgumentException(tlsCertFile == null
+                        ? "tlsKeyFile (TLS_KEY_FILE): " + tlsKeyFile + " without tlsCertFile (TLS_CERT_FILE); "
+                                + "expected: both, or neither"
+                        : "tlsCertFile (TLS_CERT_FILE): " + tlsCertFile + " without tlsKeyFile (TLS_KEY_FILE); "
+                                + "expected: both, or neither");
             }
             if (outboundHardLimitBytes <= outboundSoftLimitBytes) {
                 throw new IllegalArgumentException("outboundHardLimitBytes: " + outboundHardLimitBytes

@@ -19,7 +19,11 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringServerSocketChannel;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.handler.ssl.SslContext;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.transport.Tls;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -50,7 +54,11 @@ public final class SwitchboardServer implements AutoCloseable {
     private final EventLoopGroup lentGroup;
     private final Consumer<ChannelPipeline> pipelineCustomizer;
     private final boolean ownsSwitchboard;
+    private final Supplier<SslContext> sslContexts;
     private final Object lifecycleLock = new Object();
+    /** TLS of the WebSocket port; {@link Tls#OFF} until started, and on a plain port. */
+    private volatile Tls tls = Tls.OFF;
+    private ScheduledFuture<?> tlsWatch;
     private EventLoopGroup group;
     private Channel serverChannel;
     private Channel lineChannel;
@@ -66,6 +74,7 @@ public final class SwitchboardServer implements AutoCloseable {
         this.lentGroup = b.eventLoopGroup;
         this.pipelineCustomizer = b.pipelineCustomizer;
         this.ownsSwitchboard = b.ownsSwitchboard;
+        this.sslContexts = b.sslContexts;
     }
 
     /** Returns a server that will run with {@code config}; nothing is bound until {@link #start()}. */
@@ -97,6 +106,9 @@ public final class SwitchboardServer implements AutoCloseable {
      * @throws TransportUnavailableException if {@link SwitchboardConfig#transport()} is
      *         {@link Transport#EPOLL} or {@link Transport#IO_URING} and it cannot load here; nothing
      *         was created, and the server does not fall back to another transport
+     * @throws TlsUnavailableException if the port is to serve TLS ({@link SwitchboardConfig#tlsCertFile()})
+     *         and the certificate or key cannot be loaded, or {@link TlsProvider#OPENSSL} cannot load;
+     *         nothing was created
      * @throws IllegalArgumentException if the lent event-loop group is not epoll, io_uring or NIO
      */
     public CompletableFuture<Void> start() {
@@ -107,6 +119,7 @@ public final class SwitchboardServer implements AutoCloseable {
             if (stopFuture != null) {
                 throw new IllegalStateException("stopped: a server starts once");
             }
+            Tls portTls = loadTls();
             Io io;
             if (lentGroup != null) {
                 io = Io.of(lentGroup);
@@ -124,7 +137,12 @@ public final class SwitchboardServer implements AutoCloseable {
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .option(ChannelOption.SO_REUSEADDR, true)
                     .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(node.channelInitializer(pipelineCustomizer));
+                    .childHandler(node.channelInitializer(pipelineCustomizer, portTls));
+            tls = portTls;
+            if (portTls.fromFiles()) {
+                tlsWatch = GlobalEventExecutor.INSTANCE.scheduleWithFixedDelay(portTls::reloadIfChanged,
+                        Tls.POLL_SECONDS, Tls.POLL_SECONDS, TimeUnit.SECONDS);
+            }
             CompletableFuture<Void> started = startFuture;
             bootstrap.bind(config.host(), config.port()).addListener(f -> {
                 if (!f.isSuccess()) {
@@ -138,6 +156,44 @@ public final class SwitchboardServer implements AutoCloseable {
             });
             return startFuture;
         }
+    }
+
+    /** TLS as the builder's {@code sslContext} or the configuration's files say, or {@link Tls#OFF}. */
+    private Tls loadTls() {
+        if (sslContexts != null) {
+            return Tls.supplied(sslContexts, node.metrics());
+        }
+        if (config.tlsCertFile() == null) {
+            return Tls.OFF;
+        }
+        try {
+            return Tls.fromFiles(config.tlsCertFile(), config.tlsKeyFile(), config.tlsProvider(), node.metrics());
+        } catch (IOException e) {
+            throw new TlsUnavailableException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Whether the WebSocket port serves TLS, and with whose implementation: {@code openssl} or
+     * {@code jdk} when it serves {@link SwitchboardConfig#tlsCertFile()}, {@code supplied} when the
+     * builder was given an {@code sslContext}, {@code null} when it is plain or not started.
+     */
+    public String tlsProviderName() {
+        Tls t = tls;
+        return !t.enabled() ? null : t.fromFiles() ? t.providerName() : "supplied";
+    }
+
+    /**
+     * Reads {@link SwitchboardConfig#tlsCertFile()} and {@link SwitchboardConfig#tlsKeyFile()} again
+     * now, as the runnable node does on SIGHUP (it also checks them for changes every 2 seconds). The
+     * connections accepted from then on get the new certificate; open ones keep theirs. Returns
+     * whether the new files are in use: when they cannot be read, or the key is not the certificate's,
+     * the previous certificate stays and the reason is logged at WARN. {@code false} when the port
+     * does not serve TLS from files. Blocks while it reads the files; call it from any thread but an
+     * event loop.
+     */
+    public boolean reloadTls() {
+        return tls.reload();
     }
 
     /**
@@ -204,6 +260,11 @@ public final class SwitchboardServer implements AutoCloseable {
     }
 
     private void failStart(CompletableFuture<Void> started, Throwable cause) {
+        synchronized (lifecycleLock) {
+            if (tlsWatch != null) {
+                tlsWatch.cancel(false);
+            }
+        }
         if (lentGroup == null) {
             group.shutdownGracefully(0, 0, TimeUnit.MILLISECONDS);
         }
@@ -255,6 +316,9 @@ public final class SwitchboardServer implements AutoCloseable {
             Channel lineListener = lineChannel;
             Channel debugListener = debugChannel;
             EventLoopGroup loops = group;
+            if (tlsWatch != null) {
+                tlsWatch.cancel(false);
+            }
             stopFuture = startFuture
                     .handle((ignored, startFailure) -> null)
                     .thenCompose(ignored -> {
@@ -350,6 +414,7 @@ public final class SwitchboardServer implements AutoCloseable {
         private EventLoopGroup eventLoopGroup;
         private Consumer<ChannelPipeline> pipelineCustomizer = pipeline -> { };
         private boolean ownsSwitchboard;
+        private Supplier<SslContext> sslContexts;
 
         private Builder(Switchboard switchboard) {
             this.switchboard = Objects.requireNonNull(switchboard, "switchboard");
@@ -368,11 +433,25 @@ public final class SwitchboardServer implements AutoCloseable {
 
         /**
          * Applied last to every accepted connection's pipeline, after Switchboard's handlers: add
-         * handlers next to the names in Switchboard's pipeline documentation, e.g. an
-         * {@code SslHandler} first. Runs on the connection's event loop. Default: nothing.
+         * handlers next to the names in Switchboard's pipeline documentation. For TLS use
+         * {@link #sslContext(Supplier)}, which puts the {@code SslHandler} where the outbound limits
+         * still count. Runs on the connection's event loop. Default: nothing.
          */
         public Builder pipelineCustomizer(Consumer<ChannelPipeline> pipelineCustomizer) {
             this.pipelineCustomizer = Objects.requireNonNull(pipelineCustomizer, "pipelineCustomizer");
+            return this;
+        }
+
+        /**
+         * Serves the WebSocket port over TLS with the application's own contexts, instead of
+         * {@link SwitchboardConfig#tlsCertFile()}: {@code contexts} is called on the event loop of every
+         * accepted connection, and must return at once; return a new context to rotate certificates
+         * (the connections accepted after that get it). Switchboard puts the handler first in the
+         * pipeline as {@link PipelineNames#TLS} and counts handshakes as it does for its own; plain
+         * HTTP on the port gets 400. Default: none.
+         */
+        public Builder sslContext(Supplier<SslContext> contexts) {
+            this.sslContexts = Objects.requireNonNull(contexts, "contexts");
             return this;
         }
 

@@ -5,7 +5,11 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.handler.ssl.SslContext;
 import io.netty.channel.EventLoopGroup;
 import io.switchboard.benchmarks.Frames;
 import io.switchboard.benchmarks.Transports;
@@ -138,12 +142,21 @@ public final class LoadGen {
         if (!underOpenFileLimit(maxSubscribers + o.publishersToRun())) {
             return 2;
         }
+        SslContext tls = null;
         try {
-            subscribeTo = new Endpoint(o.url());
-            publishTo = o.publishUrl == null ? subscribeTo : new Endpoint(o.publishUrl);
+            if (isTls(o.url()) || o.publishUrl != null && isTls(o.publishUrl)) {
+                tls = ClientTls.context(o);
+                out.printf(Locale.ROOT, "loadgen: TLS with %s, trusting %s%n", ClientTls.providerName(),
+                        o.insecure ? "any certificate (--insecure)" : o.caFile != null ? o.caFile : "the JDK's CAs");
+            }
+            subscribeTo = new Endpoint(o.url(), tls);
+            publishTo = o.publishUrl == null ? subscribeTo : new Endpoint(o.publishUrl, tls);
         } catch (UnknownHostException e) {
             err.println("loadgen: unknown host: " + e.getMessage());
             return 1;
+        } catch (IOException e) {
+            err.println("loadgen: " + e.getMessage());
+            return 2;
         }
         EventLoopGroup group = Transports.newGroup(Runtime.getRuntime().availableProcessors(), "loadgen");
         try {
@@ -198,15 +211,22 @@ public final class LoadGen {
         final String target;
         final boolean loopback;
         final InetSocketAddress remote;
+        /** The client TLS context of a wss:// endpoint; {@code null} for ws://. */
+        final SslContext tls;
 
-        Endpoint(URI url) throws UnknownHostException {
+        Endpoint(URI url, SslContext tls) throws UnknownHostException {
+            this.tls = isTls(url) ? tls : null;
             host = url.getHost();
-            port = url.getPort() > 0 ? url.getPort() : 80;
+            port = url.getPort() > 0 ? url.getPort() : this.tls != null ? 443 : 80;
             target = (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
                     + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
             loopback = InetAddress.getByName(host).isLoopbackAddress();
             remote = new InetSocketAddress(host, port);
         }
+    }
+
+    private static boolean isTls(URI url) {
+        return "wss".equalsIgnoreCase(url.getScheme());
     }
 
     /** Connects the subscribers and publishers the run starts with, and waits until all have joined. */
@@ -247,7 +267,14 @@ public final class LoadGen {
         int i = connectionIndex++;
         byte[] upgrade = Frames.upgradeRequest(endpoint.host, endpoint.port,
                 o.protocol.target(endpoint.target, name, peer.channelNames()));
-        WsConnection handler = new WsConnection(i, upgrade, peer);
+        WsConnection ws = new WsConnection(i, upgrade, peer);
+        ChannelHandler handler = endpoint.tls == null ? ws : new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                // wss://: the upgrade request waits in the SslHandler until the handshake is done.
+                ch.pipeline().addLast(endpoint.tls.newHandler(ch.alloc(), endpoint.host, endpoint.port), ws);
+            }
+        };
         InetSocketAddress local = endpoint.loopback ? new InetSocketAddress("127.0.0." + (1 + i % o.sourceIps), 0) : null;
         bootstrap.clone().handler(handler).connect(endpoint.remote, local).addListener(f -> {
             if (!f.isSuccess()) {

@@ -46,6 +46,10 @@ final class Options {
     final List<Threshold> thresholds = new ArrayList<>();
     /** The stages of a scenario file; empty: warm-up then {@link #durationSeconds} at {@link #rate}. */
     final List<Stage> stages = new ArrayList<>();
+    /** wss:// only: the PEM CA certificate(s) to trust instead of the JDK's ({@code --ca-file}), or {@code null}. */
+    String caFile;
+    /** wss:// only: trust any certificate, check no host name ({@code --insecure}). */
+    boolean insecure;
     /** The command line as given, for the report. */
     String command = "";
 
@@ -63,8 +67,10 @@ final class Options {
             "",
             "  --protocol NAME        minichats (/api/connect), disposable (/ws rooms), chatroom (topics),",
             "                         nats (NATS over WebSocket)                    [minichats]",
-            "  --url URL              ws://host:port/path  [the protocol's: ws://127.0.0.1:3501/api/connect,",
-            "                         .../ws, .../chatroom; nats: ws://127.0.0.1:8080/]",
+            "  --url URL              ws://host:port/path or wss:// (TLS)  [the protocol's:",
+            "                         ws://127.0.0.1:3501/api/connect, .../ws, .../chatroom; nats: ws://127.0.0.1:8080/]",
+            "  --ca-file FILE         wss://: trust the PEM CA certificate(s) in FILE instead of the JDK's",
+            "  --insecure             wss://: trust any certificate and check no host name (a throwaway one)",
             "  --publish-url URL      publishers connect here instead (another node of a cluster) [--url]",
             "  --subscribers N        subscriber connections                       [1000]",
             "  --channels C           channels; subscriber i joins channel i % C   [1]",
@@ -118,7 +124,7 @@ final class Options {
                 throw new IllegalArgumentException("unexpected '" + flag + "'");
             }
             String name = flag.substring(2);
-            if (name.equals("json") || name.equals("no-progress")) {
+            if (name.equals("json") || name.equals("no-progress") || name.equals("insecure")) {
                 o.set(name, "true");
                 continue;
             }
@@ -218,6 +224,15 @@ final class Options {
             case "no-progress":
                 progress = !Boolean.parseBoolean(v);
                 break;
+            case "ca-file":
+                if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(v))) {
+                    throw new IllegalArgumentException(flag + " " + v + ": not a readable file");
+                }
+                caFile = v;
+                break;
+            case "insecure":
+                insecure = Boolean.parseBoolean(v);
+                break;
             default:
                 throw new IllegalArgumentException("unknown option '" + flag + "'");
         }
@@ -235,6 +250,9 @@ final class Options {
         if (publishers > channels) {
             throw new IllegalArgumentException("--publishers " + publishers + " is more than --channels "
                     + channels + ": each publisher owns at least one channel");
+        }
+        if (caFile != null && insecure) {
+            throw new IllegalArgumentException("--ca-file and --insecure: choose one (a CA to trust, or none checked)");
         }
         if (sourceIps > 254) {
             throw new IllegalArgumentException("--source-ips " + sourceIps + " (expected: 1 to 254)");
@@ -264,12 +282,8 @@ final class Options {
         } catch (URISyntaxException e) {
             throw new IllegalArgumentException(flag + " " + v + ": not a URL (" + e.getReason() + ")");
         }
-        if ("wss".equalsIgnoreCase(u.getScheme())) {
-            throw new IllegalArgumentException(flag + " " + v + ": wss:// (TLS) is not supported; put loadgen next to "
-                    + "the server and use ws://");
-        }
-        if (!"ws".equalsIgnoreCase(u.getScheme()) || u.getHost() == null) {
-            throw new IllegalArgumentException(flag + " " + v + ": expected ws://host[:port]/path");
+        if (!("ws".equalsIgnoreCase(u.getScheme()) || "wss".equalsIgnoreCase(u.getScheme())) || u.getHost() == null) {
+            throw new IllegalArgumentException(flag + " " + v + ": expected ws://host[:port]/path or wss://...");
         }
         return u;
     }

@@ -61,6 +61,16 @@ public final class MetricsBinder {
                         .description("tokens refused at the handshake or in a refresh, by reason").register(registry);
             }
         }
+        // TLS (issue 19): zero on a node without it
+        counter(registry, "switchboard.tls.handshakes", m.tlsHandshakes, "TLS handshakes completed");
+        tagged(registry, "switchboard.tls.handshake.failures", "reason", m.tlsFailures,
+                "TLS connections that ended before their handshake completed, by reason");
+        counter(registry, "switchboard.tls.reloads", m.tlsReloads, "TLS certificate reloads that took effect");
+        counter(registry, "switchboard.tls.reload.failures", m.tlsReloadFailures,
+                "TLS certificate reloads refused (the previous certificate stays in use)");
+        Gauge.builder("switchboard.tls.certificate.expiry", m, x -> x.tlsCertificateNotAfter).baseUnit("seconds")
+                .description("when the certificate new TLS connections get expires, Unix time; 0 without TLS_CERT_FILE")
+                .register(registry);
         Chatroom chatroom = node.chatroom();
         counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
                 "chatroom changes answered with reject_update");

@@ -64,6 +64,7 @@ import io.switchboard.server.internal.transport.ExceptionLogger;
 import io.switchboard.server.internal.transport.HandshakeRouter;
 import io.switchboard.server.internal.transport.HttpDeadline;
 import io.switchboard.server.internal.transport.SwitchboardChannelInitializer;
+import io.switchboard.server.internal.transport.Tls;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -326,12 +327,17 @@ public final class Node implements Edge {
         connections.add(ch);
     }
 
-    /**
-     * Returns the initializer of a standalone server's accepted connections; {@code customizer}
-     * is applied last to each pipeline.
-     */
+    /** Returns the initializer of a plain (no TLS) server's accepted connections. */
     public ChannelHandler channelInitializer(Consumer<ChannelPipeline> customizer) {
-        return new SwitchboardChannelInitializer(this, router, customizer);
+        return channelInitializer(customizer, Tls.OFF);
+    }
+
+    /**
+     * Returns the initializer of a standalone server's accepted connections, over {@code tls}
+     * ({@link Tls#OFF}: plain); {@code customizer} is applied last to each pipeline.
+     */
+    public ChannelHandler channelInitializer(Consumer<ChannelPipeline> customizer, Tls tls) {
+        return new SwitchboardChannelInitializer(this, router, customizer, tls);
     }
 
     /** Returns the initializer of the line chat's accepted connections (PROTOCOL.md section 3). */

@@ -2,6 +2,7 @@ package io.switchboard.server.internal;
 
 import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.SwitchboardConfig;
+import io.switchboard.server.TlsProvider;
 import io.switchboard.server.Transport;
 
 import java.nio.file.Path;
@@ -63,6 +64,16 @@ public final class Settings {
                     "socket transport (auto: epoll where it loads, else nio)", (b, v) -> b.transport(parseTransport(v))),
             new Setting("IO_THREADS", "N", SwitchboardConfig::ioThreads, "number of CPUs",
                     "event loop threads", (b, v) -> b.ioThreads(parseInt(v))),
+            // TLS (issue 19)
+            new Setting("TLS_CERT_FILE", "PATH", SwitchboardConfig::tlsCertFile, "plain HTTP and WebSocket",
+                    "PEM certificate (then its chain) of APP_PORT, which then speaks TLS only (https://, wss://); "
+                    + "re-read when it changes or on SIGHUP", (b, v) -> b.tlsCertFile(Path.of(v))),
+            new Setting("TLS_KEY_FILE", "PATH", SwitchboardConfig::tlsKeyFile, "no TLS",
+                    "PEM private key of TLS_CERT_FILE (PKCS#8 or PKCS#1, unencrypted)",
+                    (b, v) -> b.tlsKeyFile(Path.of(v))),
+            new Setting("TLS_PROVIDER", "auto|jdk|openssl", SwitchboardConfig::tlsProvider,
+                    "TLS implementation (auto: OpenSSL where netty-tcnative loads, else the JDK)",
+                    (b, v) -> b.tlsProvider(parseEnum(TlsProvider.class, v, "auto, jdk or openssl"))),
             new Setting("MAX_MESSAGE_BYTES", "BYTES", SwitchboardConfig::maxMessageBytes,
                     "largest WebSocket message either way (over: close 1009)",
                     (b, v) -> b.maxMessageBytes(parseInt(v))),

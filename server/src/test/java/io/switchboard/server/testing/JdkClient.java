@@ -27,23 +27,28 @@ public final class JdkClient implements AutoCloseable {
     private final WebSocket ws;
 
     private JdkClient(URI uri) {
-        this(uri, java.util.Map.of());
+        this(HTTP, uri, java.util.Map.of());
     }
 
-    private JdkClient(URI uri, java.util.Map<String, String> headers) {
-        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(WAIT);
+    private JdkClient(HttpClient http, URI uri, java.util.Map<String, String> headers) {
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(WAIT);
         headers.forEach(builder::header);
         ws = builder.buildAsync(uri, new Listener()).orTimeout(WAIT.toMillis(), TimeUnit.MILLISECONDS).join();
     }
 
     /** Connects to {@code uri} with more handshake headers (an {@code Authorization}, a {@code Cookie}). */
     public static JdkClient connect(URI uri, java.util.Map<String, String> headers) {
-        return new JdkClient(uri, headers);
+        return new JdkClient(HTTP, uri, headers);
     }
 
     /** Connects to {@code uri}, e.g. {@code ws://127.0.0.1:8080/ws?client_name=Ann}. */
     public static JdkClient connect(URI uri) {
         return new JdkClient(uri);
+    }
+
+    /** Connects to a {@code wss://} {@code uri}, trusting what {@code tls} trusts. */
+    public static JdkClient connect(URI uri, javax.net.ssl.SSLContext tls) {
+        return new JdkClient(HttpClient.newBuilder().sslContext(tls).build(), uri, java.util.Map.of());
     }
 
     /** Connects to {@code ws://address/api/connect} plus {@code query} (may be empty). */

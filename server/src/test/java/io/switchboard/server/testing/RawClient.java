@@ -55,6 +55,14 @@ public final class RawClient implements AutoCloseable {
         this(address, receiveBufferBytes, null);
     }
 
+    /** Over an already connected socket, e.g. a handshaken TLS socket ({@code TestPki.connect}). */
+    public RawClient(Socket connected) throws IOException {
+        socket = connected;
+        socket.setSoTimeout((int) JdkClient.WAIT.toMillis());
+        in = new DataInputStream(socket.getInputStream());
+        out = socket.getOutputStream();
+    }
+
     /** @param localHost the address to connect from, e.g. {@code 127.0.0.2}; {@code null}: any */
     public RawClient(InetSocketAddress address, int receiveBufferBytes, String localHost) throws IOException {
         socket = new Socket();

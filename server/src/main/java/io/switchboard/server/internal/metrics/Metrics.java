@@ -27,6 +27,20 @@ public final class Metrics {
         ORIGIN, FULL, PER_ADDRESS, AUTHORIZER
     }
 
+    /** Why a TLS connection ended before its handshake completed (issue 19). */
+    public enum TlsFailure {
+        /** Not TLS at all, e.g. a plain HTTP request on the TLS port (answered with HTTP 400). */
+        NOT_TLS,
+        /** Only protocol versions the node refuses offered (SSLv3, TLS 1.0, 1.1). */
+        PROTOCOL,
+        /** Not completed within {@code HANDSHAKE_TIMEOUT}. */
+        TIMEOUT,
+        /** The client went away in the middle without a word. */
+        CLOSED,
+        /** Any other handshake failure: the client's alert (it does not trust the certificate), no common cipher. */
+        HANDSHAKE
+    }
+
     /** A randomchat per-user limit that refused a request (issue 15). */
     public enum RandomchatLimit {
         OWNED_CHATS, ADDED_CHATS
@@ -42,6 +56,14 @@ public final class Metrics {
     public final Map<Close, LongAdder> closes = counters(Close.class);
     public final Map<Refusal, LongAdder> refusals = counters(Refusal.class);
     public final Map<RandomchatLimit, LongAdder> randomchatLimits = counters(RandomchatLimit.class);
+    /** TLS handshakes completed, and those that failed, by reason (issue 19). */
+    public final LongAdder tlsHandshakes = new LongAdder();
+    public final Map<TlsFailure, LongAdder> tlsFailures = counters(TlsFailure.class);
+    /** TLS certificate reloads that took effect, and those refused (the previous certificate stays). */
+    public final LongAdder tlsReloads = new LongAdder();
+    public final LongAdder tlsReloadFailures = new LongAdder();
+    /** When the certificate new TLS connections get expires, Unix seconds; 0 without TLS from files. */
+    public volatile long tlsCertificateNotAfter;
 
     public void error(ErrorCode code) {
         errors.get(code).increment();
@@ -53,6 +75,10 @@ public final class Metrics {
 
     public void refuse(Refusal why) {
         refusals.get(why).increment();
+    }
+
+    public void tlsFailure(TlsFailure why) {
+        tlsFailures.get(why).increment();
     }
 
     public void randomchatLimit(RandomchatLimit which) {

@@ -15,6 +15,7 @@ import java.nio.channels.ClosedChannelException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
 
 /**
  * The last handler of every pipeline, and the only one that logs exceptions. What a peer causes
@@ -116,6 +117,9 @@ public final class ExceptionLogger extends ChannelInboundHandlerAdapter {
 
     /** Whether {@code cause} is what a misbehaving or departing peer causes, not a bug. */
     public static boolean isExpected(Throwable cause) {
+        if (cause instanceof DecoderException && cause.getCause() instanceof SSLException || cause instanceof SSLException) {
+            return true; // a TLS handshake or record the client got wrong (counted by Tls)
+        }
         if (cause instanceof ClosedChannelException || cause instanceof CorruptedWebSocketFrameException
                 || cause instanceof PrematureChannelClosureException) { // gone in the middle of a fragmented message
             return true;

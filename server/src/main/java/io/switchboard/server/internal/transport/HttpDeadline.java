@@ -10,7 +10,8 @@ import java.util.concurrent.TimeUnit;
  * completed a WebSocket handshake nor an HTTP request (an upgrade Netty refused, say for its
  * version, completes neither): a client that sends its request a byte
  * at a time (slowloris), or never sends one, cannot hold a connection. An HTTP keep-alive connection
- * stays open while it completes a request at least once per period.
+ * stays open while it completes a request at least once per period. On the TLS port the deadline
+ * covers the TLS handshake too: a client that starts one and never finishes it completes no request.
  *
  * <p>Runs on the connection's event loop; {@link #requestSeen} must be called from it.
  */
@@ -22,6 +23,7 @@ public final class HttpDeadline implements Runnable {
     private final long periodNanos;
     private boolean requestSeen;
     private boolean upgraded;
+    private boolean expired;
 
     private HttpDeadline(Channel channel, long periodNanos) {
         this.channel = channel;
@@ -54,6 +56,15 @@ public final class HttpDeadline implements Runnable {
         }
     }
 
+    /**
+     * Whether {@code channel} was closed by its deadline; {@code false} for a connection without one.
+     * Tells a TLS handshake that never completed from one the client gave up (issue 19).
+     */
+    public static boolean expired(Channel channel) {
+        HttpDeadline d = channel.attr(KEY).get();
+        return d != null && d.expired;
+    }
+
     private void schedule() {
         channel.eventLoop().schedule(this, periodNanos, TimeUnit.NANOSECONDS);
     }
@@ -70,6 +81,7 @@ public final class HttpDeadline implements Runnable {
             requestSeen = false;
             schedule();
         } else {
+            expired = true;
             channel.close();
         }
     }

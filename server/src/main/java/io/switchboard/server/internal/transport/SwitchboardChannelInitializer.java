@@ -19,11 +19,14 @@ public final class SwitchboardChannelInitializer extends ChannelInitializer<Chan
     private final Edge node;
     private final HandshakeRouter router;
     private final Consumer<ChannelPipeline> customizer;
+    private final Tls tls;
 
-    public SwitchboardChannelInitializer(Edge node, HandshakeRouter router, Consumer<ChannelPipeline> customizer) {
+    public SwitchboardChannelInitializer(Edge node, HandshakeRouter router, Consumer<ChannelPipeline> customizer,
+                                         Tls tls) {
         this.node = node;
         this.router = router;
         this.customizer = customizer;
+        this.tls = tls;
     }
 
     @Override
@@ -39,6 +42,8 @@ public final class SwitchboardChannelInitializer extends ChannelInitializer<Chan
         p.addLast(PipelineNames.HTTP_AGGREGATOR, new HttpObjectAggregator(node.config().maxMessageBytes()));
         p.addLast(PipelineNames.ROUTER, router);
         p.addLast(PipelineNames.TAIL, node.exceptionLogger());
+        // First, nearer the socket than Backpressure: what is written from Backpressure's context is encrypted too.
+        tls.install(p);
         customizer.accept(p);
     }
 }
