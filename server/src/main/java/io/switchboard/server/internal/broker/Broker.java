@@ -6,6 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.server.SlowConsumerPolicy;
+import io.switchboard.server.internal.compression.FrameCompressor;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.transport.Backpressure;
 
@@ -49,18 +50,22 @@ public final class Broker {
     private final ClusterLink cluster;
     private final Metrics metrics;
     private final Dialects dialects;
+    /** Compresses a delivery for the subscribers that negotiated permessage-deflate (issue 19). */
+    private final FrameCompressor compressor;
 
     /** A single node's broker. */
-    public Broker(Metrics metrics, Dialects dialects) {
+    public Broker(Metrics metrics, Dialects dialects, FrameCompressor compressor) {
         this.metrics = metrics;
         this.dialects = dialects;
+        this.compressor = compressor;
         this.cluster = ClusterLink.NONE;
     }
 
     /** A cluster member's broker; {@code link} makes its link to the others from the broker. */
-    public Broker(Metrics metrics, Dialects dialects, Function<Broker, ClusterLink> link) {
+    public Broker(Metrics metrics, Dialects dialects, FrameCompressor compressor, Function<Broker, ClusterLink> link) {
         this.metrics = metrics;
         this.dialects = dialects;
+        this.compressor = compressor;
         this.cluster = link.apply(this);
     }
 
@@ -172,7 +177,9 @@ public final class Broker {
 
     /**
      * Delivers {@code event} to every subscriber of {@code entry}: each dialect present renders it
-     * once ({@link Dialect#render}) into a buffer whose bytes all its subscribers get. Must be
+     * once ({@link Dialect#render}) into a buffer whose bytes all its subscribers get; when some of
+     * them negotiated permessage-deflate, that frame is also compressed, once, and they all get the
+     * compressed bytes (the others the plain ones). Must be
      * called from {@code origin}'s event loop, whose subscribers are served inline; with
      * {@code origin} {@code null} (a publish from outside the loops) every loop gets a task.
      * Does not take ownership of the event's content.
@@ -181,9 +188,13 @@ public final class Broker {
         // One frame per dialect, rendered on first need, so a channel of one dialect renders once.
         ByteBuf[] frames = null;
         int rendered = 0;
+        // The same for the compressed variant: made on the first group that has a member wanting it.
+        ByteBuf[] deflated = null;
+        int compressed = 0;
         LocalGroup[] groups = entry.groups;
         LocalGroup local = null;
         ByteBuf localFrame = null;
+        ByteBuf localDeflated = null;
         try {
             for (LocalGroup group : groups) {
                 Dialect d = group.dialect;
@@ -199,21 +210,39 @@ public final class Broker {
                 if (frame == null) {
                     continue; // this dialect does not show the event
                 }
+                ByteBuf z = null;
+                if (group.deflating != 0) {
+                    if ((compressed & (1 << code)) == 0) {
+                        compressed |= 1 << code;
+                        if (deflated == null) {
+                            deflated = new ByteBuf[Dialect.MAX_CODE + 1];
+                        }
+                        deflated[code] = compressor.compressFrame(frameAllocator, frame);
+                    }
+                    z = deflated[code];
+                }
                 Connection skip = d.echo() ? null : event.author;
                 if (group.loop == origin && local == null) {
                     // The publisher's loop is served last, once the other loops have their tasks.
                     local = group;
                     localFrame = frame;
+                    localDeflated = z;
                 } else {
-                    Fanout.send(origin, group.targets, frame, skip, null);
+                    Fanout.send(origin, group.targets, frame, z, skip, null);
                 }
             }
             if (local != null) {
-                Fanout.send(origin, local.targets, localFrame, local.dialect.echo() ? null : event.author, null);
+                Fanout.send(origin, local.targets, localFrame, localDeflated, local.dialect.echo() ? null : event.author,
+                        null);
             }
         } finally {
             if (frames != null) {
                 for (ByteBuf frame : frames) {
+                    release(frame);
+                }
+            }
+            if (deflated != null) {
+                for (ByteBuf frame : deflated) {
                     release(frame);
                 }
             }

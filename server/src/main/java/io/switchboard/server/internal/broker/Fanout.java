@@ -21,6 +21,10 @@ import java.util.concurrent.RejectedExecutionException;
  * through {@link Connection#deliver(ByteBuf, io.netty.channel.ChannelPromise)}. The mechanism itself
  * carries no promise, so connections without a receiver pay nothing for it.
  *
+ * <p>A frame may come with its permessage-deflate variant ({@code deflated}, compressed once by the
+ * broker: issue 19): a target that negotiated the extension gets that one, the others the plain
+ * frame; both travel in the same task.
+ *
  * <p>The task is this class; it is not part of the API.
  */
 public final class Fanout implements Runnable {
@@ -43,13 +47,15 @@ public final class Fanout implements Runnable {
 
     private final Targets targets;
     private final ByteBuf frame;
+    private final ByteBuf deflated;
     private final Connection skip;
     private final Object tag;
 
-    /** Takes ownership of {@code frame}. */
-    private Fanout(Targets targets, ByteBuf frame, Connection skip, Object tag) {
+    /** Takes ownership of {@code frame} and {@code deflated} (may be {@code null}). */
+    private Fanout(Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip, Object tag) {
         this.targets = targets;
         this.frame = frame;
+        this.deflated = deflated;
         this.skip = skip;
         this.tag = tag;
     }
@@ -68,17 +74,31 @@ public final class Fanout implements Runnable {
      * which only the broker sends.
      */
     public static boolean send(LoopTable origin, Targets targets, ByteBuf frame, Connection skip, Object tag) {
+        return send(origin, targets, frame, null, skip, tag);
+    }
+
+    /**
+     * {@link #send(LoopTable, Targets, ByteBuf, Connection, Object)} with {@code deflated}, the same
+     * message as a permessage-deflate frame (or {@code null}: none), for the targets that negotiated
+     * the extension. Does not take ownership of either frame.
+     */
+    static boolean send(LoopTable origin, Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip,
+                        Object tag) {
         LoopTable loop = targets.loop;
         if (loop == origin) {
-            deliver(targets, frame, skip, tag);
+            deliver(targets, frame, deflated, skip, tag);
             return true;
         }
         ByteBuf duplicate = frame.retainedDuplicate();
+        ByteBuf deflatedDuplicate = deflated == null ? null : deflated.retainedDuplicate();
         try {
-            loop.executor.execute(new Fanout(targets, duplicate, skip, tag));
+            loop.executor.execute(new Fanout(targets, duplicate, deflatedDuplicate, skip, tag));
             return true;
         } catch (RejectedExecutionException e) {
             duplicate.release();
+            if (deflatedDuplicate != null) {
+                deflatedDuplicate.release();
+            }
             logger.debug("Dropped a delivery to {}: its event loop is shutting down", loop.executor);
             return false;
         }
@@ -87,31 +107,44 @@ public final class Fanout implements Runnable {
     @Override
     public void run() {
         try {
-            deliver(targets, frame, skip, tag);
+            deliver(targets, frame, deflated, skip, tag);
         } finally {
             frame.release();
+            if (deflated != null) {
+                deflated.release();
+            }
         }
     }
 
     /**
-     * Writes {@code frame} to each of {@code targets} but {@code skip}, now, on their loop; each
-     * connection is flushed once at the end of the batch. Does not take ownership of {@code frame}.
+     * Writes {@code frame} to each of {@code targets} but {@code skip}, now, on their loop, or
+     * {@code deflated} (when not {@code null}) to those that negotiated permessage-deflate; each
+     * connection is flushed once at the end of the batch. Does not take ownership of either frame.
      */
-    static void deliver(Targets targets, ByteBuf frame, Connection skip, Object tag) {
+    static void deliver(Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip, Object tag) {
         LoopTable loop = targets.loop;
         assert loop.executor.inEventLoop();
         Connection[] c = targets.connections;
         int written = 0;
+        int compressed = 0;
         for (int i = 0, n = targets.size; i < n; i++) {
             Connection target = c[i];
             if (target == skip) {
                 continue;
             }
+            ByteBuf f = deflated != null && target.deflate ? deflated : frame;
             Receiver r = target.receiver;
-            if (r == null ? target.deliver(frame) : r.receive(frame, tag)) {
+            if (r == null ? target.deliver(f) : r.receive(f, tag)) {
                 written++;
+                if (f == deflated) {
+                    compressed++;
+                }
             }
         }
         loop.metrics.deliveries.add(written); // once per batch, not per delivery
+        if (compressed != 0) {
+            loop.metrics.compressedDeliveries.add(compressed);
+            loop.metrics.compressionSavedBytes.add((long) compressed * (frame.readableBytes() - deflated.readableBytes()));
+        }
     }
 }
