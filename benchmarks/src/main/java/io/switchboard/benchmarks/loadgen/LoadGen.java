@@ -61,6 +61,8 @@ public final class LoadGen {
     private final LongAdder errors = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder gaps = new LongAdder();
+    /** Messages that came compressed (permessage-deflate, {@code --compression}), warm-up included. */
+    private final LongAdder compressedMessages = new LongAdder();
     private final AtomicInteger connected = new AtomicInteger();
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private final AtomicReference<String> fatal = new AtomicReference<>();
@@ -246,8 +248,9 @@ public final class LoadGen {
     private void connect(Peer peer, Endpoint endpoint, String name) {
         int i = connectionIndex++;
         byte[] upgrade = Frames.upgradeRequest(endpoint.host, endpoint.port,
-                o.protocol.target(endpoint.target, name, peer.channelNames()));
-        WsConnection handler = new WsConnection(i, upgrade, peer);
+                o.protocol.target(endpoint.target, name, peer.channelNames()),
+                o.compression ? WsConnection.DEFLATE_OFFER : null);
+        WsConnection handler = new WsConnection(i, upgrade, o.compression ? compressedMessages : null, peer);
         InetSocketAddress local = endpoint.loopback ? new InetSocketAddress("127.0.0." + (1 + i % o.sourceIps), 0) : null;
         bootstrap.clone().handler(handler).connect(endpoint.remote, local).addListener(f -> {
             if (!f.isSuccess()) {
@@ -560,6 +563,7 @@ public final class LoadGen {
         r.put("rate", o.rate);
         r.put("window", o.window);
         r.put("size", o.size);
+        r.put("compression", o.compression);
         r.put("duration_s", Math.round(measuredSeconds));
         r.put("protocol", o.protocol.name());
         r.put("url", o.url().toString());
@@ -575,6 +579,9 @@ public final class LoadGen {
         r.put("errors", measuredErrors);
         r.put("missing", missing());
         r.put("duplicates", duplicates.sum());
+        if (o.compression) {
+            r.put("compressed_messages", compressedMessages.sum());
+        }
         double cpuSum = 0;
         double cpuMax = 0;
         int cpuN = 0;
