@@ -182,8 +182,9 @@ public final class PerMessageDeflate extends ChannelDuplexHandler {
             if (!negotiated || (rsv & RSV2_RSV3) != 0 || rsv != 0 && !data) {
                 failed = true;
                 throw new CorruptedWebSocketFrameException(WebSocketCloseStatus.PROTOCOL_ERROR,
-                        negotiated ? "RSV bits " + rsv + " on a " + (continuation ? "continuation" : "control") + " frame"
-                                + " or RSV2/RSV3 set" : "RSV bits set without a negotiated extension");
+                        !negotiated ? "RSV bits set without a negotiated extension"
+                                : (rsv & RSV2_RSV3) != 0 ? "RSV2 or RSV3 set: no extension defines them"
+                                : "RSV1 set on a " + (continuation ? "continuation" : "control") + " frame");
             }
             if (data) {
                 inflater = takeInflater();
