@@ -131,6 +131,34 @@ class CompressionIT {
     }
 
     @Test
+    void aChatroomUpdateIsCompressedOnceForItsSubscribersThatNegotiated() throws Exception {
+        InetSocketAddress address = start(128);
+        String text = longContent("topic");
+        try (RawClient raw1 = compressingRawClient(address, "/chatroom");
+             RawClient raw2 = compressingRawClient(address, "/chatroom");
+             JdkClient plain = JdkClient.connect(URI.create("ws://127.0.0.1:" + address.getPort() + "/chatroom"))) {
+            plain.next(); // hello
+            String subscribe = "{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"z\",\"type\":\"string\"}}";
+            for (RawClient raw : new RawClient[] {raw1, raw2}) {
+                raw.sendText(subscribe);
+                assertEquals(0, raw.readFrame().rsv(), "the short snapshot goes plain");
+            }
+            plain.send(subscribe);
+            plain.next();
+            plain.send("{\"type\":\"update\",\"content\":{\"topic_name\":\"z\",\"change\":{\"type\":\"insert\","
+                    + "\"position\":0,\"text\":" + quote(text) + "}}}");
+            String update = plain.next();
+            assertTrue(update.contains(quote(text)), update);
+            RawClient.Frame f1 = raw1.readFrame();
+            RawClient.Frame f2 = raw2.readFrame();
+            assertEquals(0x4, f1.rsv(), "RSV1 set");
+            assertArrayEquals(f1.payload(), f2.payload());
+            assertEquals(update, inflate(f1.payload()));
+        }
+        assertTrue(scrape(address).contains("switchboard_compressed_messages_total 1.0"));
+    }
+
+    @Test
     void fragmentedCompressedMessagesAreInflatedAcrossTheirFrames() throws Exception {
         InetSocketAddress address = start(64);
         String content = longContent("fragments");
@@ -263,12 +291,13 @@ class CompressionIT {
     }
 
     private static RawClient compressingRawClient(InetSocketAddress address, String name) throws IOException {
+        String target = name.startsWith("/") ? name : "/api/connect?client_name=" + name;
         RawClient raw = new RawClient(address);
-        raw.write(RawClient.upgradeRequest("/api/connect?client_name=" + name).replace("\r\n\r\n", "\r\n" + OFFER + "\r\n"));
+        raw.write(RawClient.upgradeRequest(target).replace("\r\n\r\n", "\r\n" + OFFER + "\r\n"));
         String head = raw.readHead();
         assertTrue(head.startsWith("HTTP/1.1 101"), head);
         assertTrue(head.toLowerCase().contains("sec-websocket-extensions: " + ANSWER), head);
-        raw.readText(); // the hello, short: plain
+        assertEquals(0, raw.readFrame().rsv(), "the greeting, short: plain");
         return raw;
     }
 

@@ -88,7 +88,7 @@ public final class Broker {
      * {@code backpressure}'s context and limits. Call from the connection's event loop.
      */
     public Connection connect(Backpressure backpressure, Dialect dialect, SlowConsumerPolicy policy) {
-        LoopTable loop = loops.computeIfAbsent(backpressure.context().executor(), e -> new LoopTable(e, metrics));
+        LoopTable loop = loops.computeIfAbsent(backpressure.context().executor(), e -> new LoopTable(e, metrics, compressor));
         return new Connection(backpressure, loop, dialect, policy);
     }
 
@@ -185,16 +185,13 @@ public final class Broker {
      * Does not take ownership of the event's content.
      */
     public void publish(LoopTable origin, ChannelEntry entry, ChannelEvent event) {
-        // One frame per dialect, rendered on first need, so a channel of one dialect renders once.
-        ByteBuf[] frames = null;
+        // One frame per dialect, rendered on first need, so a channel of one dialect renders once; and
+        // its compressed variant, made on the first group that has a member wanting it.
+        FrameVariants[] frames = null;
         int rendered = 0;
-        // The same for the compressed variant: made on the first group that has a member wanting it.
-        ByteBuf[] deflated = null;
-        int compressed = 0;
         LocalGroup[] groups = entry.groups;
         LocalGroup local = null;
-        ByteBuf localFrame = null;
-        ByteBuf localDeflated = null;
+        FrameVariants localFrames = null;
         try {
             for (LocalGroup group : groups) {
                 Dialect d = group.dialect;
@@ -202,57 +199,42 @@ public final class Broker {
                 if ((rendered & (1 << code)) == 0) {
                     rendered |= 1 << code;
                     if (frames == null) {
-                        frames = new ByteBuf[Dialect.MAX_CODE + 1];
+                        frames = new FrameVariants[Dialect.MAX_CODE + 1];
                     }
-                    frames[code] = d.render(frameAllocator, entry, event);
+                    ByteBuf frame = d.render(frameAllocator, entry, event);
+                    frames[code] = frame == null ? null : new FrameVariants(frame);
                 }
-                ByteBuf frame = frames[code];
-                if (frame == null) {
+                FrameVariants f = frames[code];
+                if (f == null) {
                     continue; // this dialect does not show the event
                 }
-                ByteBuf z = null;
-                if (group.deflating != 0) {
-                    if ((compressed & (1 << code)) == 0) {
-                        compressed |= 1 << code;
-                        if (deflated == null) {
-                            deflated = new ByteBuf[Dialect.MAX_CODE + 1];
-                        }
-                        deflated[code] = compressor.compressFrame(frameAllocator, frame);
-                    }
-                    z = deflated[code];
-                }
-                Connection skip = d.echo() ? null : event.author;
                 if (group.loop == origin && local == null) {
                     // The publisher's loop is served last, once the other loops have their tasks.
                     local = group;
-                    localFrame = frame;
-                    localDeflated = z;
+                    localFrames = f;
                 } else {
-                    Fanout.send(origin, group.targets, frame, z, skip, null);
+                    send(origin, group, f, event);
                 }
             }
             if (local != null) {
-                Fanout.send(origin, local.targets, localFrame, localDeflated, local.dialect.echo() ? null : event.author,
-                        null);
+                send(origin, local, localFrames, event);
             }
         } finally {
             if (frames != null) {
-                for (ByteBuf frame : frames) {
-                    release(frame);
-                }
-            }
-            if (deflated != null) {
-                for (ByteBuf frame : deflated) {
-                    release(frame);
+                for (FrameVariants f : frames) {
+                    if (f != null) {
+                        f.frame().release();
+                        f.release();
+                    }
                 }
             }
         }
     }
 
-    private static void release(ByteBuf frame) {
-        if (frame != null) {
-            frame.release();
-        }
+    /** Sends a publish to one group: compressed to its members that negotiated permessage-deflate, if any. */
+    private void send(LoopTable origin, LocalGroup group, FrameVariants frames, ChannelEvent event) {
+        ByteBuf deflated = group.deflating != 0 ? frames.deflated(compressor) : null;
+        Fanout.send(origin, group.targets, frames.frame(), deflated, group.dialect.echo() ? null : event.author, null);
     }
 
     /** The channels with subscribers on this node. */

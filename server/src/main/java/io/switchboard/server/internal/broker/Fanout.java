@@ -78,6 +78,15 @@ public final class Fanout implements Runnable {
     }
 
     /**
+     * {@link #send(LoopTable, Targets, ByteBuf, Connection, Object)} for a message that may go
+     * compressed: the targets that negotiated permessage-deflate get its compressed variant, made
+     * once for all the sends of {@code frames} (issue 19). Does not take ownership of {@code frames}.
+     */
+    public static boolean send(LoopTable origin, Targets targets, FrameVariants frames, Connection skip, Object tag) {
+        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), skip, tag);
+    }
+
+    /**
      * {@link #send(LoopTable, Targets, ByteBuf, Connection, Object)} with {@code deflated}, the same
      * message as a permessage-deflate frame (or {@code null}: none), for the targets that negotiated
      * the extension. Does not take ownership of either frame.
