@@ -143,6 +143,11 @@ public final class FrameCompressor {
                 return null;
             }
             out.writerIndex(headroom + written);
+            if (written < room / 2) {
+                // Give the room back: the frame may wait in many subscribers' queues (one copy of the
+                // compressed bytes, which are the smaller).
+                out.capacity(headroom + written);
+            }
             release = false;
             return out;
         } finally {
