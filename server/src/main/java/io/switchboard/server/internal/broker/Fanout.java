@@ -21,9 +21,9 @@ import java.util.concurrent.RejectedExecutionException;
  * through {@link Connection#deliver(ByteBuf, io.netty.channel.ChannelPromise)}. The mechanism itself
  * carries no promise, so connections without a receiver pay nothing for it.
  *
- * <p>A frame may come with its permessage-deflate variant ({@code deflated}, compressed once by the
- * broker: issue 19): a target that negotiated the extension gets that one, the others the plain
- * frame; both travel in the same task.
+ * <p>A frame comes with its permessage-deflate variant, made once per message ({@link FrameVariants},
+ * issue 19) when some target negotiated the extension: such a target gets that one, the others the
+ * plain frame; both travel in the same task.
  *
  * <p>The task is this class; it is not part of the API.
  */
@@ -61,35 +61,28 @@ public final class Fanout implements Runnable {
     }
 
     /**
-     * Sends {@code frame}, a complete WebSocket frame (or line text) whose bytes serve every target, to
-     * each of {@code targets} but {@code skip} (may be {@code null}), handing {@code tag} (may be
-     * {@code null}) to those with a {@link Receiver}. When the targets live on {@code origin}, which
-     * must then be the caller's loop, they get it inline, before this returns; otherwise (also with
-     * {@code origin} {@code null}) in one task queued on their loop, behind whatever that loop already
-     * has to run, so the fan-outs one thread sends to one loop arrive in the order it sent them.
-     * Returns {@code false} when that loop is shutting down and refused the task: then no target got
-     * the frame. Does not take ownership of {@code frame}.
+     * Sends {@code frames.frame()}, a complete WebSocket frame (or line text) whose bytes serve every
+     * target, to each of {@code targets} but {@code skip} (may be {@code null}), handing {@code tag}
+     * (may be {@code null}) to those with a {@link Receiver}; the targets that negotiated
+     * permessage-deflate get its compressed variant instead, made once for all the sends of
+     * {@code frames} (issue 19). When the targets live on {@code origin}, which must then be the
+     * caller's loop, they get it inline, before this returns; otherwise (also with {@code origin}
+     * {@code null}) in one task queued on their loop, behind whatever that loop already has to run, so
+     * the fan-outs one thread sends to one loop arrive in the order it sent them. Returns
+     * {@code false} when that loop is shutting down and refused the task: then no target got the
+     * frame. Does not take ownership of {@code frames}.
      *
-     * <p>{@code targets} must be a snapshot ({@link Targets#of}) unless they are a channel group's,
-     * which only the broker sends.
-     */
-    public static boolean send(LoopTable origin, Targets targets, ByteBuf frame, Connection skip, Object tag) {
-        return send(origin, targets, frame, null, skip, tag);
-    }
-
-    /**
-     * {@link #send(LoopTable, Targets, ByteBuf, Connection, Object)} for a message that may go
-     * compressed: the targets that negotiated permessage-deflate get its compressed variant, made
-     * once for all the sends of {@code frames} (issue 19). Does not take ownership of {@code frames}.
+     * <p>{@code targets} must be a snapshot ({@link Targets#of}); a channel group's are the broker's,
+     * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, Connection, Object)}.
      */
     public static boolean send(LoopTable origin, Targets targets, FrameVariants frames, Connection skip, Object tag) {
         return send(origin, targets, frames.frame(), frames.deflatedFor(targets), skip, tag);
     }
 
     /**
-     * {@link #send(LoopTable, Targets, ByteBuf, Connection, Object)} with {@code deflated}, the same
-     * message as a permessage-deflate frame (or {@code null}: none), for the targets that negotiated
-     * the extension. Does not take ownership of either frame.
+     * {@link #send(LoopTable, Targets, FrameVariants, Connection, Object)} with the compressed variant
+     * already chosen: {@code deflated} (or {@code null}: none) for the targets that negotiated the
+     * extension, {@code frame} for the others. Does not take ownership of either frame.
      */
     static boolean send(LoopTable origin, Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip,
                         Object tag) {
