@@ -83,6 +83,7 @@ class CompressionIT {
     void nodeWsPublishesCompressedAndEachSubscriberGetsTheContentByteExact() throws Exception {
         InetSocketAddress address = start(128);
         String content = longContent("node");
+        long saved;
         try (NodeWsClient node = NodeWsClient.connect("ws://127.0.0.1:" + address.getPort() + "/api/connect?client_name=node");
              RawClient raw1 = compressingRawClient(address, "raw1");
              RawClient raw2 = compressingRawClient(address, "raw2");
@@ -113,6 +114,8 @@ class CompressionIT {
             assertTrue(f1.payload().length < delivered.getBytes(StandardCharsets.UTF_8).length / 2,
                     "compressed: " + f1.payload().length);
             assertEquals(delivered, inflate(f1.payload()));
+            long plainFrame = frameLength(delivered.getBytes(StandardCharsets.UTF_8).length);
+            saved = 3 * (plainFrame - frameLength(f1.payload().length));
 
             // A message under COMPRESSION_MIN_BYTES (a delivery of about 80 bytes) goes plain, even to
             // those who negotiated.
@@ -128,6 +131,7 @@ class CompressionIT {
         assertTrue(metrics.contains("switchboard_compressed_deliveries_total 3.0"), metrics);
         // Compressed once for the three, whatever event loops they are on (every reply was under the minimum).
         assertTrue(metrics.contains("switchboard_compressed_messages_total 1.0"), metrics);
+        assertTrue(metrics.contains("switchboard_compression_saved_bytes_total " + saved + ".0"), metrics);
     }
 
     @Test
@@ -299,6 +303,11 @@ class CompressionIT {
         assertTrue(head.toLowerCase().contains("sec-websocket-extensions: " + ANSWER), head);
         assertEquals(0, raw.readFrame().rsv(), "the greeting, short: plain");
         return raw;
+    }
+
+    /** The length of a server frame (unmasked) carrying {@code payload} bytes. */
+    private static long frameLength(int payload) {
+        return payload + (payload <= 125 ? 2 : payload <= 0xFFFF ? 4 : 10);
     }
 
     /** A client frame with RSV1 set (compressed). */
