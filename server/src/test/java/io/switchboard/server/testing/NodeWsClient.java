@@ -1,5 +1,7 @@
 package io.switchboard.server.testing;
 
+import org.junit.jupiter.api.Assumptions;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -49,7 +51,11 @@ public final class NodeWsClient implements AutoCloseable {
         reader.start();
     }
 
-    /** Starts a client of {@code url}; installs {@code ws} with npm the first time. */
+    /**
+     * Starts a client of {@code url}; installs {@code ws} with npm the first time. Aborts the test (a
+     * skip, with the reason printed) where {@code node} or {@code npm} is not installed; fails when
+     * npm cannot install the package.
+     */
     public static NodeWsClient connect(String url) throws IOException, InterruptedException {
         install();
         return new NodeWsClient(url);
@@ -59,12 +65,28 @@ public final class NodeWsClient implements AutoCloseable {
         if (Files.isDirectory(PREFIX.resolve("node_modules").resolve("ws"))) {
             return;
         }
+        for (String tool : List.of("node", "npm")) {
+            if (!runs(tool)) {
+                System.out.println("Node ws tests skipped: '" + tool + "' is not installed (apt-get install nodejs npm)");
+                Assumptions.abort(tool + " is not installed");
+            }
+        }
         Files.createDirectories(PREFIX);
         Process npm = new ProcessBuilder(List.of("npm", "install", "--no-audit", "--no-fund", "--prefix", PREFIX.toString(), WS))
                 .redirectErrorStream(true).start();
         String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         if (!npm.waitFor(5, TimeUnit.MINUTES) || npm.exitValue() != 0) {
             throw new IOException("npm install " + WS + " failed: " + output);
+        }
+    }
+
+    private static boolean runs(String tool) throws InterruptedException {
+        try {
+            Process p = new ProcessBuilder(tool, "--version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException e) {
+            return false;
         }
     }
 
