@@ -18,8 +18,17 @@ public final class Frames {
 
     /** An upgrade request for {@code target} (path and query), as a browser would send it. */
     public static byte[] upgradeRequest(String host, int port, String target) {
+        return upgradeRequest(host, port, target, null);
+    }
+
+    /**
+     * {@link #upgradeRequest(String, int, String)} with a {@code Sec-WebSocket-Extensions} offer
+     * ({@code null}: none), e.g. {@code permessage-deflate}.
+     */
+    public static byte[] upgradeRequest(String host, int port, String target, String extensions) {
         return ("GET " + target + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nUpgrade: websocket\r\n"
                 + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + (extensions == null ? "" : "Sec-WebSocket-Extensions: " + extensions + "\r\n")
                 + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
     }
 

@@ -14,7 +14,7 @@ package io.switchboard.server;
  * after the router accepts a WebSocket upgrade (Netty's handshaker replaces the HTTP codec with its
  * own "wsencoder" / "wsdecoder" and removes the aggregator; the router removes itself, and
  * {@link #HANDSHAKE_LEFTOVER} once the handshake is complete):
- *   {@link #BACKPRESSURE} -> wsencoder -> wsdecoder -> {@link #FLOW_CONTROL} -> [Utf8FrameValidator]
+ *   {@link #BACKPRESSURE} -> wsencoder -> wsdecoder -> {@link #FLOW_CONTROL} -> [{@link #COMPRESSION}] -> [Utf8FrameValidator]
  *     -> [handshake handler] -> {@link #WS_PROTOCOL} -> {@link #WS_AGGREGATOR} -> [{@link #HANDSHAKE_LEFTOVER}]
  *     -> {@link #SESSION} -> {@link #TAIL}
  *
@@ -29,6 +29,7 @@ package io.switchboard.server;
  * {@code sslContext}): it stays nearest the socket in every stage above, so that deliveries, written
  * from {@link #BACKPRESSURE}'s context, are encrypted too, and the bytes it holds count against the
  * outbound limits.
+ * {@link #COMPRESSION} is there only with {@code COMPRESSION} on, from the upgrade request on.
  *
  * mounted in an application's pipeline, the router adds {@link #BACKPRESSURE} and {@link #FLOW_CONTROL}
  * in front of itself when it accepts an upgrade, behind the application's TLS and codecs.
@@ -57,6 +58,11 @@ public final class PipelineNames {
     public static final String HTTP_AGGREGATOR = "switchboard.httpAggregator";
     /** {@code HandshakeRouter}: path to dialect, validation, plain HTTP pages. */
     public static final String ROUTER = "switchboard.router";
+    /**
+     * {@code PerMessageDeflate} ({@code COMPRESSION} on): negotiates permessage-deflate, inflates
+     * inbound messages (bounded), compresses replies; deliveries come compressed from the broker.
+     */
+    public static final String COMPRESSION = "switchboard.compression";
     /** {@code WebSocketServerProtocolHandler}: handshake, ping/pong, close handshake. */
     public static final String WS_PROTOCOL = "switchboard.wsProtocol";
     /** {@code WebSocketFrameAggregator}: joins fragmented messages, up to the message limit. */

@@ -46,6 +46,10 @@ public final class SwitchboardConfig {
     private final int outboundSoftLimitBytes;
     private final Duration outboundSoftLimitTime;
     private final long outboundHardLimitBytes;
+    // permessage-deflate (issue 19)
+    private final boolean compression;
+    private final int compressionMinBytes;
+    private final int compressionLevel;
     private final String apiKey;
     private final List<String> acceptedOrigins;
     private final int maxConnections;
@@ -113,6 +117,9 @@ public final class SwitchboardConfig {
         outboundSoftLimitBytes = b.outboundSoftLimitBytes;
         outboundSoftLimitTime = b.outboundSoftLimitTime;
         outboundHardLimitBytes = b.outboundHardLimitBytes;
+        compression = b.compression;
+        compressionMinBytes = b.compressionMinBytes;
+        compressionLevel = b.compressionLevel;
         apiKey = b.apiKey;
         acceptedOrigins = b.acceptedOrigins;
         maxConnections = b.maxConnections;
@@ -312,6 +319,30 @@ public final class SwitchboardConfig {
      */
     public long outboundHardLimitBytes() {
         return outboundHardLimitBytes;
+    }
+
+    /**
+     * Whether WebSocket clients that offer permessage-deflate (RFC 7692) get it ({@code COMPRESSION}).
+     * The node answers with {@code server_no_context_takeover} and {@code client_no_context_takeover},
+     * so a delivery is compressed once per publish and dialect, and the same bytes go to every
+     * subscriber that negotiated it. Default false, as Centrifugo and NATS.
+     */
+    public boolean compression() {
+        return compression;
+    }
+
+    /**
+     * Messages shorter than this many bytes go uncompressed even to a client that negotiated
+     * permessage-deflate ({@code COMPRESSION_MIN_BYTES}); so does one that deflate would not make
+     * shorter. Default 256.
+     */
+    public int compressionMinBytes() {
+        return compressionMinBytes;
+    }
+
+    /** The deflate level, 1 (fastest) to 9 (smallest) ({@code COMPRESSION_LEVEL}). Default 6, zlib's. */
+    public int compressionLevel() {
+        return compressionLevel;
     }
 
     /**
@@ -665,6 +696,8 @@ public final class SwitchboardConfig {
                 + ", apiKey=" + (apiKey == null ? "none" : "(set)") + ", slowConsumerPolicy=" + slowConsumerPolicy
                 + ", outboundSoftLimitBytes=" + outboundSoftLimitBytes + ", outboundSoftLimitTime=" + outboundSoftLimitTime
                 + ", outboundHardLimitBytes=" + outboundHardLimitBytes
+                + ", compression=" + compression + ", compressionMinBytes=" + compressionMinBytes
+                + ", compressionLevel=" + compressionLevel
                 + ", handshakeTimeout=" + handshakeTimeout
                 + ", shutdownTimeout=" + shutdownTimeout
                 + ", redisEndpoint=" + (redisEndpoint == null ? "none" : redisEndpoint.replaceAll("//[^@/]*@", "//...@"))
@@ -721,6 +754,11 @@ public final class SwitchboardConfig {
         private int outboundSoftLimitBytes = 1024 * 1024;
         private Duration outboundSoftLimitTime = Duration.ofSeconds(10);
         private long outboundHardLimitBytes = 8L * 1024 * 1024;
+
+        // permessage-deflate
+        private boolean compression;
+        private int compressionMinBytes = 256;
+        private int compressionLevel = 6;
 
         // Access and connections
         private String apiKey;
@@ -806,6 +844,9 @@ public final class SwitchboardConfig {
             outboundSoftLimitBytes = c.outboundSoftLimitBytes;
             outboundSoftLimitTime = c.outboundSoftLimitTime;
             outboundHardLimitBytes = c.outboundHardLimitBytes;
+            compression = c.compression;
+            compressionMinBytes = c.compressionMinBytes;
+            compressionLevel = c.compressionLevel;
             apiKey = c.apiKey;
             acceptedOrigins = c.acceptedOrigins;
             maxConnections = c.maxConnections;
@@ -995,6 +1036,24 @@ public final class SwitchboardConfig {
                         + " (expected: > 0)");
             }
             this.outboundHardLimitBytes = outboundHardLimitBytes;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#compression()}. Default: false. */
+        public Builder compression(boolean compression) {
+            this.compression = compression;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#compressionMinBytes()}. Default: 256. */
+        public Builder compressionMinBytes(int compressionMinBytes) {
+            this.compressionMinBytes = checkRange("compressionMinBytes", compressionMinBytes, 0, 64 * 1024 * 1024);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#compressionLevel()}. Default: 6. */
+        public Builder compressionLevel(int compressionLevel) {
+            this.compressionLevel = checkRange("compressionLevel", compressionLevel, 1, 9);
             return this;
         }
 

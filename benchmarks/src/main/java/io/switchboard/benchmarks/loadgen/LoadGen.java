@@ -65,6 +65,8 @@ public final class LoadGen {
     private final LongAdder errors = new LongAdder();
     private final LongAdder duplicates = new LongAdder();
     private final LongAdder gaps = new LongAdder();
+    /** Messages that came compressed (permessage-deflate, {@code --compression}), warm-up included. */
+    private final LongAdder compressedMessages = new LongAdder();
     private final AtomicInteger connected = new AtomicInteger();
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private final AtomicReference<String> fatal = new AtomicReference<>();
@@ -266,8 +268,9 @@ public final class LoadGen {
     private void connect(Peer peer, Endpoint endpoint, String name) {
         int i = connectionIndex++;
         byte[] upgrade = Frames.upgradeRequest(endpoint.host, endpoint.port,
-                o.protocol.target(endpoint.target, name, peer.channelNames()));
-        WsConnection ws = new WsConnection(i, upgrade, peer);
+                o.protocol.target(endpoint.target, name, peer.channelNames()),
+                o.compression ? WsConnection.DEFLATE_OFFER : null);
+        WsConnection ws = new WsConnection(i, upgrade, o.compression ? compressedMessages : null, peer);
         ChannelHandler handler = endpoint.tls == null ? ws : new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -587,6 +590,7 @@ public final class LoadGen {
         r.put("rate", o.rate);
         r.put("window", o.window);
         r.put("size", o.size);
+        r.put("compression", o.compression);
         r.put("duration_s", Math.round(measuredSeconds));
         r.put("protocol", o.protocol.name());
         r.put("url", o.url().toString());
@@ -602,6 +606,9 @@ public final class LoadGen {
         r.put("errors", measuredErrors);
         r.put("missing", missing());
         r.put("duplicates", duplicates.sum());
+        if (o.compression) {
+            r.put("compressed_messages", compressedMessages.sum());
+        }
         double cpuSum = 0;
         double cpuMax = 0;
         int cpuN = 0;

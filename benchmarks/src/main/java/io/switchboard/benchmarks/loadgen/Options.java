@@ -37,6 +37,8 @@ final class Options {
     ServerCpu serverCpu;
     boolean json;
     boolean progress = true;
+    /** Offer permessage-deflate and inflate compressed deliveries ({@code --compression}, issue 19). */
+    boolean compression;
     /** Where the JSON result is written, or {@code null}. */
     String out;
     /** Where the HTML report is written, or {@code null}. */
@@ -95,6 +97,8 @@ final class Options {
             "  --channel-prefix NAME  channel names are NAME-0, NAME-1, ...        [load]",
             "  --role all|subscribers|publishers   split one test over processes   [all]",
             "  --server-pid PID       also sample that process's CPU each second (Linux: /proc/PID/stat)",
+            "  --compression          offer permessage-deflate (RFC 7692) and inflate compressed messages;",
+            "                         a server that does not accept it fails the run (publishes go plain)",
             "",
             "Thresholds: p50, p90, p99, p999, max, mean (latency: us, ms or s; ms without a unit),",
             "deliveries_per_s, publishes_per_s, errors, missing, duplicates, cpu (loadgen's, percent of",
@@ -124,7 +128,8 @@ final class Options {
                 throw new IllegalArgumentException("unexpected '" + flag + "'");
             }
             String name = flag.substring(2);
-            if (name.equals("json") || name.equals("no-progress") || name.equals("insecure")) {
+            if (name.equals("json") || name.equals("no-progress") || name.equals("insecure")
+                    || name.equals("compression")) {
                 o.set(name, "true");
                 continue;
             }
@@ -232,6 +237,9 @@ final class Options {
                 break;
             case "insecure":
                 insecure = Boolean.parseBoolean(v);
+                break;
+            case "compression":
+                compression = Boolean.parseBoolean(v);
                 break;
             default:
                 throw new IllegalArgumentException("unknown option '" + flag + "'");

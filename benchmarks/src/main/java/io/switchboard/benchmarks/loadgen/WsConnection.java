@@ -10,12 +10,21 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.switchboard.benchmarks.Frames;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A minimal WebSocket client connection (RFC 6455) for load: sends the upgrade request, checks the
  * 101, then parses server frames from the byte stream and hands each complete message (text or
  * binary) to its {@link Listener}. Answers pings; reports close frames. Sends masked frames.
+ *
+ * <p>With {@code deflate} it has offered permessage-deflate (RFC 7692, {@code --compression}): the
+ * server must accept it, and a message whose first frame has RSV1 is inflated before the listener
+ * gets it (what a browser does for each compressed message; its cost is the client's, not the
+ * server's). What it sends stays plain, which the extension allows.
  *
  * <p>One per connection; used from its event loop.
  */
@@ -44,10 +53,23 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
     private CompositeByteBuf fragments;
     private boolean open;
     private boolean failed;
+    private final boolean deflate;
+    /** Counts the messages that came compressed; {@code null} without {@code --compression}. */
+    private final LongAdder compressedMessages;
+    /** The message being reassembled started with RSV1. */
+    private boolean compressed;
+    private Inflater inflater;
 
-    WsConnection(int index, byte[] upgrade, Listener listener) {
+    /** The offer {@code --compression} makes: what browsers send. */
+    static final String DEFLATE_OFFER = "permessage-deflate; client_max_window_bits";
+    private static final byte[] DEFLATE_TAIL = {0x00, 0x00, (byte) 0xFF, (byte) 0xFF};
+
+    /** @param compressedMessages with permessage-deflate offered: counts compressed messages; {@code null}: not offered */
+    WsConnection(int index, byte[] upgrade, LongAdder compressedMessages, Listener listener) {
         this.index = index;
         this.upgrade = upgrade;
+        this.deflate = compressedMessages != null;
+        this.compressedMessages = compressedMessages;
         this.listener = listener;
     }
 
@@ -85,6 +107,10 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
                     return;
                 }
                 buf.readerIndex(end + 4);
+                if (deflate && !head.toLowerCase(Locale.ROOT).contains("permessage-deflate")) {
+                    fail("the server did not accept permessage-deflate (is COMPRESSION on?)");
+                    return;
+                }
                 open = true;
                 listener.onOpen(this);
             }
@@ -152,15 +178,22 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
             case 0x1:
             case 0x2:
             case 0x0:
+                if (opcode != 0) {
+                    compressed = (b0 & 0x40) != 0;
+                    if (compressed && !deflate) {
+                        fail("a compressed frame without permessage-deflate");
+                        return false;
+                    }
+                }
                 if (fin && fragments == null) {
-                    listener.onMessage(this, payload);
+                    message(payload);
                 } else {
                     if (fragments == null) {
                         fragments = ctx.alloc().compositeBuffer();
                     }
                     fragments.addComponent(true, payload.retain());
                     if (fin) {
-                        listener.onMessage(this, fragments);
+                        message(fragments);
                         fragments.release();
                         fragments = null;
                     }
@@ -177,6 +210,42 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
                 break; // pong: ignored
         }
         return true;
+    }
+
+    /** Hands a complete message to the listener, inflated first if it came compressed. Does not release {@code payload}. */
+    private void message(ByteBuf payload) {
+        if (!compressed) {
+            listener.onMessage(this, payload);
+            return;
+        }
+        if (inflater == null) {
+            inflater = new Inflater(true);
+        }
+        compressedMessages.increment();
+        ByteBuf plain = ctx.alloc().heapBuffer(Math.max(256, payload.readableBytes() * 4));
+        try {
+            inflater.setInput(payload.nioBuffer());
+            drain(plain);
+            inflater.setInput(DEFLATE_TAIL);
+            drain(plain);
+            inflater.reset(); // the server takes no context over (server_no_context_takeover)
+            listener.onMessage(this, plain);
+        } catch (DataFormatException e) {
+            fail("a compressed message that does not inflate: " + e.getMessage());
+        } finally {
+            plain.release();
+        }
+    }
+
+    private void drain(ByteBuf out) throws DataFormatException {
+        for (;;) {
+            out.ensureWritable(Math.max(256, out.writableBytes()));
+            int n = inflater.inflate(out.array(), out.arrayOffset() + out.writerIndex(), out.writableBytes());
+            out.writerIndex(out.writerIndex() + n);
+            if (out.isWritable()) {
+                return; // room left: the inflater has nothing more (an output that fills the room may be incomplete)
+            }
+        }
     }
 
     /** Sends a masked frame ({@code firstByte}: FIN and opcode) carrying {@code payload}; takes ownership of it. */
@@ -217,6 +286,10 @@ final class WsConnection extends ChannelInboundHandlerAdapter {
         if (fragments != null) {
             fragments.release();
             fragments = null;
+        }
+        if (inflater != null) {
+            inflater.end();
+            inflater = null;
         }
         if (!failed) {
             failed = true;

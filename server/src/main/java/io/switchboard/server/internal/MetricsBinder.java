@@ -46,6 +46,13 @@ public final class MetricsBinder {
         counter(registry, "switchboard.messages.in", m.messagesIn, "WebSocket messages received");
         counter(registry, "switchboard.deliveries", m.deliveries, "deliveries written to subscribers");
         counter(registry, "switchboard.drops", m.drops, "deliveries skipped for slow consumers (drop policy)");
+        counter(registry, "switchboard.compressed.messages", m.compressedMessages,
+                "messages compressed with permessage-deflate (a delivery once per publish and dialect)");
+        counter(registry, "switchboard.compressed.deliveries", m.compressedDeliveries,
+                "deliveries written compressed");
+        FunctionCounter.builder("switchboard.compression.saved", m.compressionSavedBytes, LongAdder::sum)
+                .baseUnit("bytes").description("bytes compressed deliveries saved against their plain frames")
+                .register(registry);
         counter(registry, "switchboard.read.pauses", m.readPauses,
                 "times a connection was not read from because it was over its outbound soft limit");
         tagged(registry, "switchboard.errors", "code", m.errors, "error replies, by code");

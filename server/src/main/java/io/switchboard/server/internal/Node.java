@@ -1,5 +1,7 @@
 package io.switchboard.server.internal;
 
+import io.switchboard.server.internal.compression.FrameCompressor;
+import io.switchboard.server.internal.compression.PerMessageDeflate;
 import io.switchboard.server.internal.dialect.chatroom.ChatroomEndpoint;
 import io.switchboard.server.internal.dialect.chatroom.TopicsyncEndpoint;
 import io.switchboard.server.internal.dialect.disposable.DisposableEndpoint;
@@ -98,6 +100,8 @@ public final class Node implements Edge {
     /** The node's one way to Redis, in a cluster ({@code REDIS_ENDPOINT}); {@code null} on one node, where Lettuce may be absent. */
     private final RedisConnections redis;
     private final Broker broker;
+    /** The node's one permessage-deflate compressor (a deflater per thread): deliveries and replies. */
+    private final FrameCompressor compressor;
     private volatile Object prometheus;
     private final MinichatsDecoder minichatsDecoder;
     private final DisposableDecoder disposableDecoder;
@@ -132,8 +136,9 @@ public final class Node implements Edge {
                 : both(tokenAuth.channelAuthorizer(), channelAuthorizer);
         RedisConnections redis = config.redisEndpoint() == null ? null : redisConnections(config);
         this.redis = redis;
-        this.broker = redis == null ? new Broker(metrics, DIALECTS)
-                : new Broker(metrics, DIALECTS, b -> RedisClusterLink.start(config, redis, b));
+        this.compressor = new FrameCompressor(config.compressionLevel(), config.compressionMinBytes(), metrics);
+        this.broker = redis == null ? new Broker(metrics, DIALECTS, compressor)
+                : new Broker(metrics, DIALECTS, compressor, b -> RedisClusterLink.start(config, redis, b));
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());
         this.disposableDecoder = new DisposableDecoder(config.maxMessageBytes(), config.maxJsonDepth());
@@ -221,6 +226,11 @@ public final class Node implements Edge {
     @Override
     public Backpressure newBackpressure() {
         return new Backpressure(config.outboundSoftLimitBytes(), config.outboundHardLimitBytes(), metrics);
+    }
+
+    @Override
+    public PerMessageDeflate newCompression() {
+        return config.compression() ? new PerMessageDeflate(compressor, config.maxMessageBytes()) : null;
     }
 
     @Override

@@ -103,6 +103,13 @@ public final class Settings {
             new Setting("OUTBOUND_HARD_LIMIT_BYTES", "BYTES", SwitchboardConfig::outboundHardLimitBytes,
                     "bytes waiting for one connection that close it at once (close policy)",
                     (b, v) -> b.outboundHardLimitBytes(parseLong(v))),
+            new Setting("COMPRESSION", "BOOL", SwitchboardConfig::compression,
+                    "permessage-deflate for WebSocket clients that offer it (compressed once per publish)",
+                    (b, v) -> b.compression(parseBoolean(v))),
+            new Setting("COMPRESSION_MIN_BYTES", "BYTES", SwitchboardConfig::compressionMinBytes,
+                    "shorter messages go uncompressed", (b, v) -> b.compressionMinBytes(parseInt(v))),
+            new Setting("COMPRESSION_LEVEL", "1-9", SwitchboardConfig::compressionLevel,
+                    "deflate level (1: fastest, 9: smallest)", (b, v) -> b.compressionLevel(parseInt(v))),
             new Setting("API_KEY", "KEY", SwitchboardConfig::apiKey, "the HTTP API is off",
                     "key of POST /api/publish and GET /api/channels (Authorization: Bearer KEY; at least 16 "
                     + "characters)", SwitchboardConfig.Builder::apiKey),

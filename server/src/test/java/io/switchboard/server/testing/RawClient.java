@@ -29,8 +29,12 @@ public final class RawClient implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
 
-    /** A received frame. */
-    public record Frame(int opcode, byte[] payload) {
+    /** A received frame; {@code rsv} is its RSV1-3 bits (0x4 is RSV1: compressed, RFC 7692). */
+    public record Frame(int opcode, byte[] payload, int rsv) {
+        public Frame(int opcode, byte[] payload) {
+            this(opcode, payload, 0);
+        }
+
         public String text() {
             return new String(payload, StandardCharsets.UTF_8);
         }
@@ -181,7 +185,7 @@ public final class RawClient implements AutoCloseable {
         if ((b0 & 0x80) == 0) {
             throw new IOException("this client does not expect fragmented server frames");
         }
-        return new Frame(b0 & 0x0F, payload);
+        return new Frame(b0 & 0x0F, payload, (b0 >> 4) & 0x7);
     }
 
     /** Reads frames until a text frame and returns its text. */

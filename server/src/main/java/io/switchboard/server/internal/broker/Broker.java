@@ -6,6 +6,7 @@ import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.util.concurrent.EventExecutor;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.server.SlowConsumerPolicy;
+import io.switchboard.server.internal.compression.FrameCompressor;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.transport.Backpressure;
 
@@ -49,18 +50,22 @@ public final class Broker {
     private final ClusterLink cluster;
     private final Metrics metrics;
     private final Dialects dialects;
+    /** Compresses a delivery for the subscribers that negotiated permessage-deflate (issue 19). */
+    private final FrameCompressor compressor;
 
     /** A single node's broker. */
-    public Broker(Metrics metrics, Dialects dialects) {
+    public Broker(Metrics metrics, Dialects dialects, FrameCompressor compressor) {
         this.metrics = metrics;
         this.dialects = dialects;
+        this.compressor = compressor;
         this.cluster = ClusterLink.NONE;
     }
 
     /** A cluster member's broker; {@code link} makes its link to the others from the broker. */
-    public Broker(Metrics metrics, Dialects dialects, Function<Broker, ClusterLink> link) {
+    public Broker(Metrics metrics, Dialects dialects, FrameCompressor compressor, Function<Broker, ClusterLink> link) {
         this.metrics = metrics;
         this.dialects = dialects;
+        this.compressor = compressor;
         this.cluster = link.apply(this);
     }
 
@@ -83,7 +88,7 @@ public final class Broker {
      * {@code backpressure}'s context and limits. Call from the connection's event loop.
      */
     public Connection connect(Backpressure backpressure, Dialect dialect, SlowConsumerPolicy policy) {
-        LoopTable loop = loops.computeIfAbsent(backpressure.context().executor(), e -> new LoopTable(e, metrics));
+        LoopTable loop = loops.computeIfAbsent(backpressure.context().executor(), e -> new LoopTable(e, metrics, compressor));
         return new Connection(backpressure, loop, dialect, policy);
     }
 
@@ -172,18 +177,21 @@ public final class Broker {
 
     /**
      * Delivers {@code event} to every subscriber of {@code entry}: each dialect present renders it
-     * once ({@link Dialect#render}) into a buffer whose bytes all its subscribers get. Must be
+     * once ({@link Dialect#render}) into a buffer whose bytes all its subscribers get; when some of
+     * them negotiated permessage-deflate, that frame is also compressed, once, and they all get the
+     * compressed bytes (the others the plain ones). Must be
      * called from {@code origin}'s event loop, whose subscribers are served inline; with
      * {@code origin} {@code null} (a publish from outside the loops) every loop gets a task.
      * Does not take ownership of the event's content.
      */
     public void publish(LoopTable origin, ChannelEntry entry, ChannelEvent event) {
-        // One frame per dialect, rendered on first need, so a channel of one dialect renders once.
-        ByteBuf[] frames = null;
+        // One frame per dialect, rendered on first need, so a channel of one dialect renders once; and
+        // its compressed variant, made on the first group that has a member wanting it.
+        FrameVariants[] frames = null;
         int rendered = 0;
         LocalGroup[] groups = entry.groups;
         LocalGroup local = null;
-        ByteBuf localFrame = null;
+        FrameVariants localFrames = null;
         try {
             for (LocalGroup group : groups) {
                 Dialect d = group.dialect;
@@ -191,39 +199,42 @@ public final class Broker {
                 if ((rendered & (1 << code)) == 0) {
                     rendered |= 1 << code;
                     if (frames == null) {
-                        frames = new ByteBuf[Dialect.MAX_CODE + 1];
+                        frames = new FrameVariants[Dialect.MAX_CODE + 1];
                     }
-                    frames[code] = d.render(frameAllocator, entry, event);
+                    ByteBuf frame = d.render(frameAllocator, entry, event);
+                    frames[code] = frame == null ? null : new FrameVariants(frame);
                 }
-                ByteBuf frame = frames[code];
-                if (frame == null) {
+                FrameVariants f = frames[code];
+                if (f == null) {
                     continue; // this dialect does not show the event
                 }
-                Connection skip = d.echo() ? null : event.author;
                 if (group.loop == origin && local == null) {
                     // The publisher's loop is served last, once the other loops have their tasks.
                     local = group;
-                    localFrame = frame;
+                    localFrames = f;
                 } else {
-                    Fanout.send(origin, group.targets, frame, skip, null);
+                    send(origin, group, f, event);
                 }
             }
             if (local != null) {
-                Fanout.send(origin, local.targets, localFrame, local.dialect.echo() ? null : event.author, null);
+                send(origin, local, localFrames, event);
             }
         } finally {
             if (frames != null) {
-                for (ByteBuf frame : frames) {
-                    release(frame);
+                for (FrameVariants f : frames) {
+                    if (f != null) {
+                        f.frame().release();
+                        f.release();
+                    }
                 }
             }
         }
     }
 
-    private static void release(ByteBuf frame) {
-        if (frame != null) {
-            frame.release();
-        }
+    /** Sends a publish to one group: compressed to its members that negotiated permessage-deflate, if any. */
+    private void send(LoopTable origin, LocalGroup group, FrameVariants frames, ChannelEvent event) {
+        ByteBuf deflated = group.deflating != 0 ? frames.deflated(compressor) : null;
+        Fanout.send(origin, group.targets, frames.frame(), deflated, group.dialect.echo() ? null : event.author, null);
     }
 
     /** The channels with subscribers on this node. */

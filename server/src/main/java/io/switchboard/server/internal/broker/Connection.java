@@ -32,6 +32,11 @@ public final class Connection {
     private final Backpressure backpressure;
     /** Takes this connection's fan-out deliveries in place of {@link #deliver(ByteBuf)}; usually {@code null}. */
     Fanout.Receiver receiver;
+    /**
+     * Whether the connection negotiated permessage-deflate: the fan-out then writes it a publish's
+     * compressed frame, when there is one. Set once, at the handshake, before any subscription.
+     */
+    boolean deflate;
 
     Connection(Backpressure backpressure, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy) {
         this.ctx = backpressure.context();
@@ -48,6 +53,16 @@ public final class Connection {
     public void receiver(Fanout.Receiver receiver) {
         assert ctx.executor().inEventLoop();
         this.receiver = receiver;
+    }
+
+    /**
+     * Marks the connection as one that negotiated permessage-deflate (RFC 7692): its channel
+     * deliveries are written compressed, once per publish for all such subscribers. Call at the
+     * handshake, before the connection subscribes to anything.
+     */
+    public void acceptsDeflate() {
+        assert ctx.executor().inEventLoop();
+        this.deflate = true;
     }
 
     /**

@@ -21,6 +21,10 @@ import java.util.concurrent.RejectedExecutionException;
  * through {@link Connection#deliver(ByteBuf, io.netty.channel.ChannelPromise)}. The mechanism itself
  * carries no promise, so connections without a receiver pay nothing for it.
  *
+ * <p>A frame comes with its permessage-deflate variant, made once per message ({@link FrameVariants},
+ * issue 19) when some target negotiated the extension: such a target gets that one, the others the
+ * plain frame; both travel in the same task.
+ *
  * <p>The task is this class; it is not part of the API.
  */
 public final class Fanout implements Runnable {
@@ -43,42 +47,60 @@ public final class Fanout implements Runnable {
 
     private final Targets targets;
     private final ByteBuf frame;
+    private final ByteBuf deflated;
     private final Connection skip;
     private final Object tag;
 
-    /** Takes ownership of {@code frame}. */
-    private Fanout(Targets targets, ByteBuf frame, Connection skip, Object tag) {
+    /** Takes ownership of {@code frame} and {@code deflated} (may be {@code null}). */
+    private Fanout(Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip, Object tag) {
         this.targets = targets;
         this.frame = frame;
+        this.deflated = deflated;
         this.skip = skip;
         this.tag = tag;
     }
 
     /**
-     * Sends {@code frame}, a complete WebSocket frame (or line text) whose bytes serve every target, to
-     * each of {@code targets} but {@code skip} (may be {@code null}), handing {@code tag} (may be
-     * {@code null}) to those with a {@link Receiver}. When the targets live on {@code origin}, which
-     * must then be the caller's loop, they get it inline, before this returns; otherwise (also with
-     * {@code origin} {@code null}) in one task queued on their loop, behind whatever that loop already
-     * has to run, so the fan-outs one thread sends to one loop arrive in the order it sent them.
-     * Returns {@code false} when that loop is shutting down and refused the task: then no target got
-     * the frame. Does not take ownership of {@code frame}.
+     * Sends {@code frames.frame()}, a complete WebSocket frame (or line text) whose bytes serve every
+     * target, to each of {@code targets} but {@code skip} (may be {@code null}), handing {@code tag}
+     * (may be {@code null}) to those with a {@link Receiver}; the targets that negotiated
+     * permessage-deflate get its compressed variant instead, made once for all the sends of
+     * {@code frames} (issue 19). When the targets live on {@code origin}, which must then be the
+     * caller's loop, they get it inline, before this returns; otherwise (also with {@code origin}
+     * {@code null}) in one task queued on their loop, behind whatever that loop already has to run, so
+     * the fan-outs one thread sends to one loop arrive in the order it sent them. Returns
+     * {@code false} when that loop is shutting down and refused the task: then no target got the
+     * frame. Does not take ownership of {@code frames}.
      *
-     * <p>{@code targets} must be a snapshot ({@link Targets#of}) unless they are a channel group's,
-     * which only the broker sends.
+     * <p>{@code targets} must be a snapshot ({@link Targets#of}); a channel group's are the broker's,
+     * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, Connection, Object)}.
      */
-    public static boolean send(LoopTable origin, Targets targets, ByteBuf frame, Connection skip, Object tag) {
+    public static boolean send(LoopTable origin, Targets targets, FrameVariants frames, Connection skip, Object tag) {
+        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), skip, tag);
+    }
+
+    /**
+     * {@link #send(LoopTable, Targets, FrameVariants, Connection, Object)} with the compressed variant
+     * already chosen: {@code deflated} (or {@code null}: none) for the targets that negotiated the
+     * extension, {@code frame} for the others. Does not take ownership of either frame.
+     */
+    static boolean send(LoopTable origin, Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip,
+                        Object tag) {
         LoopTable loop = targets.loop;
         if (loop == origin) {
-            deliver(targets, frame, skip, tag);
+            deliver(targets, frame, deflated, skip, tag);
             return true;
         }
         ByteBuf duplicate = frame.retainedDuplicate();
+        ByteBuf deflatedDuplicate = deflated == null ? null : deflated.retainedDuplicate();
         try {
-            loop.executor.execute(new Fanout(targets, duplicate, skip, tag));
+            loop.executor.execute(new Fanout(targets, duplicate, deflatedDuplicate, skip, tag));
             return true;
         } catch (RejectedExecutionException e) {
             duplicate.release();
+            if (deflatedDuplicate != null) {
+                deflatedDuplicate.release();
+            }
             logger.debug("Dropped a delivery to {}: its event loop is shutting down", loop.executor);
             return false;
         }
@@ -87,31 +109,44 @@ public final class Fanout implements Runnable {
     @Override
     public void run() {
         try {
-            deliver(targets, frame, skip, tag);
+            deliver(targets, frame, deflated, skip, tag);
         } finally {
             frame.release();
+            if (deflated != null) {
+                deflated.release();
+            }
         }
     }
 
     /**
-     * Writes {@code frame} to each of {@code targets} but {@code skip}, now, on their loop; each
-     * connection is flushed once at the end of the batch. Does not take ownership of {@code frame}.
+     * Writes {@code frame} to each of {@code targets} but {@code skip}, now, on their loop, or
+     * {@code deflated} (when not {@code null}) to those that negotiated permessage-deflate; each
+     * connection is flushed once at the end of the batch. Does not take ownership of either frame.
      */
-    static void deliver(Targets targets, ByteBuf frame, Connection skip, Object tag) {
+    static void deliver(Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip, Object tag) {
         LoopTable loop = targets.loop;
         assert loop.executor.inEventLoop();
         Connection[] c = targets.connections;
         int written = 0;
+        int compressed = 0;
         for (int i = 0, n = targets.size; i < n; i++) {
             Connection target = c[i];
             if (target == skip) {
                 continue;
             }
+            ByteBuf f = deflated != null && target.deflate ? deflated : frame;
             Receiver r = target.receiver;
-            if (r == null ? target.deliver(frame) : r.receive(frame, tag)) {
+            if (r == null ? target.deliver(f) : r.receive(f, tag)) {
                 written++;
+                if (f == deflated) {
+                    compressed++;
+                }
             }
         }
         loop.metrics.deliveries.add(written); // once per batch, not per delivery
+        if (compressed != 0) {
+            loop.metrics.compressedDeliveries.add(compressed);
+            loop.metrics.compressionSavedBytes.add((long) compressed * (frame.readableBytes() - deflated.readableBytes()));
+        }
     }
 }

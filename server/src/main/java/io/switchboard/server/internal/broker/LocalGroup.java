@@ -16,6 +16,12 @@ public final class LocalGroup {
     final Dialect dialect;
     /** The members' connections, index for index: changed in place, read by fan-outs on this loop. */
     final Targets targets;
+    /**
+     * Members whose connections negotiated permessage-deflate: changed on {@link #loop}, read by the
+     * publisher's thread ({@link Broker#publish}) to decide whether to compress. A member that has
+     * just joined may not be seen yet: it gets the plain frame, which the extension allows.
+     */
+    volatile int deflating;
     private Subscription[] members = new Subscription[4];
     private int size;
 
@@ -34,6 +40,9 @@ public final class LocalGroup {
         Subscription s = new Subscription(this, connection, size);
         members[size++] = s;
         targets.add(connection);
+        if (connection.deflate) {
+            deflating++; // only this loop writes it
+        }
         return s;
     }
 
@@ -45,6 +54,9 @@ public final class LocalGroup {
         moved.index = s.index;
         members[last] = null;
         targets.removeAt(s.index); // the same swap
+        if (s.connection.deflate) {
+            deflating--;
+        }
     }
 
     boolean isEmpty() {

@@ -1,6 +1,7 @@
 package io.switchboard.server.internal.broker;
 
 import io.netty.util.concurrent.EventExecutor;
+import io.switchboard.server.internal.compression.FrameCompressor;
 import io.switchboard.server.internal.metrics.Metrics;
 
 import java.util.ArrayList;
@@ -18,6 +19,8 @@ public final class LoopTable {
 
     public final EventExecutor executor;
     public final Metrics metrics;
+    /** The node's permessage-deflate compressor, for the fan-outs sent to this loop's connections. */
+    final FrameCompressor compressor;
     /**
      * Per dialect, channel name to the local group; a group is here exactly while it has members.
      */
@@ -28,7 +31,8 @@ public final class LoopTable {
     private final Runnable flushTask = this::flushAll;
     private boolean flushScheduled;
 
-    LoopTable(EventExecutor executor, Metrics metrics) {
+    LoopTable(EventExecutor executor, Metrics metrics, FrameCompressor compressor) {
+        this.compressor = compressor;
         this.executor = executor;
         this.metrics = metrics;
         for (int i = 0; i < groups.length; i++) {

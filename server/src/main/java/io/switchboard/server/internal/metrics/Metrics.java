@@ -19,7 +19,9 @@ public final class Metrics {
         /** An unexpected exception in the connection's pipeline (a bug, or memory exhausted). */
         INTERNAL_ERROR,
         /** The connection's token expired without a refresh (close 1008 "token expired", issue 19). */
-        TOKEN_EXPIRED
+        TOKEN_EXPIRED,
+        /** A compressed message that inflated past {@code MAX_MESSAGE_BYTES} (closed with 1009). */
+        DECOMPRESSION_BOMB
     }
 
     /** Why the node refused a WebSocket upgrade. */
@@ -52,6 +54,11 @@ public final class Metrics {
     /** Times a connection's reading was turned off because it was over its outbound soft limit. */
     public final LongAdder readPauses = new LongAdder();
     public final LongAdder subscriptions = new LongAdder();
+    /** Messages compressed (permessage-deflate): a delivery once per publish and dialect, a reply once. */
+    public final LongAdder compressedMessages = new LongAdder();
+    /** Deliveries written compressed, and the bytes they saved against their plain frames. */
+    public final LongAdder compressedDeliveries = new LongAdder();
+    public final LongAdder compressionSavedBytes = new LongAdder();
     public final Map<ErrorCode, LongAdder> errors = counters(ErrorCode.class);
     public final Map<Close, LongAdder> closes = counters(Close.class);
     public final Map<Refusal, LongAdder> refusals = counters(Refusal.class);

@@ -14,6 +14,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler.HandshakeComplete;
 import io.netty.util.ReferenceCountUtil;
 import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.compression.InflatedTooLargeException;
+import io.switchboard.server.internal.compression.PerMessageDeflate;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.transport.CloseFrames;
 import io.switchboard.server.internal.transport.ExceptionLogger;
@@ -103,6 +105,9 @@ public abstract class WebSocketSession extends Session {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof HandshakeComplete) {
             handshakeComplete = true;
+            if (PerMessageDeflate.negotiated(ctx.pipeline())) {
+                connection.acceptsDeflate();
+            }
             HttpDeadline.upgraded(ctx.channel());
             logger.debug("{} connected as {}", ctx.channel(), label());
             lastReadNanos = System.nanoTime();
@@ -196,8 +201,13 @@ public abstract class WebSocketSession extends Session {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
             // A fragmented message over the limit (a single over-size frame is refused by the decoder).
-            metrics.close(Metrics.Close.MESSAGE_TOO_BIG);
-            close(ctx, WebSocketCloseStatus.MESSAGE_TOO_BIG, "Message is larger than " + maxMessageBytes + " bytes");
+            // Or a compressed message that inflates past it (a decompression bomb, issue 19).
+            boolean bomb = cause instanceof InflatedTooLargeException;
+            metrics.close(bomb ? Metrics.Close.DECOMPRESSION_BOMB : Metrics.Close.MESSAGE_TOO_BIG);
+            if (!connection.closing) {
+                close(ctx, WebSocketCloseStatus.MESSAGE_TOO_BIG, bomb ? cause.getMessage()
+                        : "Message is larger than " + maxMessageBytes + " bytes");
+            }
         } else {
             if (!ExceptionLogger.isExpected(cause) && !connection.closing && handshakeComplete) {
                 // A bug or an exhausted resource: say so (1011) before the tail closes the connection.

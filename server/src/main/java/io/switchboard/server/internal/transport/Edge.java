@@ -1,6 +1,7 @@
 package io.switchboard.server.internal.transport;
 
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
 import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.metrics.Metrics;
@@ -25,6 +26,12 @@ public interface Edge {
 
     /** A new connection's outbound bound ({@code OUTBOUND_*_LIMIT_BYTES}). */
     Backpressure newBackpressure();
+
+    /**
+     * A new WebSocket connection's permessage-deflate handler ({@code COMPRESSION}), or {@code null}
+     * when compression is off.
+     */
+    ChannelHandler newCompression();
 
     /** The last handler of every pipeline. */
     ExceptionLogger exceptionLogger();

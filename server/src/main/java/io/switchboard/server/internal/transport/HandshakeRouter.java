@@ -93,8 +93,9 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
 
     /**
      * Netty's WebSocket protocol handling as every dialect uses it (and the Autobahn conformance run
-     * checks): frame limit, UTF-8 validation, no extensions, and no close frame of Netty's own: the
-     * session sends them all, protocol violations' included ({@link CloseFrames}).
+     * checks): frame limit, UTF-8 validation, no extensions (RSV bits are a violation) unless
+     * {@code COMPRESSION} is on, where the permessage-deflate handler checks them instead, and no close
+     * frame of Netty's own: the session sends them all, protocol violations' included ({@link CloseFrames}).
      */
     static WebSocketServerProtocolConfig webSocketConfig(String path, SwitchboardConfig config) {
         return WebSocketServerProtocolConfig.newBuilder()
@@ -109,7 +110,7 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
                 .dropPongFrames(true)
                 .decoderConfig(WebSocketDecoderConfig.newBuilder()
                         .maxFramePayloadLength(config.maxMessageBytes())
-                        .allowExtensions(false)
+                        .allowExtensions(config.compression())
                         .withUTF8Validator(true)
                         // The session answers every violation with its close code (CloseFrames): Netty's
                         // own answer to a bad close frame is a bare TCP close, not 1002 or 1007.
@@ -123,7 +124,12 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
      * {@link PipelineNames} draws them; the upgrade request must then be passed on to them.
      */
     static void installWebSocket(ChannelPipeline p, String after, WebSocketServerProtocolConfig protocol,
-                                 int maxMessageBytes, ChannelHandler session) {
+                                 int maxMessageBytes, ChannelHandler compression, ChannelHandler session) {
+        if (compression != null) {
+            // Right behind the router, so the upgrade request it passes on goes through it first.
+            p.addAfter(after, PipelineNames.COMPRESSION, compression);
+            after = PipelineNames.COMPRESSION;
+        }
         // WebSocketServerProtocolHandler adds the handshake handler and the UTF-8 validator before itself.
         p.addAfter(after, PipelineNames.WS_PROTOCOL, new WebSocketServerProtocolHandler(protocol));
         p.addAfter(PipelineNames.WS_PROTOCOL, PipelineNames.WS_AGGREGATOR, new WebSocketFrameAggregator(maxMessageBytes));
@@ -322,7 +328,8 @@ public final class HandshakeRouter extends ChannelInboundHandlerAdapter {
             p.addBefore(ctx.name(), PipelineNames.BACKPRESSURE, node.newBackpressure());
             p.addBefore(ctx.name(), PipelineNames.FLOW_CONTROL, new FlowControlHandler());
         }
-        installWebSocket(p, ctx.name(), protocol, config.maxMessageBytes(), sessions.apply(handshake));
+        installWebSocket(p, ctx.name(), protocol, config.maxMessageBytes(), node.newCompression(),
+                sessions.apply(handshake));
         p.remove(this);
         // The removed router's context still forwards to its old successor: the handshake handler.
         ctx.fireChannelRead(request);

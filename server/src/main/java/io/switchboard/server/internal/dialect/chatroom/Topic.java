@@ -9,6 +9,7 @@ import io.switchboard.protocol.chatroom.JsonValues;
 import io.switchboard.protocol.chatroom.TopicChange;
 import io.switchboard.protocol.chatroom.TopicType;
 import io.switchboard.server.internal.broker.Fanout;
+import io.switchboard.server.internal.broker.FrameVariants;
 import io.switchboard.server.internal.broker.LoopTable;
 import io.switchboard.server.internal.broker.Targets;
 import org.slf4j.Logger;
@@ -167,9 +168,11 @@ public final class Topic {
         set.put("type", "set");
         set.put("value", value);
         ByteBuf frame = render(set);
+        FrameVariants frames = new FrameVariants(frame);
         try {
-            Fanout.send(null, Targets.of(s.connection.loop, s.connection), frame, null, null);
+            Fanout.send(null, Targets.of(s.connection.loop, s.connection), frames, null, null);
         } finally {
+            frames.release();
             frame.release();
         }
     }
@@ -423,11 +426,14 @@ public final class Topic {
             return;
         }
         ByteBuf frame = render(change);
+        // Compressed once, for the members that negotiated permessage-deflate on every loop.
+        FrameVariants frames = new FrameVariants(frame);
         try {
             for (Targets members : byLoop.values()) {
-                Fanout.send(null, members, frame, null, null);
+                Fanout.send(null, members, frames, null, null);
             }
         } finally {
+            frames.release();
             frame.release();
         }
     }

@@ -9,6 +9,7 @@ import io.switchboard.protocol.randomchat.RandomchatEncoder;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.broker.Connection;
 import io.switchboard.server.internal.broker.Fanout;
+import io.switchboard.server.internal.broker.FrameVariants;
 import io.switchboard.server.internal.broker.LoopTable;
 import io.switchboard.server.internal.broker.Targets;
 import org.slf4j.Logger;
@@ -181,6 +182,8 @@ public final class RandomchatHub {
     public void deliverLocal(List<String> phones, ByteBuf frame, RandomchatStore.Pending message) {
         // Each loop's recipients, and the phone of each, for a message its loop cannot take.
         Map<LoopTable, Recipients> byLoop = new LinkedHashMap<>();
+        // Compressed once, for the recipients that negotiated permessage-deflate on every loop.
+        FrameVariants frames = new FrameVariants(frame);
         for (String phone : phones) {
             Set<RandomchatSession> set = sessions.get(phone);
             if (set == null || set.isEmpty()) {
@@ -195,14 +198,18 @@ public final class RandomchatHub {
                 r.phones.add(phone);
             }
         }
-        for (Map.Entry<LoopTable, Recipients> e : byLoop.entrySet()) {
-            Recipients r = e.getValue();
-            Targets targets = Targets.of(e.getKey(), r.connections.toArray(new Connection[0]));
-            if (!Fanout.send(null, targets, frame, null, message) && message != null) {
-                for (String phone : r.phones) {
-                    routeAgain(store.requeue(phone, message)); // its event loop is shutting down
+        try {
+            for (Map.Entry<LoopTable, Recipients> e : byLoop.entrySet()) {
+                Recipients r = e.getValue();
+                Targets targets = Targets.of(e.getKey(), r.connections.toArray(new Connection[0]));
+                if (!Fanout.send(null, targets, frames, null, message) && message != null) {
+                    for (String phone : r.phones) {
+                        routeAgain(store.requeue(phone, message)); // its event loop is shutting down
+                    }
                 }
             }
+        } finally {
+            frames.release();
         }
     }
 

@@ -33,8 +33,11 @@ public final class AutobahnEchoServer {
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         // The suite's largest non-performance messages are 64 KiB; 9.x (performance) goes up to 16 MiB,
         // as fast as the echo takes them: no rate limit, and room for a few in flight.
+        // -Dautobahn.compression=true: the same run with COMPRESSION on (the permessage-deflate handler
+        // in every pipeline, checking the RSV bits in place of Netty's decoder; docs/guarantees.md).
         SwitchboardConfig config = SwitchboardConfig.builder().maxMessageBytes(16 * 1024 * 1024)
-                .maxMessagesPerSecond(0).outboundHardLimitBytes(256L * 1024 * 1024).linePort(0).build();
+                .maxMessagesPerSecond(0).outboundHardLimitBytes(256L * 1024 * 1024).linePort(0)
+                .compression(Boolean.getBoolean("autobahn.compression")).build();
         Node node = new Node(config, ConnectionAuthorizer.ALLOW_ALL, ChannelAuthorizer.ALLOW_ALL,
                 List.of(EchoEndpoint::new));
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
