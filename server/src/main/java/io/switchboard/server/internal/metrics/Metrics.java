@@ -25,9 +25,9 @@ public final class Metrics {
         ORIGIN, FULL, PER_ADDRESS, AUTHORIZER
     }
 
-    /** A randomchat per-user limit that refused a request (issue 15). */
+    /** A randomchat limit that refused a request (issue 15; {@code MEMBERS}: a chat at {@code RANDOMCHAT_MAX_MEMBERS}). */
     public enum RandomchatLimit {
-        OWNED_CHATS, ADDED_CHATS
+        OWNED_CHATS, ADDED_CHATS, MEMBERS
     }
 
     public final LongAdder messagesIn = new LongAdder();
