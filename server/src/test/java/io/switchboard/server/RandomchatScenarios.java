@@ -80,11 +80,29 @@ abstract class RandomchatScenarios {
 
         /** {@code switchboard_randomchat_limited_total{limit=...}} summed over the nodes. */
         long limited(String limit) {
+            return sum("switchboard_randomchat_limited_total{limit=\"" + limit + "\"}");
+        }
+
+        /** {@code switchboard_randomchat_pending_dropped_total{reason=...}} summed over the nodes. */
+        long dropped(String reason) {
+            return sum("switchboard_randomchat_pending_dropped_total{reason=\"" + reason + "\"}");
+        }
+
+        /** Waits until no node holds a WebSocket connection ({@code switchboard_websocket_connections}). */
+        void awaitNoWebSocketConnections() throws InterruptedException {
+            long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+            while (sum("switchboard_websocket_connections") != 0) {
+                assertTrue(System.nanoTime() - deadline < 0, "a WebSocket connection was never closed");
+                Thread.sleep(10); // polls the condition; the outcome is decided by it, not by the time
+            }
+        }
+
+        private long sum(String series) {
             long sum = 0;
             for (SwitchboardServer s : servers) {
-                Matcher m = Pattern.compile("\nswitchboard_randomchat_limited_total\\{limit=\"" + limit
-                        + "\"} (\\d+)\\.0\n").matcher(get(s.localAddress(), "/metrics").body());
-                assertTrue(m.find(), "no limited_total{limit=" + limit + "} in /metrics");
+                String body = get(s.localAddress(), "/metrics").body();
+                Matcher m = Pattern.compile("\n" + Pattern.quote(series) + " (\\d+)\\.0\n").matcher(body);
+                assertTrue(m.find(), "no " + series + " in /metrics");
                 sum += Long.parseLong(m.group(1));
             }
             return sum;
@@ -277,9 +295,9 @@ abstract class RandomchatScenarios {
         clients.forEach(JdkClient::close);
     }
 
-    /** Sends {@code request} on a new connection and resets it (RST) without reading anything. */
-    void registerAndReset(String request) {
-        try (Socket socket = new Socket("127.0.0.1", address().getPort())) {
+    /** Sends {@code request} on a new connection to {@code at} and resets it (RST) without reading anything. */
+    static void registerAndReset(InetSocketAddress at, String request) {
+        try (Socket socket = new Socket("127.0.0.1", at.getPort())) {
             socket.setSoTimeout((int) JdkClient.WAIT.toMillis());
             OutputStream out = socket.getOutputStream();
             out.write(("GET /randomchat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -310,31 +328,29 @@ abstract class RandomchatScenarios {
     // ---- The scenarios ----
 
     @Test
-    void aNewUserWhoseFirstStateWasNeverWrittenRegistersAgainWithoutAToken() throws InterruptedException {
-        // A reset follows the register at once: the first state, which carries the token, finds
-        // the connection closed (or its write fails), so the client never learns the token.
-        String phone = run + "lost";
-        registerAndReset(registerRequest("Ann", phone, null));
+    void aNewUserWhoseFirstStateWasNeverWrittenRegistersAgainWithoutAToken() throws Exception {
+        try (Nodes own = startNodes(UnaryOperator.identity())) {
+            // A reset follows the register at once: the first state, which carries the token, finds
+            // the connection closed (or its write fails), so the client never learns the token.
+            String phone = run + "lost";
+            registerAndReset(own.at(0), registerRequest("Ann", phone, null));
+            // Once the node has closed that connection and recorded its logout, the token is
+            // withdrawn (the withdrawal goes to the store before the logout).
+            own.awaitNoWebSocketConnections();
+            awaitLoggedOut(new Person(null, "Ann", phone, null), own.servers());
 
-        // The token is withdrawn once the store's answer to the first login is back, which may be
-        // just after this register: a refusal then is the window, not a lock-out.
-        JdkClient again = open();
-        String state = null;
-        for (int attempt = 0; attempt < 50 && state == null; attempt++) {
-            String reply = again.request(registerRequest("Ann", phone, null));
-            if (reply.startsWith("{\"type\":\"state\"")) {
-                state = reply;
-            } else {
-                Thread.sleep(100);
-            }
+            JdkClient again = open(own.at(1));
+            clients.add(again);
+            String state = again.request(registerRequest("Ann", phone, null));
+            Matcher m = TOKEN.matcher(state);
+            assertTrue(m.matches(), "the phone stays locked out without the token that never reached its client: "
+                    + state);
+            assertEquals("\"chats\":[]", m.group(1));
+            // The new token is the one that counts now.
+            JdkClient withToken = open(own.at(0));
+            clients.add(withToken);
+            assertTrue(withToken.request(registerRequest("Ann", phone, m.group(2))).startsWith("{\"type\":\"state\""));
         }
-        assertNotNull(state, "the phone stays locked out without the token that never reached its client");
-        Matcher m = TOKEN.matcher(state);
-        assertTrue(m.matches(), state);
-        assertEquals("\"chats\":[]", m.group(1));
-        // The new token is the one that counts now.
-        JdkClient withToken = open();
-        assertTrue(withToken.request(registerRequest("Ann", phone, m.group(2))).startsWith("{\"type\":\"state\""));
     }
 
     @Test
@@ -740,6 +756,7 @@ abstract class RandomchatScenarios {
             Person back = login(bob, own.at(0));
             assertEquals(state(chatState(room, brief(ann.user(), "1"), brief(ann.user(), "2"), brief(ann.user(), "3"))),
                     back.next());
+            assertEquals(0, own.dropped("max_pending"));
             back.client().closeGracefully();
             awaitLoggedOut(bob, own.servers());
             for (String text : List.of("4", "5", "6", "7")) { // one more: the oldest is dropped
@@ -747,12 +764,13 @@ abstract class RandomchatScenarios {
             }
             assertEquals(state(chatState(room, brief(ann.user(), "5"), brief(ann.user(), "6"), brief(ann.user(), "7"))),
                     login(bob, own.at(1)).next());
+            assertEquals(1, own.dropped("max_pending"));
         }
     }
 
     @Test
     void aPendingMessageOlderThanThePendingTtlIsDroppedAndNotBefore() throws Exception {
-        long ttl = 3_000;
+        long ttl = 4_000;
         try (Nodes own = startNodes(b -> b.randomchatPendingTtl(Duration.ofMillis(ttl)))) {
             Person ann = registerOn(own, 0, "Ann", "ann");
             Person bob = registerOn(own, 1, "Bob", "bob");
@@ -775,14 +793,24 @@ abstract class RandomchatScenarios {
             long answered = System.currentTimeMillis();
             assertTrue(answered < date + ttl, "the login took longer than the TTL: nothing to conclude");
             assertEquals(state(chatState(room, brief(ann.user(), "soon stale"))), before);
+            assertEquals(0, own.dropped("ttl"));
 
+            // Halfway, a message kept for Cy shows the limit is per message (and keeps Cy's pending
+            // list alive in Redis, whose key would otherwise expire whole at the TTL, uncounted).
+            waitForClock(date + ttl / 2);
+            ann.request(send(c, "younger"));
             // After it: dropped. The login is sent once the clock is past date + TTL (the tolerance is
             // the clock's millisecond: the server reads the same clock).
-            long past = date + ttl + 1;
-            while (System.currentTimeMillis() < past) {
-                Thread.sleep(Math.max(1, past - System.currentTimeMillis())); // waits for the time limit to pass
-            }
-            assertEquals(state(chatState(room)), login(cy, own.at(0)).next());
+            waitForClock(date + ttl + 1);
+            assertEquals(state(chatState(room, brief(ann.user(), "younger"))), login(cy, own.at(0)).next());
+            assertEquals(1, own.dropped("ttl"));
+        }
+    }
+
+    /** Waits until the clock (the server's too: same machine) reads {@code millis} or later. */
+    static void waitForClock(long millis) throws InterruptedException {
+        for (long left = millis - System.currentTimeMillis(); left > 0; left = millis - System.currentTimeMillis()) {
+            Thread.sleep(left); // waits for a time limit to pass, which is what the test is about
         }
     }
 

@@ -51,6 +51,8 @@ public final class MetricsBinder {
         tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");
         tagged(registry, "switchboard.randomchat.limited", "limit", m.randomchatLimits,
                 "randomchat requests refused by a per-user limit, by limit");
+        tagged(registry, "switchboard.randomchat.pending.dropped", "reason", m.randomchatDrops,
+                "randomchat messages kept for a user dropped past RANDOMCHAT_MAX_PENDING or RANDOMCHAT_PENDING_TTL");
         Chatroom chatroom = node.chatroom();
         counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
                 "chatroom changes answered with reject_update");

@@ -30,6 +30,14 @@ public final class Metrics {
         OWNED_CHATS, ADDED_CHATS, MEMBERS
     }
 
+    /**
+     * Why a randomchat store dropped a message it kept for a user (pending, or in flight to its
+     * connections): past {@code RANDOMCHAT_MAX_PENDING}, or older than {@code RANDOMCHAT_PENDING_TTL}.
+     */
+    public enum RandomchatDrop {
+        MAX_PENDING, TTL
+    }
+
     public final LongAdder messagesIn = new LongAdder();
     public final LongAdder deliveries = new LongAdder();
     public final LongAdder drops = new LongAdder();
@@ -40,6 +48,7 @@ public final class Metrics {
     public final Map<Close, LongAdder> closes = counters(Close.class);
     public final Map<Refusal, LongAdder> refusals = counters(Refusal.class);
     public final Map<RandomchatLimit, LongAdder> randomchatLimits = counters(RandomchatLimit.class);
+    public final Map<RandomchatDrop, LongAdder> randomchatDrops = counters(RandomchatDrop.class);
 
     public void error(ErrorCode code) {
         errors.get(code).increment();
@@ -55,6 +64,13 @@ public final class Metrics {
 
     public void randomchatLimit(RandomchatLimit which) {
         randomchatLimits.get(which).increment();
+    }
+
+    /** Counts {@code n} messages a randomchat store dropped for {@code why}. */
+    public void randomchatDropped(RandomchatDrop why, long n) {
+        if (n > 0) {
+            randomchatDrops.get(why).add(n);
+        }
     }
 
     private static <E extends Enum<E>> Map<E, LongAdder> counters(Class<E> type) {

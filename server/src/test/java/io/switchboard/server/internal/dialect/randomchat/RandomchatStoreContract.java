@@ -49,6 +49,8 @@ abstract class RandomchatStoreContract {
     /** Keeps each test's phones and chats apart from the others' on a shared Redis. */
     final String run = "s" + RUN.incrementAndGet() + "-";
     private final List<RandomchatStore> opened = new ArrayList<>();
+    /** The metrics the test's stores count in. */
+    final Metrics metrics = new Metrics();
 
     /** The settings the contract runs with; {@code tune} changes them. */
     static SwitchboardConfig.Builder settings() {
@@ -122,6 +124,10 @@ abstract class RandomchatStoreContract {
         ok(s.logout(l.user().phone(), l.connection(), List.of(), List.of(), now()));
     }
 
+    long dropped(Metrics.RandomchatDrop why) {
+        return metrics.randomchatDrops.get(why).sum();
+    }
+
     static List<String> texts(Login l) {
         return l.chats().stream().flatMap(c -> c.messages().stream()).map(BriefMessage::message)
                 .collect(Collectors.toList());
@@ -138,6 +144,16 @@ abstract class RandomchatStoreContract {
 
     static List<String> phones(Outcome o) {
         return o.chat().members().stream().map(User::phone).collect(Collectors.toList());
+    }
+
+    /**
+     * {@code by} sends {@code text}, and its connection writes its own copy (as a session tells the
+     * store), so that only the other members' copies stay in flight.
+     */
+    static Outcome send(RandomchatStore s, Login by, String chat, String text, long now) {
+        Outcome o = ok(s.sendMessage(by.user().phone(), chat, text, now));
+        ok(s.delivered(by.user().phone(), List.of(o.message().id())));
+        return o;
     }
 
     /** A chat of {@code owner} with {@code members} added. */
@@ -365,16 +381,19 @@ abstract class RandomchatStoreContract {
         String c = chatOf(s, "c", ann, bob);
         logout(s, bob);
         for (int i = 1; i <= MAX_PENDING; i++) {
-            ok(s.sendMessage(ann.user().phone(), c, "m" + i, now()));
+            send(s, ann, c, "m" + i, now());
         }
         Login full = again(s, bob, now());
         assertEquals(List.of("m1", "m2", "m3"), texts(full));
+        assertEquals(0, dropped(Metrics.RandomchatDrop.MAX_PENDING));
         ok(s.delivered(bob.user().phone(), full.taken().stream().map(Pending::id).collect(Collectors.toList())));
         logout(s, full);
         for (int i = 4; i <= MAX_PENDING + 4; i++) {
-            ok(s.sendMessage(ann.user().phone(), c, "m" + i, now()));
+            send(s, ann, c, "m" + i, now());
         }
         assertEquals(List.of("m5", "m6", "m7"), texts(again(s, bob, now())), "the oldest dropped");
+        assertEquals(1, dropped(Metrics.RandomchatDrop.MAX_PENDING));
+        assertEquals(0, dropped(Metrics.RandomchatDrop.TTL));
     }
 
     @Test
@@ -383,9 +402,12 @@ abstract class RandomchatStoreContract {
         Login ann = register(s, "ann");
         Login bob = register(s, "bob");
         String c = chatOf(s, "c", ann, bob);
-        for (int i = 1; i <= MAX_PENDING + 1; i++) {
-            ok(s.sendMessage(ann.user().phone(), c, "m" + i, now())); // none written to Bob's socket
+        for (int i = 1; i <= MAX_PENDING; i++) {
+            send(s, ann, c, "m" + i, now()); // none written to Bob's socket
         }
+        assertEquals(0, dropped(Metrics.RandomchatDrop.MAX_PENDING));
+        send(s, ann, c, "m4", now());
+        assertEquals(1, dropped(Metrics.RandomchatDrop.MAX_PENDING));
         logout(s, bob);
         assertEquals(List.of("m2", "m3", "m4"), texts(again(s, bob, now())));
     }
@@ -403,7 +425,10 @@ abstract class RandomchatStoreContract {
         ok(s.sendMessage(ann.user().phone(), c, "dated", sent));
         long ttl = TTL.toMillis();
         assertEquals(List.of("dated"), texts(again(s, bob, sent + ttl)), "at the TTL: still kept");
+        assertEquals(0, dropped(Metrics.RandomchatDrop.TTL));
         assertEquals(List.of(), texts(again(s, cy, sent + ttl + 1)), "past it: dropped");
+        assertEquals(1, dropped(Metrics.RandomchatDrop.TTL));
+        assertEquals(0, dropped(Metrics.RandomchatDrop.MAX_PENDING));
     }
 
     @Test

@@ -57,7 +57,7 @@ class RedisRandomchatStoreTest extends RandomchatStoreContract {
         RedisConnections r = RedisConnections.open(config);
         connections.add(r);
         return new RandomchatHub(config, UnpooledByteBufAllocator.DEFAULT,
-                h -> RedisRandomchatStore.start(config, r, h)).store();
+                h -> RedisRandomchatStore.start(config, r, h, metrics)).store();
     }
 
     @Override
@@ -137,8 +137,12 @@ class RedisRandomchatStoreTest extends RandomchatStoreContract {
         Login ann = register(s, "ann");
         redis.stop();
         try {
+            // The first may fail on the connection that dropped; the next finds it closed, cannot
+            // connect again, and says so (as the heartbeat would).
+            assertRefused(RandomchatRefusal.unavailable(), s.login("Ann", ann.user().phone(), ann.token(), now()));
             assertRefused(RandomchatRefusal.unavailable(), s.login("Ann", ann.user().phone(), ann.token(), now()));
             assertNotNull(s.problem());
+            assertTrue(s.problem().contains("cannot reach Redis"), s.problem());
         } finally {
             redis.startAgain();
         }

@@ -3,6 +3,7 @@ package io.switchboard.server.internal.dialect.randomchat;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatStore.Login;
 import io.switchboard.server.internal.dialect.randomchat.sqlite.SqliteRandomchatStore;
+import io.switchboard.server.internal.metrics.Metrics;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,13 +34,13 @@ class SqliteRandomchatStoreTest extends RandomchatStoreContract {
     @Override
     RandomchatStore open(UnaryOperator<SwitchboardConfig.Builder> tune) {
         dataDir = dir.resolve("data-" + stores.incrementAndGet());
-        return SqliteRandomchatStore.start(tune.apply(settings().dataDir(dataDir)).build());
+        return SqliteRandomchatStore.start(tune.apply(settings().dataDir(dataDir)).build(), metrics);
     }
 
     /** A store on the data directory of the last one (closed before). */
     private RandomchatStore reopen(long ttlMillis) {
         return SqliteRandomchatStore.start(settings().dataDir(dataDir)
-                .randomchatPendingTtl(java.time.Duration.ofMillis(ttlMillis)).build());
+                .randomchatPendingTtl(java.time.Duration.ofMillis(ttlMillis)).build(), metrics);
     }
 
     private long pendingRows(String phone) throws SQLException {
@@ -64,8 +65,8 @@ class SqliteRandomchatStoreTest extends RandomchatStoreContract {
         long start = now();
         // Dated a minute each side of the TTL as it will stand at the next start: the tolerance is
         // how long that start may take.
-        ok(s.sendMessage(ann.user().phone(), c, "stale", start - ttl - 60_000));
-        ok(s.sendMessage(ann.user().phone(), c, "fresh", start - ttl + 60_000));
+        send(s, ann, c, "stale", start - ttl - 60_000);
+        send(s, ann, c, "fresh", start - ttl + 60_000);
         s.close().join();
         assertEquals(2, pendingRows(bob.user().phone()));
 
@@ -73,6 +74,7 @@ class SqliteRandomchatStoreTest extends RandomchatStoreContract {
         ok(again.withdrawToken("nobody", "x")); // an operation: the purge at the start ran before it
         again.close().join();
         assertEquals(1, pendingRows(bob.user().phone()), "the stale one purged without a login");
+        assertEquals(1, dropped(Metrics.RandomchatDrop.TTL));
 
         RandomchatStore third = reopen(ttl);
         try {
@@ -119,7 +121,7 @@ class SqliteRandomchatStoreTest extends RandomchatStoreContract {
     @Test
     void aStoreWhoseFileCannotBeOpenedRefusesAndSaysWhy() throws Exception {
         Path file = Files.createFile(dir.resolve("not-a-directory"));
-        RandomchatStore s = SqliteRandomchatStore.start(settings().dataDir(file).build());
+        RandomchatStore s = SqliteRandomchatStore.start(settings().dataDir(file).build(), metrics);
         try {
             assertRefused(RandomchatRefusal.unavailable(), s.login("Ann", phone("ann"), null, now()));
             assertNotNull(s.problem());
