@@ -11,16 +11,21 @@ import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -34,6 +39,7 @@ class RandomchatRedisIT extends RandomchatScenarios {
     private static RedisProcess redis;
     private static SwitchboardServer a;
     private static SwitchboardServer b;
+    private static final AtomicInteger OWN = new AtomicInteger();
     private final AtomicInteger turn = new AtomicInteger();
 
     @BeforeAll
@@ -65,6 +71,37 @@ class RandomchatRedisIT extends RandomchatScenarios {
         return (turn.getAndIncrement() % 2 == 0 ? a : b).localAddress();
     }
 
+    @Override
+    List<SwitchboardServer> sharedNodes() {
+        return List.of(a, b);
+    }
+
+    /** Two nodes on a key prefix of their own in the same Redis. */
+    @Override
+    Nodes startNodes(UnaryOperator<SwitchboardConfig.Builder> tune) {
+        String prefix = "rcit" + OWN.incrementAndGet() + ":";
+        List<SwitchboardServer> nodes = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            nodes.add(Requests.startOnLoopback(tune.apply(SwitchboardConfig.builder().redisEndpoint(redis.endpoint())
+                    .redisKeyPrefix(prefix).randomchatMaxChatsPerUser(MAX_OWNED)
+                    .randomchatMaxAddedChatsPerUser(MAX_ADDED))));
+        }
+        return new Nodes(nodes);
+    }
+
+    /** A node whose Redis is not there: nothing listens on its port. */
+    @Override
+    Nodes startNodesWithTheStoreDown() {
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return new Nodes(List.of(Requests.startOnLoopback(SwitchboardConfig.builder()
+                .redisEndpoint("127.0.0.1:" + port).redisKeyPrefix("rcit-down:"))));
+    }
+
     @Test
     void usersOnDifferentNodesChatAndWhatOneMissedWaitsInRedis() throws Exception {
         Person ann = register(a.localAddress(), "Ann", "ann");
@@ -83,10 +120,9 @@ class RandomchatRedisIT extends RandomchatScenarios {
 
         // Bob leaves node b; Ann's message waits for him in Redis; he comes back on node a.
         bob.client().closeGracefully();
-        ann.client().send(send(c, "while away"));
-        String away = ann.next();
-        assertOneOf(away, message(chat(c, ann.user(), bob.userOffline()), ann.user(), "while away"),
-                message(chat(c, ann.user(), bob.user()), ann.user(), "while away"));
+        awaitLoggedOut(bob, List.of(b));
+        assertEquals(message(chat(c, ann.user(), bob.userOffline()), ann.user(), "while away"),
+                ann.request(send(c, "while away")));
         Person back = login(bob, a.localAddress());
         assertEquals(state(chatState(chat(c, ann.user(), bob.userOffline()), brief(ann.user(), "while away"))),
                 back.next());
@@ -100,7 +136,7 @@ class RandomchatRedisIT extends RandomchatScenarios {
         assertEquals(everywhere, ann.next());
         assertEquals(everywhere, back.next());
         assertEquals(everywhere, again.next());
-        assertNull(eve.client().poll(200));
+        assertNothingCameTo(eve, ann, c);
     }
 
     @Test

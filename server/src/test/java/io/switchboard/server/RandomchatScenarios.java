@@ -1,6 +1,8 @@
 package io.switchboard.server;
 
+import io.switchboard.server.internal.dialect.randomchat.RandomchatProbe;
 import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.RawClient;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -10,10 +12,19 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,6 +58,102 @@ abstract class RandomchatScenarios {
 
     /** The node the scenarios talk to. */
     abstract InetSocketAddress address();
+
+    /** The nodes {@link #address()} returns in turn. */
+    abstract List<SwitchboardServer> sharedNodes();
+
+    /**
+     * Starts nodes of this test's own, with the scenarios' settings changed by {@code tune}: one
+     * node on a fresh {@code DATA_DIR}, or two nodes on a Redis key prefix of their own. The test
+     * stops them ({@link Nodes#close()}).
+     */
+    abstract Nodes startNodes(UnaryOperator<SwitchboardConfig.Builder> tune);
+
+    /** Starts this test's own nodes, whose randomchat store cannot serve: its file cannot be opened, its Redis is not there. */
+    abstract Nodes startNodesWithTheStoreDown();
+
+    /** A test's own nodes; {@link #at} gives their addresses in turn, so that users alternate between them. */
+    record Nodes(List<SwitchboardServer> servers) implements AutoCloseable {
+        InetSocketAddress at(int i) {
+            return servers.get(i % servers.size()).localAddress();
+        }
+
+        /** {@code switchboard_randomchat_limited_total{limit=...}} summed over the nodes. */
+        long limited(String limit) {
+            return sum("switchboard_randomchat_limited_total{limit=\"" + limit + "\"}");
+        }
+
+        /** {@code switchboard_randomchat_pending_dropped_total{reason=...}} summed over the nodes. */
+        long dropped(String reason) {
+            return sum("switchboard_randomchat_pending_dropped_total{reason=\"" + reason + "\"}");
+        }
+
+        /** Waits until no node holds a WebSocket connection ({@code switchboard_websocket_connections}). */
+        void awaitNoWebSocketConnections() throws InterruptedException {
+            long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+            while (sum("switchboard_websocket_connections") != 0) {
+                assertTrue(System.nanoTime() - deadline < 0, "a WebSocket connection was never closed");
+                Thread.sleep(10); // polls the condition; the outcome is decided by it, not by the time
+            }
+        }
+
+        private long sum(String series) {
+            long sum = 0;
+            for (SwitchboardServer s : servers) {
+                String body = get(s.localAddress(), "/metrics").body();
+                Matcher m = Pattern.compile("\n" + Pattern.quote(series) + " (\\d+)\\.0\n").matcher(body);
+                assertTrue(m.find(), "no " + series + " in /metrics");
+                sum += Long.parseLong(m.group(1));
+            }
+            return sum;
+        }
+
+        @Override
+        public void close() {
+            servers.forEach(s -> s.stop().join());
+        }
+    }
+
+    static HttpResponse<String> get(InetSocketAddress at, String path) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + at.getPort()
+                    + path)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Waits until the nodes in {@code on} hold {@code left} connections of {@code p}: the closes of
+     * the others are handled, their logouts recorded in the store (with none left the user is
+     * offline, its {@code disconnection_date} set, what its connections missed settled). Only then is
+     * one outcome right for what follows.
+     */
+    static void awaitConnections(Person p, List<SwitchboardServer> on, int left) throws InterruptedException {
+        long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
+        while (true) {
+            int n = 0;
+            for (SwitchboardServer s : on) {
+                n += RandomchatProbe.sessions(s.switchboard().node().randomchat(), p.phone());
+            }
+            if (n == left) {
+                return;
+            }
+            assertTrue(System.nanoTime() - deadline < 0, p.phone() + " holds " + n + " connections, not " + left);
+            Thread.sleep(10); // polls the condition; the outcome is decided by it, not by the time
+        }
+    }
+
+    static void awaitLoggedOut(Person p, List<SwitchboardServer> on) throws InterruptedException {
+        awaitConnections(p, on, 0);
+    }
+
+    void awaitLoggedOut(Person p) throws InterruptedException {
+        awaitLoggedOut(p, sharedNodes());
+    }
 
     // ---- The user's side ----
 
@@ -184,17 +291,27 @@ abstract class RandomchatScenarios {
         return DATE.matcher(frame).replaceAll("DATE");
     }
 
-    static void assertOneOf(String actual, String... expected) {
-        assertTrue(List.of(expected).contains(actual), () -> "got " + actual + ", expected one of " + List.of(expected));
+    /**
+     * Asserts that {@code quiet} got nothing so far: {@code from}, a member of {@code chat}, adds it
+     * there, and that {@code new_member} must be the next frame {@code quiet} reads. Events from one
+     * node reach a connection in the order they were sent (in a cluster through the one pub/sub
+     * channel of the receiving node), so anything {@code from}'s earlier requests sent {@code quiet}
+     * would come first. No wait decides it.
+     */
+    static void assertNothingCameTo(Person quiet, Person from, String chat) {
+        from.client().send(addMember(chat, quiet));
+        String added = from.next();
+        assertTrue(added.startsWith("{\"type\":\"new_member\",\"chat\":{\"name\":\"" + chat + "\""), added);
+        assertEquals(added, quiet.next(), "something came before");
     }
 
     void closeAll() {
         clients.forEach(JdkClient::close);
     }
 
-    /** Sends {@code request} on a new connection and resets it (RST) without reading anything. */
-    void registerAndReset(String request) {
-        try (Socket socket = new Socket("127.0.0.1", address().getPort())) {
+    /** Sends {@code request} on a new connection to {@code at} and resets it (RST) without reading anything. */
+    static void registerAndReset(InetSocketAddress at, String request) {
+        try (Socket socket = new Socket("127.0.0.1", at.getPort())) {
             socket.setSoTimeout((int) JdkClient.WAIT.toMillis());
             OutputStream out = socket.getOutputStream();
             out.write(("GET /randomchat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -225,31 +342,29 @@ abstract class RandomchatScenarios {
     // ---- The scenarios ----
 
     @Test
-    void aNewUserWhoseFirstStateWasNeverWrittenRegistersAgainWithoutAToken() throws InterruptedException {
-        // A reset follows the register at once: the first state, which carries the token, finds
-        // the connection closed (or its write fails), so the client never learns the token.
-        String phone = run + "lost";
-        registerAndReset(registerRequest("Ann", phone, null));
+    void aNewUserWhoseFirstStateWasNeverWrittenRegistersAgainWithoutAToken() throws Exception {
+        try (Nodes own = startNodes(UnaryOperator.identity())) {
+            // A reset follows the register at once: the first state, which carries the token, finds
+            // the connection closed (or its write fails), so the client never learns the token.
+            String phone = run + "lost";
+            registerAndReset(own.at(0), registerRequest("Ann", phone, null));
+            // Once the node has closed that connection and recorded its logout, the token is
+            // withdrawn (the withdrawal goes to the store before the logout).
+            own.awaitNoWebSocketConnections();
+            awaitLoggedOut(new Person(null, "Ann", phone, null), own.servers());
 
-        // The token is withdrawn once the store's answer to the first login is back, which may be
-        // just after this register: a refusal then is the window, not a lock-out.
-        JdkClient again = open();
-        String state = null;
-        for (int attempt = 0; attempt < 50 && state == null; attempt++) {
-            String reply = again.request(registerRequest("Ann", phone, null));
-            if (reply.startsWith("{\"type\":\"state\"")) {
-                state = reply;
-            } else {
-                Thread.sleep(100);
-            }
+            JdkClient again = open(own.at(1));
+            clients.add(again);
+            String state = again.request(registerRequest("Ann", phone, null));
+            Matcher m = TOKEN.matcher(state);
+            assertTrue(m.matches(), "the phone stays locked out without the token that never reached its client: "
+                    + state);
+            assertEquals("\"chats\":[]", m.group(1));
+            // The new token is the one that counts now.
+            JdkClient withToken = open(own.at(0));
+            clients.add(withToken);
+            assertTrue(withToken.request(registerRequest("Ann", phone, m.group(2))).startsWith("{\"type\":\"state\""));
         }
-        assertNotNull(state, "the phone stays locked out without the token that never reached its client");
-        Matcher m = TOKEN.matcher(state);
-        assertTrue(m.matches(), state);
-        assertEquals("\"chats\":[]", m.group(1));
-        // The new token is the one that counts now.
-        JdkClient withToken = open();
-        assertTrue(withToken.request(registerRequest("Ann", phone, m.group(2))).startsWith("{\"type\":\"state\""));
     }
 
     @Test
@@ -313,7 +428,7 @@ abstract class RandomchatScenarios {
         assertEquals(error("You are not a member of '" + c + "'", "add_member"), dee.request(addMember(c, dee)));
         assertEquals(error("No chat named '" + run + "none'", "add_member"),
                 ann.request(addMember(run + "none", dee)));
-        assertNull(dee.client().poll(200), "a refusal goes to the requester alone");
+        assertNothingCameTo(dee, ann, c); // a refusal goes to the requester alone
     }
 
     @Test
@@ -332,11 +447,11 @@ abstract class RandomchatScenarios {
         String expected = message(room, bob.user(), "hi \\\"ann\\\" \u00e9\u4e16\\n");
         assertEquals(expected, bob.next());
         assertEquals(expected, ann.next());
-        assertNull(eve.client().poll(200), "not a member");
 
         assertEquals(error("You are not a member of '" + c + "'", "send_message"), eve.request(send(c, "let me in")));
         assertEquals(error("No chat named '" + run + "void'", "send_message"), ann.request(send(run + "void", "x")));
         assertEquals(error("'message' must not be empty", "send_message"), ann.request(send(c, "")));
+        assertNothingCameTo(eve, bob, c); // not a member: Bob's message did not reach her
     }
 
     @Test
@@ -368,7 +483,7 @@ abstract class RandomchatScenarios {
                 ann.request(removeMember(c, ann)));
         assertEquals(error("You are not a member of '" + c + "'", "remove_member"), cy.request(removeMember(c, bob)));
         assertEquals(error("You are not a member of '" + c + "'", "send_message"), cy.request(send(c, "still here?")));
-        assertNull(cy.client().poll(200));
+        assertNothingCameTo(cy, ann, c);
     }
 
     @Test
@@ -403,9 +518,8 @@ abstract class RandomchatScenarios {
         ann.client().send(send(c, "without bob"));
         assertEquals(message(after, ann.user(), "without bob"), ann.next());
         assertEquals(message(after, ann.user(), "without bob"), cy.next());
-        assertNull(bob.client().poll(200), "Bob is no longer a member");
-        bob.client().closeGracefully();
-        assertEquals(state(), login(bob).next());
+        assertEquals(state(), login(bob).next(), "his state no longer lists the chat");
+        assertNothingCameTo(bob, ann, c); // Bob is no longer a member: Ann's message did not reach him
     }
 
     @Test
@@ -429,7 +543,8 @@ abstract class RandomchatScenarios {
         String full = "'" + bob.phone() + "' was added to the most chats allowed (" + MAX_ADDED
                 + "): it must leave one before it can be added to another";
         assertEquals(error(full, "add_member"), mal.request(addMember(m, bob)));
-        assertNull(bob.client().poll(200), "a refusal goes to the adder alone");
+        // A refusal goes to the adder alone: Bob's next frames are the answers to his own requests,
+        // and Mal's next event for him, below, is the one he reads (nothing from Mal before it).
 
         // Bob's own chats count against his own limit only.
         List<String> own = new ArrayList<>();
@@ -481,7 +596,7 @@ abstract class RandomchatScenarios {
     }
 
     @Test
-    void anOfflineMemberGetsWhatItMissedInItsNextStateExactlyOnce() {
+    void anOfflineMemberGetsWhatItMissedInItsNextStateExactlyOnce() throws InterruptedException {
         Person ann = register("Ann", "ann");
         Person bob = register("Bob", "bob");
         String c = run + "inbox";
@@ -490,15 +605,12 @@ abstract class RandomchatScenarios {
         ann.next();
         bob.next();
         bob.client().closeGracefully();
+        awaitLoggedOut(bob);
 
-        // Bob's close may still be under way on the server, which then finds his connection closing
-        // and keeps the message for him all the same: either way he gets it once, in his state.
+        // Bob's close is handled: he is offline, with his disconnection date, and the messages wait.
         String room = chat(c, ann.user(), bob.userOffline());
-        String closing = chat(c, ann.user(), bob.user());
-        ann.client().send(send(c, "one"));
-        assertOneOf(ann.next(), message(room, ann.user(), "one"), message(closing, ann.user(), "one"));
-        ann.client().send(send(c, "two"));
-        assertOneOf(ann.next(), message(room, ann.user(), "two"), message(closing, ann.user(), "two"));
+        assertEquals(message(room, ann.user(), "one"), ann.request(send(c, "one")));
+        assertEquals(message(room, ann.user(), "two"), ann.request(send(c, "two")));
 
         // disconnection_date is the last disconnection: it stays when the user is back.
         Person back = login(bob);
@@ -514,7 +626,7 @@ abstract class RandomchatScenarios {
     }
 
     @Test
-    void whatAnOnlineMemberGotIsNotInItsNextState() {
+    void whatAnOnlineMemberGotIsNotInItsNextState() throws InterruptedException {
         Person ann = register("Ann", "ann");
         Person bob = register("Bob", "bob");
         String c = run + "live";
@@ -528,14 +640,14 @@ abstract class RandomchatScenarios {
             assertEquals(message(room, ann.user(), text), ann.next());
             assertEquals(message(room, ann.user(), text), bob.next());
         }
-        // Nothing Bob's connection wrote is kept for him, whether or not his login overtakes his close.
+        // Nothing Bob's connection wrote is kept for him.
         bob.client().closeGracefully();
-        assertOneOf(login(bob).next(), state(chatState(chat(c, ann.user(), bob.userOffline()))),
-                state(chatState(room)));
+        awaitLoggedOut(bob);
+        assertEquals(state(chatState(chat(c, ann.user(), bob.userOffline()))), login(bob).next());
     }
 
     @Test
-    void everyConnectionOfAUserGetsItsEventsAndItIsOfflineOnlyWhenTheLastCloses() {
+    void everyConnectionOfAUserGetsItsEventsAndItIsOfflineOnlyWhenTheLastCloses() throws InterruptedException {
         Person ann = register("Ann", "ann");
         Person bob = register("Bob", "bob");
         String c = run + "devices";
@@ -547,27 +659,21 @@ abstract class RandomchatScenarios {
         assertEquals(state(chatState(chat(c, ann.user(), bob.user()))), phone2.next());
 
         bob.client().closeGracefully();
+        awaitConnections(bob, sharedNodes(), 1);
         String room = chat(c, ann.user(), bob.user()); // one connection is still open: never disconnected
         ann.client().send(send(c, "to both?"));
         assertEquals(message(room, ann.user(), "to both?"), ann.next());
         assertEquals(message(room, ann.user(), "to both?"), phone2.next());
 
         phone2.client().closeGracefully();
-        ann.client().send(send(c, "kept"));
-        assertOneOf(ann.next(), message(chat(c, ann.user(), bob.userOffline()), ann.user(), "kept"),
-                message(room, ann.user(), "kept"));
-        // Bob gets it once: in the state, or, when this login overtook the logout of his closed
-        // connection (on another node, in a cluster), from that logout's hand-back as a message.
-        Person back = login(bob);
-        String first = back.next();
-        if (!first.equals(state(chatState(chat(c, ann.user(), bob.userOffline()), brief(ann.user(), "kept"))))) {
-            assertEquals(state(chatState(room)), first);
-            assertEquals(message(room, ann.user(), "kept"), back.next());
-        }
+        awaitLoggedOut(bob);
+        String away = chat(c, ann.user(), bob.userOffline());
+        assertEquals(message(away, ann.user(), "kept"), ann.request(send(c, "kept")));
+        assertEquals(state(chatState(away, brief(ann.user(), "kept"))), login(bob).next(), "once, in the state");
     }
 
     @Test
-    void theStateListsEveryChatOfTheUserWithItsMembers() {
+    void theStateListsEveryChatOfTheUserWithItsMembers() throws InterruptedException {
         Person ann = register("Ann", "ann");
         Person bob = register("Bob", "bob");
         String first = run + "first";
@@ -578,11 +684,322 @@ abstract class RandomchatScenarios {
         bob.next();
         ann.next();
         ann.client().closeGracefully();
+        awaitLoggedOut(ann);
         Person back = login(ann);
         String annNow = ann.userOffline();
-        String stillOn = ann.user(); // the login overtook the server's handling of the close
-        assertOneOf(back.next(), state(chatState(chat(first, annNow)), chatState(chat(second, bob.user(), annNow))),
-                state(chatState(chat(first, stillOn)), chatState(chat(second, bob.user(), stillOn))));
+        assertEquals(state(chatState(chat(first, annNow)), chatState(chat(second, bob.user(), annNow))), back.next());
+    }
+
+    // ---- Limits and rules on nodes of the test's own ----
+
+    /** Registers a new user on {@code at}, with {@link #register(InetSocketAddress, String, String)}. */
+    Person registerOn(Nodes nodes, int i, String name, String suffix) {
+        return register(nodes.at(i), name, suffix);
+    }
+
+    /** Creates {@code c} by {@code owner} and adds each of {@code members}, reading every member's new_member. */
+    static void chatOf(String c, Person owner, Person... members) {
+        owner.request(createChat(c));
+        List<Person> in = new ArrayList<>(List.of(owner));
+        for (Person m : members) {
+            owner.client().send(addMember(c, m));
+            in.add(m);
+            for (Person p : in) {
+                assertTrue(p.next().startsWith("{\"type\":\"new_member\""));
+            }
+        }
+    }
+
+    @Test
+    void aChatHasAtMostMaxMembersAndEachPerUserLimitIsCounted() throws Exception {
+        try (Nodes own = startNodes(b -> b.randomchatMaxMembers(3).randomchatMaxChatsPerUser(2)
+                .randomchatMaxAddedChatsPerUser(1))) {
+            Person ann = registerOn(own, 0, "Ann", "ann");
+            Person bob = registerOn(own, 1, "Bob", "bob");
+            Person cy = registerOn(own, 0, "Cy", "cy");
+            Person dee = registerOn(own, 1, "Dee", "dee");
+            String c = run + "three";
+            chatOf(c, ann, bob, cy); // RANDOMCHAT_MAX_MEMBERS = 3 members: allowed
+            assertEquals(0, own.limited("members"));
+            assertEquals(error("'" + c + "' has the most members allowed (3)", "add_member"), ann.request(addMember(c, dee)));
+            assertEquals(1, own.limited("members"));
+            // The one refused hears nothing: Ann's next event for Dee, below, is the next frame Dee reads.
+            // A member leaves: there is room for one again.
+            cy.client().send(removeMember(c, cy));
+            for (Person p : List.of(cy, ann, bob)) {
+                assertTrue(p.next().startsWith("{\"type\":\"member_removed\""));
+            }
+            ann.client().send(addMember(c, dee));
+            String four = chat(c, ann.user(), bob.user(), dee.user());
+            assertEquals(newMember(four, dee.user()), ann.next());
+            assertEquals(newMember(four, dee.user()), bob.next());
+            assertEquals(newMember(four, dee.user()), dee.next());
+
+            // RANDOMCHAT_MAX_CHATS_PER_USER = 2: Ann owns c and one more, not a third.
+            assertEquals(newMember(chat(run + "second", ann.user()), ann.user()), ann.request(createChat(run + "second")));
+            assertEquals(0, own.limited("owned_chats"));
+            assertEquals(error("'" + ann.phone() + "' owns the most chats allowed (2): delete one to create another",
+                    "create_chat"), ann.request(createChat(run + "third")));
+            assertEquals(1, own.limited("owned_chats"));
+
+            // RANDOMCHAT_MAX_ADDED_CHATS_PER_USER = 1: Bob is in Ann's chat, not in a second one of others.
+            String cys = run + "cys";
+            assertEquals(newMember(chat(cys, cy.user()), cy.user()), cy.request(createChat(cys)));
+            assertEquals(0, own.limited("added_chats"));
+            assertEquals(error("'" + bob.phone() + "' was added to the most chats allowed (1): it must leave one "
+                    + "before it can be added to another", "add_member"), cy.request(addMember(cys, bob)));
+            assertEquals(1, own.limited("added_chats"));
+            assertEquals(1, own.limited("members"), "each refusal counted under its own limit only");
+            assertEquals(1, own.limited("owned_chats"));
+        }
+    }
+
+    @Test
+    void anOfflineUserKeepsItsNewestMaxPendingMessages() throws Exception {
+        try (Nodes own = startNodes(b -> b.randomchatMaxPending(3))) {
+            Person ann = registerOn(own, 0, "Ann", "ann");
+            Person bob = registerOn(own, 1, "Bob", "bob");
+            String c = run + "queue";
+            chatOf(c, ann, bob);
+            bob.client().closeGracefully();
+            awaitLoggedOut(bob, own.servers());
+            String room = chat(c, ann.user(), bob.userOffline());
+            for (String text : List.of("1", "2", "3")) { // RANDOMCHAT_MAX_PENDING: all kept
+                assertEquals(message(room, ann.user(), text), ann.request(send(c, text)));
+            }
+            Person back = login(bob, own.at(0));
+            assertEquals(state(chatState(room, brief(ann.user(), "1"), brief(ann.user(), "2"), brief(ann.user(), "3"))),
+                    back.next());
+            assertEquals(0, own.dropped("max_pending"));
+            back.client().closeGracefully();
+            awaitLoggedOut(bob, own.servers());
+            for (String text : List.of("4", "5", "6", "7")) { // one more: the oldest is dropped
+                assertEquals(message(room, ann.user(), text), ann.request(send(c, text)));
+            }
+            assertEquals(state(chatState(room, brief(ann.user(), "5"), brief(ann.user(), "6"), brief(ann.user(), "7"))),
+                    login(bob, own.at(1)).next());
+            assertEquals(1, own.dropped("max_pending"));
+        }
+    }
+
+    @Test
+    void aPendingMessageOlderThanThePendingTtlIsDroppedAndNotBefore() throws Exception {
+        long ttl = 4_000;
+        try (Nodes own = startNodes(b -> b.randomchatPendingTtl(Duration.ofMillis(ttl)))) {
+            Person ann = registerOn(own, 0, "Ann", "ann");
+            Person bob = registerOn(own, 1, "Bob", "bob");
+            Person cy = registerOn(own, 0, "Cy", "cy");
+            String c = run + "ttl";
+            chatOf(c, ann, bob, cy);
+            bob.client().closeGracefully();
+            cy.client().closeGracefully();
+            awaitLoggedOut(bob, own.servers());
+            awaitLoggedOut(cy, own.servers());
+            ann.client().send(send(c, "soon stale"));
+            String echo = ann.client().next();
+            Matcher d = Pattern.compile("\"date\":\"([^\"]+)\"").matcher(echo);
+            assertTrue(d.find(), echo);
+            long date = Instant.parse(d.group(1)).toEpochMilli(); // the server's clock, the one the TTL counts on
+            String room = chat(c, ann.user(), bob.userOffline(), cy.userOffline());
+
+            // Before the TTL: kept. The login's answer came before date + TTL, so the server's now was earlier.
+            String before = login(bob, own.at(1)).next();
+            long answered = System.currentTimeMillis();
+            assertTrue(answered < date + ttl, "the login took longer than the TTL: nothing to conclude");
+            assertEquals(state(chatState(room, brief(ann.user(), "soon stale"))), before);
+            assertEquals(0, own.dropped("ttl"));
+
+            // Halfway, a message kept for Cy shows the limit is per message (and keeps Cy's pending
+            // list alive in Redis, whose key would otherwise expire whole at the TTL, uncounted).
+            waitForClock(date + ttl / 2);
+            ann.request(send(c, "younger"));
+            // After it: dropped. The login is sent once the clock is past date + TTL (the tolerance is
+            // the clock's millisecond: the server reads the same clock).
+            waitForClock(date + ttl + 1);
+            assertEquals(state(chatState(room, brief(ann.user(), "younger"))), login(cy, own.at(0)).next());
+            assertEquals(1, own.dropped("ttl"));
+        }
+    }
+
+    /** Waits until the clock (the server's too: same machine) reads {@code millis} or later. */
+    static void waitForClock(long millis) throws InterruptedException {
+        for (long left = millis - System.currentTimeMillis(); left > 0; left = millis - System.currentTimeMillis()) {
+            Thread.sleep(left); // waits for a time limit to pass, which is what the test is about
+        }
+    }
+
+    @Test
+    void deletingAChatDropsItsPendingMessagesAndRemovingAMemberDropsThatMembersOnly() throws Exception {
+        try (Nodes own = startNodes(UnaryOperator.identity())) {
+            Person ann = registerOn(own, 0, "Ann", "ann");
+            Person bob = registerOn(own, 1, "Bob", "bob");
+            Person cy = registerOn(own, 0, "Cy", "cy");
+            String c = run + "both";
+            String other = run + "other";
+            chatOf(c, ann, bob, cy);
+            chatOf(other, ann, bob);
+            bob.client().closeGracefully();
+            cy.client().closeGracefully();
+            awaitLoggedOut(bob, own.servers());
+            awaitLoggedOut(cy, own.servers());
+            ann.request(send(c, "for both"));
+            ann.request(send(other, "elsewhere"));
+
+            // Bob removed from c: his pending message of c goes, not Cy's, not his of the other chat.
+            ann.client().send(removeMember(c, bob));
+            ann.next();
+            // Added again, Bob's state lists c without the message he was removed with.
+            ann.client().send(addMember(c, bob));
+            ann.next();
+            Person bobBack = login(bob, own.at(1));
+            String room = chat(c, ann.user(), cy.userOffline(), bob.userOffline());
+            String otherRoom = chat(other, ann.user(), bob.userOffline());
+            assertEquals(state(chatState(otherRoom, brief(ann.user(), "elsewhere")), chatState(room)), bobBack.next());
+
+            // c deleted: Cy's pending message of it goes with it; a new chat of the same name starts empty.
+            ann.client().send(deleteChat(c));
+            ann.next();
+            bobBack.next();
+            ann.request(createChat(c));
+            ann.client().send(addMember(c, cy));
+            ann.next();
+            assertEquals(state(chatState(chat(c, ann.user(), cy.userOffline()))), login(cy, own.at(0)).next());
+        }
+    }
+
+    @Test
+    void theNameGivenAtALoginReplacesTheStoredOne() throws Exception {
+        Person ann = register("Ann", "ann");
+        Person bob = register("Bob", "bob");
+        String c = run + "names";
+        chatOf(c, ann, bob);
+        bob.client().closeGracefully();
+        awaitLoggedOut(bob);
+        JdkClient renamed = open();
+        renamed.send(registerRequest("Robert", bob.phone(), bob.token()));
+        String robert = user("Robert", bob.phone(), true);
+        assertEquals(state(chatState(chat(c, ann.user(), robert))), normalize(renamed.next()));
+        assertEquals(message(chat(c, ann.user(), robert), ann.user(), "hi robert"), ann.request(send(c, "hi robert")));
+    }
+
+    @Test
+    void openLoginLetsAPhoneInWithoutItsToken() throws Exception {
+        try (Nodes own = startNodes(b -> b.randomchatOpenLogin(true))) {
+            Person ann = registerOn(own, 0, "Ann", "ann");
+            for (String token : new String[] {null, "not-the-token"}) {
+                JdkClient c = open(own.at(1));
+                clients.add(c);
+                c.send(registerRequest("Ann B.", ann.phone(), token));
+                assertEquals(state(), c.next(), "no token asked, none given");
+            }
+        }
+    }
+
+    @Test
+    void healthAnswers503WhileTheStoreCannotServe() throws Exception {
+        try (Nodes down = startNodesWithTheStoreDown()) {
+            JdkClient c = open(down.at(0));
+            clients.add(c);
+            c.send(registerRequest("Ann", run + "ann", null));
+            assertEquals(error("The server could not store this request: try again later", "register"), c.next());
+            HttpResponse<String> health = get(down.at(0), "/health");
+            assertEquals(503, health.statusCode(), health.body());
+        }
+        // A node whose store serves answers 200.
+        register("Ann", "ann");
+        for (SwitchboardServer s : sharedNodes()) {
+            HttpResponse<String> health = get(s.localAddress(), "/health");
+            assertEquals(200, health.statusCode(), health.body());
+        }
+    }
+
+    /**
+     * Bob reads nothing while Ann floods their chat on nodes whose outbound limits are tiny. Whatever
+     * the slow-consumer policy does to him, every message reaches him exactly once: live, or in the
+     * state of his next login (handed back when his connection was cut off, or when the {@code drop}
+     * policy skipped it).
+     */
+    void everyMessageReachesASlowConsumerOnce(SlowConsumerPolicy policy) throws Exception {
+        try (Nodes own = startNodes(b -> b.outboundSoftLimitBytes(16 * 1024).outboundHardLimitBytes(64 * 1024)
+                .randomchatMaxTextBytes(16 * 1024).maxMessagesPerSecond(100_000).slowConsumerPolicy(policy))) {
+            Person ann = registerOn(own, 0, "Ann", "ann");
+            String bobPhone = run + "bob";
+            RawClient bob = new RawClient(own.at(1), 4096);
+            bob.upgrade("/randomchat");
+            bob.sendText(registerRequest("Bob", bobPhone, null));
+            String token = bob.readText().replaceAll("^.*\"token\":\"([^\"]+)\".*$", "$1");
+            Person bobPerson = new Person(null, "Bob", bobPhone, token);
+            String c = run + "flood";
+            ann.request(createChat(c));
+            ann.client().send("{\"type\":\"add_member\",\"chat\":\"" + c + "\",\"phone\":\"" + bobPhone + "\"}");
+            ann.next();
+
+            String filler = "x".repeat(15 * 1024);
+            int n = 600;
+            for (int i = 0; i < n; i++) {
+                ann.client().send(send(c, i + filler));
+            }
+            for (int i = 0; i < n; i++) {
+                ann.next();
+            }
+            List<Integer> all = new ArrayList<>();
+            Pattern number = Pattern.compile("\"message\":\"(\\d+)x");
+            if (policy == SlowConsumerPolicy.DROP) {
+                // Still connected: Bob closes, and reads everything the server wrote before its answer.
+                bob.sendFrame(RawClient.CLOSE, true, new byte[] {3, (byte) 0xe8});
+                assertEquals(RawClient.CLOSE, readUntilClose(bob, number, all), "the close was not echoed");
+            } else {
+                readUntilClose(bob, number, all);
+            }
+            bob.close();
+            assertTrue(all.size() < n, "Bob was not cut off or skipped as a slow consumer: " + all.size());
+            awaitLoggedOut(bobPerson, own.servers());
+
+            // His next login gets the rest, in its state, and nothing after it.
+            JdkClient again = open(own.at(0));
+            clients.add(again);
+            again.send(registerRequest("Bob", bobPhone, token));
+            Matcher m = number.matcher(again.next());
+            while (m.find()) {
+                all.add(Integer.parseInt(m.group(1)));
+            }
+            // The rest came in the state: Ann's next message is the next frame (nothing between).
+            ann.client().send(send(c, "after"));
+            assertTrue(ann.next().contains("\"message\":\"after\""));
+            String next = again.next();
+            assertTrue(next.contains("\"message\":\"after\""), next);
+            Set<Integer> got = new HashSet<>(all);
+            assertEquals(n, got.size(), "every message reached Bob");
+            assertEquals(n, all.size(), "no message reached Bob twice");
+        }
+    }
+
+    /** Reads frames, noting the messages' numbers, until a close frame (returns its opcode) or the end (-1). */
+    private static int readUntilClose(RawClient c, Pattern number, List<Integer> all) {
+        try {
+            for (;;) {
+                RawClient.Frame f = c.readFrame();
+                if (f.opcode() == RawClient.CLOSE) {
+                    return RawClient.CLOSE;
+                }
+                Matcher m = number.matcher(f.text());
+                if (m.find()) {
+                    all.add(Integer.parseInt(m.group(1)));
+                }
+            }
+        } catch (IOException end) {
+            return -1; // the connection ended (a frame may be cut short: its message was handed back)
+        }
+    }
+
+    @Test
+    void messagesQueuedForASlowConsumerThatIsCutOffWaitForItsNextLogin() throws Exception {
+        everyMessageReachesASlowConsumerOnce(SlowConsumerPolicy.CLOSE);
+    }
+
+    @Test
+    void messagesTheDropPolicySkipsWaitForTheNextLogin() throws Exception {
+        everyMessageReachesASlowConsumerOnce(SlowConsumerPolicy.DROP);
     }
 
     @Test

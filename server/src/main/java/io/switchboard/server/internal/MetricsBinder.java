@@ -78,6 +78,8 @@ public final class MetricsBinder {
         Gauge.builder("switchboard.tls.certificate.expiry", m, x -> x.tlsCertificateNotAfter).baseUnit("seconds")
                 .description("when the certificate new TLS connections get expires, Unix time; 0 without TLS_CERT_FILE")
                 .register(registry);
+        tagged(registry, "switchboard.randomchat.pending.dropped", "reason", m.randomchatDrops,
+                "randomchat messages kept for a user dropped past RANDOMCHAT_MAX_PENDING or RANDOMCHAT_PENDING_TTL");
         Chatroom chatroom = node.chatroom();
         counter(registry, "switchboard.chatroom.updates.rejected", chatroom.rejectedUpdates,
                 "chatroom changes answered with reject_update");

@@ -324,7 +324,7 @@ public final class Node implements Edge {
                 if (hub == null) {
                     RedisConnections r = redis;
                     hub = new RandomchatHub(config, broker.frameAllocator(), h -> r != null
-                            ? RedisRandomchatStore.start(config, r, h) : SqliteRandomchatStore.start(config));
+                            ? RedisRandomchatStore.start(config, r, h, metrics) : SqliteRandomchatStore.start(config, metrics));
                     randomchat = hub;
                 }
             }

@@ -43,9 +43,17 @@ public final class Metrics {
         HANDSHAKE
     }
 
-    /** A randomchat per-user limit that refused a request (issue 15). */
+    /** A randomchat limit that refused a request (issue 15; {@code MEMBERS}: a chat at {@code RANDOMCHAT_MAX_MEMBERS}). */
     public enum RandomchatLimit {
-        OWNED_CHATS, ADDED_CHATS
+        OWNED_CHATS, ADDED_CHATS, MEMBERS
+    }
+
+    /**
+     * Why a randomchat store dropped a message it kept for a user (pending, or in flight to its
+     * connections): past {@code RANDOMCHAT_MAX_PENDING}, or older than {@code RANDOMCHAT_PENDING_TTL}.
+     */
+    public enum RandomchatDrop {
+        MAX_PENDING, TTL
     }
 
     public final LongAdder messagesIn = new LongAdder();
@@ -90,6 +98,13 @@ public final class Metrics {
 
     public void randomchatLimit(RandomchatLimit which) {
         randomchatLimits.get(which).increment();
+    }
+
+    /** Counts {@code n} messages a randomchat store dropped for {@code why}. */
+    public void randomchatDropped(RandomchatDrop why, long n) {
+        if (n > 0) {
+            randomchatDrops.get(why).add(n);
+        }
     }
 
     private static <E extends Enum<E>> Map<E, LongAdder> counters(Class<E> type) {

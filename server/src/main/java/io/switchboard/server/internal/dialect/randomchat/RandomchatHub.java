@@ -84,6 +84,15 @@ public final class RandomchatHub {
         });
     }
 
+    /**
+     * How many sessions of {@code phone} are registered here: those that logged in (or are logging
+     * in) and whose logout the store has not recorded yet. For tests, to wait until a close is handled.
+     */
+    int sessionCount(String phone) {
+        Set<RandomchatSession> set = sessions.get(phone);
+        return set == null ? 0 : set.size();
+    }
+
     /** Hands back a message that did not reach a session of {@code phone} that is closed already. */
     public void requeue(String phone, RandomchatStore.Pending message) {
         routeAgain(store.requeue(phone, message));

@@ -10,7 +10,7 @@ public final class RandomchatRefusal extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
-    /** The per-user limit that refused the request, for the metrics; {@code null} for any other rule. */
+    /** The limit that refused the request, for the metrics; {@code null} for any other rule. */
     final Metrics.RandomchatLimit limit;
 
     RandomchatRefusal(String message) {
@@ -67,8 +67,10 @@ public final class RandomchatRefusal extends RuntimeException {
         return new RandomchatRefusal("The owner cannot be removed from '" + chat + "': delete the chat instead");
     }
 
+    /** An {@code add_member} to a chat of {@code RANDOMCHAT_MAX_MEMBERS} members. */
     public static RandomchatRefusal full(String chat, int maxMembers) {
-        return new RandomchatRefusal("'" + chat + "' has the most members allowed (" + maxMembers + ")");
+        return new RandomchatRefusal("'" + chat + "' has the most members allowed (" + maxMembers + ")",
+                Metrics.RandomchatLimit.MEMBERS);
     }
 
     /** A {@code create_chat} by a user who owns {@code RANDOMCHAT_MAX_CHATS_PER_USER} chats. */

@@ -18,6 +18,7 @@ import io.switchboard.server.internal.dialect.randomchat.RandomchatHub;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatRefusal;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatStore;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatTokens;
+import io.switchboard.server.internal.metrics.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +81,7 @@ public final class RedisRandomchatStore implements RandomchatStore {
     }
 
     private final RandomchatHub hub;
+    private final Metrics metrics;
     private final String prefix;
     private final String node;
     private final boolean openLogin;
@@ -98,8 +100,10 @@ public final class RedisRandomchatStore implements RandomchatStore {
     private volatile String problem;
     private volatile boolean closed;
 
-    private RedisRandomchatStore(SwitchboardConfig config, RedisConnections redis, RandomchatHub hub) {
+    private RedisRandomchatStore(SwitchboardConfig config, RedisConnections redis, RandomchatHub hub,
+                                 Metrics metrics) {
         this.hub = hub;
+        this.metrics = metrics;
         this.prefix = config.redisKeyPrefix() + "rc:";
         SecureRandom random = new SecureRandom();
         this.node = String.format("%016x", random.nextLong());
@@ -118,10 +122,12 @@ public final class RedisRandomchatStore implements RandomchatStore {
 
     /**
      * Returns a store that connects to Redis through {@code redis} in the background; {@code hub}
-     * receives other nodes' events.
+     * receives other nodes' events; the messages this node's scripts drop by the pending bound and
+     * time limit are counted in {@code metrics}.
      */
-    public static RedisRandomchatStore start(SwitchboardConfig config, RedisConnections redis, RandomchatHub hub) {
-        RedisRandomchatStore store = new RedisRandomchatStore(config, redis, hub);
+    public static RedisRandomchatStore start(SwitchboardConfig config, RedisConnections redis, RandomchatHub hub,
+                                             Metrics metrics) {
+        RedisRandomchatStore store = new RedisRandomchatStore(config, redis, hub, metrics);
         long beat = Math.max(100, store.aliveMillis / 3);
         store.lane.execute(store::connected);
         store.lane.scheduleAtFixedRate(store::heartbeat, beat, beat, TimeUnit.MILLISECONDS);
@@ -355,6 +361,10 @@ public final class RedisRandomchatStore implements RandomchatStore {
                                 return;
                             }
                             try {
+                                // Every reply ends with what the script dropped (randomchat.lua's reply()).
+                                int n = reply.size();
+                                metrics.randomchatDropped(Metrics.RandomchatDrop.MAX_PENDING, (Long) reply.get(n - 2));
+                                metrics.randomchatDropped(Metrics.RandomchatDrop.TTL, (Long) reply.get(n - 1));
                                 if ("err".equals(str(reply.get(0)))) {
                                     throw refusal(str(reply.get(1)), phone, chat);
                                 }

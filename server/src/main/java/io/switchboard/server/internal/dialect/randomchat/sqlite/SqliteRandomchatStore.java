@@ -8,6 +8,7 @@ import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatRefusal;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatStore;
 import io.switchboard.server.internal.dialect.randomchat.RandomchatTokens;
+import io.switchboard.server.internal.metrics.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,6 +78,7 @@ public final class SqliteRandomchatStore implements RandomchatStore {
     private final int maxMembers;
     private final int maxChats;
     private final int maxAdded;
+    private final Metrics metrics;
     private final LinkedBlockingQueue<Op<?>> queue = new LinkedBlockingQueue<>();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Thread writer;
@@ -99,6 +101,9 @@ public final class SqliteRandomchatStore implements RandomchatStore {
     /** Numbers logins and routings of messages (RandomchatStore's class comment). */
     private long seq;
     private long nextPurge;
+    /** Messages dropped by RANDOMCHAT_MAX_PENDING and RANDOMCHAT_PENDING_TTL since the last commit, counted once it is done. */
+    private long droppedOverMax;
+    private long droppedByTtl;
 
     /** One operation: runs on the writer thread inside the batch's transaction. */
     private abstract static class Op<T> {
@@ -113,7 +118,8 @@ public final class SqliteRandomchatStore implements RandomchatStore {
         }
     }
 
-    private SqliteRandomchatStore(SwitchboardConfig config) {
+    private SqliteRandomchatStore(SwitchboardConfig config, Metrics metrics) {
+        this.metrics = metrics;
         this.file = config.dataDir().resolve(FILE_NAME);
         this.openLogin = config.randomchatOpenLogin();
         this.maxPending = config.randomchatMaxPending();
@@ -126,9 +132,12 @@ public final class SqliteRandomchatStore implements RandomchatStore {
         writer.setDaemon(true);
     }
 
-    /** Returns a store that opens {@code config.dataDir()} on its own thread. */
-    public static SqliteRandomchatStore start(SwitchboardConfig config) {
-        SqliteRandomchatStore store = new SqliteRandomchatStore(config);
+    /**
+     * Returns a store that opens {@code config.dataDir()} on its own thread; the messages it drops by
+     * the pending bound and time limit are counted in {@code metrics}.
+     */
+    public static SqliteRandomchatStore start(SwitchboardConfig config, Metrics metrics) {
+        SqliteRandomchatStore store = new SqliteRandomchatStore(config, metrics);
         store.writer.start();
         return store;
     }
@@ -416,8 +425,11 @@ public final class SqliteRandomchatStore implements RandomchatStore {
                 }
             }
             db.commit();
+            countDrops();
             online.values().removeIf(TreeSet::isEmpty);
         } catch (SQLException | RuntimeException e) {
+            droppedOverMax = 0;
+            droppedByTtl = 0;
             logger.error("randomchat: a transaction of {} operations failed: {}", batch.size(), e.toString());
             try {
                 db.rollback();
@@ -494,6 +506,7 @@ public final class SqliteRandomchatStore implements RandomchatStore {
             strand(phone);
         }
         db.commit();
+        countDrops();
         if (!stranded.isEmpty()) {
             logger.info("randomchat: messages on their way to {} users when the last process stopped wait for "
                     + "their next login", stranded.size());
@@ -507,14 +520,23 @@ public final class SqliteRandomchatStore implements RandomchatStore {
         nextPurge = now + PURGE_INTERVAL_MILLIS;
         try {
             int n = update("DELETE FROM pending WHERE sent_at < ?", now - pendingTtlMillis);
-            update("DELETE FROM inflight WHERE sent_at < ?", now - pendingTtlMillis);
+            int f = update("DELETE FROM inflight WHERE sent_at < ?", now - pendingTtlMillis);
             db.commit();
+            metrics.randomchatDropped(Metrics.RandomchatDrop.TTL, n + f);
             if (n > 0) {
                 logger.info("randomchat: dropped {} undelivered messages older than {} ms", n, pendingTtlMillis);
             }
         } catch (SQLException e) {
             logger.warn("randomchat: could not purge old messages: {}", e.toString());
         }
+    }
+
+    /** Counts what the transaction just committed dropped by the pending bound and time limit. */
+    private void countDrops() {
+        metrics.randomchatDropped(Metrics.RandomchatDrop.MAX_PENDING, droppedOverMax);
+        metrics.randomchatDropped(Metrics.RandomchatDrop.TTL, droppedByTtl);
+        droppedOverMax = 0;
+        droppedByTtl = 0;
     }
 
     private void closeQuietly() {
@@ -565,7 +587,7 @@ public final class SqliteRandomchatStore implements RandomchatStore {
         connections(phone).add(connection);
 
         // Take what waited for the user, in the same transaction that puts it into the state.
-        update("DELETE FROM pending WHERE phone = ? AND sent_at < ?", phone, now - pendingTtlMillis);
+        droppedByTtl += update("DELETE FROM pending WHERE phone = ? AND sent_at < ?", phone, now - pendingTtlMillis);
         Map<String, List<Pending>> byChat = new LinkedHashMap<>();
         List<Pending> taken = new ArrayList<>();
         try (PreparedStatement s = db.prepareStatement(
@@ -672,7 +694,7 @@ public final class SqliteRandomchatStore implements RandomchatStore {
     private void inFlight(String phone, Pending message) throws SQLException {
         update("INSERT INTO inflight (phone, id, chat, sender, sent_at, text) VALUES (?, ?, ?, ?, ?, ?)", phone,
                 message.id(), message.chat(), message.from(), message.date(), message.text());
-        update("DELETE FROM inflight WHERE phone = ? AND id <= "
+        droppedOverMax += update("DELETE FROM inflight WHERE phone = ? AND id <= "
                 + "(SELECT id FROM inflight WHERE phone = ? ORDER BY id DESC LIMIT 1 OFFSET ?)", phone, phone, maxPending);
     }
 
@@ -716,7 +738,7 @@ public final class SqliteRandomchatStore implements RandomchatStore {
             s.setString(1, phone);
             s.setString(2, phone);
             s.setInt(3, maxPending);
-            s.executeUpdate();
+            droppedOverMax += s.executeUpdate();
         }
     }
 

@@ -15,4 +15,4 @@ local s = redis.call('INCR', P .. 'seq')
 redis.call('ZADD', P .. 'members:' .. name, s, phone)
 redis.call('ZADD', P .. 'chats:' .. phone, s, name)
 c, phones = chat(name)
-return {'ok', c[1], c[2], u, notify(phones)}
+return reply({'ok', c[1], c[2], u, notify(phones)})

@@ -9,4 +9,4 @@ local s = redis.call('INCR', P .. 'seq')
 redis.call('ZADD', P .. 'members:' .. name, s, by)
 redis.call('ZADD', P .. 'chats:' .. by, s, name)
 local c, phones = chat(name)
-return {'ok', c[1], c[2], user(by), notify(phones)}
+return reply({'ok', c[1], c[2], user(by), notify(phones)})

@@ -14,4 +14,4 @@ for _, ph in ipairs(phones) do
   drop_chat_pending(ph, name)
 end
 redis.call('DEL', P .. 'chat:' .. name, P .. 'members:' .. name)
-return {'ok', c[1], c[2], false, routes}
+return reply({'ok', c[1], c[2], false, routes})

@@ -40,4 +40,4 @@ for i = 10, #ARGV, 3 do
 end
 -- The user's last connection closed: what is still in flight to it waits for the next login.
 if conn ~= '' and #cs == 0 then strand(phone) end
-return {'ok', again}
+return reply({'ok', again})

@@ -36,6 +36,8 @@ for _, e in ipairs(entries) do
     in_flight(phone, id, e)
     local from = entry_from(e)
     if not senders[from] then senders[from] = true; from_users[#from_users + 1] = user(from) end
+  else
+    DROPPED[2] = DROPPED[2] + 1
   end
 end
 local chats = {}
@@ -43,4 +45,4 @@ for _, c in ipairs(redis.call('ZRANGE', P .. 'chats:' .. phone, 0, -1)) do
   local data = chat(c)
   if data then chats[#chats + 1] = {c, data[1], data[2]} end
 end
-return {'ok', conn, new, user(phone), chats, taken, from_users, ids}
+return reply({'ok', conn, new, user(phone), chats, taken, from_users, ids})

@@ -3,10 +3,21 @@
 -- ARGV[1] key prefix, [2] this node, [3] node liveness ms, [4] now ms, [5] max pending, [6] pending
 -- ttl ms; the operation's own arguments from ARGV[7]. Phones and chat names have no control
 -- characters, so a tab separates the fields of a pending entry: date, from, chat, text.
+-- Every reply ends with how many messages kept for users the script dropped past the pending bound
+-- and past the pending TTL (reply(), err()), for the node's metrics.
 local P, NODE, ALIVE_MS, NOW = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local MAXP, TTL = tonumber(ARGV[5]), tonumber(ARGV[6])
 
-local function err(code) return {'err', code} end
+-- Messages kept for users (pending or in flight) this script dropped: past MAXP, past TTL.
+local DROPPED = {0, 0}
+
+local function reply(t)
+  t[#t + 1] = DROPPED[1]
+  t[#t + 1] = DROPPED[2]
+  return t
+end
+
+local function err(code) return reply({'err', code}) end
 
 local function user(phone)
   local u = redis.call('HMGET', P .. 'user:' .. phone, 'name', 'disc')
@@ -16,8 +27,11 @@ end
 
 local function keep(phone, entry)
   local key = P .. 'pending:' .. phone
-  redis.call('RPUSH', key, entry)
-  redis.call('LTRIM', key, -MAXP, -1)
+  local n = redis.call('RPUSH', key, entry)
+  if n > MAXP then
+    redis.call('LTRIM', key, -MAXP, -1)
+    DROPPED[1] = DROPPED[1] + n - MAXP
+  end
   redis.call('PEXPIRE', key, TTL)
 end
 
@@ -26,7 +40,7 @@ end
 local function in_flight(phone, id, entry)
   local key = P .. 'inflight:' .. phone
   redis.call('ZADD', key, id, id .. '\t' .. entry)
-  redis.call('ZREMRANGEBYRANK', key, 0, -MAXP - 1)
+  DROPPED[1] = DROPPED[1] + redis.call('ZREMRANGEBYRANK', key, 0, -MAXP - 1)
   redis.call('PEXPIRE', key, TTL)
 end
 

@@ -14,4 +14,4 @@ redis.call('ZREM', P .. 'members:' .. name, phone)
 redis.call('ZREM', P .. 'chats:' .. phone, name)
 drop_chat_pending(phone, name)
 c = chat(name)
-return {'ok', c[1], c[2], u, routes}
+return reply({'ok', c[1], c[2], u, routes})

@@ -13,4 +13,4 @@ for _, ph in ipairs(phones) do
   -- In flight until written: a node that dies before leaves it pending.
   if #cs == 0 then keep(ph, e) else route(routes, ph, cs); in_flight(ph, s, e) end
 end
-return {'ok', c[1], c[2], user(by), routes, s}
+return reply({'ok', c[1], c[2], user(by), routes, s})

@@ -3,4 +3,4 @@
 -- ARGV[7] phone, [8] the token's digest.
 local ukey = P .. 'user:' .. ARGV[7]
 if redis.call('HGET', ukey, 'token') == ARGV[8] then redis.call('HSET', ukey, 'token', '') end
-return {'ok'}
+return reply({'ok'})
