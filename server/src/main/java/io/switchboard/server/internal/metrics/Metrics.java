@@ -79,6 +79,7 @@ public final class Metrics {
     public final LongAdder tlsReloadFailures = new LongAdder();
     /** When the certificate new TLS connections get expires, Unix seconds; 0 without TLS from files. */
     public volatile long tlsCertificateNotAfter;
+    public final Map<RandomchatDrop, LongAdder> randomchatDrops = counters(RandomchatDrop.class);
 
     public void error(ErrorCode code) {
         errors.get(code).increment();
