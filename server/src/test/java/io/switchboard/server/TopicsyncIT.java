@@ -343,7 +343,7 @@ class TopicsyncIT {
             one.send(msg("request", "{\"args\":{}}"));
             assertTrue(one.next().contains("[error] 'request' needs \\\"service_name\\\" in its args"));
             one.send("{\"type\":\"subscribe\",\"args\":[1]}");
-            assertTrue(one.next().contains("[error] \\\"args\\\" must be an object, not an array"));
+            assertTrue(one.next().contains("[error] \\\"args\\\" must be an object, not a list"));
 
             // _chatroom/pretended_topics is the client's own: its changes come back to it alone.
             String pretend = "{\"topic_name\":\"_chatroom/pretended_topics\",\"topic_type\":\"dict\",\"type\":\"add\",\"key\":\"p\",\"value\":\"list\",\"id\":\"1_2\"}";

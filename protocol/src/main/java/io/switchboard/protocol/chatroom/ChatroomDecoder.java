@@ -30,13 +30,25 @@ public final class ChatroomDecoder {
             "Malformed JSON: a string has an unpaired surrogate, such as \"\\ud800\", which is not Unicode text";
 
     private final JsonFactory json;
+    private final String body;
+    private final String notAMessage;
 
     /**
      * @param maxMessageBytes the largest message the transport lets through
      * @param maxNestingDepth the deepest nesting of objects and arrays accepted
      */
     public ChatroomDecoder(int maxMessageBytes, int maxNestingDepth) {
+        this(maxMessageBytes, maxNestingDepth, "content", NOT_A_MESSAGE);
+    }
+
+    /**
+     * A decoder for a wire that names the body otherwise: {@code {"type": T, "args": {...}}} of the
+     * 2023 ChatRoom client, say. {@code notAMessage} is what a client is told a message must be.
+     */
+    public ChatroomDecoder(int maxMessageBytes, int maxNestingDepth, String body, String notAMessage) {
         this.json = JsonLimits.factory(maxMessageBytes, maxNestingDepth);
+        this.body = body;
+        this.notAMessage = notAMessage;
     }
 
     /**
@@ -50,11 +62,11 @@ public final class ChatroomDecoder {
         Object root;
         try (JsonParser p = json.createParser((InputStream) new ByteBufInputStream(payload.duplicate()))) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new ChatroomException(NOT_A_MESSAGE);
+                throw new ChatroomException(notAMessage);
             }
             root = JsonValues.read(p);
             if (p.nextToken() != null) {
-                throw new ChatroomException(NOT_A_MESSAGE + " (there is more after the object)");
+                throw new ChatroomException(notAMessage + " (there is more after the object)");
             }
         } catch (IOException e) {
             throw new ChatroomException("Malformed JSON: " + firstLine(e.getMessage()));
@@ -65,14 +77,14 @@ public final class ChatroomDecoder {
         Map<String, Object> message = (Map<String, Object>) root;
         Object type = message.get("type");
         if (!(type instanceof String) || ((String) type).isEmpty()) {
-            throw new ChatroomException(NOT_A_MESSAGE + " (\"type\" is missing or not a string)");
+            throw new ChatroomException(notAMessage + " (\"type\" is missing or not a string)");
         }
-        Object content = message.get("content");
+        Object content = message.get(body);
         if (content == null) {
             return new ChatroomMessage((String) type, new LinkedHashMap<>());
         }
         if (!(content instanceof Map)) {
-            throw new ChatroomException("\"content\" must be an object, not " + JsonValues.typeName(content));
+            throw new ChatroomException("\"" + body + "\" must be an object, not " + JsonValues.typeName(content));
         }
         return new ChatroomMessage((String) type, (Map<String, Object>) content);
     }

@@ -2,14 +2,9 @@ package io.switchboard.server.internal.dialect.chatroom;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.ByteBufInputStream;
 import io.netty.buffer.ByteBufOutputStream;
-import io.switchboard.protocol.JsonLimits;
-import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.chatroom.ChangeRejected;
 import io.switchboard.protocol.chatroom.ChatroomDecoder;
 import io.switchboard.protocol.chatroom.ChatroomException;
@@ -18,7 +13,6 @@ import io.switchboard.protocol.chatroom.JsonValues;
 import io.switchboard.protocol.chatroom.TopicType;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,49 +27,20 @@ final class TopicsyncWire {
 
     private static final JsonFactory OUT = new JsonFactory();
 
-    private final JsonFactory in;
+    private final ChatroomDecoder in;
 
     TopicsyncWire(int maxMessageBytes, int maxNestingDepth) {
-        this.in = JsonLimits.factory(maxMessageBytes, maxNestingDepth);
+        this.in = new ChatroomDecoder(maxMessageBytes, maxNestingDepth, "args", NOT_A_MESSAGE);
     }
 
     /**
-     * Decodes {@code {"type": T, "args": {...}}}; does not take ownership of {@code payload}.
+     * Decodes {@code {"type": T, "args": {...}}}, as the seed text's chatroom decoder does its
+     * {@code content}; does not take ownership of {@code payload}.
      *
      * @throws ChatroomException when it is not JSON, not such an object, or {@code args} is not an object
      */
-    @SuppressWarnings("unchecked")
     ChatroomMessage decode(ByteBuf payload) throws ChatroomException {
-        Object root;
-        try (JsonParser p = in.createParser((InputStream) new ByteBufInputStream(payload.duplicate()))) {
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new ChatroomException(NOT_A_MESSAGE);
-            }
-            root = JsonValues.read(p);
-            if (p.nextToken() != null) {
-                throw new ChatroomException(NOT_A_MESSAGE + " (there is more after the object)");
-            }
-        } catch (IOException e) {
-            String m = String.valueOf(e.getMessage());
-            int nl = m.indexOf('\n');
-            throw new ChatroomException("Malformed JSON: " + (nl < 0 ? m : m.substring(0, nl)));
-        }
-        if (JsonStrings.unpairedSurrogate(payload, payload.readerIndex(), payload.readableBytes()) >= 0) {
-            throw new ChatroomException(ChatroomDecoder.NOT_UNICODE);
-        }
-        Map<String, Object> message = (Map<String, Object>) root;
-        Object type = message.get("type");
-        if (!(type instanceof String) || ((String) type).isEmpty()) {
-            throw new ChatroomException(NOT_A_MESSAGE + " (\"type\" is missing or not a string)");
-        }
-        Object args = message.get("args");
-        if (args == null) {
-            return new ChatroomMessage((String) type, new LinkedHashMap<>());
-        }
-        if (!(args instanceof Map)) {
-            throw new ChatroomException("\"args\" must be an object, not " + typeName(args));
-        }
-        return new ChatroomMessage((String) type, (Map<String, Object>) args);
+        return in.decode(payload);
     }
 
     static final String NOT_A_MESSAGE =
