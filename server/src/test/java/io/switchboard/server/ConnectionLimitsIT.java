@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.switchboard.server.testing.Requests.metric;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,6 +64,7 @@ class ConnectionLimitsIT {
         String head = fourth.upgrade(target);
         assertTrue(head.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), head);
         assertTrue(head.contains("\r\nretry-after: 5\r\n"), head);
+        assertEquals(1.0, metric(server, "switchboard_refused_total{reason=\"full\"}"), "the refusal counted");
         // Plain HTTP is not a WebSocket connection: /health still answers.
         awaitHealthy();
 
@@ -79,6 +81,7 @@ class ConnectionLimitsIT {
         }
         String head = raw().upgrade(target);
         assertTrue(head.startsWith("HTTP/1.1 429 Too Many Requests\r\n"), head);
+        assertEquals(1.0, metric(server, "switchboard_refused_total{reason=\"per_address\"}"), "the refusal counted");
         // 127.0.0.2 is another address on the loopback interface.
         RawClient other = new RawClient(server.localAddress(), 0, "127.0.0.2");
         open.add(other);
@@ -103,6 +106,7 @@ class ConnectionLimitsIT {
                 ? "\r\n\r\n{\"status\":\"error\",\"info\":{\"detail\":\"Origin 'https://evil.example' is not allowed to "
                         + "connect\",\"code\":\"forbidden\"}}"
                 : "\r\n\r\nOrigin 'https://evil.example' is not allowed to connect\n"), refused);
+        assertEquals(1.0, metric(server, "switchboard_refused_total{reason=\"origin\"}"), "the refusal counted");
 
         RawClient listed = raw();
         listed.write(withOrigin(target, "http://localhost:8080"));
@@ -166,6 +170,9 @@ class ConnectionLimitsIT {
         JdkClient answers = JdkClient.connectAs(server.localAddress(), "pongs"); // the JDK client answers pings
         open.add(answers);
         RawClient mute = raw();
+        // The node pings PING_INTERVAL after the upgrade and waits PING_TIMEOUT: the close cannot
+        // come sooner than 400 ms after the request was sent (Netty's timers never fire early).
+        long sent = System.nanoTime();
         assertTrue(mute.upgrade("/api/connect").startsWith("HTTP/1.1 101 "));
         assertEquals(RawClient.TEXT, mute.readFrame().opcode()); // the connection confirmation
         RawClient.Frame close = mute.readFrame();
@@ -177,7 +184,9 @@ class ConnectionLimitsIT {
         assertEquals(RawClient.CLOSE, close.opcode());
         assertEquals(1001, close.closeCode());
         assertEquals("ping timeout", close.closeReason());
+        assertTrue(System.nanoTime() - sent >= TimeUnit.MILLISECONDS.toNanos(400), "closed before its timeout");
         assertTrue(mute.isClosedByServer());
+        assertEquals(1.0, metric(server, "switchboard_closes_total{reason=\"ping_timeout\"}"), "the close counted");
 
         Thread.sleep(800); // several ping rounds
         assertTrue(answers.request(Requests.subscribe("x")).startsWith("{\"status\":\"ok\""), "still connected");
