@@ -204,6 +204,20 @@ class DisposableIT {
                 SEED_400 + " (`name` has 2 characters)");
     }
 
+    /** Each bound of `name` and `room` at its boundary: 3 and 30 characters allowed, 2 and 31 refused. */
+    @Test
+    void takesNamesAndRoomsOf3To30Characters() throws Exception {
+        try (JdkClient c = open("n".repeat(30), "r".repeat(30))) {
+            assertTrue(c.next().startsWith("{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"" + "r".repeat(30)));
+        }
+        try (JdkClient c = open("abc", "r_3")) {
+            assertTrue(c.next().startsWith("{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"r_3\""));
+        }
+        assertRefused(address, "/ws?name=" + "n".repeat(31) + "&room=valid", "400 Bad Request",
+                SEED_400 + " (`name` has 31 characters)");
+        assertRefused(address, "/ws?name=valid&room=ab", "400 Bad Request", SEED_400 + " (`room` has 2 characters)");
+    }
+
     @Test
     void trimsTheParametersAndCountsCharactersNotBytes() {
         // "  Zoë " is 3 characters once trimmed (4 bytes): accepted, and named without the spaces.
