@@ -152,6 +152,7 @@ class ConnectionLimitsIT {
         long served = System.nanoTime();
         assertTrue(idle.isClosedByServer(), "an idle keep-alive connection is closed");
         assertTrue(System.nanoTime() - served >= TimeUnit.MILLISECONDS.toNanos(240), "closed before a period passed");
+        assertEquals(3.0, metric(server, "switchboard_closes_total{reason=\"handshake_timeout\"}"), "each close counted");
         RawClient refused = raw();
         refused.write(RawClient.upgradeRequest("/api/connect").replace("Version: 13", "Version: 12"));
         assertTrue(refused.readHead().startsWith("HTTP/1.1 426 "), "Netty refuses the version");

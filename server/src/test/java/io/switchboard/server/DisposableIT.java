@@ -216,6 +216,7 @@ class DisposableIT {
         assertRefused(address, "/ws?name=" + "n".repeat(31) + "&room=valid", "400 Bad Request",
                 SEED_400 + " (`name` has 31 characters)");
         assertRefused(address, "/ws?name=valid&room=ab", "400 Bad Request", SEED_400 + " (`room` has 2 characters)");
+        assertEquals(2.0, Requests.metric(server, "switchboard_refused_total{reason=\"invalid\"}"), "both refusals counted");
     }
 
     @Test

@@ -83,6 +83,7 @@ class MinichatsIT {
         try (RawClient raw = new RawClient(address)) {
             assertTrue(raw.upgrade("/api/connect?client_name=" + "x".repeat(64)).startsWith("HTTP/1.1 101 "));
         }
+        assertEquals(2.0, metric(server, "switchboard_refused_total{reason=\"invalid\"}"), "both refusals counted");
     }
 
     @Test
