@@ -495,6 +495,18 @@ class ClusterIT {
         assertNull(b1.poll(100), "what could not be forwarded is not delivered late");
     }
 
+    /** docs/guarantees.md, "Close codes": 1013 to a chatroom client of a node whose link to Redis is down. */
+    @Test
+    void aChatroomClientOfANodeCutOffFromRedisIsClosedWith1013() throws Exception {
+        SwitchboardServer a = node(Duration.ofSeconds(30));
+        redis.stop();
+        awaitTrue(() -> health(a).statusCode() == 503, "a says its link is down");
+        JdkClient c = JdkClient.connect(URI.create("ws://127.0.0.1:" + a.localAddress().getPort() + "/chatroom"));
+        clients.add(c);
+        assertEquals(1013, c.awaitClose(), "no id to give: try again later");
+        assertEquals("cluster unavailable", c.closeReason());
+    }
+
     @Test
     void joinsAPasswordProtectedRedisWithTheSecretAndSaysWhyWithoutIt() throws Exception {
         try (RedisProcess guarded = RedisProcess.start("--requirepass", "s3cret-pass")) {

@@ -156,6 +156,7 @@ public class HostileClientsIT {
                 assertTrue(other.request(subscribe("fine")).contains("\"total_subscribers\":1"));
                 assertTrue(other.request(publish("fine", "1")).contains("\"ok\""));
             }
+            assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"internal_error\"}"));
         }
     }
 
