@@ -476,6 +476,8 @@ class ClusterIT {
         assertTrue(a1.next().contains("{\"n\":1}"), "local delivery goes on");
         assertTrue(a2.next().contains("{\"n\":1}"), "local delivery goes on");
         assertTrue(health(a).body().contains("1 publishes did not reach other nodes"), health(a).body());
+        assertEquals(1.0, Requests.metric(a, "switchboard_cluster_unforwarded_total"), "counted");
+        assertEquals(0.0, Requests.metric(a, "switchboard_cluster_link_up"));
         // A node started while Redis is away starts anyway, and says so.
         SwitchboardServer late = startingNode(Duration.ofSeconds(30));
         assertEquals(503, health(late).statusCode());
