@@ -98,6 +98,11 @@ class SharedNamespaceIT {
                 mini.next();
                 disp.next();
                 assertEquals("minnie: two lines  here", telnet.readLine());
+                // So do other control characters but the tab: an escape sequence cannot reach a terminal.
+                mini.request(publish("lobby", "\"\\u001b[2Jtab\\there\\u0007\""));
+                mini.next();
+                disp.next();
+                assertEquals("minnie:  [2Jtab\there ", telnet.readLine());
 
                 // Counts and listings include every dialect.
                 assertEquals(3, Requests.countOf(mini, "lobby"));
