@@ -57,6 +57,8 @@ class SharedNamespaceIT {
                 String welcome = disp.next();
                 Matcher m = WELCOME_ID.matcher(welcome);
                 assertTrue(m.find(), welcome);
+                assertTrue(m.group(1).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+                        "a disposable member's id is a UUID: " + m.group(1));
                 String dora = "{\"id\":\"" + m.group(1) + "\",\"name\":\"dora\"}";
                 assertEquals("{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"lobby\",\"activeClients\":[" + dora
                         + "]}}}", welcome, "the welcome lists the room's disposable members");
