@@ -65,6 +65,7 @@ class ConnectionLimitsIT {
         assertTrue(head.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), head);
         assertTrue(head.contains("\r\nretry-after: 5\r\n"), head);
         assertEquals(1.0, metric(server, "switchboard_refused_total{reason=\"full\"}"), "the refusal counted");
+        assertEquals(3.0, metric(server, "switchboard_websocket_connections"), "the refused one is not counted");
         // Plain HTTP is not a WebSocket connection: /health still answers.
         awaitHealthy();
 
