@@ -110,6 +110,8 @@ public class HostileClientsIT {
                 .outboundSoftLimitTime(Duration.ofSeconds(2))
                 .pingInterval(Duration.ofSeconds(1)).pingTimeout(Duration.ofSeconds(1)))) {
             attack(server, () -> upgrade(server, "/api/connect?client_name=pinger"), maskedFrame(0x9, new byte[125]));
+            assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"slow_consumer\"}"),
+                    "closed at an outbound limit");
         }
     }
 
@@ -130,6 +132,8 @@ public class HostileClientsIT {
             assertTrue(owner.next().length() > 60_000);
             attack(server, () -> upgrade(server, "/chatroom"),
                     maskedText("{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"big\",\"type\":\"string\"}}"));
+            assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"slow_consumer\"}"),
+                    "closed at an outbound limit");
         }
     }
 
