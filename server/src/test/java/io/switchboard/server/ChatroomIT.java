@@ -276,6 +276,20 @@ class ChatroomIT {
         }
     }
 
+    /** CHATROOM_MAX_VALUE_BYTES (64 here) at its boundary, the value as compact JSON, and its metric. */
+    @Test
+    void aValueOfTheMaxBytesIsTakenAndOneByteMoreIsRejectedAndCounted() throws Exception {
+        try (Client c = Client.connect(address)) {
+            c.subscribe("v64", "string");
+            String fits = "\"" + "x".repeat(62) + "\""; // 64 bytes
+            assertEquals(update("v64", "{\"type\":\"set\",\"value\":" + fits + ",\"version\":1}"),
+                    c.update("v64", "{\"type\":\"set\",\"value\":" + fits + "}"));
+            String change = "{\"type\":\"set\",\"value\":\"" + "x".repeat(63) + "\"}"; // 65 bytes
+            assertEquals(reject("v64", change, "The value would be over the limit of 64 bytes"), c.update("v64", change));
+            assertEquals(1, metric(server, "switchboard_chatroom_updates_rejected_total"));
+        }
+    }
+
     @Test
     void concurrentWritersLeaveEverySubscriberWithTheSameValueAndVersions() throws Exception {
         int writers = 4;
@@ -373,16 +387,20 @@ class ChatroomIT {
         try (Client provider = Client.connect(address); Client a = Client.connect(address)) {
             provider.send("register_service", "{\"service_name\":\"slow\"}");
             provider.sync();
+            long sent = System.nanoTime();
             a.send("request", "{\"service_name\":\"slow\",\"args\":1,\"request_id\":5}");
             Matcher m = Pattern.compile("\"request_id\":(\\d+)").matcher(provider.next());
             assertTrue(m.find());
             assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":5,"
                     + "\"error\":\"Service 'slow' did not answer within 500 ms\"}}", a.next());
+            // The timeout reached, not before (Netty's timers never fire early; the upper side is the client's wait).
+            assertTrue(System.nanoTime() - sent >= Duration.ofMillis(500).toNanos(), "timed out before its time");
             String before = debugJson();
             provider.send("response", "{\"response\":\"late\",\"request_id\":" + m.group(1) + "}");
             provider.send("response", "{\"response\":\"unknown\",\"request_id\":999999}");
             assertNull(a.ws().poll(300));
             assertEquals(ignored(before) + 2, awaitIgnored(ignored(before) + 2));
+            assertEquals(2, metric(server, "switchboard_chatroom_responses_ignored_total"));
         }
     }
 
@@ -477,7 +495,7 @@ class ChatroomIT {
     }
 
     @Test
-    void topicsAndWaitingRequestsAreBounded() {
+    void topicsAndWaitingRequestsAreBounded() throws Exception {
         SwitchboardServer small = Requests.startOnLoopback(SwitchboardConfig.builder().chatroomMaxTopics(2)
                 .chatroomMaxPendingRequests(1));
         try (Client c = Client.connect(small.localAddress()); Client provider = Client.connect(small.localAddress())) {
@@ -495,6 +513,8 @@ class ChatroomIT {
             c.send("request", "{\"service_name\":\"hold\",\"args\":2,\"request_id\":2}");
             assertEquals("{\"type\":\"response\",\"content\":{\"response\":null,\"request_id\":2,"
                     + "\"error\":\"Too many requests waiting for responses (at most 1)\"}}", c.next());
+            assertEquals(2, metric(small, "switchboard_chatroom_topics"), "the special topics aside");
+            assertEquals(1, metric(small, "switchboard_chatroom_requests_pending"));
         } finally {
             small.stop().join();
         }
@@ -603,6 +623,7 @@ class ChatroomIT {
         try (Client other = Client.connect(small.localAddress())) {
             String own = "_chatroom/client_message/" + other.id();
             other.subscribe(own, "string");
+            long left;
             try (Client squatter = Client.connect(small.localAddress())) {
                 squatter.subscribe("a", "list");
                 squatter.update("a", "{\"type\":\"insert\",\"index\":0,\"value\":1}");
@@ -610,6 +631,7 @@ class ChatroomIT {
                 other.send("subscribe", "{\"topic_name\":\"c\",\"type\":\"int\"}");
                 assertEquals(update(own, "{\"type\":\"set\",\"value\":\"[error] Cannot subscribe to 'c': this "
                         + "server holds its most topics (2)\",\"version\":1}"), other.next());
+                left = System.nanoTime(); // before the squatter's close, so before its topics are idle
             }
             // Gone with the squatter's subscriptions, once idle for the timeout (polled, bounded).
             long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
@@ -617,6 +639,7 @@ class ChatroomIT {
                 Thread.sleep(20);
             }
             assertEquals(2, metric(small, "switchboard_chatroom_topics_expired_total"));
+            assertTrue(System.nanoTime() - left >= Duration.ofMillis(200).toNanos(), "expired before the idle timeout");
             assertEquals(0, metric(small, "switchboard_chatroom_topics"));
             assertEquals(0, metric(small, "switchboard_chatroom_memory_bytes"));
             String json = get(small, "/json").body();

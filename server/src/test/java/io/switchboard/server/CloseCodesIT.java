@@ -103,6 +103,7 @@ public class CloseCodesIT {
 
     @Test
     void answersInvalidUtf8InATextMessageWith1007() throws IOException {
+        double before = Requests.metric(server, "switchboard_closes_total{reason=\"invalid_utf8\"}");
         try (RawClient c = connected()) {
             c.sendFrame(RawClient.TEXT, true, new byte[] {'{', (byte) 0xC3, 0x28, '}'});
             RawClient.Frame answer = c.readFrame();
@@ -110,10 +111,12 @@ public class CloseCodesIT {
             assertEquals(1007, answer.closeCode());
             assertTrue(c.isClosedByServer());
         }
+        assertEquals(before + 1, Requests.metric(server, "switchboard_closes_total{reason=\"invalid_utf8\"}"));
     }
 
     @Test
     void answersAReservedOpcodeWith1002() throws IOException {
+        double before = Requests.metric(server, "switchboard_closes_total{reason=\"protocol_error\"}");
         try (RawClient c = connected()) {
             c.sendFrame(0x3, true, new byte[] {1});
             RawClient.Frame answer = c.readFrame();
@@ -121,6 +124,7 @@ public class CloseCodesIT {
             assertEquals(1002, answer.closeCode());
             assertTrue(c.isClosedByServer());
         }
+        assertEquals(before + 1, Requests.metric(server, "switchboard_closes_total{reason=\"protocol_error\"}"));
     }
 
     private static RawClient connected() throws IOException {

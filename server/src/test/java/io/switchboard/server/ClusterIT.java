@@ -476,6 +476,8 @@ class ClusterIT {
         assertTrue(a1.next().contains("{\"n\":1}"), "local delivery goes on");
         assertTrue(a2.next().contains("{\"n\":1}"), "local delivery goes on");
         assertTrue(health(a).body().contains("1 publishes did not reach other nodes"), health(a).body());
+        assertEquals(1.0, Requests.metric(a, "switchboard_cluster_unforwarded_total"), "counted");
+        assertEquals(0.0, Requests.metric(a, "switchboard_cluster_link_up"));
         // A node started while Redis is away starts anyway, and says so.
         SwitchboardServer late = startingNode(Duration.ofSeconds(30));
         assertEquals(503, health(late).statusCode());
@@ -493,6 +495,18 @@ class ClusterIT {
             assertTrue(c.next().contains("{\"n\":2}"), "cross-node delivery resumed");
         }
         assertNull(b1.poll(100), "what could not be forwarded is not delivered late");
+    }
+
+    /** docs/guarantees.md, "Close codes": 1013 to a chatroom client of a node whose link to Redis is down. */
+    @Test
+    void aChatroomClientOfANodeCutOffFromRedisIsClosedWith1013() throws Exception {
+        SwitchboardServer a = node(Duration.ofSeconds(30));
+        redis.stop();
+        awaitTrue(() -> health(a).statusCode() == 503, "a says its link is down");
+        JdkClient c = JdkClient.connect(URI.create("ws://127.0.0.1:" + a.localAddress().getPort() + "/chatroom"));
+        clients.add(c);
+        assertEquals(1013, c.awaitClose(), "no id to give: try again later");
+        assertEquals("cluster unavailable", c.closeReason());
     }
 
     @Test

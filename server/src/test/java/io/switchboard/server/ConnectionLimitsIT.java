@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.switchboard.server.testing.Requests.metric;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -63,6 +64,8 @@ class ConnectionLimitsIT {
         String head = fourth.upgrade(target);
         assertTrue(head.startsWith("HTTP/1.1 503 Service Unavailable\r\n"), head);
         assertTrue(head.contains("\r\nretry-after: 5\r\n"), head);
+        assertEquals(1.0, metric(server, "switchboard_refused_total{reason=\"full\"}"), "the refusal counted");
+        assertEquals(3.0, metric(server, "switchboard_websocket_connections"), "the refused one is not counted");
         // Plain HTTP is not a WebSocket connection: /health still answers.
         awaitHealthy();
 
@@ -79,6 +82,7 @@ class ConnectionLimitsIT {
         }
         String head = raw().upgrade(target);
         assertTrue(head.startsWith("HTTP/1.1 429 Too Many Requests\r\n"), head);
+        assertEquals(1.0, metric(server, "switchboard_refused_total{reason=\"per_address\"}"), "the refusal counted");
         // 127.0.0.2 is another address on the loopback interface.
         RawClient other = new RawClient(server.localAddress(), 0, "127.0.0.2");
         open.add(other);
@@ -103,6 +107,7 @@ class ConnectionLimitsIT {
                 ? "\r\n\r\n{\"status\":\"error\",\"info\":{\"detail\":\"Origin 'https://evil.example' is not allowed to "
                         + "connect\",\"code\":\"forbidden\"}}"
                 : "\r\n\r\nOrigin 'https://evil.example' is not allowed to connect\n"), refused);
+        assertEquals(1.0, metric(server, "switchboard_refused_total{reason=\"origin\"}"), "the refusal counted");
 
         RawClient listed = raw();
         listed.write(withOrigin(target, "http://localhost:8080"));
@@ -135,19 +140,23 @@ class ConnectionLimitsIT {
         RawClient slow = raw();
         slow.write("GET /api/connect HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n");
         assertTrue(slow.isClosedByServer(), "a request never finished holds no connection");
-        // Closed at the timeout, not before it (the upper side is isClosedByServer's bounded wait).
-        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(240), "closed before the timeout");
+        // Closed at the timeout, not before it: the deadline starts at the accept, after this instant, and
+        // Netty's timers never fire early (the upper side is isClosedByServer's bounded wait).
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(300), "closed before the timeout");
         start = System.nanoTime();
         RawClient silent = raw();
         assertTrue(silent.isClosedByServer(), "nor does a connection that says nothing");
-        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(240), "closed before the timeout");
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(300), "closed before the timeout");
         // An idle keep-alive connection: served, then closed once a whole period passes without a request.
+        // The deadline that closes it is the first with no request since the one before, so at
+        // least a period after the request arrived, which is after this instant.
         RawClient idle = raw();
+        long asked = System.nanoTime();
         idle.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
         assertTrue(idle.readHead().startsWith("HTTP/1.1 200 "), "served while it asks");
-        long served = System.nanoTime();
         assertTrue(idle.isClosedByServer(), "an idle keep-alive connection is closed");
-        assertTrue(System.nanoTime() - served >= TimeUnit.MILLISECONDS.toNanos(240), "closed before a period passed");
+        assertTrue(System.nanoTime() - asked >= TimeUnit.MILLISECONDS.toNanos(300), "closed before a period passed");
+        assertEquals(3.0, metric(server, "switchboard_closes_total{reason=\"handshake_timeout\"}"), "each close counted");
         RawClient refused = raw();
         refused.write(RawClient.upgradeRequest("/api/connect").replace("Version: 13", "Version: 12"));
         assertTrue(refused.readHead().startsWith("HTTP/1.1 426 "), "Netty refuses the version");
@@ -166,6 +175,9 @@ class ConnectionLimitsIT {
         JdkClient answers = JdkClient.connectAs(server.localAddress(), "pongs"); // the JDK client answers pings
         open.add(answers);
         RawClient mute = raw();
+        // The node pings PING_INTERVAL after the upgrade and waits PING_TIMEOUT: the close cannot
+        // come sooner than 400 ms after the request was sent (Netty's timers never fire early).
+        long sent = System.nanoTime();
         assertTrue(mute.upgrade("/api/connect").startsWith("HTTP/1.1 101 "));
         assertEquals(RawClient.TEXT, mute.readFrame().opcode()); // the connection confirmation
         RawClient.Frame close = mute.readFrame();
@@ -177,7 +189,9 @@ class ConnectionLimitsIT {
         assertEquals(RawClient.CLOSE, close.opcode());
         assertEquals(1001, close.closeCode());
         assertEquals("ping timeout", close.closeReason());
+        assertTrue(System.nanoTime() - sent >= TimeUnit.MILLISECONDS.toNanos(400), "closed before its timeout");
         assertTrue(mute.isClosedByServer());
+        assertEquals(1.0, metric(server, "switchboard_closes_total{reason=\"ping_timeout\"}"), "the close counted");
 
         Thread.sleep(800); // several ping rounds
         assertTrue(answers.request(Requests.subscribe("x")).startsWith("{\"status\":\"ok\""), "still connected");

@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -202,6 +204,56 @@ class DisposableIT {
         assertRefused(address, "/ws?room=valid", "400 Bad Request", SEED_400 + " (`name` is missing)");
         assertRefused(address, "/ws?name=%20%20ab%20%20&room=valid", "400 Bad Request",
                 SEED_400 + " (`name` has 2 characters)");
+    }
+
+    /** Each bound of `name` and `room` at its boundary: 3 and 30 characters allowed, 2 and 31 refused. */
+    @Test
+    void takesNamesAndRoomsOf3To30Characters() throws Exception {
+        try (JdkClient c = open("n".repeat(30), "r".repeat(30))) {
+            assertTrue(c.next().startsWith("{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"" + "r".repeat(30)));
+        }
+        try (JdkClient c = open("abc", "r_3")) {
+            assertTrue(c.next().startsWith("{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"r_3\""));
+        }
+        assertRefused(address, "/ws?name=" + "n".repeat(31) + "&room=valid", "400 Bad Request",
+                SEED_400 + " (`name` has 31 characters)");
+        assertRefused(address, "/ws?name=valid&room=ab", "400 Bad Request", SEED_400 + " (`room` has 2 characters)");
+        assertEquals(2.0, Requests.metric(server, "switchboard_refused_total{reason=\"invalid\"}"), "both refusals counted");
+    }
+
+    /** dialects.md, "disposable": a room is held to MAX_CHANNEL_NAME_BYTES too (8 here: 8 allowed, 9 refused). */
+    @Test
+    void holdsARoomToTheChannelNameLimit() throws Exception {
+        try (SwitchboardServer small = Requests.startOnLoopback(SwitchboardConfig.builder().maxChannelNameBytes(8));
+             JdkClient c = JdkClient.connect(URI.create("ws://127.0.0.1:" + small.localAddress().getPort()
+                     + "/ws?name=ann&room=abcdefgh"))) {
+            assertTrue(c.next().startsWith("{\"type\":\"welcome\""));
+            assertRefused(small.localAddress(), "/ws?name=ann&room=abcdefghi", "400 Bad Request",
+                    SEED_400 + " (`room` is longer than 8 bytes)");
+        }
+    }
+
+    /** dialects.md, "disposable": a message over the rate limit gets an `error`; a second's worth in a row closes 1008. */
+    @Test
+    void answersMessagesOverTheRateWithAnErrorThenCloses() throws Exception {
+        try (SwitchboardServer limited = Requests.startOnLoopback(SwitchboardConfig.builder().maxMessagesPerSecond(3));
+             JdkClient c = JdkClient.connect(URI.create("ws://127.0.0.1:" + limited.localAddress().getPort()
+                     + "/ws?name=ann&room=rate"))) {
+            assertTrue(c.next().startsWith("{\"type\":\"welcome\""));
+            assertTrue(c.next().contains("\"action\":\"registered\""));
+            for (int i = 0; i < 6; i++) {
+                c.send("{\"text\":\"m" + i + "\"}");
+            }
+            // Three chats (its own, back to it) and two errors, in whatever order the fan-out and the replies interleave.
+            List<String> got = new ArrayList<>();
+            for (int i = 0; i < 5; i++) {
+                got.add(c.next());
+            }
+            assertEquals(2, got.stream().filter(error("Too many messages: at most 3 per second")::equals).count(), got.toString());
+            assertEquals(3, got.stream().filter(m -> m.startsWith("{\"type\":\"chat\"")).count(), got.toString());
+            assertEquals(1008, c.awaitClose());
+            assertEquals("Rate limit exceeded", c.closeReason());
+        }
     }
 
     @Test

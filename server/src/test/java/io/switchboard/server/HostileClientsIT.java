@@ -61,14 +61,19 @@ public class HostileClientsIT {
 
     /**
      * An HTTP keep-alive client pipelines {@code GET /metrics} and never reads: each 40-byte request
-     * asks for a response of kilobytes. Reading stops at the soft limit; the connection, which then
-     * completes no request, is closed by the handshake deadline.
+     * asks for a response of kilobytes. Reading stops at the soft limit; the requests read before
+     * then wait in the flow control, and past 128 of them Netty's codec refuses more: the node closes
+     * the connection as a slow consumer (were it not, the handshake deadline would, as no request completes).
      */
     @Test
     void pipelinedHttpRequestsThatAreNeverRead() throws Exception {
         try (SwitchboardServer server = start(SwitchboardConfig.builder().handshakeTimeout(Duration.ofSeconds(2)))) {
             byte[] request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             attack(server, () -> connect(server), request);
+            // Closed as a slow consumer (the codec's pipelining limit or the hard limit), before the
+            // handshake deadline (which counts nothing), and not as a bug.
+            assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"slow_consumer\"}"));
+            assertEquals(0.0, Requests.metric(server, "switchboard_closes_total{reason=\"internal_error\"}"));
         }
     }
 
@@ -91,6 +96,9 @@ public class HostileClientsIT {
             }
             attack(server, () -> upgrade(server, "/api/connect?client_name=attacker"),
                     maskedText("{\"action\":\"list_channels\"}"));
+            assertTrue(Requests.metric(server, "switchboard_read_pauses_total") >= 1, "reading stopped at the soft limit");
+            assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"slow_consumer\"}")
+                    + Requests.metric(server, "switchboard_closes_total{reason=\"ping_timeout\"}"), "its close counted");
         }
     }
 
@@ -102,6 +110,8 @@ public class HostileClientsIT {
                 .outboundSoftLimitTime(Duration.ofSeconds(2))
                 .pingInterval(Duration.ofSeconds(1)).pingTimeout(Duration.ofSeconds(1)))) {
             attack(server, () -> upgrade(server, "/api/connect?client_name=pinger"), maskedFrame(0x9, new byte[125]));
+            assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"slow_consumer\"}"),
+                    "closed at an outbound limit");
         }
     }
 
@@ -122,6 +132,8 @@ public class HostileClientsIT {
             assertTrue(owner.next().length() > 60_000);
             attack(server, () -> upgrade(server, "/chatroom"),
                     maskedText("{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"big\",\"type\":\"string\"}}"));
+            assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"slow_consumer\"}"),
+                    "closed at an outbound limit");
         }
     }
 
@@ -148,6 +160,7 @@ public class HostileClientsIT {
                 assertTrue(other.request(subscribe("fine")).contains("\"total_subscribers\":1"));
                 assertTrue(other.request(publish("fine", "1")).contains("\"ok\""));
             }
+            assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"internal_error\"}"));
         }
     }
 

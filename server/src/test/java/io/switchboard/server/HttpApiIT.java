@@ -89,9 +89,21 @@ class HttpApiIT {
     @Test
     void answersOverSizeBodiesAndDeliveriesWith413() {
         assertEquals(413, post("{\"channel_name\":\"c\",\"content\":\"" + "x".repeat(70_000) + "\"}", KEY).statusCode());
-        // The body fits in 64 KiB, the delivery with its envelope would not.
-        assertError(413, "message_too_large", post("{\"channel_name\":\"c\",\"content\":\"" + "x".repeat(65_480)
-                + "\"}", KEY));
+        // The body fits in 64 KiB, the delivery with its envelope would not: a delivery of exactly
+        // MAX_MESSAGE_BYTES is published, one byte more is refused and counted.
+        int envelope = "{\"sender\":\"api\",\"channel_name\":\"c413\",\"sent_at\":\"2026-01-01T00:00:00.000Z\",\"content\":}"
+                .length();
+        double before = Requests.metric(server, "switchboard_errors_total{code=\"message_too_large\"}");
+        HttpResponse<String> fits = post("{\"channel_name\":\"c413\",\"content\":\"" + "x".repeat(65_536 - envelope - 2)
+                + "\"}", KEY);
+        assertEquals(200, fits.statusCode(), fits.body());
+        HttpResponse<String> over = post("{\"channel_name\":\"c413\",\"content\":\"" + "x".repeat(65_536 - envelope - 1)
+                + "\"}", KEY);
+        assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"The delivery would be 65537 bytes, over the limit "
+                + "of 65536 bytes\",\"code\":\"message_too_large\"}}", over.body());
+        assertError(413, "message_too_large", over);
+        assertEquals(before + 1, Requests.metric(server, "switchboard_errors_total{code=\"message_too_large\"}"),
+                "the refusal counted");
     }
 
     @Test

@@ -103,6 +103,27 @@ class LineIT {
         }
     }
 
+    /** dialects.md, "line": lines over MAX_MESSAGE_RATE are answered, a second's worth refused in a row closes. */
+    @Test
+    void answersLinesOverTheRateAndClosesAfterASecondsWorthRefusedInARow() throws Exception {
+        try (SwitchboardServer limited = Requests.startOnLoopback(SwitchboardConfig.builder().lineOnAnyPort()
+                .maxMessagesPerSecond(3));
+             LineClient a = LineClient.join(limited.lineAddress()); LineClient b = LineClient.join(limited.lineAddress())) {
+            assertJoined(a, b);
+            // Six lines at once, far faster than one per 333 ms: three pass, the next three are refused.
+            a.write("1\n2\n3\n4\n5\n6\n".getBytes(StandardCharsets.UTF_8));
+            for (int i = 1; i <= 3; i++) {
+                assertEquals(a.id() + ": " + i, b.readLine());
+            }
+            assertEquals("Too many lines: at most 3 per second", a.readLine());
+            assertEquals("Too many lines: at most 3 per second", a.readLine());
+            assertEquals("Too many lines: closing the connection", a.readLine());
+            assertTrue(a.isClosedByServer());
+            assertEquals(a.id() + " has left the chat", b.readLine());
+            assertEquals(1.0, Requests.metric(limited, "switchboard_closes_total{reason=\"rate_limit\"}"));
+        }
+    }
+
     @Test
     void refusesOneClientOverTheCap() throws Exception {
         try (SwitchboardServer capped = Requests.startOnLoopback(SwitchboardConfig.builder()

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -18,6 +19,7 @@ import static io.switchboard.server.testing.Requests.subscribe;
 import static io.switchboard.server.testing.Requests.unsubscribe;
 import static io.switchboard.server.testing.Requests.awaitCount;
 import static io.switchboard.server.testing.Requests.countOf;
+import static io.switchboard.server.testing.Requests.metric;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -81,6 +83,7 @@ class MinichatsIT {
         try (RawClient raw = new RawClient(address)) {
             assertTrue(raw.upgrade("/api/connect?client_name=" + "x".repeat(64)).startsWith("HTTP/1.1 101 "));
         }
+        assertEquals(2.0, metric(server, "switchboard_refused_total{reason=\"invalid\"}"), "both refusals counted");
     }
 
     @Test
@@ -280,6 +283,27 @@ class MinichatsIT {
         }
     }
 
+    /**
+     * MAX_JSON_DEPTH and MAX_CHANNEL_NAME_BYTES on the node, at their boundaries (the decoder's
+     * tests check them in detail), and counted in {@code errors_total{code}}.
+     */
+    @Test
+    void refusesOneLevelOrOneByteOverTheDecodersLimitsAndCountsIt() {
+        try (JdkClient a = JdkClient.connectAs(address, "a")) {
+            String name128 = "c".repeat(128);
+            assertTrue(a.request(subscribe(name128)).startsWith("{\"status\":\"ok\""), "128 bytes: allowed");
+            assertEquals(error("invalid_param", "'channel_name' is longer than 128 bytes"),
+                    a.request(subscribe(name128 + "c")));
+            // The request is level 1, params level 2: content may nest 30 more.
+            assertEquals("{\"status\":\"ok\"}", a.request(publish(name128, "[".repeat(30) + "]".repeat(30))));
+            assertTrue(a.next().endsWith("\"content\":" + "[".repeat(30) + "]".repeat(30) + "}"), "its own copy");
+            assertEquals(error("invalid_request", "JSON nesting is deeper than 32 levels"),
+                    a.request(publish(name128, "[".repeat(31) + "]".repeat(31))));
+        }
+        assertEquals(1.0, metric(server, "switchboard_errors_total{code=\"invalid_param\"}"), "the long name counted");
+        assertEquals(1.0, metric(server, "switchboard_errors_total{code=\"invalid_request\"}"), "the deep one counted");
+    }
+
     @Test
     void answersABinaryFrameWithUnsupportedFrameAndKeepsTheConnection() {
         try (JdkClient a = JdkClient.connectAs(address, "a")) {
@@ -304,43 +328,65 @@ class MinichatsIT {
             a.request(unsubscribe("lim1"));
             assertTrue(a.request(subscribe("lim4")).startsWith("{\"status\":\"ok\""));
         }
+        assertEquals(1.0, metric(server, "switchboard_errors_total{code=\"invalid_request\"}"), "the refusal counted");
     }
 
     @Test
     void refusesAPublishWhoseDeliveryWouldExceedTheMessageLimit() {
         try (JdkClient a = JdkClient.connectAs(address, "a")) {
             a.request(subscribe("big"));
-            // The request (65,525 bytes) fits in 64 KiB; the delivery (65,545 bytes) would not.
-            String content = "\"" + "x".repeat(65_460) + "\"";
+            // The delivery's envelope around the content: sender "a", channel "big", a 24-character sent_at.
+            int envelope = ("{\"sender\":\"a\",\"channel_name\":\"big\",\"sent_at\":\"2026-01-01T00:00:00.000Z\","
+                    + "\"content\":}").length();
+            // A delivery of exactly 65536 bytes is allowed (its request, 20 bytes shorter, fits too) ...
+            String fits = "\"" + "x".repeat(65_536 - envelope - 2) + "\"";
+            assertEquals("{\"status\":\"ok\"}", a.request(publish("big", fits)));
+            assertEquals(65_536, a.next().length(), "its own copy, at the limit");
+            // ... and one byte more is refused.
+            String content = "\"" + "x".repeat(65_536 - envelope - 1) + "\"";
             String reply = a.request(publish("big", content));
-            assertTrue(reply.matches("\\{\"status\":\"error\",\"info\":\\{\"detail\":\"The delivery would be \\d+ "
-                    + "bytes, over the limit of 65536 bytes\",\"code\":\"message_too_large\"}}"), reply);
+            assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"The delivery would be 65537 bytes, over the "
+                    + "limit of 65536 bytes\",\"code\":\"message_too_large\"}}", reply);
             assertEquals("{\"status\":\"ok\"}", a.request(publish("big", "\"small\"")));
         }
+        assertEquals(1.0, metric(server, "switchboard_errors_total{code=\"message_too_large\"}"), "the refusal counted");
     }
 
     @Test
     void closesWith1009WhenMessageTooLarge() throws Exception {
         try (RawClient raw = connectRaw()) {
-            raw.sendFrame(RawClient.TEXT, true, new byte[65537]);
+            // A message of exactly MAX_MESSAGE_BYTES is read and answered (an unknown field is ignored) ...
+            raw.sendFrame(RawClient.TEXT, true, padded(65_536));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[]}}", raw.readText());
+            // ... one byte more closes the connection.
+            raw.sendFrame(RawClient.TEXT, true, padded(65_537));
             RawClient.Frame close = raw.readFrame();
             assertEquals(RawClient.CLOSE, close.opcode());
             assertEquals(1009, close.closeCode());
             assertTrue(raw.isClosedByServer());
         }
+        assertEquals(1.0, metric(server, "switchboard_closes_total{reason=\"message_too_big\"}"), "the close counted");
     }
 
     @Test
     void closesWith1009WhenAFragmentedMessageGrowsTooLarge() throws Exception {
         try (RawClient raw = connectRaw()) {
-            raw.sendFrame(RawClient.TEXT, false, new byte[40_000]);
-            raw.sendFrame(RawClient.CONTINUATION, true, new byte[40_000]);
+            // Fragments that add up to exactly MAX_MESSAGE_BYTES make a message that is served ...
+            byte[] fits = padded(65_536);
+            raw.sendFrame(RawClient.TEXT, false, Arrays.copyOfRange(fits, 0, 40_000));
+            raw.sendFrame(RawClient.CONTINUATION, true, Arrays.copyOfRange(fits, 40_000, fits.length));
+            assertEquals("{\"status\":\"ok\",\"info\":{\"channels\":[]}}", raw.readText());
+            // ... one byte more, and the connection is closed.
+            byte[] over = padded(65_537);
+            raw.sendFrame(RawClient.TEXT, false, Arrays.copyOfRange(over, 0, 40_000));
+            raw.sendFrame(RawClient.CONTINUATION, true, Arrays.copyOfRange(over, 40_000, over.length));
             RawClient.Frame close = raw.readFrame();
             assertEquals(RawClient.CLOSE, close.opcode());
             assertEquals(1009, close.closeCode());
             assertEquals("Message is larger than 65536 bytes", close.closeReason());
             assertTrue(raw.isClosedByServer());
         }
+        assertEquals(1.0, metric(server, "switchboard_closes_total{reason=\"message_too_big\"}"), "the close counted");
     }
 
     @Test
@@ -358,9 +404,9 @@ class MinichatsIT {
     void servesAFragmentedMessage() throws Exception {
         try (RawClient raw = connectRaw()) {
             byte[] request = subscribe("frag").getBytes(StandardCharsets.UTF_8);
-            raw.sendFrame(RawClient.TEXT, false, java.util.Arrays.copyOfRange(request, 0, 10));
+            raw.sendFrame(RawClient.TEXT, false, Arrays.copyOfRange(request, 0, 10));
             raw.sendFrame(RawClient.PING, true, "mid".getBytes(StandardCharsets.UTF_8));
-            raw.sendFrame(RawClient.CONTINUATION, true, java.util.Arrays.copyOfRange(request, 10, request.length));
+            raw.sendFrame(RawClient.CONTINUATION, true, Arrays.copyOfRange(request, 10, request.length));
             RawClient.Frame pong = raw.readFrame();
             assertEquals(RawClient.PONG, pong.opcode());
             assertEquals("mid", pong.text());
@@ -395,6 +441,12 @@ class MinichatsIT {
             }
             assertEquals(expected.toString(), actual.toString());
         }
+    }
+
+    /** A {@code list} request of exactly {@code bytes} bytes, padded with an ignored field. */
+    private static byte[] padded(int bytes) {
+        String head = "{\"action\":\"list\",\"pad\":\"";
+        return (head + "x".repeat(bytes - head.length() - 2) + "\"}").getBytes(StandardCharsets.UTF_8);
     }
 
     private RawClient connectRaw() throws Exception {

@@ -5,6 +5,7 @@ import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import static io.switchboard.server.testing.Requests.metric;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** The per-connection message rate limit on a real server. */
@@ -30,6 +31,8 @@ class RateLimitIT {
                 assertEquals(1008, c.awaitClose());
                 assertEquals("Rate limit exceeded", c.closeReason());
             }
+            assertEquals(2.0, metric(server, "switchboard_errors_total{code=\"rate_limited\"}"), "the refusals counted");
+            assertEquals(1.0, metric(server, "switchboard_closes_total{reason=\"rate_limit\"}"), "the close counted");
         }
     }
 
@@ -55,6 +58,10 @@ class RateLimitIT {
                 assertEquals(1008, c.awaitClose(), "three refused in a row: abuse");
                 assertEquals("Subscribe rate limit exceeded", c.closeReason());
             }
+            assertEquals(2.0, metric(server, "switchboard_errors_total{code=\"rate_limited\"}"), "the refusals counted");
+            assertEquals(1.0, metric(server, "switchboard_closes_total{reason=\"subscribe_rate_limit\"}"),
+                    "the close counted");
+            assertEquals(0.0, metric(server, "switchboard_closes_total{reason=\"rate_limit\"}"), "not the message rate");
         }
     }
 }

@@ -57,6 +57,8 @@ class SharedNamespaceIT {
                 String welcome = disp.next();
                 Matcher m = WELCOME_ID.matcher(welcome);
                 assertTrue(m.find(), welcome);
+                assertTrue(m.group(1).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"),
+                        "a disposable member's id is a UUID: " + m.group(1));
                 String dora = "{\"id\":\"" + m.group(1) + "\",\"name\":\"dora\"}";
                 assertEquals("{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"lobby\",\"activeClients\":[" + dora
                         + "]}}}", welcome, "the welcome lists the room's disposable members");
@@ -98,6 +100,11 @@ class SharedNamespaceIT {
                 mini.next();
                 disp.next();
                 assertEquals("minnie: two lines  here", telnet.readLine());
+                // So do other control characters but the tab: an escape sequence cannot reach a terminal.
+                mini.request(publish("lobby", "\"\\u001b[2Jtab\\there\\u0007\""));
+                mini.next();
+                disp.next();
+                assertEquals("minnie:  [2Jtab\there ", telnet.readLine());
 
                 // Counts and listings include every dialect.
                 assertEquals(3, Requests.countOf(mini, "lobby"));

@@ -79,14 +79,19 @@ class SlowConsumerIT {
         // A hard limit far above what the flood leaves pending: only the soft limit's time can close it.
         try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder()
                 .maxMessagesPerSecond(0).outboundSoftLimitBytes(64 * 1024).outboundHardLimitBytes(1L << 30)
-                .outboundSoftLimitTime(Duration.ofMillis(300))
+                .outboundSoftLimitTime(Duration.ofSeconds(2))
                 // The time it gets to take its close once it is one (not a bound on this test's speed).
                 .pingTimeout(Duration.ofSeconds(100)))) {
             try (RawClient slow = slowSubscriber(server.localAddress());
                  JdkClient publisher = JdkClient.connectAs(server.localAddress(), "pub")) {
                 publisher.request(subscribe("flood"));
+                // It goes over the soft limit after this instant, and is closed its time later, not before.
+                long start = System.nanoTime();
                 flood(publisher, null);
                 awaitCount(publisher, "flood", 1);
+                assertTrue(System.nanoTime() - start >= Duration.ofSeconds(2).toNanos(), "closed before its time");
+                assertTrue(Double.parseDouble(value(metrics(server), "switchboard_read_pauses_total")) >= 1,
+                        "its reading was turned off over the soft limit");
                 assertTrue(metrics(server).contains("\nswitchboard_closes_total{reason=\"slow_consumer\"} 1.0\n"),
                         "counted as a slow-consumer close");
                 // It reads again: its backlog, in publish order, then the reason, and nothing after it.

@@ -46,6 +46,7 @@ public class UnpairedSurrogateIT {
 
     @Test
     void minichatsAnswersInvalidJsonAndServesTheNextRequest() throws Exception {
+        double before = Requests.metric(server, "switchboard_errors_total{code=\"invalid_json\"}");
         try (RawClient c = new RawClient(address)) {
             assertTrue(c.upgrade("/api/connect?client_name=Ann").startsWith("HTTP/1.1 101 "));
             assertEquals("{\"status\":\"ok\",\"info\":{\"client_name\":\"Ann\"}}", c.readText());
@@ -63,6 +64,7 @@ public class UnpairedSurrogateIT {
             assertEquals("{\"status\":\"ok\"}", c.readText());
             assertTrue(c.readText().endsWith("\"content\":\"\\ud83d\\ude00\"}"), "the pair is relayed as it came");
         }
+        assertEquals(before + 3, Requests.metric(server, "switchboard_errors_total{code=\"invalid_json\"}"), "each counted");
     }
 
     @Test
@@ -113,6 +115,7 @@ public class UnpairedSurrogateIT {
 
     @Test
     void theHttpApiAnswers400WithTheJsonErrorAndServesTheNextRequest() throws Exception {
+        double before = Requests.metric(server, "switchboard_errors_total{code=\"invalid_json\"}");
         assertEquals("400 {\"status\":\"error\",\"info\":{\"detail\":\"Malformed JSON at line 1, column 18: a string "
                 + "has an unpaired surrogate, which is not Unicode text\",\"code\":\"invalid_json\"}}",
                 post("{\"channel_name\":\"\\ud800\",\"content\":1}"));
@@ -120,6 +123,7 @@ public class UnpairedSurrogateIT {
         assertTrue(post("{\"channel_name\":\"c\",\"content\":1,\"sender\":\"\\ud800\\ud800\"}").startsWith("400 "));
         assertEquals("200 {\"status\":\"ok\",\"info\":{\"channel_name\":\"c\",\"subscribers_reached\":0}}",
                 post("{\"channel_name\":\"c\",\"content\":1}"));
+        assertEquals(before + 3, Requests.metric(server, "switchboard_errors_total{code=\"invalid_json\"}"), "each counted");
     }
 
     /** Posts {@code body} on a connection of its own; returns the status code and the response body. */

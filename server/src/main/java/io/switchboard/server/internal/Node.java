@@ -442,7 +442,7 @@ public final class Node implements Edge {
             @Override
             protected void initChannel(Channel ch) {
                 // An idle connection, or one that never completes a request, is closed as on the main port.
-                HttpDeadline.start(ch, config.handshakeTimeout().toNanos());
+                HttpDeadline.start(ch, config.handshakeTimeout().toNanos(), metrics());
                 ch.pipeline().addLast(PipelineNames.BACKPRESSURE, newBackpressure());
                 ch.pipeline().addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec());
                 ch.pipeline().addLast(PipelineNames.FLOW_CONTROL, new FlowControlHandler());

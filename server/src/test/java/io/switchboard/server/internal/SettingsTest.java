@@ -31,6 +31,13 @@ class SettingsTest {
         assertEquals(Duration.ofSeconds(10), c.shutdownTimeout());
     }
 
+    /** dialects.md, "line": the application serves the line chat on 8888, the library's builder on no port. */
+    @Test
+    void theApplicationOpensTheLinePortAndTheLibraryDoesNot() {
+        assertEquals(8888, Settings.load(Map.of(), new String[0]).linePort());
+        assertEquals(0, SwitchboardConfig.builder().build().linePort());
+    }
+
     @Test
     void readsTheEnvironmentAndLetsFlagsWin() {
         SwitchboardConfig c = Settings.load(

@@ -3,6 +3,11 @@ package io.switchboard.server.testing;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.SwitchboardServer;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+
 /** The minichats requests tests send, and a node on loopback to send them to. */
 public final class Requests {
 
@@ -58,5 +63,26 @@ public final class Requests {
             }
             Thread.sleep(20);
         }
+    }
+
+    /**
+     * The value of one series at the node's {@code GET /metrics}, named as Prometheus shows it,
+     * e.g. {@code switchboard_closes_total{reason="rate_limit"}}. Fails when the node does not show
+     * the series, so a renamed metric fails the test that checks it.
+     */
+    public static double metric(SwitchboardServer server, String series) {
+        String text;
+        try {
+            text = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                    + server.localAddress().getPort() + "/metrics")).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (Exception e) {
+            throw new AssertionError("GET /metrics", e);
+        }
+        int at = text.indexOf("\n" + series + " ");
+        if (at < 0) {
+            throw new AssertionError("no series " + series + " at /metrics");
+        }
+        at += series.length() + 2;
+        return Double.parseDouble(text.substring(at, text.indexOf('\n', at)));
     }
 }

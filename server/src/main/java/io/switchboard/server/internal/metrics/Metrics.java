@@ -21,12 +21,19 @@ public final class Metrics {
         /** The connection's token expired without a refresh (close 1008 "token expired", issue 19). */
         TOKEN_EXPIRED,
         /** A compressed message that inflated past {@code MAX_MESSAGE_BYTES} (closed with 1009). */
-        DECOMPRESSION_BOMB
+        DECOMPRESSION_BOMB,
+        /**
+         * No HTTP request completed, nor a WebSocket handshake, within {@code HANDSHAKE_TIMEOUT}
+         * (slowloris, silence, an idle keep-alive connection, a TLS handshake never finished).
+         */
+        HANDSHAKE_TIMEOUT
     }
 
     /** Why the node refused a WebSocket upgrade. */
     public enum Refusal {
-        ORIGIN, FULL, PER_ADDRESS, AUTHORIZER
+        ORIGIN, FULL, PER_ADDRESS, AUTHORIZER,
+        /** HTTP 400: a name or room the dialect refuses (minichats {@code client_name}, disposable {@code name}, {@code room}). */
+        INVALID
     }
 
     /** Why a TLS connection ended before its handshake completed (issue 19). */

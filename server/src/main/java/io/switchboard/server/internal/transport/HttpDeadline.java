@@ -2,6 +2,7 @@ package io.switchboard.server.internal.transport;
 
 import io.netty.channel.Channel;
 import io.netty.util.AttributeKey;
+import io.switchboard.server.internal.metrics.Metrics;
 
 import java.util.concurrent.TimeUnit;
 
@@ -21,18 +22,23 @@ public final class HttpDeadline implements Runnable {
 
     private final Channel channel;
     private final long periodNanos;
+    private final Metrics metrics;
     private boolean requestSeen;
     private boolean upgraded;
     private boolean expired;
 
-    private HttpDeadline(Channel channel, long periodNanos) {
+    private HttpDeadline(Channel channel, long periodNanos, Metrics metrics) {
         this.channel = channel;
         this.periodNanos = periodNanos;
+        this.metrics = metrics;
     }
 
-    /** Starts the deadline of a newly accepted connection. */
-    public static void start(Channel channel, long periodNanos) {
-        HttpDeadline d = new HttpDeadline(channel, periodNanos);
+    /**
+     * Starts the deadline of a newly accepted connection; a close it makes is counted in
+     * {@code metrics} ({@code closes_total{reason="handshake_timeout"}}).
+     */
+    public static void start(Channel channel, long periodNanos, Metrics metrics) {
+        HttpDeadline d = new HttpDeadline(channel, periodNanos, metrics);
         channel.attr(KEY).set(d);
         d.schedule();
     }
@@ -82,6 +88,7 @@ public final class HttpDeadline implements Runnable {
             schedule();
         } else {
             expired = true;
+            metrics.close(Metrics.Close.HANDSHAKE_TIMEOUT);
             channel.close();
         }
     }

@@ -32,7 +32,7 @@ public final class SwitchboardChannelInitializer extends ChannelInitializer<Chan
     @Override
     protected void initChannel(Channel ch) {
         node.track(ch);
-        HttpDeadline.start(ch, node.config().handshakeTimeout().toNanos());
+        HttpDeadline.start(ch, node.config().handshakeTimeout().toNanos(), node.metrics());
         ChannelPipeline p = ch.pipeline();
         p.addLast(PipelineNames.BACKPRESSURE, node.newBackpressure());
         p.addLast(PipelineNames.HTTP_CODEC, new HttpServerCodec());

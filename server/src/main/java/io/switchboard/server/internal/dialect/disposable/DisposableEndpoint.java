@@ -64,6 +64,7 @@ public final class DisposableEndpoint implements Endpoint {
             invalid = DisposableParams.INVALID + " (`room` is longer than " + config.maxChannelNameBytes() + " bytes)";
         }
         if (invalid != null) {
+            context.metrics().refuse(Metrics.Refusal.INVALID);
             HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.BAD_REQUEST, invalid));
             return null;
         }

@@ -99,6 +99,7 @@ public final class HttpApi implements HttpRoute {
             body.writeCharSequence(",\"subscribers_reached\":" + reached + "}}", StandardCharsets.US_ASCII);
             HttpResponses.send(ctx, request, HttpResponses.json(HttpResponseStatus.OK, body));
         } catch (MinichatsException e) {
+            publisher.counted(e.code());
             HttpResponseStatus status = e.code() == ErrorCode.MESSAGE_TOO_LARGE
                     ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE : HttpResponseStatus.BAD_REQUEST;
             HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, status, e.code(), e.detail()));

@@ -74,6 +74,7 @@ public final class MinichatsEndpoint implements Endpoint {
         } else {
             String invalid = Names.check(param, name, context.config().maxClientNameBytes());
             if (invalid != null) {
+                context.metrics().refuse(Metrics.Refusal.INVALID);
                 HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.BAD_REQUEST,
                         ErrorCode.INVALID_PARAM, invalid));
                 return null;

@@ -31,6 +31,11 @@ public final class MinichatsPublisher {
         return decoder.decodeApiPublish(body, context.config().maxClientNameBytes());
     }
 
+    /** Counts an error answered to an HTTP API request in {@code errors_total{code}}, as a session counts its own. */
+    void counted(ErrorCode code) {
+        context.metrics().error(code);
+    }
+
     /**
      * Publishes {@code content} (raw JSON, not released) to {@code channelName} as {@code sender},
      * from any thread. Returns the number of subscribers it was handed to.
