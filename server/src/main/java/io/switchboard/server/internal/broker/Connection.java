@@ -37,6 +37,12 @@ public final class Connection {
      * compressed frame, when there is one. Set once, at the handshake, before any subscription.
      */
     boolean deflate;
+    /**
+     * Whether the connection takes batched frames (minichats {@code ?batch=1}, PROTOCOL.md section
+     * 1a): its deliveries are corked ({@link Backpressure#cork}) and go out merged at the flush. Set
+     * once, when the session is added, before any subscription.
+     */
+    boolean batched;
 
     Connection(Backpressure backpressure, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy) {
         this.ctx = backpressure.context();
@@ -62,7 +68,48 @@ public final class Connection {
      */
     public void acceptsDeflate() {
         assert ctx.executor().inEventLoop();
-        this.deflate = true;
+        // A batched connection's merged frames are not compressed (docs/guarantees.md, "Batched frames").
+        this.deflate = !batched;
+    }
+
+    /**
+     * Makes the connection a batched one (PROTOCOL.md section 1a): every delivery is copied into the
+     * connection's cork and merged with the others of the batch into one frame at the flush. Call when
+     * the session is added, before the connection subscribes to anything or negotiates compression.
+     */
+    public void acceptsBatches() {
+        assert ctx.executor().inEventLoop();
+        this.batched = true;
+        backpressure.batched();
+    }
+
+    /** Whether the connection takes batched frames. */
+    public boolean batched() {
+        return batched;
+    }
+
+    /**
+     * Corks {@code payload}, a message's JSON without a raw newline (a batched connection's delivery
+     * or reply), to go out with the rest of the batch at the flush, which this asks for; a slow
+     * consumer's may be dropped instead, or end the connection, as in {@link #deliver(ByteBuf)}, the
+     * cork's bytes counted as pending. Returns whether it was corked. Does not take ownership of
+     * {@code payload}.
+     */
+    public boolean deliverBatched(ByteBuf payload) {
+        assert batched && ctx.executor().inEventLoop();
+        if (closing || !backpressure.writable() && !admitWhileUnwritable()) {
+            return false;
+        }
+        if (!backpressure.cork(payload)) {
+            return false;
+        }
+        loop.flushLater(this);
+        return true;
+    }
+
+    /** Writes out the cork, if any, and flushes: the end of the batch ({@link LoopTable}). */
+    void flush() {
+        backpressure.flushNow();
     }
 
     /**
