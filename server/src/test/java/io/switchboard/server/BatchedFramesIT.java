@@ -241,6 +241,38 @@ class BatchedFramesIT {
         }
     }
 
+    @Test
+    void aBatchedConnectionThatNegotiatedDeflateGetsItsFramesPlainAndTheOthersStayCompressed() throws Exception {
+        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder().compression(true))) {
+            InetSocketAddress address = server.localAddress();
+            try (RawClient batched = deflating(address, "?batch=1&client_name=bz");
+                 RawClient plain = deflating(address, "?client_name=pz");
+                 JdkClient publisher = JdkClient.connectAs(address, "pub")) {
+                publisher.request(subscribe("z"));
+                String content = "\"" + "compressible ".repeat(100) + "\"";
+                publisher.send(publish("z", content));
+                RawClient.Frame b = batched.readFrame();
+                assertEquals(0, b.rsv(), "no RSV1: not compressed");
+                assertTrue(b.text().endsWith("\"content\":" + content + "}"), b.text());
+                RawClient.Frame p = plain.readFrame();
+                assertTrue(p.rsv() != 0, "the unbatched connection's delivery is compressed, as before");
+            }
+        }
+    }
+
+    /** Connects offering permessage-deflate as browsers do, subscribes to "z" and reads the replies (plain: short). */
+    private static RawClient deflating(InetSocketAddress address, String query) throws Exception {
+        RawClient raw = new RawClient(address);
+        raw.write(RawClient.upgradeRequest("/api/connect" + query).replace("\r\n\r\n",
+                "\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n"));
+        String head = raw.readHead();
+        assertTrue(head.startsWith("HTTP/1.1 101 ") && head.contains("permessage-deflate"), head);
+        raw.readText();
+        raw.sendText(subscribe("z"));
+        assertTrue(raw.readText().contains("\"total_subscribers\""));
+        return raw;
+    }
+
     private static String value(String metrics, String name) {
         int at = metrics.indexOf("\n" + name + " ") + name.length() + 2;
         return metrics.substring(at, metrics.indexOf('\n', at));
