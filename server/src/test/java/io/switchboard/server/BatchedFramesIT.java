@@ -273,6 +273,54 @@ class BatchedFramesIT {
         return raw;
     }
 
+    @Test
+    void withCorkFramesEveryUnbatchedSubscriberStillGetsEachMessageInItsOwnFrameInOrder() {
+        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder().maxMessagesPerSecond(0)
+                .corkFrames(true))) {
+            InetSocketAddress address = server.localAddress();
+            try (JdkClient a = JdkClient.connectAs(address, "a");
+                 JdkClient c = JdkClient.connectAs(address, "c");
+                 Batched b = new Batched(address, "b");
+                 JdkClient publisher = JdkClient.connectAs(address, "pub")) {
+                a.request(subscribe("corked"));
+                c.request(subscribe("corked"));
+                b.client.send(subscribe("corked"));
+                assertTrue(b.next().contains("\"total_subscribers\""));
+                publisher.request(subscribe("corked"));
+                for (int i = 0; i < 500; i++) {
+                    publisher.send(publish("corked", "{\"i\":" + i + "}"));
+                }
+                for (int i = 0; i < 500; i++) {
+                    assertEquals("{\"status\":\"ok\"}", publisher.next(), "the ok before its own copy");
+                    String own = publisher.next();
+                    assertTrue(own.startsWith("{\"sender\"") && own.endsWith("\"content\":{\"i\":" + i + "}}"), own);
+                    for (JdkClient s : List.of(a, c)) {
+                        String m = s.next();
+                        assertTrue(m.startsWith("{\"sender\"") && m.endsWith("\"content\":{\"i\":" + i + "}}"), m);
+                    }
+                    assertTrue(b.next().endsWith("\"content\":{\"i\":" + i + "}}"));
+                }
+            }
+        }
+    }
+
+    @Test
+    void withCorkFramesASlowConsumerIsClosedAtTheHardLimit() throws Exception {
+        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder().corkFrames(true)
+                .maxMessagesPerSecond(0).outboundSoftLimitBytes(64 * 1024).outboundHardLimitBytes(2 * 1024 * 1024))) {
+            try (RawClient slow = SlowConsumerIT.slowSubscriber(server.localAddress());
+                 JdkClient fast = JdkClient.connectAs(server.localAddress(), "fast");
+                 JdkClient publisher = JdkClient.connectAs(server.localAddress(), "pub")) {
+                fast.request(subscribe("flood"));
+                publisher.request(subscribe("flood"));
+                assertEquals(3, countOf(publisher, "flood"));
+                SlowConsumerIT.flood(publisher, fast);
+                awaitCount(publisher, "flood", 2);
+                assertTrue(SlowConsumerIT.metrics(server).contains("\nswitchboard_closes_total{reason=\"slow_consumer\"} 1.0\n"));
+            }
+        }
+    }
+
     private static String value(String metrics, String name) {
         int at = metrics.indexOf("\n" + name + " ") + name.length() + 2;
         return metrics.substring(at, metrics.indexOf('\n', at));

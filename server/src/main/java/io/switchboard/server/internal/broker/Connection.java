@@ -43,6 +43,8 @@ public final class Connection {
      * once, when the session is added, before any subscription.
      */
     boolean batched;
+    /** Whether its deliveries' frames are corked ({@code CORK_FRAMES}): copied, written once per flush. */
+    private boolean corksFrames;
 
     Connection(Backpressure backpressure, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy) {
         this.ctx = backpressure.context();
@@ -89,14 +91,25 @@ public final class Connection {
     }
 
     /**
+     * Makes the connection cork its deliveries ({@code CORK_FRAMES}): each frame {@link #deliver(ByteBuf)}
+     * gets is copied into the connection's cork and the cork written once at the flush, each message
+     * still in its own frame. Call when the session is added, before any subscription.
+     */
+    public void corksFrames() {
+        assert ctx.executor().inEventLoop();
+        this.corksFrames = true;
+        backpressure.corksFrames();
+    }
+
+    /**
      * Corks {@code payload}, a message's JSON without a raw newline (a batched connection's delivery
-     * or reply), to go out with the rest of the batch at the flush, which this asks for; a slow
+     * or reply; or, for a connection that {@link #corksFrames}, a whole frame), to go out with the rest of the batch at the flush, which this asks for; a slow
      * consumer's may be dropped instead, or end the connection, as in {@link #deliver(ByteBuf)}, the
      * cork's bytes counted as pending. Returns whether it was corked. Does not take ownership of
      * {@code payload}.
      */
     public boolean deliverBatched(ByteBuf payload) {
-        assert batched && ctx.executor().inEventLoop();
+        assert (batched || corksFrames) && ctx.executor().inEventLoop();
         if (closing || !backpressure.writable() && !admitWhileUnwritable()) {
             return false;
         }
@@ -118,6 +131,9 @@ public final class Connection {
      * connection. Returns whether it was written. Does not take ownership of {@code frame}.
      */
     public boolean deliver(ByteBuf frame) {
+        if (corksFrames) {
+            return deliverBatched(frame); // the frame's bytes copied into the cork
+        }
         // A void promise and a recycled duplicate: nothing is allocated per subscriber.
         return deliver(frame, ctx.voidPromise());
     }
@@ -131,6 +147,9 @@ public final class Connection {
         assert ctx.executor().inEventLoop();
         if (closing || !ctx.channel().isWritable() && !admitWhileUnwritable()) {
             return false;
+        }
+        if (corksFrames) {
+            backpressure.uncork(); // what was corked before this goes before it
         }
         ctx.write(frame.retainedDuplicate(), promise);
         loop.flushLater(this);

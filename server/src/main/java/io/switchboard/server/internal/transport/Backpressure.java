@@ -67,6 +67,8 @@ public final class Backpressure extends ChannelDuplexHandler {
     private ByteBuf cork;
     /** Whether this connection takes batched frames ({@link #batched}). */
     private boolean batched;
+    /** Whether this connection corks whole frames ({@link #corksFrames}, {@code CORK_FRAMES}). */
+    private boolean frames;
 
     /**
      * The largest payload of one batched frame: a cork that would grow past it is written out as a
@@ -105,6 +107,15 @@ public final class Backpressure extends ChannelDuplexHandler {
     }
 
     /**
+     * Makes {@link #cork} take whole frames (or line text), appended as they are, for a connection
+     * that is not {@link #batched} ({@code CORK_FRAMES}): one write per flush, each message in its own
+     * frame. Call once, before any write; {@link #batched} wins.
+     */
+    public void corksFrames() {
+        this.frames = true;
+    }
+
+    /**
      * The bytes the connection holds: Netty's pending outbound bytes plus those of an open cork. The
      * hard limit and, for a batched connection, {@link #writable} count them.
      */
@@ -131,10 +142,14 @@ public final class Backpressure extends ChannelDuplexHandler {
      * opening one if none is open: it goes out at the next flush, in a frame with whatever else was
      * corked. Checks the hard limit first, counting the cork: past it the connection closes and
      * nothing is corked. Returns whether it was corked. Does not take ownership of {@code payload}.
-     * Call only for a {@link #batched} connection, from its event loop.
+     * Call only for a {@link #batched} connection, or one that {@link #corksFrames} (then
+     * {@code payload} is a whole frame, appended as it is), from its event loop.
      */
     public boolean cork(ByteBuf payload) {
-        assert batched && ctx.executor().inEventLoop();
+        assert (batched || frames) && ctx.executor().inEventLoop();
+        if (!batched) {
+            return corkFrame(payload);
+        }
         if (overHardLimit || pendingBytes() >= hardLimitBytes && checkHardLimit()) {
             return false;
         }
@@ -153,9 +168,26 @@ public final class Backpressure extends ChannelDuplexHandler {
         return true;
     }
 
+    /** {@link #cork} for whole frames: appended as they are, no header of the cork's own. */
+    private boolean corkFrame(ByteBuf frame) {
+        if (overHardLimit || pendingBytes() >= hardLimitBytes && checkHardLimit()) {
+            return false;
+        }
+        int length = frame.readableBytes();
+        if (cork != null && cork.readableBytes() + length > CORK_CAP) {
+            uncork();
+        }
+        if (cork == null) {
+            cork = ctx.alloc().directBuffer(Math.max(length, 256));
+        }
+        cork.writeBytes(frame, frame.readerIndex(), length);
+        return true;
+    }
+
     /**
      * Writes the open cork, if any, as one text frame (not flushed) and closes it; the next
-     * {@link #cork} opens a new one. Called by every flush of the connection.
+     * {@link #cork} opens a new one. Called by every flush of the connection, and before any other
+     * write to it.
      */
     public void uncork() {
         ByteBuf frame = cork;
@@ -163,6 +195,10 @@ public final class Backpressure extends ChannelDuplexHandler {
             return;
         }
         cork = null;
+        if (!batched) {
+            ctx.write(frame, ctx.voidPromise()); // whole frames already
+            return;
+        }
         int length = frame.readableBytes();
         int header = WebSocketFrames.textHeaderLength(length);
         int start = CORK_HEADROOM - header;

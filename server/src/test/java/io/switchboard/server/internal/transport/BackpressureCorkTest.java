@@ -132,6 +132,29 @@ class BackpressureCorkTest {
     }
 
     @Test
+    void corkingWholeFramesWritesThemAsTheyAreInOneWrite() {
+        Backpressure b = new Backpressure(1000, 2000, metrics);
+        EmbeddedChannel ch = new EmbeddedChannel(b);
+        b.corksFrames();
+        assertTrue(cork(b, "frame-one|"));
+        assertTrue(cork(b, "frame-two|"));
+        assertEquals(20, b.pendingBytes());
+        ch.flush();
+        ByteBuf written = ch.readOutbound();
+        assertEquals("frame-one|frame-two|", written.toString(StandardCharsets.UTF_8), "one buffer, no separator");
+        written.release();
+        assertNull(ch.readOutbound());
+        String big = "z".repeat(999);
+        assertTrue(cork(b, big));
+        assertTrue(cork(b, big));
+        assertFalse(b.writable(), "over the soft limit with what is corked");
+        assertTrue(cork(b, big));
+        assertFalse(cork(b, big), "at the hard limit, counting the cork");
+        assertFalse(ch.isOpen());
+        assertFalse(ch.finishAndReleaseAll());
+    }
+
+    @Test
     void aCorkOpenWhenTheConnectionGoesIsReleased() {
         EmbeddedChannel ch = channel(1 << 20, 1 << 21);
         Backpressure b = backpressure(ch);
