@@ -9,8 +9,10 @@
 #   fan-in:  100 publishers -> 1 channel, 10 subscribers (loadgen --publishers 100 --channels 1;
 #            every publisher is a member of the channel, as minichats requires, so the server
 #            delivers each publish to 110 connections; deliveries/s counts the 10 subscribers').
-# Modes: sb (Switchboard, one message per frame), sb-batch (loadgen --batch: ?batch=1), nats
-# (loadgen --protocol nats against nats-server -c with a websocket block, no compression).
+# MODES (default "sb sb-batch nats"), in this order each round: sb (Switchboard, one message per
+# frame), sb-batch (loadgen --batch: ?batch=1), nats (loadgen --protocol nats against nats-server
+# -c with a websocket block, no compression); also sb-cork (unbatched clients, the node with
+# --cork-frames true: one write per connection per batch, frames unchanged).
 # ROUNDS rounds (default 3), alternating the modes; DURATION (default 10) and WARMUP (default 3)
 # seconds per run; SIZE content bytes (default 40). Prints one line per run: round, mode, shape,
 # loadgen's JSON (deliveries_per_s, server_cpu, missing, ...). A failed run is printed and the
@@ -28,6 +30,7 @@ size=${SIZE:-40}
 window=${WINDOW:-256}
 fanin_window=${FANIN_WINDOW:-16}
 port=${PORT:-3599}
+modes=${MODES:-sb sb-batch nats}
 nats_port=${NATS_PORT:-3598}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=side-by-side.sh
@@ -66,13 +69,14 @@ shapes() { # mode, loadgen options for the mode...
 }
 
 for round in $(seq "$rounds"); do
-  start "$top/server/target/switchboard.jar"
-  shapes sb
-  stop
-  start "$top/server/target/switchboard.jar"
-  shapes sb-batch --batch
-  stop
-  start_nats
-  shapes nats --protocol nats --url "ws://127.0.0.1:$nats_port/"
-  stop
+  for mode in $modes; do
+    case $mode in
+      sb) start "$top/server/target/switchboard.jar"; shapes sb ;;
+      sb-batch) start "$top/server/target/switchboard.jar"; shapes sb-batch --batch ;;
+      sb-cork) start "$top/server/target/switchboard.jar" --cork-frames true; shapes sb-cork ;;
+      nats) start_nats; shapes nats --protocol nats --url "ws://127.0.0.1:$nats_port/" ;;
+      *) echo "unknown mode '$mode' (sb, sb-batch, sb-cork, nats)" >&2; exit 2 ;;
+    esac
+    stop
+  done
 done
