@@ -78,7 +78,9 @@ public final class Fanout implements Runnable {
      * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, ByteBuf, Connection, Object)}.
      */
     public static boolean send(LoopTable origin, Targets targets, FrameVariants frames, Connection skip, Object tag) {
-        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), frames.batchedFor(targets), skip, tag);
+        // No batched payload: only minichats connections are batched, and they get channel publishes
+        // (Broker.send); should one be among these targets, it makes its own (deliver).
+        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), null, skip, tag);
     }
 
     /**

@@ -70,17 +70,6 @@ public final class FrameVariants {
         return batched;
     }
 
-    /** {@link #batched} when at least one of {@code targets} is a batched connection, else {@code null}. */
-    ByteBuf batchedFor(Targets targets) {
-        Connection[] c = targets.connections;
-        for (int i = 0, n = targets.size; i < n; i++) {
-            if (c[i].batched) {
-                return batched();
-            }
-        }
-        return null;
-    }
-
     /**
      * The payload of {@code frame} (a complete, unmasked text frame) as a batched frame carries it: a
      * retained slice past the header when it holds no raw line break (no copy: the common case),
