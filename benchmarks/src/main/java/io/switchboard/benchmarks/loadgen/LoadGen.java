@@ -835,22 +835,63 @@ public final class LoadGen {
                 client.onMessage(c.ctx().alloc(), payload);
                 return;
             }
-            // A batched frame (--batch): its messages, one per line, each as if it came alone.
-            int end = payload.writerIndex();
-            int start = payload.readerIndex();
-            while (start < end) {
-                int nl = payload.indexOf(start, end, (byte) '\n');
-                int lineEnd = nl < 0 ? end : nl;
-                if (lineEnd > start) {
-                    client.onMessage(c.ctx().alloc(), payload.slice(start, lineEnd - start));
+            // A batched frame (--batch): its messages, one per line, each as if it came alone; the
+            // requests they make (a publisher's next publishes) go out together, in one frame, after.
+            holding = true;
+            try {
+                int end = payload.writerIndex();
+                int start = payload.readerIndex();
+                while (start < end) {
+                    int nl = payload.indexOf(start, end, (byte) '\n');
+                    int lineEnd = nl < 0 ? end : nl;
+                    if (lineEnd > start) {
+                        client.onMessage(c.ctx().alloc(), payload.slice(start, lineEnd - start));
+                    }
+                    start = nl < 0 ? end : nl + 1;
                 }
-                start = nl < 0 ? end : nl + 1;
+            } finally {
+                holding = false;
             }
+            sendHeld(true);
         }
+
+        /** --batch: the most bytes of requests loadgen puts in one frame (the node's limit is 64 KiB). */
+        static final int MAX_BATCH_BYTES = 16 * 1024;
+        /** --batch: requests held to go out together, one per line, in one frame; {@code null}: none. */
+        private ByteBuf held;
+        /** --batch: whether sends are held (while a received frame or a window fill is served). */
+        boolean holding;
 
         @Override
         public void send(ByteBuf payload, boolean flush) {
-            connection.send(o.protocol.frameType(), payload, flush);
+            if (!o.batch) {
+                connection.send(o.protocol.frameType(), payload, flush);
+                return;
+            }
+            if (held != null && held.readableBytes() + 1 + payload.readableBytes() > MAX_BATCH_BYTES) {
+                sendHeld(false);
+            }
+            if (held == null) {
+                held = payload;
+            } else {
+                ByteBuf merged = connection.ctx().alloc().buffer(held.readableBytes() + 1 + payload.readableBytes());
+                merged.writeBytes(held).writeByte('\n').writeBytes(payload);
+                held.release();
+                payload.release();
+                held = merged;
+            }
+            if (!holding) {
+                sendHeld(flush);
+            }
+        }
+
+        /** --batch: sends the held requests as one frame. */
+        void sendHeld(boolean flush) {
+            ByteBuf b = held;
+            if (b != null) {
+                held = null;
+                connection.send(o.protocol.frameType(), b, flush);
+            }
         }
 
         @Override
@@ -909,6 +950,10 @@ public final class LoadGen {
 
         @Override
         public void onClosed(WsConnection c) {
+            if (held != null) {
+                held.release();
+                held = null;
+            }
             if (client != null) {
                 client.closed();
             }
@@ -1088,9 +1133,15 @@ public final class LoadGen {
 
         /** Fills the window of unanswered publishes (max-rate mode). */
         void fillWindow() {
-            while (unanswered < o.window) {
-                publish(System.nanoTime(), false);
+            holding = true; // --batch: the window's publishes in as few frames as fit
+            try {
+                while (unanswered < o.window) {
+                    publish(System.nanoTime(), false);
+                }
+            } finally {
+                holding = false;
             }
+            sendHeld(false);
             connection().ctx().flush();
         }
 
