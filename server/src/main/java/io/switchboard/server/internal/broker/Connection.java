@@ -103,10 +103,10 @@ public final class Connection {
 
     /**
      * Corks {@code payload}, a message's JSON without a raw newline (a batched connection's delivery
-     * or reply; or, for a connection that {@link #corksFrames}, a whole frame), to go out with the rest of the batch at the flush, which this asks for; a slow
-     * consumer's may be dropped instead, or end the connection, as in {@link #deliver(ByteBuf)}, the
-     * cork's bytes counted as pending. Returns whether it was corked. Does not take ownership of
-     * {@code payload}.
+     * or reply; or, for a connection that {@link #corksFrames}, a whole frame), to go out with the
+     * rest of the batch at the flush, which this asks for; a slow consumer's may be dropped instead,
+     * or end the connection, as in {@link #deliver(ByteBuf)}, the cork's bytes counted as pending.
+     * Returns whether it was corked. Does not take ownership of {@code payload}.
      */
     public boolean deliverBatched(ByteBuf payload) {
         assert (batched || corksFrames) && ctx.executor().inEventLoop();

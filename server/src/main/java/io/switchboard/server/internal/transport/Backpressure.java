@@ -1,7 +1,6 @@
 package io.switchboard.server.internal.transport;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -43,7 +42,8 @@ import java.io.IOException;
  * or earlier, in frames of at most {@link #CORK_CAP} payload bytes. The buffer exists only while a
  * batch is open; its bytes count toward both limits like the bytes Netty holds (see
  * {@link #pendingBytes}). Any other write (a close frame, a pong) first writes out the cork, so
- * nothing overtakes what was corked before it.
+ * nothing overtakes what was corked before it. With {@code CORK_FRAMES} ({@link #corksFrames}) any
+ * other connection corks its deliveries' whole frames the same way: one write per flush.
  *
  * <p>Deliveries are written from this handler's context (the fan-out skips its {@link #write}); they
  * check the same limits in {@link Connection#deliver}. One instance per connection; it lives on the
@@ -101,11 +101,6 @@ public final class Backpressure extends ChannelDuplexHandler {
         this.batched = true;
     }
 
-    /** Whether the connection takes batched frames. */
-    public boolean isBatched() {
-        return batched;
-    }
-
     /**
      * Makes {@link #cork} take whole frames (or line text), appended as they are, for a connection
      * that is not {@link #batched} ({@code CORK_FRAMES}): one write per flush, each message in its own
@@ -117,7 +112,7 @@ public final class Backpressure extends ChannelDuplexHandler {
 
     /**
      * The bytes the connection holds: Netty's pending outbound bytes plus those of an open cork. The
-     * hard limit and, for a batched connection, {@link #writable} count them.
+     * hard limit and, for a corking connection, {@link #writable} count them.
      */
     public long pendingBytes() {
         ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
@@ -154,7 +149,7 @@ public final class Backpressure extends ChannelDuplexHandler {
             return false;
         }
         int length = payload.readableBytes();
-        if (cork != null && cork.readableBytes() - CORK_HEADROOM + 1 + length > CORK_CAP) {
+        if (cork != null && cork.readableBytes() + 1 + length > CORK_CAP) {
             uncork(); // full: out as a frame of its own, flushed with the rest
         }
         if (cork == null) {
@@ -168,7 +163,7 @@ public final class Backpressure extends ChannelDuplexHandler {
         return true;
     }
 
-    /** {@link #cork} for whole frames: appended as they are, no header of the cork's own. */
+    /** {@link #cork} for whole frames: appended as they are, no header of the cork's own. Does not take ownership of {@code frame}. */
     private boolean corkFrame(ByteBuf frame) {
         if (overHardLimit || pendingBytes() >= hardLimitBytes && checkHardLimit()) {
             return false;
