@@ -50,6 +50,7 @@ public final class SwitchboardConfig {
     private final boolean compression;
     private final int compressionMinBytes;
     private final int compressionLevel;
+    private final boolean corkFrames;
     private final String apiKey;
     private final List<String> acceptedOrigins;
     private final int maxConnections;
@@ -120,6 +121,7 @@ public final class SwitchboardConfig {
         compression = b.compression;
         compressionMinBytes = b.compressionMinBytes;
         compressionLevel = b.compressionLevel;
+        corkFrames = b.corkFrames;
         apiKey = b.apiKey;
         acceptedOrigins = b.acceptedOrigins;
         maxConnections = b.maxConnections;
@@ -343,6 +345,17 @@ public final class SwitchboardConfig {
     /** The deflate level, 1 (fastest) to 9 (smallest) ({@code COMPRESSION_LEVEL}). Default 6, zlib's. */
     public int compressionLevel() {
         return compressionLevel;
+    }
+
+    /**
+     * Whether the fan-out corks every connection's deliveries ({@code CORK_FRAMES}, issue
+     * 17): the frames written to a connection in one event-loop batch are copied into one
+     * per-connection buffer and written once at the batch's flush, instead of one write each. Each
+     * message keeps its own frame (unlike a minichats client's {@code ?batch=1}, which is always
+     * corked). Default false.
+     */
+    public boolean corkFrames() {
+        return corkFrames;
     }
 
     /**
@@ -697,7 +710,7 @@ public final class SwitchboardConfig {
                 + ", outboundSoftLimitBytes=" + outboundSoftLimitBytes + ", outboundSoftLimitTime=" + outboundSoftLimitTime
                 + ", outboundHardLimitBytes=" + outboundHardLimitBytes
                 + ", compression=" + compression + ", compressionMinBytes=" + compressionMinBytes
-                + ", compressionLevel=" + compressionLevel
+                + ", compressionLevel=" + compressionLevel + ", corkFrames=" + corkFrames
                 + ", handshakeTimeout=" + handshakeTimeout
                 + ", shutdownTimeout=" + shutdownTimeout
                 + ", redisEndpoint=" + (redisEndpoint == null ? "none" : redisEndpoint.replaceAll("//[^@/]*@", "//...@"))
@@ -759,6 +772,9 @@ public final class SwitchboardConfig {
         private boolean compression;
         private int compressionMinBytes = 256;
         private int compressionLevel = 6;
+
+        // corking (issue 17)
+        private boolean corkFrames;
 
         // Access and connections
         private String apiKey;
@@ -847,6 +863,7 @@ public final class SwitchboardConfig {
             compression = c.compression;
             compressionMinBytes = c.compressionMinBytes;
             compressionLevel = c.compressionLevel;
+            corkFrames = c.corkFrames;
             apiKey = c.apiKey;
             acceptedOrigins = c.acceptedOrigins;
             maxConnections = c.maxConnections;
@@ -1054,6 +1071,12 @@ public final class SwitchboardConfig {
         /** See {@link SwitchboardConfig#compressionLevel()}. Default: 6. */
         public Builder compressionLevel(int compressionLevel) {
             this.compressionLevel = checkRange("compressionLevel", compressionLevel, 1, 9);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#corkFrames()}. Default: false. */
+        public Builder corkFrames(boolean corkFrames) {
+            this.corkFrames = corkFrames;
             return this;
         }
 

@@ -92,7 +92,7 @@ class MinichatsIT {
             raw.write("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             String page = raw.readToEnd();
             assertTrue(page.startsWith("HTTP/1.1 200 OK\r\n"), page);
-            assertTrue(page.contains("GET /api/connect[?client_name=NAME]  WebSocket, minichats JSON pub-sub"), page);
+            assertTrue(page.contains("GET /api/connect[?client_name=NAME][&batch=1]  WebSocket, minichats JSON pub-sub"), page);
         }
         assertRefusal("/nowhere", "404 Not Found", "No such endpoint: /nowhere");
         try (RawClient raw = new RawClient(address)) {

@@ -268,7 +268,8 @@ public final class LoadGen {
     private void connect(Peer peer, Endpoint endpoint, String name) {
         int i = connectionIndex++;
         byte[] upgrade = Frames.upgradeRequest(endpoint.host, endpoint.port,
-                o.protocol.target(endpoint.target, name, peer.channelNames()),
+                o.batch ? Protocol.withQuery(o.protocol.target(endpoint.target, name, peer.channelNames()), "batch=1")
+                        : o.protocol.target(endpoint.target, name, peer.channelNames()),
                 o.compression ? WsConnection.DEFLATE_OFFER : null);
         WsConnection ws = new WsConnection(i, upgrade, o.compression ? compressedMessages : null, peer);
         ChannelHandler handler = endpoint.tls == null ? ws : new ChannelInitializer<Channel>() {
@@ -591,6 +592,7 @@ public final class LoadGen {
         r.put("window", o.window);
         r.put("size", o.size);
         r.put("compression", o.compression);
+        r.put("batch", o.batch);
         r.put("duration_s", Math.round(measuredSeconds));
         r.put("protocol", o.protocol.name());
         r.put("url", o.url().toString());
@@ -829,12 +831,67 @@ public final class LoadGen {
 
         @Override
         public void onMessage(WsConnection c, ByteBuf payload) {
-            client.onMessage(c.ctx().alloc(), payload);
+            if (!o.batch) {
+                client.onMessage(c.ctx().alloc(), payload);
+                return;
+            }
+            // A batched frame (--batch): its messages, one per line, each as if it came alone; the
+            // requests they make (a publisher's next publishes) go out together, in one frame, after.
+            holding = true;
+            try {
+                int end = payload.writerIndex();
+                int start = payload.readerIndex();
+                while (start < end) {
+                    int nl = payload.indexOf(start, end, (byte) '\n');
+                    int lineEnd = nl < 0 ? end : nl;
+                    if (lineEnd > start) {
+                        client.onMessage(c.ctx().alloc(), payload.slice(start, lineEnd - start));
+                    }
+                    start = nl < 0 ? end : nl + 1;
+                }
+            } finally {
+                holding = false;
+            }
+            sendHeld(true);
         }
+
+        /** --batch: the most bytes of requests loadgen puts in one frame (the node's limit is 64 KiB). */
+        static final int MAX_BATCH_BYTES = 16 * 1024;
+        /** --batch: requests held to go out together, one per line, in one frame; {@code null}: none. */
+        private ByteBuf held;
+        /** --batch: whether sends are held (while a received frame or a window fill is served). */
+        boolean holding;
 
         @Override
         public void send(ByteBuf payload, boolean flush) {
-            connection.send(o.protocol.frameType(), payload, flush);
+            if (!o.batch) {
+                connection.send(o.protocol.frameType(), payload, flush);
+                return;
+            }
+            if (held != null && held.readableBytes() + 1 + payload.readableBytes() > MAX_BATCH_BYTES) {
+                sendHeld(false);
+            }
+            if (held == null) {
+                held = payload;
+            } else {
+                ByteBuf merged = connection.ctx().alloc().buffer(held.readableBytes() + 1 + payload.readableBytes());
+                merged.writeBytes(held).writeByte('\n').writeBytes(payload);
+                held.release();
+                payload.release();
+                held = merged;
+            }
+            if (!holding) {
+                sendHeld(flush);
+            }
+        }
+
+        /** --batch: sends the held requests as one frame. */
+        void sendHeld(boolean flush) {
+            ByteBuf b = held;
+            if (b != null) {
+                held = null;
+                connection.send(o.protocol.frameType(), b, flush);
+            }
         }
 
         @Override
@@ -893,6 +950,10 @@ public final class LoadGen {
 
         @Override
         public void onClosed(WsConnection c) {
+            if (held != null) {
+                held.release();
+                held = null;
+            }
             if (client != null) {
                 client.closed();
             }
@@ -907,6 +968,11 @@ public final class LoadGen {
         final int channel;
         private final long[] parsed = new long[2];
         private long nextSeq;
+        /**
+         * With several publishers per channel (fan-in): the next sequence number of each, by its slot
+         * ({@link Publisher#SLOT_SHIFT}); -1 until its first delivery when this joined mid-run.
+         */
+        private final long[] nextSeqs;
         /** The first sequence number this subscriber must get: 0 unless it joined after publishing began; -1 until joined. */
         volatile long expectedFrom = -1;
         volatile long unique;
@@ -914,6 +980,7 @@ public final class LoadGen {
         Subscriber(int index, CountDownLatch ready) {
             super(index, ready);
             this.channel = index % o.channels;
+            this.nextSeqs = o.publishersPerChannel() > 1 ? new long[o.publishersPerChannel()] : null;
         }
 
         @Override
@@ -927,6 +994,9 @@ public final class LoadGen {
                 // Publishes counted from now on were sent after the join took effect: they must arrive.
                 expectedFrom = publishing ? publishedPerChannel.get(channel) : 0;
                 nextSeq = expectedFrom;
+                if (nextSeqs != null) {
+                    java.util.Arrays.fill(nextSeqs, expectedFrom == 0 ? 0 : -1);
+                }
             }
             super.joined();
         }
@@ -938,6 +1008,10 @@ public final class LoadGen {
                 return; // not loadgen's content (another client's message on the channel)
             }
             long seq = parsed[0];
+            if (nextSeqs != null) {
+                deliveredFromOneOf(seq, now);
+                return;
+            }
             if (unique == 0 && seq < expectedFrom) {
                 // One published before the join was counted but delivered after it.
                 expectedFrom = seq;
@@ -955,23 +1029,58 @@ public final class LoadGen {
             deliveries.increment();
             latency.recordValue(Math.max(0, (now - parsed[1]) / 1000));
         }
+
+        /** A delivery on a channel with several publishers: order and gaps are per publisher. */
+        private void deliveredFromOneOf(long tagged, long now) {
+            int slot = (int) (tagged >>> Publisher.SLOT_SHIFT);
+            long seq = tagged & ((1L << Publisher.SLOT_SHIFT) - 1);
+            if (slot >= nextSeqs.length) {
+                return; // not one of this run's publishers
+            }
+            long next = nextSeqs[slot];
+            if (next < 0 || seq >= next) {
+                if (next >= 0 && seq > next) {
+                    gaps.add(seq - next);
+                }
+                nextSeqs[slot] = seq + 1;
+                unique++;
+            } else {
+                duplicates.increment();
+            }
+            deliveries.increment();
+            latency.recordValue(Math.max(0, (now - parsed[1]) / 1000));
+        }
     }
 
-    /** Owns the channels c with c % P == p: joins them and publishes to them in turn. */
+    /**
+     * Owns the channels c with c % P == p: joins them and publishes to them in turn. With more
+     * publishers than channels (fan-in, P a multiple of C) publisher p publishes into channel p % C
+     * only, as the (p / C)th of its P/C publishers: that slot is in the high bits of its sequence
+     * numbers ({@link #SLOT_SHIFT}), so subscribers check order and gaps per publisher.
+     */
     private final class Publisher extends Peer {
+        /** Where a fan-in publisher's slot starts in its sequence numbers. */
+        static final int SLOT_SHIFT = 40;
         private final int[] channels;
         private final long[] seqs;
+        private final long slotBits;
         private int next;
         private int unanswered;
 
         Publisher(int index, CountDownLatch ready) {
             super(index, ready);
-            int n = (o.channels - index + o.publishers - 1) / o.publishers;
-            channels = new int[n];
-            for (int i = 0; i < n; i++) {
-                channels[i] = index + i * o.publishers;
+            if (o.publishersPerChannel() > 1) {
+                channels = new int[] {index % o.channels};
+                slotBits = (long) (index / o.channels) << SLOT_SHIFT;
+            } else {
+                int n = (o.channels - index + o.publishers - 1) / o.publishers;
+                channels = new int[n];
+                for (int i = 0; i < n; i++) {
+                    channels[i] = index + i * o.publishers;
+                }
+                slotBits = 0;
             }
-            seqs = new long[n];
+            seqs = new long[channels.length];
         }
 
         @Override
@@ -985,10 +1094,18 @@ public final class LoadGen {
 
         @Override
         public void delivered(ByteBuf buf, int contentAt) {
-            // Its own copy of what it published: the answer, for protocols that send no other.
-            if (!o.protocol.repliesToPublish()) {
+            // Its own copy of what it published: the answer, for protocols that send no other. With
+            // fan-in the channel's other publishers' messages come too: only its own slot's count.
+            if (!o.protocol.repliesToPublish()
+                    && (o.publishersPerChannel() == 1 || isOwn(buf, contentAt))) {
                 answered();
             }
+        }
+
+        private final long[] parsedOwn = new long[2];
+
+        private boolean isOwn(ByteBuf buf, int contentAt) {
+            return Content.parse(buf, contentAt, parsedOwn) && (parsedOwn[0] >>> SLOT_SHIFT) == (slotBits >>> SLOT_SHIFT);
         }
 
         @Override
@@ -1016,9 +1133,15 @@ public final class LoadGen {
 
         /** Fills the window of unanswered publishes (max-rate mode). */
         void fillWindow() {
-            while (unanswered < o.window) {
-                publish(System.nanoTime(), false);
+            holding = true; // --batch: the window's publishes in as few frames as fit
+            try {
+                while (unanswered < o.window) {
+                    publish(System.nanoTime(), false);
+                }
+            } finally {
+                holding = false;
             }
+            sendHeld(false);
             connection().ctx().flush();
         }
 
@@ -1030,7 +1153,7 @@ public final class LoadGen {
             int slot = next;
             next = (next + 1) % channels.length;
             int channel = channels[slot];
-            long seq = seqs[slot]++;
+            long seq = slotBits | seqs[slot]++;
             ByteBuf payload = client.publish(alloc, o.channel(channel), seq, intendedNanos, o.size);
             unanswered++;
             publishedPerChannel.incrementAndGet(channel);

@@ -39,6 +39,11 @@ final class Options {
     boolean progress = true;
     /** Offer permessage-deflate and inflate compressed deliveries ({@code --compression}, issue 19). */
     boolean compression;
+    /**
+     * minichats only: connect with {@code ?batch=1} and split each frame into its {@code \n}-separated
+     * messages ({@code --batch}, PROTOCOL.md section 1a).
+     */
+    boolean batch;
     /** Where the JSON result is written, or {@code null}. */
     String out;
     /** Where the HTML report is written, or {@code null}. */
@@ -76,8 +81,8 @@ final class Options {
             "  --publish-url URL      publishers connect here instead (another node of a cluster) [--url]",
             "  --subscribers N        subscriber connections                       [1000]",
             "  --channels C           channels; subscriber i joins channel i % C   [1]",
-            "  --publishers P         publisher connections (at most C; disposable: C, a connection is in",
-            "                         one room)                                    [1]",
+            "  --publishers P         publisher connections (at most C, or a multiple of C: P/C publishers",
+            "                         into each channel, fan-in; disposable: C, a connection is in one room) [1]",
             "  --rate R               publishes per second in all; 0 = max rate    [0]",
             "  --window W             unanswered publishes per publisher at max rate [64]",
             "  --size BYTES           content bytes on the wire (a JSON string's quotes included); at",
@@ -99,6 +104,9 @@ final class Options {
             "  --server-pid PID       also sample that process's CPU each second (Linux: /proc/PID/stat)",
             "  --compression          offer permessage-deflate (RFC 7692) and inflate compressed messages;",
             "                         a server that does not accept it fails the run (publishes go plain)",
+            "  --batch                minichats: connect with ?batch=1 (batched frames, PROTOCOL.md 1a)",
+            "                         and split each frame on \\n; the publishes a frame's answers (or a",
+            "                         window) call for go out together, one per line, up to 16 KiB a frame",
             "",
             "Thresholds: p50, p90, p99, p999, max, mean (latency: us, ms or s; ms without a unit),",
             "deliveries_per_s, publishes_per_s, errors, missing, duplicates, cpu (loadgen's, percent of",
@@ -129,7 +137,7 @@ final class Options {
             }
             String name = flag.substring(2);
             if (name.equals("json") || name.equals("no-progress") || name.equals("insecure")
-                    || name.equals("compression")) {
+                    || name.equals("compression") || name.equals("batch")) {
                 o.set(name, "true");
                 continue;
             }
@@ -241,12 +249,19 @@ final class Options {
             case "compression":
                 compression = Boolean.parseBoolean(v);
                 break;
+            case "batch":
+                batch = Boolean.parseBoolean(v);
+                break;
             default:
                 throw new IllegalArgumentException("unknown option '" + flag + "'");
         }
     }
 
     private Options validate() {
+        if (batch && protocol != MinichatsProtocol.INSTANCE) {
+            throw new IllegalArgumentException("--batch: batched frames are a minichats extension, not "
+                    + protocol.name() + "'s");
+        }
         if (protocol.oneChannelPerConnection() && publishers != channels) {
             if (publishersSet) {
                 throw new IllegalArgumentException("--publishers " + publishers + " with --channels " + channels + ": a "
@@ -255,9 +270,10 @@ final class Options {
             }
             publishers = channels;
         }
-        if (publishers > channels) {
+        if (publishers > channels && publishers % channels != 0) {
             throw new IllegalArgumentException("--publishers " + publishers + " is more than --channels "
-                    + channels + ": each publisher owns at least one channel");
+                    + channels + " and not a multiple of it: each publisher owns at least one channel, or each "
+                    + "channel has the same number of publishers (fan-in)");
         }
         if (caFile != null && insecure) {
             throw new IllegalArgumentException("--ca-file and --insecure: choose one (a CA to trust, or none checked)");
@@ -342,6 +358,11 @@ final class Options {
 
     int subscribersToRun() {
         return role == Role.PUBLISHERS ? 0 : subscribers;
+    }
+
+    /** How many publishers publish into each channel: 1, or P/C when P > C (fan-in). */
+    int publishersPerChannel() {
+        return publishers > channels ? publishers / channels : 1;
     }
 
     int publishersToRun() {

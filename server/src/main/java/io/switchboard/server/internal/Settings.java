@@ -110,6 +110,9 @@ public final class Settings {
                     "shorter messages go uncompressed", (b, v) -> b.compressionMinBytes(parseInt(v))),
             new Setting("COMPRESSION_LEVEL", "1-9", SwitchboardConfig::compressionLevel,
                     "deflate level (1: fastest, 9: smallest)", (b, v) -> b.compressionLevel(parseInt(v))),
+            new Setting("CORK_FRAMES", "BOOL", SwitchboardConfig::corkFrames,
+                    "one write per connection per fan-out batch (frames copied into one buffer)",
+                    (b, v) -> b.corkFrames(parseBoolean(v))),
             new Setting("API_KEY", "KEY", SwitchboardConfig::apiKey, "the HTTP API is off",
                     "key of POST /api/publish and GET /api/channels (Authorization: Bearer KEY; at least 16 "
                     + "characters)", SwitchboardConfig.Builder::apiKey),

@@ -234,7 +234,10 @@ public final class Broker {
     /** Sends a publish to one group: compressed to its members that negotiated permessage-deflate, if any. */
     private void send(LoopTable origin, LocalGroup group, FrameVariants frames, ChannelEvent event) {
         ByteBuf deflated = group.deflating != 0 ? frames.deflated(compressor) : null;
-        Fanout.send(origin, group.targets, frames.frame(), deflated, group.dialect.echo() ? null : event.author, null);
+        // The batched payload (no raw newline) once per publish, and only if some member is batched.
+        ByteBuf batched = group.batching != 0 ? frames.batched() : null;
+        Fanout.send(origin, group.targets, frames.frame(), deflated, batched, group.dialect.echo() ? null : event.author,
+                null);
     }
 
     /** The channels with subscribers on this node. */

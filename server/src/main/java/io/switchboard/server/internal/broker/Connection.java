@@ -37,6 +37,14 @@ public final class Connection {
      * compressed frame, when there is one. Set once, at the handshake, before any subscription.
      */
     boolean deflate;
+    /**
+     * Whether the connection takes batched frames (minichats {@code ?batch=1}, PROTOCOL.md section
+     * 1a): its deliveries are corked ({@link Backpressure#cork}) and go out merged at the flush. Set
+     * once, when the session is added, before any subscription.
+     */
+    boolean batched;
+    /** Whether its deliveries' frames are corked ({@code CORK_FRAMES}): copied, written once per flush. */
+    private boolean corksFrames;
 
     Connection(Backpressure backpressure, LoopTable loop, Dialect dialect, SlowConsumerPolicy policy) {
         this.ctx = backpressure.context();
@@ -62,7 +70,59 @@ public final class Connection {
      */
     public void acceptsDeflate() {
         assert ctx.executor().inEventLoop();
-        this.deflate = true;
+        // A batched connection's merged frames are not compressed (docs/guarantees.md, "Batched frames").
+        this.deflate = !batched;
+    }
+
+    /**
+     * Makes the connection a batched one (PROTOCOL.md section 1a): every delivery is copied into the
+     * connection's cork and merged with the others of the batch into one frame at the flush. Call when
+     * the session is added, before the connection subscribes to anything or negotiates compression.
+     */
+    public void acceptsBatches() {
+        assert ctx.executor().inEventLoop();
+        this.batched = true;
+        backpressure.batched();
+    }
+
+    /** Whether the connection takes batched frames. */
+    public boolean batched() {
+        return batched;
+    }
+
+    /**
+     * Makes the connection cork its deliveries ({@code CORK_FRAMES}): each frame {@link #deliver(ByteBuf)}
+     * gets is copied into the connection's cork and the cork written once at the flush, each message
+     * still in its own frame. Call when the session is added, before any subscription.
+     */
+    public void corksFrames() {
+        assert ctx.executor().inEventLoop();
+        this.corksFrames = true;
+        backpressure.corksFrames();
+    }
+
+    /**
+     * Corks {@code payload}, a message's JSON without a raw newline (a batched connection's delivery
+     * or reply; or, for a connection that {@link #corksFrames}, a whole frame), to go out with the
+     * rest of the batch at the flush, which this asks for; a slow consumer's may be dropped instead,
+     * or end the connection, as in {@link #deliver(ByteBuf)}, the cork's bytes counted as pending.
+     * Returns whether it was corked. Does not take ownership of {@code payload}.
+     */
+    public boolean deliverBatched(ByteBuf payload) {
+        assert (batched || corksFrames) && ctx.executor().inEventLoop();
+        if (closing || !backpressure.writable() && !admitWhileUnwritable()) {
+            return false;
+        }
+        if (!backpressure.cork(payload)) {
+            return false;
+        }
+        loop.flushLater(this);
+        return true;
+    }
+
+    /** Writes out the cork, if any, and flushes: the end of the batch ({@link LoopTable}). */
+    void flush() {
+        backpressure.flushNow();
     }
 
     /**
@@ -71,6 +131,9 @@ public final class Connection {
      * connection. Returns whether it was written. Does not take ownership of {@code frame}.
      */
     public boolean deliver(ByteBuf frame) {
+        if (corksFrames) {
+            return deliverBatched(frame); // the frame's bytes copied into the cork
+        }
         // A void promise and a recycled duplicate: nothing is allocated per subscriber.
         return deliver(frame, ctx.voidPromise());
     }
@@ -84,6 +147,9 @@ public final class Connection {
         assert ctx.executor().inEventLoop();
         if (closing || !ctx.channel().isWritable() && !admitWhileUnwritable()) {
             return false;
+        }
+        if (corksFrames) {
+            backpressure.uncork(); // what was corked before this goes before it
         }
         ctx.write(frame.retainedDuplicate(), promise);
         loop.flushLater(this);

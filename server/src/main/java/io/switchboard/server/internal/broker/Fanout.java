@@ -48,14 +48,16 @@ public final class Fanout implements Runnable {
     private final Targets targets;
     private final ByteBuf frame;
     private final ByteBuf deflated;
+    private final ByteBuf batched;
     private final Connection skip;
     private final Object tag;
 
-    /** Takes ownership of {@code frame} and {@code deflated} (may be {@code null}). */
-    private Fanout(Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip, Object tag) {
+    /** Takes ownership of {@code frame}, {@code deflated} and {@code batched} (both may be {@code null}). */
+    private Fanout(Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched, Connection skip, Object tag) {
         this.targets = targets;
         this.frame = frame;
         this.deflated = deflated;
+        this.batched = batched;
         this.skip = skip;
         this.tag = tag;
     }
@@ -73,33 +75,41 @@ public final class Fanout implements Runnable {
      * frame. Does not take ownership of {@code frames}.
      *
      * <p>{@code targets} must be a snapshot ({@link Targets#of}); a channel group's are the broker's,
-     * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, Connection, Object)}.
+     * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, ByteBuf, Connection, Object)}.
      */
     public static boolean send(LoopTable origin, Targets targets, FrameVariants frames, Connection skip, Object tag) {
-        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), skip, tag);
+        // No batched payload: only minichats connections are batched, and they get channel publishes
+        // (Broker.send); should one be among these targets, it makes its own (deliver).
+        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), null, skip, tag);
     }
 
     /**
-     * {@link #send(LoopTable, Targets, FrameVariants, Connection, Object)} with the compressed variant
-     * already chosen: {@code deflated} (or {@code null}: none) for the targets that negotiated the
-     * extension, {@code frame} for the others. Does not take ownership of either frame.
+     * {@link #send(LoopTable, Targets, FrameVariants, Connection, Object)} with the variants already
+     * chosen: {@code deflated} (or {@code null}: none) for the targets that negotiated the extension,
+     * {@code batched} (the payload without a raw newline, {@link FrameVariants#batched}; or
+     * {@code null}: each batched target makes its own) for the batched targets, {@code frame} for the
+     * others. Does not take ownership of any of them.
      */
-    static boolean send(LoopTable origin, Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip,
-                        Object tag) {
+    static boolean send(LoopTable origin, Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched,
+                        Connection skip, Object tag) {
         LoopTable loop = targets.loop;
         if (loop == origin) {
-            deliver(targets, frame, deflated, skip, tag);
+            deliver(targets, frame, deflated, batched, skip, tag);
             return true;
         }
         ByteBuf duplicate = frame.retainedDuplicate();
         ByteBuf deflatedDuplicate = deflated == null ? null : deflated.retainedDuplicate();
+        ByteBuf batchedDuplicate = batched == null ? null : batched.retainedDuplicate();
         try {
-            loop.executor.execute(new Fanout(targets, duplicate, deflatedDuplicate, skip, tag));
+            loop.executor.execute(new Fanout(targets, duplicate, deflatedDuplicate, batchedDuplicate, skip, tag));
             return true;
         } catch (RejectedExecutionException e) {
             duplicate.release();
             if (deflatedDuplicate != null) {
                 deflatedDuplicate.release();
+            }
+            if (batchedDuplicate != null) {
+                batchedDuplicate.release();
             }
             logger.debug("Dropped a delivery to {}: its event loop is shutting down", loop.executor);
             return false;
@@ -109,11 +119,14 @@ public final class Fanout implements Runnable {
     @Override
     public void run() {
         try {
-            deliver(targets, frame, deflated, skip, tag);
+            deliver(targets, frame, deflated, batched, skip, tag);
         } finally {
             frame.release();
             if (deflated != null) {
                 deflated.release();
+            }
+            if (batched != null) {
+                batched.release();
             }
         }
     }
@@ -121,26 +134,45 @@ public final class Fanout implements Runnable {
     /**
      * Writes {@code frame} to each of {@code targets} but {@code skip}, now, on their loop, or
      * {@code deflated} (when not {@code null}) to those that negotiated permessage-deflate; each
-     * connection is flushed once at the end of the batch. Does not take ownership of either frame.
+     * connection is flushed once at the end of the batch. A batched connection (minichats
+     * {@code ?batch=1}) gets {@code batched}, the payload without a raw newline, corked; when it is
+     * {@code null} (no batched member was seen when the message was sent) the first one makes it here,
+     * once for the loop. Does not take ownership of any of the buffers.
      */
-    static void deliver(Targets targets, ByteBuf frame, ByteBuf deflated, Connection skip, Object tag) {
+    static void deliver(Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched, Connection skip, Object tag) {
         LoopTable loop = targets.loop;
         assert loop.executor.inEventLoop();
         Connection[] c = targets.connections;
         int written = 0;
         int compressed = 0;
-        for (int i = 0, n = targets.size; i < n; i++) {
-            Connection target = c[i];
-            if (target == skip) {
-                continue;
-            }
-            ByteBuf f = deflated != null && target.deflate ? deflated : frame;
-            Receiver r = target.receiver;
-            if (r == null ? target.deliver(f) : r.receive(f, tag)) {
-                written++;
-                if (f == deflated) {
-                    compressed++;
+        ByteBuf ownBatched = null;
+        try {
+            for (int i = 0, n = targets.size; i < n; i++) {
+                Connection target = c[i];
+                if (target == skip) {
+                    continue;
                 }
+                if (target.batched && target.receiver == null) {
+                    if (batched == null) {
+                        batched = ownBatched = FrameVariants.batchPayload(frame);
+                    }
+                    if (target.deliverBatched(batched)) {
+                        written++;
+                    }
+                    continue;
+                }
+                ByteBuf f = deflated != null && target.deflate ? deflated : frame;
+                Receiver r = target.receiver;
+                if (r == null ? target.deliver(f) : r.receive(f, tag)) {
+                    written++;
+                    if (f == deflated) {
+                        compressed++;
+                    }
+                }
+            }
+        } finally {
+            if (ownBatched != null) {
+                ownBatched.release();
             }
         }
         loop.metrics.deliveries.add(written); // once per batch, not per delivery

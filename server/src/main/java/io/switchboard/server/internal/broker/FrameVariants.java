@@ -1,6 +1,7 @@
 package io.switchboard.server.internal.broker;
 
 import io.netty.buffer.ByteBuf;
+import io.switchboard.protocol.JsonLines;
 import io.switchboard.server.internal.compression.FrameCompressor;
 
 /**
@@ -19,6 +20,7 @@ public final class FrameVariants {
     private final ByteBuf frame;
     private ByteBuf deflated;
     private boolean tried;
+    private ByteBuf batched;
 
     /** {@code frame}: a complete WebSocket frame, not released by this. */
     public FrameVariants(ByteBuf frame) {
@@ -57,11 +59,47 @@ public final class FrameVariants {
         return null;
     }
 
-    /** Releases the compressed variant, if one was made; the plain frame is the caller's. */
+    /**
+     * The payload batched connections get (PROTOCOL.md section 1a), made now if not made yet:
+     * {@link #batchPayload} of the frame. Does not pass ownership.
+     */
+    ByteBuf batched() {
+        if (batched == null) {
+            batched = batchPayload(frame);
+        }
+        return batched;
+    }
+
+    /**
+     * The payload of {@code frame} (a complete, unmasked text frame) as a batched frame carries it: a
+     * retained slice past the header when it holds no raw line break (no copy: the common case),
+     * else a compacted copy ({@link JsonLines#compact}). The caller releases the result; does not
+     * take ownership of {@code frame}.
+     */
+    static ByteBuf batchPayload(ByteBuf frame) {
+        int start = frame.readerIndex();
+        int len7 = frame.getUnsignedByte(start + 1) & 0x7F;
+        int header = len7 < 126 ? 2 : len7 == 126 ? 4 : 10;
+        ByteBuf payload = frame.retainedSlice(start + header, frame.readableBytes() - header);
+        if (!JsonLines.hasLineBreak(payload)) {
+            return payload;
+        }
+        try {
+            return JsonLines.compact(frame.alloc(), payload);
+        } finally {
+            payload.release();
+        }
+    }
+
+    /** Releases the variants made from the frame, if any; the plain frame is the caller's. */
     public void release() {
         if (deflated != null) {
             deflated.release();
             deflated = null;
+        }
+        if (batched != null) {
+            batched.release();
+            batched = null;
         }
     }
 }

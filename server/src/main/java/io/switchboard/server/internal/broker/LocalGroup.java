@@ -22,6 +22,12 @@ public final class LocalGroup {
      * just joined may not be seen yet: it gets the plain frame, which the extension allows.
      */
     volatile int deflating;
+    /**
+     * Members whose connections take batched frames (minichats {@code ?batch=1}): read by the
+     * publisher's thread to decide whether to make the batched payload ({@link FrameVariants#batched}),
+     * like {@link #deflating}; a member not seen yet makes its own.
+     */
+    volatile int batching;
     private Subscription[] members = new Subscription[4];
     private int size;
 
@@ -43,6 +49,9 @@ public final class LocalGroup {
         if (connection.deflate) {
             deflating++; // only this loop writes it
         }
+        if (connection.batched) {
+            batching++;
+        }
         return s;
     }
 
@@ -56,6 +65,9 @@ public final class LocalGroup {
         targets.removeAt(s.index); // the same swap
         if (s.connection.deflate) {
             deflating--;
+        }
+        if (s.connection.batched) {
+            batching--;
         }
     }
 

@@ -70,7 +70,7 @@ public final class LoopTable {
         for (int i = 0; i < toFlush.size(); i++) {
             Connection c = toFlush.get(i);
             c.flushPending = false;
-            c.ctx.flush();
+            c.flush();
         }
         toFlush.clear();
     }

@@ -70,6 +70,9 @@ public abstract class Session extends ChannelInboundHandlerAdapter {
         backpressure.onHardLimit(
                 () -> closeSlowConsumer("over the hard limit of " + config.outboundHardLimitBytes() + " bytes"));
         connection = broker.connect(backpressure, dialect, slowConsumerPolicy());
+        if (config.corkFrames()) {
+            connection.corksFrames(); // CORK_FRAMES: one write per flush (issue 17)
+        }
     }
 
     @Override

@@ -313,8 +313,28 @@ public abstract class WebSocketSession extends Session {
         }
     }
 
+    /**
+     * For a frame that carries more than one message (a batched minichats connection, PROTOCOL.md
+     * section 1a): counts one more message and takes it from the rate limit, as {@link #channelRead}
+     * does for a frame. Returns whether to serve it; over the limit it is answered as a frame would
+     * be ({@link #onRateLimited}, or close 1008 at the abusive level).
+     */
+    protected boolean admitAnother(ChannelHandlerContext ctx) {
+        metrics.messagesIn.increment();
+        if (rateLimiter.tryAcquire(System.nanoTime())) {
+            return true;
+        }
+        if (rateLimiter.isAbusive()) {
+            metrics.close(Metrics.Close.RATE_LIMIT);
+            close(ctx, WebSocketCloseStatus.POLICY_VIOLATION, "Rate limit exceeded");
+        } else {
+            onRateLimited(ctx);
+        }
+        return false;
+    }
+
     /** Whether the session is {@link #pause paused}. */
-    boolean isPaused() {
+    public boolean isPaused() {
         return paused;
     }
 

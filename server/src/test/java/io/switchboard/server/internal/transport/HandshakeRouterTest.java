@@ -96,7 +96,7 @@ class HandshakeRouterTest {
         Node node = node(SwitchboardConfig.builder());
         String index = request(node, "GET / HTTP/1.1\r\nHost: h\r\n\r\n");
         assertTrue(index.startsWith("HTTP/1.1 200 OK\r\n"), index);
-        assertTrue(index.contains("  GET /api/connect[?client_name=NAME]  WebSocket, minichats JSON pub-sub\n"), index);
+        assertTrue(index.contains("  GET /api/connect[?client_name=NAME][&batch=1]  WebSocket, minichats JSON pub-sub\n"), index);
         assertTrue(index.contains("  GET /ws?name=NAME&room=ROOM        WebSocket, disposable chat rooms\n"), index);
         assertTrue(index.contains("  GET /chatroom                        WebSocket, chatroom topics and services\n"), index);
         String missing = request(node, "GET /nowhere HTTP/1.1\r\nHost: h\r\n\r\n");

@@ -56,7 +56,7 @@ public final class MinichatsEndpoint implements Endpoint {
 
     @Override
     public String description() {
-        return "[?client_name=NAME]  WebSocket, minichats JSON pub-sub";
+        return "[?client_name=NAME][&batch=1]  WebSocket, minichats JSON pub-sub";
     }
 
     @Override
@@ -87,9 +87,18 @@ public final class MinichatsEndpoint implements Endpoint {
                     ErrorCode.FORBIDDEN, "Origin '" + origin + "' is not allowed to connect"));
             return null;
         }
+        // Batched frames (PROTOCOL.md section 1a): "1" asks for them, "0" or no parameter does not.
+        List<String> batch = uri.parameters().get("batch");
+        String batchValue = batch == null || batch.isEmpty() ? "0" : batch.get(0);
+        if (!batchValue.equals("0") && !batchValue.equals("1")) {
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.BAD_REQUEST,
+                    ErrorCode.INVALID_PARAM, "batch must be 1 or 0"));
+            return null;
+        }
+        boolean batched = batchValue.equals("1");
         String clientName = name;
         return handshake -> new MinichatsSession(context, decoder, authorizer, connectionAuthorizer, clientName, handshake,
-                identity);
+                identity, batched);
     }
 
     /** A name for a client that gave none, e.g. {@code guest-4f2a9c}. */

@@ -54,21 +54,32 @@ public final class MinichatsSession extends WebSocketSession {
     private final String clientName;
     private final byte[] quotedName;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
+    /**
+     * Whether the client connected with {@code ?batch=1} (PROTOCOL.md section 1a): its replies and
+     * deliveries are corked and go out several to a frame, and a frame of its may hold several
+     * requests, one per line.
+     */
+    private final boolean batched;
+    /** The requests of a batched frame not served yet because the session paused (for the cluster); {@code null}: none. */
+    private ByteBuf held;
 
     public MinichatsSession(SessionContext context, MinichatsDecoder decoder, ChannelAuthorizer authorizer,
                             String clientName, HandshakeRequest handshake) {
-        this(context, decoder, authorizer, ConnectionAuthorizer.ALLOW_ALL, clientName, handshake, Identity.ANONYMOUS);
+        this(context, decoder, authorizer, ConnectionAuthorizer.ALLOW_ALL, clientName, handshake, Identity.ANONYMOUS,
+                false);
     }
 
     /**
      * @param clientName the client's name: the identity's, when it has one
      * @param identity   what the connection authorizer found; its expiry ends the connection unless a
      *                   {@code refresh} through {@code connectionAuthorizer} extends it
+     * @param batched    whether the client asked for batched frames ({@code ?batch=1})
      */
     public MinichatsSession(SessionContext context, MinichatsDecoder decoder, ChannelAuthorizer authorizer,
                             ConnectionAuthorizer connectionAuthorizer, String clientName, HandshakeRequest handshake,
-                            Identity identity) {
+                            Identity identity, boolean batched) {
         super(context, MinichatsDialect.DIALECT);
+        this.batched = batched;
         this.decoder = decoder;
         this.authorizer = authorizer;
         this.connectionAuthorizer = connectionAuthorizer;
@@ -87,31 +98,123 @@ public final class MinichatsSession extends WebSocketSession {
     }
 
     @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        super.handlerAdded(ctx);
+        if (batched) {
+            connection.acceptsBatches();
+        }
+    }
+
+    @Override
     public void opened(ChannelHandlerContext ctx) {
-        ctx.write(new TextWebSocketFrame(MinichatsEncoder.connected(ctx.alloc(), quotedName)), ctx.voidPromise());
+        send(ctx, MinichatsEncoder.connected(ctx.alloc(), quotedName));
     }
 
     @Override
     public void onText(ChannelHandlerContext ctx, ByteBuf payload) {
-        serve(ctx, payload);
+        if (batched) {
+            serveLines(ctx, payload, true);
+        } else {
+            serve(ctx, payload);
+        }
+    }
+
+    /**
+     * Serves the requests of a batched frame, one per line (blank lines ignored), in order, each as
+     * if it came alone: each counts against the rate limit ({@code first}: the frame's own count
+     * covers the first one). Stops when the connection closes; when a request pauses the session
+     * (a cluster subscribe), keeps the rest for {@link #serveHeld}. Does not take ownership of
+     * {@code payload}.
+     */
+    private void serveLines(ChannelHandlerContext ctx, ByteBuf payload, boolean first) {
+        int end = payload.writerIndex();
+        int start = payload.readerIndex();
+        while (start < end) {
+            int nl = payload.indexOf(start, end, (byte) '\n');
+            int lineEnd = nl < 0 ? end : nl;
+            int next = nl < 0 ? end : nl + 1;
+            if (!blank(payload, start, lineEnd)) {
+                if (!first && !admitAnother(ctx)) {
+                    if (connection.closing) {
+                        return;
+                    }
+                } else {
+                    first = false;
+                    serve(ctx, payload.slice(start, lineEnd - start));
+                    if (connection.closing) {
+                        return;
+                    }
+                    if (isPaused() && next < end) {
+                        held = payload.retainedSlice(next, end - next);
+                        return;
+                    }
+                }
+            }
+            start = next;
+        }
+    }
+
+    /** Serves what {@link #serveLines} kept while the session was paused. */
+    private void serveHeld(ChannelHandlerContext ctx) {
+        ByteBuf rest = held;
+        if (rest == null) {
+            return;
+        }
+        held = null;
+        try {
+            serveLines(ctx, rest, false);
+        } finally {
+            rest.release();
+        }
+    }
+
+    private static boolean blank(ByteBuf b, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte c = b.getByte(i);
+            if (c != ' ' && c != '\t' && c != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Writes a reply: corked for a batched connection, so it keeps its place among the deliveries and
+     * goes out in the batch's frame; as a frame of its own otherwise. The read batch's end flushes
+     * it. Takes ownership of {@code payload}.
+     */
+    private void send(ChannelHandlerContext ctx, ByteBuf payload) {
+        if (!batched) {
+            reply(ctx, payload);
+            return;
+        }
+        try {
+            backpressure.cork(payload);
+        } finally {
+            payload.release();
+        }
     }
 
     @Override
     public void onBinary(ChannelHandlerContext ctx, ByteBuf payload) {
         metrics.error(ErrorCode.UNSUPPORTED_FRAME);
-        reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
+        send(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.UNSUPPORTED_FRAME,
                 "Binary frames are not supported: send requests as JSON text frames"));
     }
 
     @Override
     public void onRateLimited(ChannelHandlerContext ctx) {
         metrics.error(ErrorCode.RATE_LIMITED);
-        reply(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.RATE_LIMITED,
+        send(ctx, MinichatsEncoder.error(ctx.alloc(), null, ErrorCode.RATE_LIMITED,
                 "Too many messages: at most " + config.maxMessagesPerSecond() + " per second"));
     }
 
     @Override
     public void closed(ChannelHandlerContext ctx) {
+        if (held != null) {
+            held.release();
+            held = null;
+        }
         for (Subscription s : subscriptions.values()) {
             broker.unsubscribe(s);
         }
@@ -125,7 +228,7 @@ public final class MinichatsSession extends WebSocketSession {
             request = decoder.decode(payload);
         } catch (MinichatsException e) {
             metrics.error(e.code());
-            reply(ctx, MinichatsEncoder.error(ctx.alloc(), e));
+            send(ctx, MinichatsEncoder.error(ctx.alloc(), e));
             return;
         }
         try {
@@ -151,11 +254,11 @@ public final class MinichatsSession extends WebSocketSession {
                     publish(ctx, request);
                     break;
                 case LIST_CHANNELS:
-                    reply(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), MinichatsDialect.summaries(broker.channels()),
+                    send(ctx, MinichatsEncoder.channels(ctx.alloc(), request.requestId(), MinichatsDialect.summaries(broker.channels()),
                             maxMessageBytes));
                     break;
                 case LIST:
-                    reply(ctx, MinichatsEncoder.channelNames(ctx.alloc(), request.requestId(), subscribedNames(),
+                    send(ctx, MinichatsEncoder.channelNames(ctx.alloc(), request.requestId(), subscribedNames(),
                             maxMessageBytes));
                     break;
                 case REFRESH:
@@ -166,10 +269,10 @@ public final class MinichatsSession extends WebSocketSession {
             }
         } catch (MinichatsException e) {
             metrics.error(e.code());
-            reply(ctx, MinichatsEncoder.error(ctx.alloc(), e));
+            send(ctx, MinichatsEncoder.error(ctx.alloc(), e));
         } catch (RuntimeException e) {
             metrics.error(ErrorCode.INTERNAL);
-            reply(ctx, MinichatsEncoder.error(ctx.alloc(), request.requestId(), ErrorCode.INTERNAL,
+            send(ctx, MinichatsEncoder.error(ctx.alloc(), request.requestId(), ErrorCode.INTERNAL,
                     "Internal error while serving '" + request.action().name().toLowerCase() + "'"));
             exceptionCaught(ctx, e); // closes the connection: 1011 after the reply
         }
@@ -180,7 +283,7 @@ public final class MinichatsSession extends WebSocketSession {
         Subscription existing = subscriptions.get(name);
         if (existing != null) {
             ChannelEntry entry = existing.entry();
-            reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(), entry.quotedName(),
+            send(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(), entry.quotedName(),
                     broker.totalSubscribers(entry)));
             return;
         }
@@ -194,7 +297,7 @@ public final class MinichatsSession extends WebSocketSession {
         subscriptions.put(name, joined.subscription());
         logger.debug("{} {} subscribed to {}", ctx.channel(), clientName, name);
         if (joined.receiving().isDone()) {
-            reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(),
+            send(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(),
                     joined.subscription().entry().quotedName(), joined.totalSubscribers()));
             return;
         }
@@ -204,8 +307,11 @@ public final class MinichatsSession extends WebSocketSession {
         byte[] requestId = request.requestId();
         ChannelEntry entry = joined.subscription().entry();
         joined.receiving().whenComplete((ignored, failure) -> ctx.executor().execute(
-                () -> resume(() -> reply(ctx, MinichatsEncoder.subscribed(ctx.alloc(), requestId,
-                        entry.quotedName(), broker.totalSubscribers(entry))))));
+                () -> resume(() -> {
+                    send(ctx, MinichatsEncoder.subscribed(ctx.alloc(), requestId, entry.quotedName(),
+                            broker.totalSubscribers(entry)));
+                    serveHeld(ctx); // the rest of a batched frame, which may pause again
+                })));
     }
 
     /** The quoted names of this connection's channels, in byte order as {@code list_channels} sorts them. */
@@ -229,7 +335,7 @@ public final class MinichatsSession extends WebSocketSession {
         }
         broker.unsubscribe(s);
         logger.debug("{} {} unsubscribed from {}", ctx.channel(), clientName, request.channelName());
-        reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+        send(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
     }
 
     private void publish(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
@@ -247,7 +353,7 @@ public final class MinichatsSession extends WebSocketSession {
                     request.requestId());
         }
         // The publisher's ok goes out before its own copy of the delivery (PROTOCOL.md section 1).
-        reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+        send(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
         ChannelEvent event = ChannelEvent.message(MinichatsDialect.DIALECT, clientName, clientName, quotedName,
                 System.currentTimeMillis(), content, connection);
         broker.publish(connection.loop, entry, event);
@@ -269,7 +375,7 @@ public final class MinichatsSession extends WebSocketSession {
         identity = verdict.identity();
         expireAt(identity.expiresAt());
         logger.debug("{} {} refreshed its token", ctx.channel(), clientName);
-        reply(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
+        send(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
     }
 
     private void authorize(ChannelAuthorizer.Operation operation, MinichatsRequest request)
