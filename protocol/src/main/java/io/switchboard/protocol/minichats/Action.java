@@ -16,7 +16,11 @@ public enum Action {
      * {@code refresh}: a new token for the same {@code sub} extends a token-authenticated connection
      * (PROTOCOL.md section 1a, issue 19).
      */
-    REFRESH;
+    REFRESH,
+    /** {@code history}: a channel's kept publications (PROTOCOL.md section 1a, issue 18). */
+    HISTORY,
+    /** {@code presence}: the members of a channel on every node (PROTOCOL.md section 1a, issue 18). */
+    PRESENCE;
 
     /** Returns the action named {@code name} on the wire, or {@code null} if there is none. */
     static Action forWireName(String name) {
@@ -33,6 +37,10 @@ public enum Action {
                 return LIST;
             case "refresh":
                 return REFRESH;
+            case "history":
+                return HISTORY;
+            case "presence":
+                return PRESENCE;
             default:
                 return null;
         }

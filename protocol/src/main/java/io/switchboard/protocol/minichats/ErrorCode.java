@@ -30,6 +30,11 @@ public enum ErrorCode {
      * without a valid token (HTTP 401) or a refused {@code refresh}.
      */
     UNAUTHORIZED("unauthorized"),
+    /**
+     * The node does not offer what the request asks for: history, positions and recovery with
+     * {@code HISTORY_SIZE} 0 (PROTOCOL.md section 1a).
+     */
+    NOT_AVAILABLE("not_available"),
     /** The server failed while handling a valid request. */
     INTERNAL("internal");
 

@@ -42,6 +42,9 @@ public final class MinichatsDecoder {
         }
     };
 
+    /** The largest {@code limit} a {@code history} request may ask for; the node also caps it at what it keeps. */
+    public static final int MAX_LIMIT = 1_000_000;
+
     private final JsonFactory json;
     private final int maxNestingDepth;
     private final int maxChannelNameBytes;
@@ -233,6 +236,27 @@ public final class MinichatsDecoder {
                         s.tokenInvalid = true;
                     }
                     break;
+                case "positions":
+                    s.positions = flag(p, t, s, "positions");
+                    break;
+                case "join_leave":
+                    s.joinLeave = flag(p, t, s, "join_leave");
+                    break;
+                case "recover":
+                    s.recover = position(p, t, s, "recover");
+                    break;
+                case "since":
+                    s.since = position(p, t, s, "since");
+                    break;
+                case "limit":
+                    if (t == JsonToken.VALUE_NUMBER_INT && p.getNumberType() == JsonParser.NumberType.INT
+                            && p.getIntValue() >= 1 && p.getIntValue() <= MAX_LIMIT) {
+                        s.limit = p.getIntValue();
+                    } else if (t != JsonToken.VALUE_NULL) {
+                        p.skipChildren();
+                        s.paramError("'limit' must be an integer from 1 to " + MAX_LIMIT);
+                    }
+                    break;
                 case "sender":
                     if (t == JsonToken.VALUE_STRING) {
                         s.sender = p.getText();
@@ -259,6 +283,66 @@ public final class MinichatsDecoder {
             // t is the END_OBJECT of params.
             s.contentEnd = endBefore(bytes, base, offset(p.currentTokenLocation().getByteOffset()));
         }
+    }
+
+    /** A boolean parameter: {@code null} counts as absent, anything but a boolean is an error. */
+    private static boolean flag(JsonParser p, JsonToken t, State s, String name) throws IOException {
+        if (t == JsonToken.VALUE_TRUE) {
+            return true;
+        }
+        if (t != JsonToken.VALUE_FALSE && t != JsonToken.VALUE_NULL) {
+            p.skipChildren();
+            s.paramError("'" + name + "' must be true or false");
+        }
+        return false;
+    }
+
+    /**
+     * A stream position parameter, {@code {"offset": O, "epoch": E}} (PROTOCOL.md section 1a):
+     * {@code O} an integer from 0 to 2^63-1, {@code E} a string of 1 to
+     * {@link StreamPosition#MAX_EPOCH_LENGTH} characters; {@code null} counts as absent.
+     */
+    private static StreamPosition position(JsonParser p, JsonToken t, State s, String name) throws IOException {
+        if (t == JsonToken.VALUE_NULL) {
+            return null;
+        }
+        String invalid = "'" + name + "' must be an object {\"offset\": integer >= 0, \"epoch\": string}";
+        if (t != JsonToken.START_OBJECT) {
+            p.skipChildren();
+            s.paramError(invalid);
+            return null;
+        }
+        long offset = -1;
+        String epoch = null;
+        boolean bad = false;
+        while (p.nextToken() == JsonToken.FIELD_NAME) {
+            String field = p.currentName();
+            JsonToken v = p.nextToken();
+            if (field.equals("offset")) {
+                if (v == JsonToken.VALUE_NUMBER_INT && p.getNumberType() != JsonParser.NumberType.BIG_INTEGER
+                        && p.getLongValue() >= 0) {
+                    offset = p.getLongValue();
+                } else {
+                    p.skipChildren();
+                    bad = true;
+                }
+            } else if (field.equals("epoch")) {
+                if (v == JsonToken.VALUE_STRING && !p.getText().isEmpty()
+                        && p.getText().length() <= StreamPosition.MAX_EPOCH_LENGTH) {
+                    epoch = p.getText();
+                } else {
+                    p.skipChildren();
+                    bad = true;
+                }
+            } else {
+                p.skipChildren();
+            }
+        }
+        if (bad || offset < 0 || epoch == null) {
+            s.paramError(invalid);
+            return null;
+        }
+        return new StreamPosition(offset, epoch);
     }
 
     /**
@@ -304,6 +388,13 @@ public final class MinichatsDecoder {
         boolean senderInvalid;
         String token;
         boolean tokenInvalid;
+        boolean positions;
+        boolean joinLeave;
+        StreamPosition recover;
+        StreamPosition since;
+        int limit;
+        /** The first bad section 1a parameter: reported after the channel name's own checks. */
+        String paramError;
         int contentStart = -1;
         int contentEnd = -1;
         byte[] requestId;
@@ -314,6 +405,12 @@ public final class MinichatsDecoder {
             if (errorCode == null) {
                 errorCode = code;
                 errorDetail = detail;
+            }
+        }
+
+        void paramError(String detail) {
+            if (paramError == null) {
+                paramError = detail;
             }
         }
 
@@ -347,7 +444,11 @@ public final class MinichatsDecoder {
             }
             checkChannelName();
             ByteBuf content = action == Action.PUBLISH ? content(payload) : null;
-            return new MinichatsRequest(action, channelName, content, requestId);
+            if ((action == Action.SUBSCRIBE || action == Action.HISTORY) && paramError != null) {
+                throw new MinichatsException(ErrorCode.INVALID_PARAM, paramError, requestId);
+            }
+            return new MinichatsRequest(action, channelName, content, requestId, null, positions, joinLeave,
+                    recover, limit, since);
         }
 
         ApiPublish toApiPublish(ByteBuf body, int maxSenderBytes) throws MinichatsException {

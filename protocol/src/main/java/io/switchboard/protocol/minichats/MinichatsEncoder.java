@@ -38,6 +38,13 @@ public final class MinichatsEncoder {
     private static final byte[] TRUNCATED = ascii(",\"truncated\":true");
     private static final byte[] INFO_DETAIL = ascii(",\"info\":{\"detail\":");
     private static final byte[] CODE = ascii(",\"code\":\"");
+    private static final byte[] OFFSET = ascii(",\"offset\":");
+    private static final byte[] EPOCH = ascii(",\"epoch\":");
+    private static final byte[] RECOVERED_TRUE = ascii(",\"recovered\":true");
+    private static final byte[] RECOVERED_FALSE = ascii(",\"recovered\":false");
+    private static final byte[] PUBLICATIONS = ascii(",\"publications\":[");
+    private static final byte[] PUBLICATION_OFFSET = ascii("{\"offset\":");
+    private static final byte[] PUBLICATION_SENDER = ascii(",\"sender\":");
 
     private MinichatsEncoder() {
     }
@@ -48,6 +55,19 @@ public final class MinichatsEncoder {
         byte[] quotedName();
 
         int totalSubscribers();
+    }
+
+    /** A publication kept in a channel's stream, as {@code history} lists it (PROTOCOL.md section 1a). */
+    public interface Publication {
+        long offset();
+
+        /** The sender's name as a JSON string literal. */
+        byte[] quotedSender();
+
+        long sentAt();
+
+        /** The content, one JSON value, byte for byte as published. */
+        byte[] content();
     }
 
     /**
@@ -65,7 +85,20 @@ public final class MinichatsEncoder {
      */
     public static ByteBuf delivery(ByteBufAllocator alloc, byte[] quotedSender, byte[] quotedChannel,
                                    long sentAtEpochMillis, ByteBuf content) {
-        int payloadLength = deliveryPayloadLength(quotedSender, quotedChannel, content.readableBytes());
+        return delivery(alloc, quotedSender, quotedChannel, sentAtEpochMillis, content, -1);
+    }
+
+    /**
+     * {@link #delivery(ByteBufAllocator, byte[], byte[], long, ByteBuf)} with {@code ,"offset":N} before
+     * the closing brace when {@code offset} is not negative: what a subscription with positions gets
+     * (PROTOCOL.md section 1a). Does not take ownership of {@code content}. The caller must release the
+     * returned buffer.
+     */
+    public static ByteBuf delivery(ByteBufAllocator alloc, byte[] quotedSender, byte[] quotedChannel,
+                                   long sentAtEpochMillis, ByteBuf content, long offset) {
+        byte[] offsetDigits = offset < 0 ? null : Long.toString(offset).getBytes(StandardCharsets.US_ASCII);
+        int payloadLength = deliveryPayloadLength(quotedSender, quotedChannel, content.readableBytes())
+                + (offsetDigits == null ? 0 : OFFSET.length + offsetDigits.length);
         ByteBuf out = alloc.directBuffer(WebSocketFrames.textHeaderLength(payloadLength) + payloadLength);
         boolean release = true;
         try {
@@ -77,8 +110,11 @@ public final class MinichatsEncoder {
                     .writeBytes(DELIVERY_SENT_AT);
             IsoTimestamps.write(out, sentAtEpochMillis);
             out.writeBytes(DELIVERY_CONTENT)
-                    .writeBytes(content, content.readerIndex(), content.readableBytes())
-                    .writeByte('}');
+                    .writeBytes(content, content.readerIndex(), content.readableBytes());
+            if (offsetDigits != null) {
+                out.writeBytes(OFFSET).writeBytes(offsetDigits);
+            }
+            out.writeByte('}');
             release = false;
             return out;
         } finally {
@@ -182,6 +218,72 @@ public final class MinichatsEncoder {
         return out.writeByte('}').writeByte('}');
     }
 
+    /**
+     * The ok of a subscribe with positions (PROTOCOL.md section 1a):
+     * {@code {"status":"ok","info":{"channel_name":C,"total_subscribers":N,"offset":O,"epoch":E}}}, and
+     * {@code "recovered":true|false} after the epoch when {@code recovered} is not {@code null} (a
+     * {@code recover}). The epoch arrives quoted. The caller must release the returned buffer.
+     */
+    public static ByteBuf subscribed(ByteBufAllocator alloc, byte[] requestId, byte[] quotedChannel,
+                                     int totalSubscribers, long offset, byte[] quotedEpoch, Boolean recovered) {
+        ByteBuf out = alloc.buffer(160 + quotedChannel.length + quotedEpoch.length);
+        out.writeBytes(STATUS_OK);
+        writeRequestId(out, requestId);
+        out.writeBytes(INFO_CHANNEL_NAME).writeBytes(quotedChannel).writeBytes(TOTAL_SUBSCRIBERS);
+        writeInt(out, totalSubscribers);
+        out.writeBytes(OFFSET);
+        writeLong(out, offset);
+        out.writeBytes(EPOCH).writeBytes(quotedEpoch);
+        if (recovered != null) {
+            out.writeBytes(recovered ? RECOVERED_TRUE : RECOVERED_FALSE);
+        }
+        return out.writeByte('}').writeByte('}');
+    }
+
+    /**
+     * The reply to {@code history} (PROTOCOL.md section 1a):
+     * {@code {"status":"ok","info":{"channel_name":C,"epoch":E,"offset":O,"publications":[...]}}}, each
+     * publication {@code {"offset":N,"sender":S,"sent_at":T,"content":X}}, in the order given (oldest
+     * first), at most {@code maxBytes} long: the publications that do not fit are left out from the end
+     * and {@code "truncated":true} follows the list (the client asks again with {@code since} the last
+     * one it got). The caller must release the returned buffer.
+     */
+    public static ByteBuf history(ByteBufAllocator alloc, byte[] requestId, byte[] quotedChannel, byte[] quotedEpoch,
+                                  long offset, List<? extends Publication> publications, int maxBytes) {
+        ByteBuf out = alloc.buffer(Math.min(maxBytes, 160 + quotedChannel.length + publications.size() * 128));
+        out.writeBytes(STATUS_OK);
+        writeRequestId(out, requestId);
+        out.writeBytes(INFO_CHANNEL_NAME).writeBytes(quotedChannel).writeBytes(EPOCH).writeBytes(quotedEpoch)
+                .writeBytes(OFFSET);
+        writeLong(out, offset);
+        out.writeBytes(PUBLICATIONS);
+        // Room kept for the end: "],"truncated":true}}".
+        int limit = maxBytes - TRUNCATED.length - 3;
+        boolean truncated = false;
+        for (int i = 0; i < publications.size(); i++) {
+            Publication p = publications.get(i);
+            int entryBytes = 1 + PUBLICATION_OFFSET.length + 20 + PUBLICATION_SENDER.length + p.quotedSender().length
+                    + DELIVERY_SENT_AT.length + IsoTimestamps.LENGTH + DELIVERY_CONTENT.length + p.content().length + 1;
+            if (out.writerIndex() + entryBytes > limit) {
+                truncated = true;
+                break;
+            }
+            if (i > 0) {
+                out.writeByte(',');
+            }
+            out.writeBytes(PUBLICATION_OFFSET);
+            writeLong(out, p.offset());
+            out.writeBytes(PUBLICATION_SENDER).writeBytes(p.quotedSender()).writeBytes(DELIVERY_SENT_AT);
+            IsoTimestamps.write(out, p.sentAt());
+            out.writeBytes(DELIVERY_CONTENT).writeBytes(p.content()).writeByte('}');
+        }
+        out.writeByte(']');
+        if (truncated) {
+            out.writeBytes(TRUNCATED);
+        }
+        return out.writeByte('}').writeByte('}');
+    }
+
     /** {@code {"status":"error","info":{"detail":D,"code":C}}}, with {@code request_id} when known. */
     public static ByteBuf error(ByteBufAllocator alloc, byte[] requestId, ErrorCode code, String detail) {
         byte[] quotedDetail = JsonStrings.quote(detail);
@@ -206,6 +308,10 @@ public final class MinichatsEncoder {
 
     private static void writeInt(ByteBuf out, int value) {
         out.writeCharSequence(Integer.toString(value), StandardCharsets.US_ASCII);
+    }
+
+    private static void writeLong(ByteBuf out, long value) {
+        out.writeCharSequence(Long.toString(value), StandardCharsets.US_ASCII);
     }
 
     private static byte[] ascii(String s) {
