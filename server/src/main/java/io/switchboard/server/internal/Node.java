@@ -88,7 +88,7 @@ public final class Node implements Edge {
 
     /** Every dialect this node serves, as the broker and the cluster envelope know them. */
     public static final Dialects DIALECTS = new Dialects(MinichatsDialect.DIALECT, DisposableDialect.DIALECT,
-            LineDialect.DIALECT, ChatroomSession.DIALECT, RandomchatSession.DIALECT);
+            LineDialect.DIALECT, ChatroomSession.DIALECT, RandomchatSession.DIALECT, MinichatsDialect.POSITIONS);
 
     private final SwitchboardConfig config;
     private final ConnectionAuthorizer connectionAuthorizer;

@@ -105,15 +105,23 @@ public final class Broker {
      * needed. The caller makes sure the connection is not subscribed already.
      */
     public Joined subscribe(Connection connection, String channelName) {
+        return subscribe(connection, channelName, connection.dialect);
+    }
+
+    /**
+     * {@link #subscribe(Connection, String)}, rendered as {@code renderAs}: a variant of the
+     * connection's dialect that shows events its own way (minichats subscriptions with positions).
+     */
+    public Joined subscribe(Connection connection, String channelName, Dialect renderAs) {
         LoopTable loop = connection.loop;
-        Map<String, LocalGroup> groups = loop.groups(connection.dialect);
+        Map<String, LocalGroup> groups = loop.groups(renderAs);
         LocalGroup group = groups.get(channelName);
         int local;
         CompletableFuture<Void> receiving;
         synchronized (lock) {
             if (group == null) {
                 ChannelEntry entry = channels.computeIfAbsent(channelName, ChannelEntry::new);
-                group = new LocalGroup(loop, entry, connection.dialect);
+                group = new LocalGroup(loop, entry, renderAs);
                 entry.addGroup(group);
                 groups.put(channelName, group);
             }

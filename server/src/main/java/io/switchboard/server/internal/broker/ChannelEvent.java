@@ -47,6 +47,11 @@ public final class ChannelEvent {
     public final long sentAt;
     /** The message, one JSON value (not owned); empty for presence events. */
     public final ByteBuf content;
+    /**
+     * A message's offset in its channel's stream (PROTOCOL.md section 1a), set by the broker's history
+     * before the event is rendered; -1 without history (or for presence).
+     */
+    public long offset = -1;
     /** The author's connection on this node, kept out of dialects that do not echo; or {@code null}. */
     final Connection author;
     private byte[] quotedName;

@@ -12,13 +12,29 @@ import io.switchboard.server.internal.broker.Dialect;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The minichats dialect as the broker knows it (PROTOCOL.md section 1): messages only, no presence events. */
+/**
+ * The minichats dialect as the broker knows it (PROTOCOL.md section 1): messages only, no presence
+ * events; and its subscription variants of section 1a, which render the same events differently.
+ *
+ * <p>A variant is a {@link Dialect} of its own to the broker, so that it renders each event once
+ * for all the subscriptions that asked for the same thing, as it does for each dialect: a
+ * subscription with positions is in its loop's group of {@link #POSITIONS}, whose deliveries carry
+ * the offset. A connection always speaks {@link #DIALECT}: the variants never author an event and
+ * never travel in a cluster envelope, but their codes are reserved like any dialect's.
+ */
 public final class MinichatsDialect {
 
     /** Code 0 on the cluster wire. */
     public static final Dialect DIALECT = new Dialect(0, "minichats", true, MinichatsDialect::render);
+    /** Subscriptions with {@code positions} (or {@code recover}): deliveries carry {@code "offset"}. Code 5. */
+    public static final Dialect POSITIONS = new Dialect(5, "minichats+positions", true, MinichatsDialect::renderPositions);
 
     private MinichatsDialect() {
+    }
+
+    /** The variant a subscription is rendered as. */
+    static Dialect forSubscription(boolean positions) {
+        return positions ? POSITIONS : DIALECT;
     }
 
     /** A delivery frame for a message; {@code null} for presence. The caller must release the returned buffer. */
@@ -27,6 +43,14 @@ public final class MinichatsDialect {
             return null;
         }
         return MinichatsEncoder.delivery(alloc, e.quotedName(), channel.quotedName(), e.sentAt, e.content);
+    }
+
+    /** {@link #render} with the message's offset in its stream. The caller must release the returned buffer. */
+    private static ByteBuf renderPositions(ByteBufAllocator alloc, ChannelEntry channel, ChannelEvent e) {
+        if (e.kind != ChannelEvent.Kind.MESSAGE) {
+            return null;
+        }
+        return MinichatsEncoder.delivery(alloc, e.quotedName(), channel.quotedName(), e.sentAt, e.content, e.offset);
     }
 
     /** The broker's listing as {@code list_channels} shows it. */
