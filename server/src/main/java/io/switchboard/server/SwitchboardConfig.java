@@ -64,6 +64,10 @@ public final class SwitchboardConfig {
     private final String redisSecret;
     private final String redisKeyPrefix;
     private final Duration clusterNodeTimeout;
+    private final int historySize;
+    private final Duration historyTtl;
+    private final int recoveryMax;
+    private final long historyMaxBytes;
     private final int linePort;
     private final boolean lineEnabled;
     private final int lineMaxClients;
@@ -135,6 +139,10 @@ public final class SwitchboardConfig {
         redisSecret = b.redisSecret;
         redisKeyPrefix = b.redisKeyPrefix;
         clusterNodeTimeout = b.clusterNodeTimeout;
+        historySize = b.historySize;
+        historyTtl = b.historyTtl;
+        recoveryMax = b.recoveryMax;
+        historyMaxBytes = b.historyMaxBytes;
         linePort = b.linePort;
         lineEnabled = b.lineEnabled;
         lineMaxClients = b.lineMaxClients;
@@ -467,6 +475,35 @@ public final class SwitchboardConfig {
     }
 
     /**
+     * How many publishes each channel keeps as its stream, for {@code history} and recovery after a
+     * reconnect ({@code HISTORY_SIZE}, PROTOCOL.md section 1a); 0, the default, turns history off.
+     */
+    public int historySize() {
+        return historySize;
+    }
+
+    /** How long a channel's stream outlives its last publish ({@code HISTORY_TTL}); default 10 minutes. */
+    public Duration historyTtl() {
+        return historyTtl;
+    }
+
+    /**
+     * The most publishes one {@code recover} replays ({@code RECOVERY_MAX}); a client that missed more
+     * is told {@code recovered:false}. Default 1000.
+     */
+    public int recoveryMax() {
+        return recoveryMax;
+    }
+
+    /**
+     * The most bytes of content the node keeps in history, over all channels
+     * ({@code HISTORY_MAX_BYTES}); past it the oldest publishes go first. Default 64 MiB.
+     */
+    public long historyMaxBytes() {
+        return historyMaxBytes;
+    }
+
+    /**
      * The TCP port of the line chat ({@code LINE_PORT}, PROTOCOL.md section 3); 0, the library's
      * default, leaves it off. The server application's default is 8888.
      */
@@ -715,7 +752,9 @@ public final class SwitchboardConfig {
                 + ", shutdownTimeout=" + shutdownTimeout
                 + ", redisEndpoint=" + (redisEndpoint == null ? "none" : redisEndpoint.replaceAll("//[^@/]*@", "//...@"))
                 + ", redisSecret=" + (redisSecret == null ? "none" : "(set)") + ", redisKeyPrefix=" + redisKeyPrefix
-                + ", clusterNodeTimeout=" + clusterNodeTimeout + ", acceptedOrigins=" + acceptedOrigins
+                + ", clusterNodeTimeout=" + clusterNodeTimeout + ", historySize=" + historySize
+                + ", historyTtl=" + historyTtl + ", recoveryMax=" + recoveryMax + ", historyMaxBytes=" + historyMaxBytes
+                + ", acceptedOrigins=" + acceptedOrigins
                 + ", maxConnections=" + maxConnections + ", maxConnectionsPerAddress=" + maxConnectionsPerAddress
                 + ", pingInterval=" + pingInterval + ", pingTimeout=" + pingTimeout
                 + ", maxSubscribesPerSecond=" + maxSubscribesPerSecond + ", drainWindow=" + drainWindow
@@ -794,6 +833,12 @@ public final class SwitchboardConfig {
         private String redisSecret;
         private String redisKeyPrefix = "switchboard:";
         private Duration clusterNodeTimeout = Duration.ofSeconds(30);
+
+        // History and recovery (issue 18)
+        private int historySize;
+        private Duration historyTtl = Duration.ofMinutes(10);
+        private int recoveryMax = 1000;
+        private long historyMaxBytes = 64L * 1024 * 1024;
 
         // The line chat
         private int linePort;
@@ -877,6 +922,10 @@ public final class SwitchboardConfig {
             redisSecret = c.redisSecret;
             redisKeyPrefix = c.redisKeyPrefix;
             clusterNodeTimeout = c.clusterNodeTimeout;
+            historySize = c.historySize;
+            historyTtl = c.historyTtl;
+            recoveryMax = c.recoveryMax;
+            historyMaxBytes = c.historyMaxBytes;
             linePort = c.linePort;
             lineEnabled = c.lineEnabled;
             lineMaxClients = c.lineMaxClients;
@@ -1204,6 +1253,37 @@ public final class SwitchboardConfig {
             return this;
         }
 
+        /** See {@link SwitchboardConfig#historySize()}. Default: 0, off; at most 1,000,000. */
+        public Builder historySize(int historySize) {
+            this.historySize = checkRange("historySize", historySize, 0, 1_000_000);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#historyTtl()}. Default: 10 minutes; at least 1 second. */
+        public Builder historyTtl(Duration historyTtl) {
+            checkPositive("historyTtl", historyTtl);
+            if (historyTtl.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("historyTtl: " + historyTtl + " (expected: >= 1s)");
+            }
+            this.historyTtl = historyTtl;
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#recoveryMax()}. Default: 1000; 1 to 1,000,000. */
+        public Builder recoveryMax(int recoveryMax) {
+            this.recoveryMax = checkRange("recoveryMax", recoveryMax, 1, 1_000_000);
+            return this;
+        }
+
+        /** See {@link SwitchboardConfig#historyMaxBytes()}. Default: 64 MiB; positive. */
+        public Builder historyMaxBytes(long historyMaxBytes) {
+            if (historyMaxBytes <= 0) {
+                throw new IllegalArgumentException("historyMaxBytes: " + historyMaxBytes + " (expected: > 0)");
+            }
+            this.historyMaxBytes = historyMaxBytes;
+            return this;
+        }
+
         /** See {@link SwitchboardConfig#linePort()}. Default: 0, off. */
         public Builder linePort(int linePort) {
             this.linePort = checkRange("linePort", linePort, 0, 65535);
@@ -1454,6 +1534,12 @@ public final class SwitchboardConfig {
                                 + "expected: both, or neither"
                         : "tlsCertFile (TLS_CERT_FILE): " + tlsCertFile + " without tlsKeyFile (TLS_KEY_FILE); "
                                 + "expected: both, or neither");
+            }
+            if (historySize > 0 && redisEndpoint != null) {
+                // History is in memory on one node; in a cluster it needs one offset sequence per
+                // channel across nodes (in Redis), not written yet: refuse rather than mislead.
+                throw new IllegalArgumentException("historySize (HISTORY_SIZE): " + historySize + " (expected: 0 with "
+                        + "redisEndpoint (REDIS_ENDPOINT): history and recovery work on a single node only for now)");
             }
             if (outboundHardLimitBytes <= outboundSoftLimitBytes) {
                 throw new IllegalArgumentException("outboundHardLimitBytes: " + outboundHardLimitBytes

@@ -12,6 +12,7 @@ import io.switchboard.protocol.minichats.ErrorCode;
 import io.switchboard.server.TokenAuth;
 import io.switchboard.server.internal.auth.TokenFailure;
 import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.broker.History;
 import io.switchboard.server.internal.broker.ClusterLink;
 import io.switchboard.server.internal.dialect.chatroom.Chatroom;
 import io.switchboard.server.internal.metrics.Metrics;
@@ -94,6 +95,28 @@ public final class MetricsBinder {
                 .register(registry);
         counter(registry, "switchboard.chatroom.topics.expired", chatroom.expiredTopics,
                 "chatroom topics dropped with their values after CHATROOM_TOPIC_IDLE_TIMEOUT without subscribers");
+        History history = broker.history();
+        if (history != null) {
+            // History and recovery (issue 18): only with HISTORY_SIZE > 0
+            Gauge.builder("switchboard.history.streams", history, History::streamCount)
+                    .description("channels with a stream (history) on this node").register(registry);
+            Gauge.builder("switchboard.history.publications", history, History::keptCount)
+                    .description("publications kept for history and recovery (HISTORY_SIZE per channel)")
+                    .register(registry);
+            Gauge.builder("switchboard.history.memory", history, History::keptBytes).baseUnit("bytes")
+                    .description("estimated bytes of the kept publications (HISTORY_MAX_BYTES)").register(registry);
+            for (History.Eviction why : History.Eviction.values()) {
+                FunctionCounter.builder("switchboard.history.evicted", history, h -> h.evicted(why))
+                        .tag("reason", why.name().toLowerCase(Locale.ROOT))
+                        .description("kept publications dropped: size (HISTORY_SIZE), ttl (HISTORY_TTL), "
+                                + "memory (HISTORY_MAX_BYTES)").register(registry);
+            }
+            FunctionCounter.builder("switchboard.recoveries", history.recovered, LongAdder::sum).tag("result", "recovered")
+                    .description("subscribes with recover, by result (not_recovered: recovered:false)").register(registry);
+            FunctionCounter.builder("switchboard.recoveries", history.notRecovered, LongAdder::sum)
+                    .tag("result", "not_recovered")
+                    .description("subscribes with recover, by result (not_recovered: recovered:false)").register(registry);
+        }
         if (broker.cluster() != ClusterLink.NONE) {
             Gauge.builder("switchboard.cluster.link.up", broker.cluster(), c -> c.problem() == null ? 1 : 0)
                     .description("1 while the link to Redis is up").register(registry);

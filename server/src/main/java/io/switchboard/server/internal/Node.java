@@ -40,6 +40,7 @@ import io.switchboard.server.TokenAuth;
 import io.switchboard.server.PipelineNames;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.broker.History;
 import io.switchboard.server.internal.broker.Dialects;
 import io.switchboard.server.internal.dialect.chatroom.ChatroomSession;
 import io.switchboard.server.internal.dialect.disposable.DisposableDialect;
@@ -137,7 +138,7 @@ public final class Node implements Edge {
         RedisConnections redis = config.redisEndpoint() == null ? null : redisConnections(config);
         this.redis = redis;
         this.compressor = new FrameCompressor(config.compressionLevel(), config.compressionMinBytes(), metrics);
-        this.broker = redis == null ? new Broker(metrics, DIALECTS, compressor)
+        this.broker = redis == null ? new Broker(metrics, DIALECTS, compressor, History.of(config))
                 : new Broker(metrics, DIALECTS, compressor, b -> RedisClusterLink.start(config, redis, b));
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());

@@ -53,11 +53,15 @@ public final class Broker {
     /** Compresses a delivery for the subscribers that negotiated permessage-deflate (issue 19). */
     private final FrameCompressor compressor;
 
-    /** A single node's broker. */
-    public Broker(Metrics metrics, Dialects dialects, FrameCompressor compressor) {
+    /** The channels' streams (issue 18), or {@code null} with history off. */
+    private final History history;
+
+    /** A single node's broker; {@code history} {@code null} with history off. */
+    public Broker(Metrics metrics, Dialects dialects, FrameCompressor compressor, History history) {
         this.metrics = metrics;
         this.dialects = dialects;
         this.compressor = compressor;
+        this.history = history;
         this.cluster = ClusterLink.NONE;
     }
 
@@ -66,7 +70,13 @@ public final class Broker {
         this.metrics = metrics;
         this.dialects = dialects;
         this.compressor = compressor;
+        this.history = null;
         this.cluster = link.apply(this);
+    }
+
+    /** The channels' streams, or {@code null} with history off. */
+    public History history() {
+        return history;
     }
 
     /** The node's dialects, by the code a cluster envelope carries. */
@@ -149,6 +159,58 @@ public final class Broker {
             }
             cluster.localCountChanged(entry.name, false);
         }
+        if (history != null && entry.subscribers == 0) {
+            history.forgetIfEmpty(entry.name, channels::containsKey);
+        }
+    }
+
+    /**
+     * Where a subscription with positions starts (PROTOCOL.md section 1a): the stream's position when
+     * it joined, and what a {@code recover} found ({@code null} without one).
+     */
+    public record Positioned(Joined joined, History.Position position, History.Recovery recovery) {
+    }
+
+    /**
+     * Subscribes {@code connection} to {@code channelName} rendered as {@code renderAs} (a variant
+     * whose deliveries carry their offset) at the channel's current position, and, with
+     * {@code recoverEpoch} not {@code null}, finds what a client at {@code recoverOffset} of that epoch
+     * missed. Done under the stream's lock: the subscription gets exactly the publishes after the
+     * returned position, in offset order, however many are on their way to its loop now, so the
+     * caller, on the connection's loop, writes its reply and the missed publishes before returning
+     * and the live ones follow with no gap and no duplicate. History must be on.
+     */
+    public Positioned subscribePositioned(Connection connection, String channelName, Dialect renderAs,
+                                          long recoverOffset, String recoverEpoch) {
+        while (true) {
+            History.ChannelStream s = history.stream(channelName);
+            synchronized (s) {
+                if (s.removed) {
+                    continue; // forgotten meanwhile: make it anew
+                }
+                Joined joined = subscribe(connection, channelName, renderAs);
+                joined.subscription().skipUpTo(s.top);
+                History.Recovery recovery = recoverEpoch == null ? null
+                        : history.recover(s, recoverOffset, recoverEpoch);
+                return new Positioned(joined, History.position(s), recovery);
+            }
+        }
+    }
+
+    /**
+     * What {@code history} lists of {@code channelName} (see {@link History#list}); {@code null} when
+     * {@code sinceEpoch} is not the stream's. A channel without a stream gets one, so the epoch it
+     * answers is the one its next publishes carry. History must be on.
+     */
+    public History.Listing history(String channelName, int limit, long sinceOffset, String sinceEpoch) {
+        while (true) {
+            History.ChannelStream s = history.stream(channelName);
+            synchronized (s) {
+                if (!s.removed) {
+                    return history.list(s, limit, sinceOffset, sinceEpoch);
+                }
+            }
+        }
     }
 
     /** Runs {@code action} under the broker's lock if no channel named {@code name} exists. */
@@ -176,11 +238,43 @@ public final class Broker {
      * Must be called from {@code origin}'s event loop, or with {@code origin} {@code null}.
      */
     public void publishEverywhere(LoopTable origin, String channelName, ChannelEvent event) {
-        ChannelEntry entry = channels.get(channelName);
-        if (entry != null) {
-            publish(origin, entry, event);
+        if (kept(event)) {
+            publishKept(channelName, event);
+        } else {
+            ChannelEntry entry = channels.get(channelName);
+            if (entry != null) {
+                publish(origin, entry, event);
+            }
         }
         forward(channelName, event);
+    }
+
+    /** Whether {@code event} goes into its channel's stream: a message not numbered yet, with history on. */
+    private boolean kept(ChannelEvent event) {
+        return history != null && event.kind == ChannelEvent.Kind.MESSAGE && event.offset < 0;
+    }
+
+    /**
+     * Appends a message to its channel's stream and hands it to every loop with subscribers, under
+     * the stream's lock and always in a task, the publisher's own loop too: so every loop receives
+     * the channel's publishes in offset order, whichever loops they come from.
+     */
+    private void publishKept(String channelName, ChannelEvent event) {
+        while (true) {
+            History.ChannelStream s = history.stream(channelName);
+            synchronized (s) {
+                if (s.removed) {
+                    continue;
+                }
+                history.append(s, event);
+                ChannelEntry entry = channels.get(channelName);
+                if (entry != null) {
+                    publish(null, entry, event);
+                }
+                break;
+            }
+        }
+        history.sweepIfDue(channels::containsKey);
     }
 
     /**
@@ -193,6 +287,10 @@ public final class Broker {
      * Does not take ownership of the event's content.
      */
     public void publish(LoopTable origin, ChannelEntry entry, ChannelEvent event) {
+        if (kept(event)) {
+            publishKept(entry.name, event);
+            return;
+        }
         // One frame per dialect, rendered on first need, so a channel of one dialect renders once; and
         // its compressed variant, made on the first group that has a member wanting it.
         FrameVariants[] frames = null;
@@ -245,7 +343,7 @@ public final class Broker {
         // The batched payload (no raw newline) once per publish, and only if some member is batched.
         ByteBuf batched = group.batching != 0 ? frames.batched() : null;
         Fanout.send(origin, group.targets, frames.frame(), deflated, batched, group.dialect.echo() ? null : event.author,
-                null);
+                null, event.offset);
     }
 
     /** The channels with subscribers on this node. */

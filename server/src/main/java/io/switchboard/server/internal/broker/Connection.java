@@ -156,6 +156,23 @@ public final class Connection {
         return true;
     }
 
+    /**
+     * Delivers {@code frame}, a complete frame made for this connection alone (a replayed publish,
+     * issue 18), as the fan-out would: batched connections get its payload corked. Returns whether it
+     * was written. Does not take ownership of {@code frame}.
+     */
+    public boolean deliverOne(ByteBuf frame) {
+        if (batched) {
+            ByteBuf payload = FrameVariants.batchPayload(frame);
+            try {
+                return deliverBatched(payload);
+            } finally {
+                payload.release();
+            }
+        }
+        return deliver(frame);
+    }
+
     /** The slow path: the connection is over its soft limit (Netty's high-water mark). */
     private boolean admitWhileUnwritable() {
         if (policy == SlowConsumerPolicy.DROP) {

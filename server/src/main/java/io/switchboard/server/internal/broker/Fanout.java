@@ -51,15 +51,18 @@ public final class Fanout implements Runnable {
     private final ByteBuf batched;
     private final Connection skip;
     private final Object tag;
+    private final long offset;
 
     /** Takes ownership of {@code frame}, {@code deflated} and {@code batched} (both may be {@code null}). */
-    private Fanout(Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched, Connection skip, Object tag) {
+    private Fanout(Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched, Connection skip, Object tag,
+                   long offset) {
         this.targets = targets;
         this.frame = frame;
         this.deflated = deflated;
         this.batched = batched;
         this.skip = skip;
         this.tag = tag;
+        this.offset = offset;
     }
 
     /**
@@ -75,12 +78,12 @@ public final class Fanout implements Runnable {
      * frame. Does not take ownership of {@code frames}.
      *
      * <p>{@code targets} must be a snapshot ({@link Targets#of}); a channel group's are the broker's,
-     * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, ByteBuf, Connection, Object)}.
+     * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, ByteBuf, Connection, Object, long)}.
      */
     public static boolean send(LoopTable origin, Targets targets, FrameVariants frames, Connection skip, Object tag) {
         // No batched payload: only minichats connections are batched, and they get channel publishes
         // (Broker.send); should one be among these targets, it makes its own (deliver).
-        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), null, skip, tag);
+        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), null, skip, tag, -1);
     }
 
     /**
@@ -88,20 +91,21 @@ public final class Fanout implements Runnable {
      * chosen: {@code deflated} (or {@code null}: none) for the targets that negotiated the extension,
      * {@code batched} (the payload without a raw newline, {@link FrameVariants#batched}; or
      * {@code null}: each batched target makes its own) for the batched targets, {@code frame} for the
-     * others. Does not take ownership of any of them.
+     * others; a channel publish's {@code offset} in its stream (-1: none), which targets that joined at
+     * a later position skip ({@link Targets#floors}). Does not take ownership of any of them.
      */
     static boolean send(LoopTable origin, Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched,
-                        Connection skip, Object tag) {
+                        Connection skip, Object tag, long offset) {
         LoopTable loop = targets.loop;
         if (loop == origin) {
-            deliver(targets, frame, deflated, batched, skip, tag);
+            deliver(targets, frame, deflated, batched, skip, tag, offset);
             return true;
         }
         ByteBuf duplicate = frame.retainedDuplicate();
         ByteBuf deflatedDuplicate = deflated == null ? null : deflated.retainedDuplicate();
         ByteBuf batchedDuplicate = batched == null ? null : batched.retainedDuplicate();
         try {
-            loop.executor.execute(new Fanout(targets, duplicate, deflatedDuplicate, batchedDuplicate, skip, tag));
+            loop.executor.execute(new Fanout(targets, duplicate, deflatedDuplicate, batchedDuplicate, skip, tag, offset));
             return true;
         } catch (RejectedExecutionException e) {
             duplicate.release();
@@ -119,7 +123,7 @@ public final class Fanout implements Runnable {
     @Override
     public void run() {
         try {
-            deliver(targets, frame, deflated, batched, skip, tag);
+            deliver(targets, frame, deflated, batched, skip, tag, offset);
         } finally {
             frame.release();
             if (deflated != null) {
@@ -139,17 +143,19 @@ public final class Fanout implements Runnable {
      * {@code null} (no batched member was seen when the message was sent) the first one makes it here,
      * once for the loop. Does not take ownership of any of the buffers.
      */
-    static void deliver(Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched, Connection skip, Object tag) {
+    static void deliver(Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched, Connection skip, Object tag,
+                        long offset) {
         LoopTable loop = targets.loop;
         assert loop.executor.inEventLoop();
         Connection[] c = targets.connections;
+        long[] floors = targets.floors;
         int written = 0;
         int compressed = 0;
         ByteBuf ownBatched = null;
         try {
             for (int i = 0, n = targets.size; i < n; i++) {
                 Connection target = c[i];
-                if (target == skip) {
+                if (target == skip || floors != null && offset >= 0 && offset <= floors[i]) {
                     continue;
                 }
                 if (target.batched && target.receiver == null) {

@@ -19,4 +19,13 @@ public final class Subscription {
     public ChannelEntry entry() {
         return group.entry;
     }
+
+    /**
+     * Makes this subscription skip the channel's publishes up to {@code offset}: those on their way
+     * to its loop when it joined at that position (issue 18). On the connection's loop.
+     */
+    void skipUpTo(long offset) {
+        assert group.loop.executor.inEventLoop();
+        group.targets.skipUpTo(index, offset);
+    }
 }

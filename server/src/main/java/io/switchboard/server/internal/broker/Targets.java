@@ -18,6 +18,12 @@ public final class Targets {
     final LoopTable loop;
     Connection[] connections;
     int size;
+    /**
+     * Per target, index for index, the offset up to which it skips a channel's publishes (a
+     * subscription with positions that joined at that offset, issue 18); {@code null} until a group
+     * has such a member, and always for a snapshot.
+     */
+    long[] floors;
 
     private Targets(LoopTable loop, Connection[] connections, int size) {
         this.loop = loop;
@@ -81,8 +87,22 @@ public final class Targets {
     void add(Connection connection) {
         if (size == connections.length) {
             connections = Arrays.copyOf(connections, size * 2);
+            if (floors != null) {
+                floors = Arrays.copyOf(floors, connections.length);
+            }
+        }
+        if (floors != null) {
+            floors[size] = 0;
         }
         connections[size++] = connection;
+    }
+
+    /** Makes the target at {@code index} skip publishes up to {@code offset}, in place: a {@link LocalGroup}'s, on its loop. */
+    void skipUpTo(int index, long offset) {
+        if (floors == null) {
+            floors = new long[connections.length];
+        }
+        floors[index] = offset;
     }
 
     /** Swap-removes the target at {@code index}, in place: a {@link LocalGroup}'s, on its loop. */
@@ -90,5 +110,9 @@ public final class Targets {
         int last = --size;
         connections[index] = connections[last];
         connections[last] = null;
+        if (floors != null) {
+            floors[index] = floors[last];
+            floors[last] = 0;
+        }
     }
 }

@@ -10,6 +10,12 @@ import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.minichats.ApiPublish;
 import io.switchboard.protocol.minichats.ErrorCode;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
+import io.switchboard.protocol.minichats.MinichatsDecoder;
+import io.switchboard.protocol.minichats.StreamPosition;
+import io.switchboard.protocol.Names;
+import io.switchboard.server.internal.broker.History;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import java.util.Map;
 import io.switchboard.protocol.minichats.MinichatsException;
 import io.netty.handler.codec.http.HttpMethod;
 import io.switchboard.server.SwitchboardConfig;
@@ -36,6 +42,8 @@ public final class HttpApi implements HttpRoute {
 
     public static final String PUBLISH_PATH = "/api/publish";
     public static final String CHANNELS_PATH = "/api/channels";
+    /** {@code GET /api/history?channel_name=C[&limit=N][&since_offset=O&since_epoch=E]} (issue 18). */
+    public static final String HISTORY_PATH = "/api/history";
     static final String DEFAULT_SENDER = "api";
 
     private final SwitchboardConfig config;
@@ -50,14 +58,15 @@ public final class HttpApi implements HttpRoute {
 
     @Override
     public List<String> paths() {
-        return List.of(PUBLISH_PATH, CHANNELS_PATH);
+        return List.of(PUBLISH_PATH, CHANNELS_PATH, HISTORY_PATH);
     }
 
     @Override
     public List<String> description() {
         return config.apiKey() == null ? List.of() : List.of(
                 "  POST " + PUBLISH_PATH + "                    publish (Authorization: Bearer API_KEY)",
-                "  GET " + CHANNELS_PATH + "                    channels and counts (same key)");
+                "  GET " + CHANNELS_PATH + "                    channels and counts (same key)",
+                "  GET " + HISTORY_PATH + "?channel_name=C      a channel's kept publications (same key)");
     }
 
     /** Serves an API request. Does not release {@code request}. */
@@ -80,6 +89,8 @@ public final class HttpApi implements HttpRoute {
         }
         if (PUBLISH_PATH.equals(path)) {
             publish(ctx, request);
+        } else if (HISTORY_PATH.equals(path)) {
+            history(ctx, request);
         } else {
             // At most the soft limit: the answer must fit in what the connection may hold.
             ByteBuf body = MinichatsEncoder.channels(ctx.alloc(), null, MinichatsDialect.summaries(broker.channels()),
@@ -104,6 +115,86 @@ public final class HttpApi implements HttpRoute {
                     ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE : HttpResponseStatus.BAD_REQUEST;
             HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, status, e.code(), e.detail()));
         }
+    }
+
+    /**
+     * A channel's kept publications, the body {@code history} answers on the WebSocket (PROTOCOL.md
+     * section 1a), from the query: {@code channel_name}, optional {@code limit}, optional
+     * {@code since_offset} with {@code since_epoch}. 400 for a bad parameter, 404 with history off.
+     */
+    private void history(ChannelHandlerContext ctx, FullHttpRequest request) {
+        try {
+            if (broker.history() == null) {
+                throw new MinichatsException(ErrorCode.NOT_AVAILABLE, "History is off on this node (HISTORY_SIZE=0)",
+                        null);
+            }
+            Map<String, List<String>> query = new QueryStringDecoder(request.uri()).parameters();
+            String channel = single(query, "channel_name");
+            if (channel == null) {
+                throw new MinichatsException(ErrorCode.MISSING_PARAM, "Missing parameter 'channel_name'", null);
+            }
+            String invalid = Names.check("channel_name", channel, config.maxChannelNameBytes());
+            if (invalid != null) {
+                throw new MinichatsException(ErrorCode.INVALID_PARAM, invalid, null);
+            }
+            int limit = 0;
+            String limitText = single(query, "limit");
+            if (limitText != null) {
+                limit = parse(limitText, 1, MinichatsDecoder.MAX_LIMIT, "limit");
+            }
+            String sinceEpoch = single(query, "since_epoch");
+            String sinceOffsetText = single(query, "since_offset");
+            if ((sinceEpoch == null) != (sinceOffsetText == null)) {
+                throw new MinichatsException(ErrorCode.INVALID_PARAM,
+                        "'since_offset' and 'since_epoch' go together", null);
+            }
+            long sinceOffset = sinceOffsetText == null ? 0 : parse(sinceOffsetText, 0, Long.MAX_VALUE, "since_offset");
+            if (sinceEpoch != null && (sinceEpoch.isEmpty() || sinceEpoch.length() > StreamPosition.MAX_EPOCH_LENGTH)) {
+                throw new MinichatsException(ErrorCode.INVALID_PARAM, "'since_epoch' must be 1 to "
+                        + StreamPosition.MAX_EPOCH_LENGTH + " characters", null);
+            }
+            History.Listing listing = broker.history(channel, limit, sinceOffset, sinceEpoch);
+            if (listing == null) {
+                throw new MinichatsException(ErrorCode.INVALID_PARAM, "'since_epoch' is not the channel's epoch: "
+                        + "the publications of that epoch are gone", null);
+            }
+            ByteBuf body = MinichatsDialect.history(ctx.alloc(), null, channel, listing, config.outboundSoftLimitBytes());
+            HttpResponses.send(ctx, request, HttpResponses.json(HttpResponseStatus.OK, body));
+        } catch (MinichatsException e) {
+            publisher.counted(e.code());
+            HttpResponseStatus status = e.code() == ErrorCode.NOT_AVAILABLE
+                    ? HttpResponseStatus.NOT_FOUND : HttpResponseStatus.BAD_REQUEST;
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, status, e.code(), e.detail()));
+        }
+    }
+
+    /** The one value of {@code name} in the query, or {@code null}; given twice, it is a bad request. */
+    private static String single(Map<String, List<String>> query, String name) throws MinichatsException {
+        List<String> values = query.get(name);
+        if (values == null || values.isEmpty()) {
+            return null;
+        }
+        if (values.size() > 1) {
+            throw new MinichatsException(ErrorCode.INVALID_PARAM, "'" + name + "' given more than once", null);
+        }
+        return values.get(0);
+    }
+
+    private static long parse(String text, long min, long max, String name) throws MinichatsException {
+        try {
+            long v = Long.parseLong(text);
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw new MinichatsException(ErrorCode.INVALID_PARAM, "'" + name + "' must be an integer from " + min
+                + " to " + max, null);
+    }
+
+    private static int parse(String text, int min, int max, String name) throws MinichatsException {
+        return (int) parse(text, (long) min, max, name);
     }
 
     /** Compares the bearer token in constant time, so its bytes cannot be guessed by timing. */

@@ -2,7 +2,9 @@ package io.switchboard.server.internal.dialect.minichats;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
+import io.switchboard.server.internal.broker.History;
 import io.switchboard.protocol.minichats.MinichatsEncoder.ChannelSummary;
 import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ChannelEntry;
@@ -51,6 +53,37 @@ public final class MinichatsDialect {
             return null;
         }
         return MinichatsEncoder.delivery(alloc, e.quotedName(), channel.quotedName(), e.sentAt, e.content, e.offset);
+    }
+
+    /** The reply to {@code history} (PROTOCOL.md section 1a). The caller must release the returned buffer. */
+    static ByteBuf history(ByteBufAllocator alloc, byte[] requestId, String channelName, History.Listing listing,
+                           int maxBytes) {
+        List<MinichatsEncoder.Publication> publications = new ArrayList<>(listing.publications().size());
+        for (History.Kept k : listing.publications()) {
+            publications.add(new MinichatsEncoder.Publication() {
+                @Override
+                public long offset() {
+                    return k.offset;
+                }
+
+                @Override
+                public byte[] quotedSender() {
+                    return k.quotedSender;
+                }
+
+                @Override
+                public long sentAt() {
+                    return k.sentAt;
+                }
+
+                @Override
+                public byte[] content() {
+                    return k.content;
+                }
+            });
+        }
+        return MinichatsEncoder.history(alloc, requestId, JsonStrings.quote(channelName),
+                listing.position().quotedEpoch(), listing.position().offset(), publications, maxBytes);
     }
 
     /** The broker's listing as {@code list_channels} shows it. */

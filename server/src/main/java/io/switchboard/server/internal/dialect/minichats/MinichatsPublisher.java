@@ -55,12 +55,14 @@ public final class MinichatsPublisher {
         }
         ChannelEvent event = ChannelEvent.message(MinichatsDialect.DIALECT, sender, sender, quotedSender,
                 System.currentTimeMillis(), content, null);
-        broker.forward(channelName, event);
         if (entry == null) {
+            // No subscriber here; with history on the channel's stream keeps it all the same.
+            broker.publishEverywhere(null, channelName, event);
             return broker.cluster().remoteSubscribers(channelName);
         }
         int reached = broker.totalSubscribers(entry);
         broker.publish(null, entry, event);
+        broker.forward(channelName, event);
         return reached;
     }
 }

@@ -11,6 +11,9 @@ import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.switchboard.protocol.minichats.MinichatsEncoder;
 import io.switchboard.protocol.minichats.MinichatsException;
 import io.switchboard.protocol.minichats.MinichatsRequest;
+import io.switchboard.protocol.minichats.StreamPosition;
+import io.netty.buffer.Unpooled;
+import io.switchboard.server.internal.broker.History;
 import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.HandshakeRequest;
@@ -264,6 +267,9 @@ public final class MinichatsSession extends WebSocketSession {
                 case REFRESH:
                     refresh(ctx, request);
                     break;
+                case HISTORY:
+                    history(ctx, request);
+                    break;
                 default:
                     throw new IllegalStateException("Unhandled action: " + request.action());
             }
@@ -280,7 +286,14 @@ public final class MinichatsSession extends WebSocketSession {
 
     private void subscribe(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
         String name = request.channelName();
+        if (request.positions()) {
+            requireHistory(request);
+        }
         Subscription existing = subscriptions.get(name);
+        if (existing != null && request.positions()) {
+            throw new MinichatsException(ErrorCode.INVALID_REQUEST, "Already subscribed to channel '" + name
+                    + "': unsubscribe first to subscribe with positions or recover", request.requestId());
+        }
         if (existing != null) {
             ChannelEntry entry = existing.entry();
             send(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(), entry.quotedName(),
@@ -292,6 +305,10 @@ public final class MinichatsSession extends WebSocketSession {
             throw new MinichatsException(ErrorCode.INVALID_REQUEST,
                     "Too many subscriptions: a connection may subscribe to at most " + maxSubscriptions + " channels",
                     request.requestId());
+        }
+        if (request.positions()) {
+            subscribePositioned(ctx, request);
+            return;
         }
         Broker.Joined joined = broker.subscribe(connection, name);
         subscriptions.put(name, joined.subscription());
@@ -312,6 +329,66 @@ public final class MinichatsSession extends WebSocketSession {
                             broker.totalSubscribers(entry)));
                     serveHeld(ctx); // the rest of a batched frame, which may pause again
                 })));
+    }
+
+    /**
+     * A subscribe with positions or {@code recover} (PROTOCOL.md section 1a): the ok carries the
+     * channel's position, and, when the recovery succeeded, the publishes the client missed follow
+     * it, before anything live (the broker made the subscription skip what it replays).
+     */
+    private void subscribePositioned(ChannelHandlerContext ctx, MinichatsRequest request) {
+        StreamPosition recover = request.recover();
+        Broker.Positioned p = broker.subscribePositioned(connection, request.channelName(),
+                MinichatsDialect.forSubscription(true), recover == null ? 0 : recover.offset(),
+                recover == null ? null : recover.epoch());
+        Subscription subscription = p.joined().subscription();
+        subscriptions.put(request.channelName(), subscription);
+        ChannelEntry entry = subscription.entry();
+        History.Position at = p.position();
+        History.Recovery recovery = p.recovery();
+        logger.debug("{} {} subscribed to {} at {}:{}{}", ctx.channel(), clientName, entry.name, at.epoch(),
+                at.offset(), recovery == null ? "" : recovery.recovered() ? ", recovered" : ", not recovered");
+        send(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(), entry.quotedName(),
+                p.joined().totalSubscribers(), at.offset(), at.quotedEpoch(),
+                recovery == null ? null : recovery.recovered()));
+        if (recovery != null) {
+            for (History.Kept k : recovery.missed()) {
+                ByteBuf frame = MinichatsEncoder.delivery(ctx.alloc(), k.quotedSender, entry.quotedName(), k.sentAt,
+                        Unpooled.wrappedBuffer(k.content), k.offset);
+                try {
+                    connection.deliverOne(frame);
+                } finally {
+                    frame.release();
+                }
+            }
+        }
+    }
+
+    /**
+     * A channel's kept publishes (PROTOCOL.md section 1a), to whoever may subscribe to it, subscribed
+     * or not; a {@code since} of another epoch is {@code invalid_param} naming the current one.
+     */
+    private void history(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        requireHistory(request);
+        authorize(ChannelAuthorizer.Operation.SUBSCRIBE, request);
+        StreamPosition since = request.since();
+        History.Listing listing = broker.history(request.channelName(), request.limit(),
+                since == null ? 0 : since.offset(), since == null ? null : since.epoch());
+        if (listing == null) {
+            History.Listing now = broker.history(request.channelName(), 1, 0, null);
+            throw new MinichatsException(ErrorCode.INVALID_PARAM, "'since' is of epoch '" + since.epoch()
+                    + "', but the channel's stream is now of epoch '" + now.position().epoch()
+                    + "': the publications of that epoch are gone", request.requestId());
+        }
+        send(ctx, MinichatsDialect.history(ctx.alloc(), request.requestId(), request.channelName(), listing,
+                maxMessageBytes));
+    }
+
+    private void requireHistory(MinichatsRequest request) throws MinichatsException {
+        if (broker.history() == null) {
+            throw new MinichatsException(ErrorCode.NOT_AVAILABLE, "History is off on this node (HISTORY_SIZE=0): "
+                    + "'positions', 'recover' and 'history' need it", request.requestId());
+        }
     }
 
     /** The quoted names of this connection's channels, in byte order as {@code list_channels} sorts them. */
