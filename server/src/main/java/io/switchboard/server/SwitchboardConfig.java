@@ -1535,12 +1535,6 @@ public final class SwitchboardConfig {
                         : "tlsCertFile (TLS_CERT_FILE): " + tlsCertFile + " without tlsKeyFile (TLS_KEY_FILE); "
                                 + "expected: both, or neither");
             }
-            if (historySize > 0 && redisEndpoint != null) {
-                // History is in memory on one node; in a cluster it needs one offset sequence per
-                // channel across nodes (in Redis), not written yet: refuse rather than mislead.
-                throw new IllegalArgumentException("historySize (HISTORY_SIZE): " + historySize + " (expected: 0 with "
-                        + "redisEndpoint (REDIS_ENDPOINT): history and recovery work on a single node only for now)");
-            }
             if (outboundHardLimitBytes <= outboundSoftLimitBytes) {
                 throw new IllegalArgumentException("outboundHardLimitBytes: " + outboundHardLimitBytes
                         + " (expected: > outboundSoftLimitBytes, " + outboundSoftLimitBytes + ")");

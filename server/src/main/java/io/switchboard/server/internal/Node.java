@@ -139,7 +139,7 @@ public final class Node implements Edge {
         this.redis = redis;
         this.compressor = new FrameCompressor(config.compressionLevel(), config.compressionMinBytes(), metrics);
         this.broker = redis == null ? new Broker(metrics, DIALECTS, compressor, History.of(config))
-                : new Broker(metrics, DIALECTS, compressor, b -> RedisClusterLink.start(config, redis, b));
+                : new Broker(metrics, DIALECTS, compressor, History.of(config), b -> RedisClusterLink.start(config, redis, b));
         this.minichatsDecoder = new MinichatsDecoder(config.maxMessageBytes(), config.maxJsonDepth(),
                 config.maxChannelNameBytes());
         this.disposableDecoder = new DisposableDecoder(config.maxMessageBytes(), config.maxJsonDepth());

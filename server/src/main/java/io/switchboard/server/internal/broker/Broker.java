@@ -65,12 +65,17 @@ public final class Broker {
         this.cluster = ClusterLink.NONE;
     }
 
-    /** A cluster member's broker; {@code link} makes its link to the others from the broker. */
-    public Broker(Metrics metrics, Dialects dialects, FrameCompressor compressor, Function<Broker, ClusterLink> link) {
+    /**
+     * A cluster member's broker; {@code link} makes its link to the others from the broker. With
+     * {@code history} (not {@code null}), the streams are the cluster's, in Redis, and
+     * {@code history} is this node's copy of their ends, as received.
+     */
+    public Broker(Metrics metrics, Dialects dialects, FrameCompressor compressor, History history,
+                  Function<Broker, ClusterLink> link) {
         this.metrics = metrics;
         this.dialects = dialects;
         this.compressor = compressor;
-        this.history = null;
+        this.history = history;
         this.cluster = link.apply(this);
     }
 
@@ -172,6 +177,13 @@ public final class Broker {
     }
 
     /**
+     * A subscribe with positions under way: its subscription, the connection's from now on (so a close
+     * ends it), and when its position is known.
+     */
+    public record Positioning(Subscription subscription, CompletableFuture<Positioned> positioned) {
+    }
+
+    /**
      * Subscribes {@code connection} to {@code channelName} rendered as {@code renderAs} (a variant
      * whose deliveries carry their offset) at the channel's current position, and, with
      * {@code recoverEpoch} not {@code null}, finds what a client at {@code recoverOffset} of that epoch
@@ -180,8 +192,11 @@ public final class Broker {
      * caller, on the connection's loop, writes its reply and the missed publishes before returning
      * and the live ones follow with no gap and no duplicate. History must be on.
      */
-    public Positioned subscribePositioned(Connection connection, String channelName, Dialect renderAs,
-                                          long recoverOffset, String recoverEpoch) {
+    public Positioning subscribePositioned(Connection connection, String channelName,
+                                           Dialect renderAs, long recoverOffset, String recoverEpoch) {
+        if (cluster != ClusterLink.NONE) {
+            return subscribePositionedInCluster(connection, channelName, renderAs, recoverOffset, recoverEpoch);
+        }
         while (true) {
             History.ChannelStream s = history.stream(channelName);
             synchronized (s) {
@@ -192,9 +207,88 @@ public final class Broker {
                 joined.subscription().skipUpTo(s.top);
                 History.Recovery recovery = recoverEpoch == null ? null
                         : history.recover(s, recoverOffset, recoverEpoch);
-                return new Positioned(joined, History.position(s), recovery);
+                return new Positioning(joined.subscription(),
+                        CompletableFuture.completedFuture(new Positioned(joined, History.position(s), recovery)));
             }
         }
+    }
+
+    /**
+     * {@link #subscribePositioned} in a cluster, whose streams are in Redis: the subscription joins at
+     * once but skips every publish until its position is known; once the node receives the channel's
+     * publishes from every node, the stream is read from Redis, and then, on the connection's loop and
+     * under this node's copy's lock, the position is the later of Redis's and the copy's, the missed
+     * publishes are Redis's up to its read and the copy's after it, and the subscription skips up to
+     * the position. The future completes on the connection's loop; with the link down, the position
+     * is the copy's and a recovery fails.
+     */
+    private Positioning subscribePositionedInCluster(Connection connection, String channelName,
+                                                     Dialect renderAs, long recoverOffset, String recoverEpoch) {
+        Joined joined = subscribe(connection, channelName, renderAs);
+        joined.subscription().skipUpTo(Long.MAX_VALUE);
+        ClusterLink.ReadMode mode = recoverEpoch == null ? ClusterLink.ReadMode.POSITION : ClusterLink.ReadMode.RECOVER;
+        return new Positioning(joined.subscription(), joined.receiving()
+                .exceptionally(failure -> null)
+                .thenCompose(ignored -> cluster.readKept(channelName, mode, recoverOffset, history.recoveryMax()))
+                .thenApplyAsync(read -> positionedAt(joined, read, recoverOffset, recoverEpoch),
+                        connection.loop.executor));
+    }
+
+    private Positioned positionedAt(Joined joined, ClusterLink.StreamRead read, long recoverOffset, String recoverEpoch) {
+        String channelName = joined.subscription().entry().name;
+        while (true) {
+            History.ChannelStream s = history.stream(channelName);
+            synchronized (s) {
+                if (s.removed) {
+                    continue;
+                }
+                History.Position at;
+                History.Recovery recovery = null;
+                if (read == null) {
+                    at = History.position(s);
+                    if (recoverEpoch != null) {
+                        recovery = History.Recovery.FAILED;
+                    }
+                } else {
+                    long top = s.epoch.equals(read.epoch()) ? Math.max(read.top(), s.top) : read.top();
+                    at = new History.Position(read.epoch(), JsonStrings.quote(read.epoch()), top);
+                    if (recoverEpoch != null) {
+                        recovery = recoveryOf(s, read, top, recoverOffset, recoverEpoch);
+                    }
+                }
+                if (recovery != null) {
+                    history.counted(recovery.recovered());
+                }
+                joined.subscription().skipUpTo(at.offset());
+                return new Positioned(joined, at, recovery);
+            }
+        }
+    }
+
+    /**
+     * What a client at {@code offset} of {@code epoch} missed up to {@code top}: Redis's publishes up
+     * to its read, then this node's copy's; all or nothing. The caller holds {@code s}'s lock.
+     */
+    private History.Recovery recoveryOf(History.ChannelStream s, ClusterLink.StreamRead read, long top, long offset,
+                                        String epoch) {
+        if (!read.epoch().equals(epoch) || offset > top || top - offset > history.recoveryMax()) {
+            return History.Recovery.FAILED;
+        }
+        List<History.Kept> missed = new ArrayList<>();
+        if (offset < read.top()) {
+            if (read.firstOffset() != offset + 1 || read.publications().size() != read.top() - offset) {
+                return History.Recovery.FAILED; // no longer kept, or the read was refused as too long
+            }
+            missed.addAll(read.publications());
+        }
+        if (top > Math.max(offset, read.top())) {
+            List<History.Kept> tail = history.tail(s, read.epoch(), Math.max(offset, read.top()));
+            if (tail == null) {
+                return History.Recovery.FAILED;
+            }
+            missed.addAll(tail);
+        }
+        return new History.Recovery(true, missed);
     }
 
     /**
@@ -202,12 +296,24 @@ public final class Broker {
      * {@code sinceEpoch} is not the stream's. A channel without a stream gets one, so the epoch it
      * answers is the one its next publishes carry. History must be on.
      */
-    public History.Listing history(String channelName, int limit, long sinceOffset, String sinceEpoch) {
+    public CompletableFuture<History.Listing> history(String channelName, int limit, long sinceOffset,
+                                                      String sinceEpoch) {
+        if (cluster != ClusterLink.NONE) {
+            ClusterLink.ReadMode mode = sinceEpoch == null ? ClusterLink.ReadMode.NEWEST : ClusterLink.ReadMode.SINCE;
+            return cluster.readKept(channelName, mode, sinceOffset, limit).thenApply(read -> {
+                if (read == null) {
+                    throw new IllegalStateException("the cluster's history is out of reach: Redis is down");
+                }
+                History.Position at = new History.Position(read.epoch(), JsonStrings.quote(read.epoch()), read.top());
+                return new History.Listing(at, sinceEpoch != null && !sinceEpoch.equals(read.epoch()) ? null
+                        : read.publications());
+            });
+        }
         while (true) {
             History.ChannelStream s = history.stream(channelName);
             synchronized (s) {
                 if (!s.removed) {
-                    return history.list(s, limit, sinceOffset, sinceEpoch);
+                    return CompletableFuture.completedFuture(history.list(s, limit, sinceOffset, sinceEpoch));
                 }
             }
         }
@@ -229,7 +335,9 @@ public final class Broker {
 
     /** Hands an event to the other nodes; a no-op on a single node. */
     public void forward(String channel, ChannelEvent event) {
-        cluster.publish(channel, event);
+        if (!event.sharedKept) {
+            cluster.publish(channel, event);
+        }
     }
 
     /**
@@ -251,7 +359,7 @@ public final class Broker {
 
     /** Whether {@code event} goes into its channel's stream: a message not numbered yet, with history on. */
     private boolean kept(ChannelEvent event) {
-        return history != null && event.kind == ChannelEvent.Kind.MESSAGE && event.offset < 0;
+        return history != null && event.kind == ChannelEvent.Kind.MESSAGE && event.offset < 0 && !event.sharedKept;
     }
 
     /**
@@ -260,6 +368,18 @@ public final class Broker {
      * the channel's publishes in offset order, whichever loops they come from.
      */
     private void publishKept(String channelName, ChannelEvent event) {
+        if (cluster != ClusterLink.NONE) {
+            if (cluster.publishKept(channelName, event)) {
+                event.sharedKept = true; // numbered by Redis, delivered here too when it comes back
+                return;
+            }
+            // The link is down: delivered here, unnumbered, and kept nowhere.
+            ChannelEntry entry = channels.get(channelName);
+            if (entry != null) {
+                fanOut(null, entry, event);
+            }
+            return;
+        }
         while (true) {
             History.ChannelStream s = history.stream(channelName);
             synchronized (s) {
@@ -269,7 +389,7 @@ public final class Broker {
                 history.append(s, event);
                 ChannelEntry entry = channels.get(channelName);
                 if (entry != null) {
-                    publish(null, entry, event);
+                    fanOut(null, entry, event);
                 }
                 break;
             }
@@ -291,6 +411,45 @@ public final class Broker {
             publishKept(entry.name, event);
             return;
         }
+        fanOut(origin, entry, event);
+    }
+
+    /**
+     * In a cluster with history: delivers a message Redis numbered ({@code event.offset}, of
+     * {@code epoch}), received from the cluster, this node's own included, after noting it in this
+     * node's copy of the stream; a publish already seen is not delivered again. Called by the
+     * cluster link, in the order Redis published them.
+     */
+    public void deliverKept(String channelName, String epoch, ChannelEvent event) {
+        while (true) {
+            History.ChannelStream s = history.stream(channelName);
+            synchronized (s) {
+                if (s.removed) {
+                    continue;
+                }
+                if (history.record(s, epoch, event)) {
+                    ChannelEntry entry = channels.get(channelName);
+                    if (entry != null) {
+                        fanOut(null, entry, event);
+                    }
+                }
+                break;
+            }
+        }
+        history.sweepIfDue(channels::containsKey);
+    }
+
+    /**
+     * Delivers an event received from another node, as it is: never kept here (a message of a node
+     * without history, in a cluster whose nodes disagree on it, goes out unnumbered). Called by the
+     * cluster link. Does not take ownership of the event's content.
+     */
+    public void deliverReceived(ChannelEntry entry, ChannelEvent event) {
+        fanOut(null, entry, event);
+    }
+
+    /** {@link #publish} without the stream: the frames rendered and handed to every group. */
+    private void fanOut(LoopTable origin, ChannelEntry entry, ChannelEvent event) {
         // One frame per dialect, rendered on first need, so a channel of one dialect renders once; and
         // its compressed variant, made on the first group that has a member wanting it.
         FrameVariants[] frames = null;

@@ -52,6 +52,11 @@ public final class ChannelEvent {
      * before the event is rendered; -1 without history (or for presence).
      */
     public long offset = -1;
+    /**
+     * Set once the cluster took a message for its stream (history on, in a cluster): it reaches the
+     * other nodes, and this one, from Redis, so it is neither fanned out here now nor forwarded.
+     */
+    boolean sharedKept;
     /** The author's connection on this node, kept out of dialects that do not echo; or {@code null}. */
     final Connection author;
     private byte[] quotedName;

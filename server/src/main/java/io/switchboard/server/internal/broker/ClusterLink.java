@@ -48,6 +48,40 @@ public interface ClusterLink {
     default void memberLeft(String room, RosterMember member) {
     }
 
+    /**
+     * How {@link #readKept} reads a channel's stream: its position only; all the publishes after an
+     * offset or none when more than a count ({@code recover}); at most a count after an offset
+     * ({@code history} with {@code since}); the newest count ({@code history}).
+     */
+    enum ReadMode {
+        POSITION, RECOVER, SINCE, NEWEST
+    }
+
+    /**
+     * A channel's stream as the cluster keeps it (issue 18): its epoch and latest offset, and the
+     * publishes read, in offset order, the first at {@code firstOffset}.
+     */
+    record StreamRead(String epoch, long top, long firstOffset, List<History.Kept> publications) {
+    }
+
+    /**
+     * Appends a message (history on) to its channel's stream in Redis and publishes it to every node,
+     * this one included, numbered: the node delivers its own publishes when they come back
+     * ({@link Broker#deliverKept}). Returns {@code false} when it cannot (the link is down, or
+     * this is a single node): the caller then delivers locally, unnumbered.
+     */
+    default boolean publishKept(String channel, ChannelEvent event) {
+        return false;
+    }
+
+    /**
+     * Reads {@code channel}'s stream (see {@link ReadMode}); completes with {@code null} when the
+     * cluster cannot be asked (the link is down). Never completes exceptionally.
+     */
+    default CompletableFuture<StreamRead> readKept(String channel, ReadMode mode, long after, int count) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Subscribers of {@code channel} on the other nodes. */
     default int remoteSubscribers(String channel) {
         return 0;

@@ -91,6 +91,11 @@ public final class History {
         public final byte[] content;
         final long keptAt;
 
+        /** A publish read back from the cluster's stream (kept there, not here). */
+        public Kept(long offset, byte[] quotedSender, long sentAt, byte[] content) {
+            this(offset, quotedSender, sentAt, content, 0);
+        }
+
         Kept(long offset, byte[] quotedSender, long sentAt, byte[] content, long keptAt) {
             this.offset = offset;
             this.quotedSender = quotedSender;
@@ -104,11 +109,14 @@ public final class History {
         }
     }
 
-    /** One channel's stream. Guarded by itself. */
+    /**
+     * One channel's stream. Guarded by itself. In a cluster it is this node's copy of the end of the
+     * stream Redis keeps, as received: its epoch changes when Redis's does.
+     */
     static final class ChannelStream {
         final String name;
-        final String epoch;
-        final byte[] quotedEpoch;
+        String epoch;
+        byte[] quotedEpoch;
         /** The latest publish's offset; 0 before the first. */
         long top;
         final ArrayDeque<Kept> kept = new ArrayDeque<>();
@@ -134,7 +142,10 @@ public final class History {
         static final Recovery FAILED = new Recovery(false, List.of());
     }
 
-    /** What {@code history} answers: the stream's position and the publishes asked for, oldest first. */
+    /**
+     * What {@code history} answers: the stream's position and the publishes asked for, oldest first;
+     * {@code publications} {@code null} when the request's {@code since} is of another epoch.
+     */
     public record Listing(Position position, List<Kept> publications) {
     }
 
@@ -168,6 +179,77 @@ public final class History {
         while (bytes.get() > maxBytes && s.kept.size() > 1) {
             drop(s.kept.pollFirst(), Eviction.MEMORY);
         }
+    }
+
+    /**
+     * In a cluster: notes a publish numbered by Redis ({@code offset} in {@code event}, of
+     * {@code epoch}) as this node receives it, in the order Redis published them. A new epoch (the
+     * stream expired, or Redis lost it) starts the copy afresh, as does a gap (pub/sub lost messages
+     * while the node reconnected); an offset already seen is refused: returns {@code false}, and the
+     * caller does not deliver it. The caller holds {@code s}'s lock.
+     */
+    boolean record(ChannelStream s, String epoch, ChannelEvent event) {
+        long offset = event.offset;
+        boolean sameEpoch = s.epoch.equals(epoch);
+        if (sameEpoch && offset <= s.top) {
+            return false;
+        }
+        long now = clock.getAsLong();
+        if (!sameEpoch || offset != s.top + 1) {
+            Kept k;
+            while ((k = s.kept.pollFirst()) != null) {
+                drop(k, Eviction.SIZE);
+            }
+            if (!sameEpoch) {
+                s.epoch = epoch;
+                s.quotedEpoch = JsonStrings.quote(epoch);
+            }
+        } else {
+            expire(s, now);
+        }
+        s.top = offset;
+        Kept k = new Kept(offset, event.quotedName(), event.sentAt, ByteBufUtil.getBytes(event.content), now);
+        s.kept.addLast(k);
+        bytes.addAndGet(k.bytes());
+        kept.increment();
+        while (s.kept.size() > size) {
+            drop(s.kept.pollFirst(), Eviction.SIZE);
+        }
+        while (bytes.get() > maxBytes && s.kept.size() > 1) {
+            drop(s.kept.pollFirst(), Eviction.MEMORY);
+        }
+        return true;
+    }
+
+    /**
+     * In a cluster: what a subscriber at {@code after} needs of this node's copy of {@code s} up to
+     * its top, when the cluster's own read ended at {@code readTop} of epoch {@code epoch}: the kept
+     * publishes after {@code max(after, readTop)}, or {@code null} when the copy does not have them
+     * all (another epoch, or not kept since). The caller holds {@code s}'s lock.
+     */
+    List<Kept> tail(ChannelStream s, String epoch, long after) {
+        if (!s.epoch.equals(epoch)) {
+            return null;
+        }
+        if (after >= s.top) {
+            return List.of();
+        }
+        Kept first = s.kept.peekFirst();
+        if (first == null || first.offset > after + 1) {
+            return null;
+        }
+        List<Kept> out = new ArrayList<>((int) (s.top - after));
+        for (Kept k : s.kept) {
+            if (k.offset > after) {
+                out.add(k);
+            }
+        }
+        return out;
+    }
+
+    /** Counts a recovery's result (a cluster's, which {@link #recover} does not see). */
+    void counted(boolean wasRecovered) {
+        (wasRecovered ? recovered : notRecovered).increment();
     }
 
     /** Drops {@code s}'s publishes older than {@code HISTORY_TTL}. The caller holds its lock. */
@@ -263,15 +345,15 @@ public final class History {
     /**
      * The publishes {@code history} lists (PROTOCOL.md section 1a): without {@code since}, the newest
      * {@code limit} kept (all without a limit); with it, those after its offset, at most {@code limit};
-     * oldest first. Returns {@code null} when {@code since} names another epoch. The caller holds
-     * {@code s}'s lock.
+     * oldest first; no publications ({@code null}) when {@code since} names another epoch. The caller
+     * holds {@code s}'s lock.
      *
      * @param limit      at most this many; 0: no limit
      * @param sinceEpoch {@code null}: no {@code since}
      */
     Listing list(ChannelStream s, int limit, long sinceOffset, String sinceEpoch) {
         if (sinceEpoch != null && !s.epoch.equals(sinceEpoch)) {
-            return null;
+            return new Listing(position(s), null);
         }
         expire(s, clock.getAsLong());
         List<Kept> all = new ArrayList<>(s.kept.size());

@@ -57,6 +57,7 @@ public final class LocalGroup {
 
     void remove(Subscription s) {
         assert loop.executor.inEventLoop();
+        s.removed = true;
         int last = --size;
         Subscription moved = members[last];
         members[s.index] = moved;

@@ -9,6 +9,8 @@ public final class Subscription {
     final Connection connection;
     /** This subscription's slot in {@link #group}'s member array. */
     int index;
+    /** Set when it leaves its group: its slot may be another's then. */
+    boolean removed;
 
     Subscription(LocalGroup group, Connection connection, int index) {
         this.group = group;
@@ -26,6 +28,8 @@ public final class Subscription {
      */
     void skipUpTo(long offset) {
         assert group.loop.executor.inEventLoop();
-        group.targets.skipUpTo(index, offset);
+        if (!removed) {
+            group.targets.skipUpTo(index, offset);
+        }
     }
 }

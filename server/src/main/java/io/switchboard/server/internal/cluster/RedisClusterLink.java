@@ -11,6 +11,7 @@ import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.ClusterLink;
+import io.switchboard.server.internal.broker.History;
 import io.switchboard.server.internal.broker.RosterMember;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -68,9 +70,16 @@ public final class RedisClusterLink implements ClusterLink {
      */
     private static final String UPDATE_SCRIPT = LuaScripts.load(RedisClusterLink.class, "update_node_counts.lua");
     private static final int SUBSCRIBE_BATCH = 1000;
+    /** Appends to a channel's stream and publishes it numbered (history on, issue 18). */
+    private static final String PUBLISH_KEPT = LuaScripts.load(RedisClusterLink.class, "publish_kept.lua");
+    /** Reads a channel's stream. */
+    private static final String READ_KEPT = LuaScripts.load(RedisClusterLink.class, "read_kept.lua");
+    private static final SecureRandom EPOCHS = new SecureRandom();
 
     private final Broker broker;
     private final int maxMessageBytes;
+    private final int historySize;
+    private final long historyTtlMillis;
     private final long nodeId;
     private final String nodeName;
     private final String endpoint;
@@ -134,6 +143,8 @@ public final class RedisClusterLink implements ClusterLink {
     private RedisClusterLink(SwitchboardConfig config, RedisConnections redis, Broker broker) {
         this.broker = broker;
         this.maxMessageBytes = config.maxMessageBytes();
+        this.historySize = config.historySize();
+        this.historyTtlMillis = config.historyTtl().toMillis();
         SecureRandom random = new SecureRandom();
         long id;
         do {
@@ -694,6 +705,10 @@ public final class RedisClusterLink implements ClusterLink {
         }
 
         private void deliver(byte[] redisChannel, byte[] message) {
+            if (message.length > 0 && message[0] == 'K') {
+                deliverKept(redisChannel, message);
+                return;
+            }
             if (ClusterEnvelope.origin(message) == nodeId || !startsWith(redisChannel, channelPrefix)) {
                 return;
             }
@@ -714,8 +729,124 @@ public final class RedisClusterLink implements ClusterLink {
                             + maxMessageBytes);
                 }
             }
-            broker.publish(null, entry, event);
+            broker.deliverReceived(entry, event);
         }
+    }
+
+    // ---- History (issue 18): the channels' streams in Redis ----
+
+    @Override
+    public boolean publishKept(String channel, ChannelEvent event) {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (!up || c == null) {
+            return false;
+        }
+        try {
+            c.async().eval(PUBLISH_KEPT, ScriptOutputType.INTEGER, streamKeys(channel), utf8(Long.toString(historyTtlMillis)),
+                    utf8(Integer.toString(historySize)), utf8(newEpoch()), redisChannel(channel),
+                    ClusterEnvelope.encode(nodeId, event)).whenComplete(countFailure);
+            return true;
+        } catch (RuntimeException e) {
+            unforwarded.increment(); // e.g. Lettuce's request queue is full
+            return false;
+        }
+    }
+
+    @Override
+    public CompletableFuture<StreamRead> readKept(String channel, ReadMode mode, long after, int count) {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (!up || c == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<StreamRead> read = new CompletableFuture<>();
+        try {
+            c.async().<List<Object>>eval(READ_KEPT, ScriptOutputType.MULTI, streamKeys(channel),
+                    utf8(Long.toString(historyTtlMillis)), utf8(newEpoch()), utf8(mode.name().toLowerCase(Locale.ROOT)),
+                    utf8(Long.toString(after)), utf8(Integer.toString(count))).whenComplete((reply, failure) -> {
+                        if (failure != null) {
+                            logger.debug("Cluster: could not read {}'s stream: {}", channel, rootMessage(failure));
+                            read.complete(null);
+                            return;
+                        }
+                        try {
+                            read.complete(streamRead(reply));
+                        } catch (RuntimeException e) {
+                            logger.warn("Cluster: a malformed stream of {}: {}", channel, e.toString());
+                            read.complete(null);
+                        }
+                    });
+        } catch (RuntimeException e) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return read.completeOnTimeout(null, RedisConnections.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** {@code read_kept.lua}'s reply: epoch, top, the first envelope's offset, the envelopes. */
+    private StreamRead streamRead(List<Object> reply) {
+        String epoch = new String((byte[]) reply.get(0), StandardCharsets.UTF_8);
+        long top = (Long) reply.get(1);
+        long first = (Long) reply.get(2);
+        List<History.Kept> publications = new ArrayList<>(reply.size() - 3);
+        for (int i = 3; i < reply.size(); i++) {
+            ClusterEnvelope envelope = ClusterEnvelope.decode((byte[]) reply.get(i), broker.dialects());
+            ChannelEvent event = envelope.event();
+            byte[] content = Arrays.copyOfRange(envelope.bytes, envelope.contentOffset, envelope.bytes.length);
+            publications.add(new History.Kept(first + i - 3, event.quotedName(), event.sentAt, content));
+        }
+        return new StreamRead(epoch, top, first, publications);
+    }
+
+    /**
+     * A numbered publish from {@code publish_kept.lua}, {@code K<offset> <epoch> <envelope>}, this
+     * node's own included: the broker notes it in its copy of the stream and delivers it.
+     */
+    private void deliverKept(byte[] redisChannel, byte[] message) {
+        if (!startsWith(redisChannel, channelPrefix) || broker.history() == null) {
+            // A node without history takes no part in the streams (the nodes of a cluster should agree
+            // on HISTORY_SIZE; docs/cluster.md).
+            return;
+        }
+        int space = indexOf(message, (byte) ' ', 1);
+        int space2 = space < 0 ? -1 : indexOf(message, (byte) ' ', space + 1);
+        if (space2 < 0) {
+            throw new IllegalArgumentException("a numbered publish without offset and epoch");
+        }
+        long offset = Long.parseLong(new String(message, 1, space - 1, StandardCharsets.US_ASCII));
+        String epoch = new String(message, space + 1, space2 - space - 1, StandardCharsets.UTF_8);
+        String channel = new String(redisChannel, channelPrefix.length, redisChannel.length - channelPrefix.length,
+                StandardCharsets.UTF_8);
+        ChannelEntry entry = broker.channel(channel);
+        if (entry == null) {
+            onLinkThread(() -> dropStale(channel));
+            return;
+        }
+        ClusterEnvelope envelope = ClusterEnvelope.decode(Arrays.copyOfRange(message, space2 + 1, message.length),
+                broker.dialects());
+        ChannelEvent event = envelope.event();
+        int size = MinichatsEncoder.deliveryPayloadLength(event.quotedName(), entry.quotedName(), envelope.contentLength());
+        if (size > maxMessageBytes) {
+            throw new IllegalArgumentException("a delivery of " + size + " bytes, over this node's limit of "
+                    + maxMessageBytes);
+        }
+        event.offset = offset;
+        broker.deliverKept(channel, epoch, event);
+    }
+
+    private byte[][] streamKeys(String channel) {
+        return new byte[][] {utf8(prefix + "hs:" + channel), utf8(prefix + "hl:" + channel)};
+    }
+
+    private static String newEpoch() {
+        return Long.toString(EPOCHS.nextLong() >>> 4, 36);
+    }
+
+    private static int indexOf(byte[] bytes, byte b, int from) {
+        for (int i = from; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
     }
 
     // ---- Helpers ----

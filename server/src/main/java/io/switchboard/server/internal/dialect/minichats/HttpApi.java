@@ -153,18 +153,40 @@ public final class HttpApi implements HttpRoute {
                 throw new MinichatsException(ErrorCode.INVALID_PARAM, "'since_epoch' must be 1 to "
                         + StreamPosition.MAX_EPOCH_LENGTH + " characters", null);
             }
-            History.Listing listing = broker.history(channel, limit, sinceOffset, sinceEpoch);
-            if (listing == null) {
-                throw new MinichatsException(ErrorCode.INVALID_PARAM, "'since_epoch' is not the channel's epoch: "
-                        + "the publications of that epoch are gone", null);
-            }
-            ByteBuf body = MinichatsDialect.history(ctx.alloc(), null, channel, listing, config.outboundSoftLimitBytes());
-            HttpResponses.send(ctx, request, HttpResponses.json(HttpResponseStatus.OK, body));
+            // Read from Redis in a cluster: answered when the read completes, on the connection's loop.
+            request.retain();
+            broker.history(channel, limit, sinceOffset, sinceEpoch).whenComplete((listing, failure) ->
+                    ctx.executor().execute(() -> {
+                        try {
+                            answerHistory(ctx, request, channel, listing, failure);
+                        } finally {
+                            request.release();
+                        }
+                    }));
         } catch (MinichatsException e) {
             publisher.counted(e.code());
             HttpResponseStatus status = e.code() == ErrorCode.NOT_AVAILABLE
                     ? HttpResponseStatus.NOT_FOUND : HttpResponseStatus.BAD_REQUEST;
             HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, status, e.code(), e.detail()));
+        }
+    }
+
+    /** Answers {@code GET /api/history} once the listing is read; does not release {@code request}. */
+    private void answerHistory(ChannelHandlerContext ctx, FullHttpRequest request, String channel,
+                               History.Listing listing, Throwable failure) {
+        if (failure != null) {
+            publisher.counted(ErrorCode.NOT_AVAILABLE);
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.SERVICE_UNAVAILABLE,
+                    ErrorCode.NOT_AVAILABLE, "The cluster's history is out of reach now (Redis is down)"));
+        } else if (listing.publications() == null) {
+            publisher.counted(ErrorCode.INVALID_PARAM);
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.BAD_REQUEST,
+                    ErrorCode.INVALID_PARAM, "'since_epoch' is not the channel's epoch, now '"
+                            + listing.position().epoch() + "': the publications of that epoch are gone"));
+        } else {
+            ByteBuf body = MinichatsDialect.history(ctx.alloc(), null, channel, listing,
+                    config.outboundSoftLimitBytes());
+            HttpResponses.send(ctx, request, HttpResponses.json(HttpResponseStatus.OK, body));
         }
     }
 

@@ -35,6 +35,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One minichats connection (PROTOCOL.md section 1): confirms the connection, serves each request
@@ -338,9 +339,32 @@ public final class MinichatsSession extends WebSocketSession {
      */
     private void subscribePositioned(ChannelHandlerContext ctx, MinichatsRequest request) {
         StreamPosition recover = request.recover();
-        Broker.Positioned p = broker.subscribePositioned(connection, request.channelName(),
+        Broker.Positioning positioning = broker.subscribePositioned(connection, request.channelName(),
                 MinichatsDialect.forSubscription(true), recover == null ? 0 : recover.offset(),
                 recover == null ? null : recover.epoch());
+        CompletableFuture<Broker.Positioned> positioned = positioning.positioned();
+        if (positioned.isDone()) {
+            positioned(ctx, request, positioned.join());
+            return;
+        }
+        // In a cluster the position comes from Redis: requests behind this one wait their turn. The
+        // subscription is the session's already, so a close meanwhile ends it.
+        subscriptions.put(request.channelName(), positioning.subscription());
+        pause();
+        positioned.whenComplete((p, failure) -> ctx.executor().execute(() -> resume(() -> {
+            if (failure != null) {
+                exceptionCaught(ctx, failure);
+                return;
+            }
+            if (!connection.closing) {
+                positioned(ctx, request, p);
+            }
+            serveHeld(ctx);
+        })));
+    }
+
+    /** Answers a subscribe with positions once its position is known, on the connection's loop. */
+    private void positioned(ChannelHandlerContext ctx, MinichatsRequest request, Broker.Positioned p) {
         Subscription subscription = p.joined().subscription();
         subscriptions.put(request.channelName(), subscription);
         ChannelEntry entry = subscription.entry();
@@ -372,13 +396,35 @@ public final class MinichatsSession extends WebSocketSession {
         requireHistory(request);
         authorize(ChannelAuthorizer.Operation.SUBSCRIBE, request);
         StreamPosition since = request.since();
-        History.Listing listing = broker.history(request.channelName(), request.limit(),
+        CompletableFuture<History.Listing> listing = broker.history(request.channelName(), request.limit(),
                 since == null ? 0 : since.offset(), since == null ? null : since.epoch());
-        if (listing == null) {
-            History.Listing now = broker.history(request.channelName(), 1, 0, null);
-            throw new MinichatsException(ErrorCode.INVALID_PARAM, "'since' is of epoch '" + since.epoch()
-                    + "', but the channel's stream is now of epoch '" + now.position().epoch()
-                    + "': the publications of that epoch are gone", request.requestId());
+        if (listing.isDone() && !listing.isCompletedExceptionally()) {
+            answerHistory(ctx, request, listing.join());
+            return;
+        }
+        // In a cluster the stream is read from Redis: requests behind this one wait their turn.
+        pause();
+        listing.whenComplete((l, failure) -> ctx.executor().execute(() -> resume(() -> {
+            if (!connection.closing) {
+                if (failure != null) {
+                    metrics.error(ErrorCode.NOT_AVAILABLE);
+                    send(ctx, MinichatsEncoder.error(ctx.alloc(), request.requestId(), ErrorCode.NOT_AVAILABLE,
+                            "The cluster's history is out of reach now (Redis is down): try again later"));
+                } else {
+                    answerHistory(ctx, request, l);
+                }
+            }
+            serveHeld(ctx);
+        })));
+    }
+
+    private void answerHistory(ChannelHandlerContext ctx, MinichatsRequest request, History.Listing listing) {
+        if (listing.publications() == null) {
+            metrics.error(ErrorCode.INVALID_PARAM);
+            send(ctx, MinichatsEncoder.error(ctx.alloc(), request.requestId(), ErrorCode.INVALID_PARAM,
+                    "'since' is of epoch '" + request.since().epoch() + "', but the channel's stream is now of epoch '"
+                            + listing.position().epoch() + "': the publications of that epoch are gone"));
+            return;
         }
         send(ctx, MinichatsDialect.history(ctx.alloc(), request.requestId(), request.channelName(), listing,
                 maxMessageBytes));
