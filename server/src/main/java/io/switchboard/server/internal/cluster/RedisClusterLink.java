@@ -11,6 +11,7 @@ import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.ClusterLink;
+import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.broker.RosterMember;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,11 @@ import java.util.function.BiConsumer;
  *   <li>Counts: the node keeps its per-channel counts in the hash {@code <prefix>node:<id>}, which
  *       expires unless refreshed by its heartbeat, and tells the others of each change on
  *       {@code <prefix>ctl} ({@link ClusterView} has the messages).</li>
+ *   <li>Presence: each channel's members of every dialect are in the hash
+ *       {@code <prefix>presence:<channel>} (field {@code node TAB id}, value {@code dialect-code TAB name}),
+ *       which expires unless a node with members there refreshes it with its heartbeat; a reader
+ *       ignores the fields of nodes it does not hear from, so a dead node's members are gone within
+ *       the node timeout.</li>
  *   <li>Failures: while Redis is unreachable, local delivery goes on, publishes for other nodes are
  *       counted and dropped (never queued), and {@link #problem()} says why. Lettuce reconnects;
  *       the node then resubscribes, rewrites its hash and rereads the others'.</li>
@@ -110,8 +116,12 @@ public final class RedisClusterLink implements ClusterLink {
     private StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
     private final Map<String, Subscribed> subscribed = new HashMap<>();
     private final Map<String, Integer> publishedCounts = new HashMap<>();
-    /** Rooms with disposable members on this node, to those members, as written to Redis. */
-    private final ConcurrentHashMap<String, ConcurrentHashMap<String, RosterMember>> rosters = new ConcurrentHashMap<>();
+    /**
+     * Channels with members on this node, to those members by id, as written to Redis: changed on the
+     * link's lane only, in the order the members came and went, so a rewrite never revives a member
+     * that left.
+     */
+    private final Map<String, Map<String, RosterMember>> members = new HashMap<>();
     private long seq;
     private long generation;
     private boolean rewriteDue;
@@ -199,67 +209,82 @@ public final class RedisClusterLink implements ClusterLink {
     }
 
     @Override
-    public CompletableFuture<List<RosterMember>> remoteMembers(String room) {
+    public CompletableFuture<List<RosterMember>> remoteMembers(String channel) {
         StatefulRedisConnection<byte[], byte[]> c = commands;
         if (!up || c == null) {
-            return NO_MEMBERS;
+            return MEMBERS_UNKNOWN;
         }
-        CompletableFuture<List<RosterMember>> members = new CompletableFuture<>();
-        c.async().hgetall(roomKey(room)).whenComplete((hash, failure) -> onLinkThread(() -> {
+        CompletableFuture<List<RosterMember>> found = new CompletableFuture<>();
+        c.async().hgetall(presenceKey(channel)).whenComplete((hash, failure) -> onLinkThread(() -> {
             if (failure != null) {
-                logger.debug("Cluster: could not read room {}'s members: {}", room, rootMessage(failure));
-                members.complete(List.of());
+                logger.debug("Cluster: could not read {}'s members: {}", channel, rootMessage(failure));
+                found.complete(null);
                 return;
             }
-            List<RosterMember> list = new ArrayList<>();
-            for (Map.Entry<byte[], byte[]> field : hash.entrySet()) {
-                String key = new String(field.getKey(), StandardCharsets.UTF_8);
-                int tab = key.indexOf('\t');
-                String node = tab < 0 ? "" : key.substring(0, tab);
-                // This node's members come from its own roster; a node not heard of is gone.
-                if (!node.equals(nodeName) && view.knows(node)) {
-                    list.add(RosterMember.of(key.substring(tab + 1), new String(field.getValue(), StandardCharsets.UTF_8)));
-                }
-            }
-            members.complete(list);
+            found.complete(othersOf(hash));
         }));
-        // Never let a welcome wait on a link that stopped answering.
-        return members.completeOnTimeout(List.of(), RedisConnections.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        // Never let a presence or a welcome wait on a link that stopped answering.
+        return found.completeOnTimeout(null, RedisConnections.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    @Override
-    public void memberJoined(String room, RosterMember member) {
-        rosters.computeIfAbsent(room, r -> new ConcurrentHashMap<>()).put(member.id(), member);
-        StatefulRedisConnection<byte[], byte[]> c = commands;
-        if (up && c != null) {
-            byte[] key = roomKey(room);
-            c.async().hset(key, rosterField(member), utf8(member.name()));
-            c.async().pexpire(key, nodeTimeout.toMillis());
+    /**
+     * The members in a channel's presence hash of the nodes this one hears from, itself left out (its
+     * own members are in the broker's roster). A field this build cannot read is skipped.
+     */
+    private List<RosterMember> othersOf(Map<byte[], byte[]> hash) {
+        List<RosterMember> list = new ArrayList<>(hash.size());
+        for (Map.Entry<byte[], byte[]> field : hash.entrySet()) {
+            String key = new String(field.getKey(), StandardCharsets.UTF_8);
+            String value = new String(field.getValue(), StandardCharsets.UTF_8);
+            int tab = key.indexOf('\t');
+            int valueTab = value.indexOf('\t');
+            // A node not heard of within the node timeout is gone, and its members with it.
+            if (tab < 0 || valueTab < 0 || !view.knows(key.substring(0, tab))) {
+                continue;
+            }
+            try {
+                Dialect dialect = broker.dialects().byCode(Integer.parseInt(value.substring(0, valueTab)));
+                list.add(RosterMember.of(key.substring(tab + 1), value.substring(valueTab + 1), dialect));
+            } catch (IllegalArgumentException e) {
+                logger.debug("Cluster: skipped a presence field this node cannot read: {}", e.getMessage());
+            }
         }
+        return list;
     }
 
     @Override
-    public void memberLeft(String room, RosterMember member) {
-        rosters.computeIfPresent(room, (r, members) -> {
-            members.remove(member.id());
-            return members.isEmpty() ? null : members;
+    public void memberJoined(String channel, RosterMember member) {
+        onLinkThread(() -> {
+            members.computeIfAbsent(channel, ch -> new HashMap<>()).put(member.id(), member);
+            if (up) {
+                byte[] key = presenceKey(channel);
+                commands.async().hset(key, presenceField(member), presenceValue(member));
+                commands.async().pexpire(key, nodeTimeout.toMillis());
+            }
         });
-        StatefulRedisConnection<byte[], byte[]> c = commands;
-        if (up && c != null) {
-            c.async().hdel(roomKey(room), rosterField(member));
-        }
     }
 
-    /** Writes this node's disposable members again (Redis may have lost them) or keeps them alive. */
-    private void writeRosters(boolean rewrite) {
-        for (Map.Entry<String, ConcurrentHashMap<String, RosterMember>> room : rosters.entrySet()) {
-            byte[] key = roomKey(room.getKey());
+    @Override
+    public void memberLeft(String channel, RosterMember member) {
+        onLinkThread(() -> {
+            Map<String, RosterMember> here = members.get(channel);
+            if (here != null && here.remove(member.id()) != null && here.isEmpty()) {
+                members.remove(channel);
+            }
+            if (up) {
+                commands.async().hdel(presenceKey(channel), presenceField(member));
+            }
+        });
+    }
+
+    /** Writes this node's members again (Redis may have lost them), or keeps their hashes alive. */
+    private void writeMembers(boolean rewrite) {
+        for (Map.Entry<String, Map<String, RosterMember>> channel : members.entrySet()) {
+            byte[] key = presenceKey(channel.getKey());
             if (rewrite) {
                 Map<byte[], byte[]> fields = new HashMap<>();
-                room.getValue().values().forEach(m -> fields.put(rosterField(m), utf8(m.name())));
-                if (!fields.isEmpty()) {
-                    commands.async().hset(key, fields);
-                }
+                channel.getValue().values().forEach(m -> fields.put(presenceField(m), presenceValue(m)));
+                commands.async().hset(key, fields);
             }
             commands.async().pexpire(key, nodeTimeout.toMillis());
         }
@@ -427,7 +452,7 @@ public final class RedisClusterLink implements ClusterLink {
         publishedCounts.clear();
         publishedCounts.putAll(counts);
         writeCounts('S', counts);
-        writeRosters(true);
+        writeMembers(true);
         view.markAllStale();
         reconcile();
     }
@@ -602,7 +627,7 @@ public final class RedisClusterLink implements ClusterLink {
                 onLinkThread(() -> rewriteDue = true); // the hash is gone: Redis restarted or evicted it
             }
         });
-        writeRosters(false);
+        writeMembers(false);
         announce();
     }
 
@@ -724,13 +749,17 @@ public final class RedisClusterLink implements ClusterLink {
         return concat(channelPrefix, utf8(channel));
     }
 
-    /** The hash of a room's disposable members: field {@code node TAB id}, value the member's name. */
-    private byte[] roomKey(String room) {
-        return utf8(prefix + "room:" + room);
+    /** The hash of a channel's members: field {@code node TAB id}, value {@code dialect-code TAB name}. */
+    private byte[] presenceKey(String channel) {
+        return utf8(prefix + "presence:" + channel);
     }
 
-    private byte[] rosterField(RosterMember member) {
+    private byte[] presenceField(RosterMember member) {
         return utf8(nodeName + "\t" + member.id());
+    }
+
+    private static byte[] presenceValue(RosterMember member) {
+        return utf8(member.dialect().code() + "\t" + member.name());
     }
 
     private byte[] nodeKey(String node) {
