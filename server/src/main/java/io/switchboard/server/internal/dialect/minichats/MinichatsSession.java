@@ -20,6 +20,7 @@ import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.broker.RosterMember;
 import io.switchboard.server.internal.broker.Subscription;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.session.RateLimiter;
@@ -32,6 +33,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * One minichats connection (PROTOCOL.md section 1): confirms the connection, serves each request
@@ -54,6 +57,8 @@ public final class MinichatsSession extends WebSocketSession {
     private final String clientName;
     private final byte[] quotedName;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
+    /** This connection as a member of each channel it subscribes to (PROTOCOL.md section 1a, "Presence"). */
+    private final RosterMember self;
     /**
      * Whether the client connected with {@code ?batch=1} (PROTOCOL.md section 1a): its replies and
      * deliveries are corked and go out several to a frame, and a frame of its may hold several
@@ -90,6 +95,7 @@ public final class MinichatsSession extends WebSocketSession {
         this.subscribeLimiter = new RateLimiter(config.maxSubscribesPerSecond(), System.nanoTime());
         this.clientName = clientName;
         this.quotedName = JsonStrings.quote(clientName);
+        this.self = RosterMember.of(UUID.randomUUID().toString(), clientName, MinichatsDialect.DIALECT);
     }
 
     @Override
@@ -216,7 +222,7 @@ public final class MinichatsSession extends WebSocketSession {
             held = null;
         }
         for (Subscription s : subscriptions.values()) {
-            broker.unsubscribe(s);
+            broker.leave(s, self, ChannelEvent.Kind.LEFT);
         }
         subscriptions.clear();
     }
@@ -264,6 +270,9 @@ public final class MinichatsSession extends WebSocketSession {
                 case REFRESH:
                     refresh(ctx, request);
                     break;
+                case PRESENCE:
+                    presence(ctx, request);
+                    break;
                 default:
                     throw new IllegalStateException("Unhandled action: " + request.action());
             }
@@ -293,8 +302,10 @@ public final class MinichatsSession extends WebSocketSession {
                     "Too many subscriptions: a connection may subscribe to at most " + maxSubscriptions + " channels",
                     request.requestId());
         }
-        Broker.Joined joined = broker.subscribe(connection, name);
+        Broker.Joined joined = broker.subscribe(connection, name,
+                MinichatsDialect.forSubscription(request.positions(), request.joinLeave()));
         subscriptions.put(name, joined.subscription());
+        broker.join(joined.subscription(), self);
         logger.debug("{} {} subscribed to {}", ctx.channel(), clientName, name);
         if (joined.receiving().isDone()) {
             send(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(),
@@ -333,7 +344,7 @@ public final class MinichatsSession extends WebSocketSession {
         if (s == null) {
             throw notSubscribed(request);
         }
-        broker.unsubscribe(s);
+        broker.leave(s, self, ChannelEvent.Kind.LEFT);
         logger.debug("{} {} unsubscribed from {}", ctx.channel(), clientName, request.channelName());
         send(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
     }
@@ -358,6 +369,36 @@ public final class MinichatsSession extends WebSocketSession {
                 System.currentTimeMillis(), content, connection);
         broker.publish(connection.loop, entry, event);
         broker.forward(entry.name, event);
+    }
+
+    /**
+     * Lists the members of a channel on every node (PROTOCOL.md section 1a), for whoever may subscribe
+     * to it, subscribed or not. In a cluster the answer waits for Redis (at most its command timeout;
+     * without it, this node's members only), and requests behind it wait their turn, as behind a
+     * subscribe.
+     */
+    private void presence(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        authorize(ChannelAuthorizer.Operation.SUBSCRIBE, request);
+        byte[] requestId = request.requestId();
+        byte[] quotedChannel = JsonStrings.quote(request.channelName());
+        CompletableFuture<Broker.Presence> presence = broker.presence(request.channelName());
+        if (presence.isDone()) {
+            send(ctx, presenceReply(ctx, requestId, quotedChannel, presence.join()));
+            return;
+        }
+        pause();
+        presence.whenComplete((members, failure) -> ctx.executor().execute(() -> resume(() -> {
+            send(ctx, failure != null ? MinichatsEncoder.error(ctx.alloc(), requestId, ErrorCode.INTERNAL,
+                    "Internal error while serving 'presence'") : presenceReply(ctx, requestId, quotedChannel, members));
+            serveHeld(ctx); // the rest of a batched frame, which may pause again
+        })));
+    }
+
+    /** The reply to {@code presence}, at most {@code MAX_MESSAGE_BYTES}. The caller must release the returned buffer. */
+    private ByteBuf presenceReply(ChannelHandlerContext ctx, byte[] requestId, byte[] quotedChannel,
+                                  Broker.Presence presence) {
+        return MinichatsEncoder.presence(ctx.alloc(), requestId, quotedChannel,
+                MinichatsDialect.members(presence.members()), maxMessageBytes);
     }
 
     /**
