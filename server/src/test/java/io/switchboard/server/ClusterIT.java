@@ -583,6 +583,40 @@ class ClusterIT {
                 "each node wrote its members again into the Redis that lost them");
     }
 
+    /**
+     * A member that leaves while its node is cut off from a Redis that keeps its data (here: an
+     * append-only file, fsynced at every write) leaves presence once the link is back: the node
+     * replaces its fields in the hashes it changed meanwhile, not only writes its current members.
+     */
+    @Test
+    void aMemberThatLeavesWhileRedisIsAwayLeavesPresenceWhenItIsBack() throws Exception {
+        Path dir = java.nio.file.Files.createTempDirectory("redis-aof");
+        try (RedisProcess durable = RedisProcess.start("--appendonly", "yes", "--appendfsync", "always",
+                "--dir", dir.toString())) {
+            SwitchboardConfig.Builder config = SwitchboardConfig.builder().redisEndpoint(durable.endpoint())
+                    .redisKeyPrefix(prefix).apiKey(API_KEY);
+            SwitchboardServer a = Requests.startOnLoopback(config);
+            nodes.add(a);
+            SwitchboardServer b = Requests.startOnLoopback(config);
+            nodes.add(b);
+            awaitTrue(() -> a.switchboard().problem() == null && b.switchboard().problem() == null, "both join");
+            JdkClient stays = client(a, "stays");
+            JdkClient goes = client(a, "goes");
+            stays.request(subscribe("aof"));
+            goes.request(subscribe("aof"));
+            awaitTrue(() -> presenceNames(apiPresence(b, "aof")).equals(List.of("goes", "stays")), "b lists a's members");
+
+            durable.stop();
+            awaitTrue(() -> a.switchboard().problem() != null, "a's link is down");
+            goes.request(unsubscribe("aof"));
+            durable.startAgain();
+            assertTrue(durable.command("HLEN", prefix + "presence:aof").contains(":2"), "Redis kept both fields");
+            awaitTrue(() -> a.switchboard().problem() == null, "a's link is back");
+            awaitTrue(() -> presenceNames(apiPresence(b, "aof")).equals(List.of("stays")),
+                    "the member that left meanwhile is gone from Redis too");
+        }
+    }
+
     /** docs/guarantees.md, "Close codes": 1013 to a chatroom client of a node whose link to Redis is down. */
     @Test
     void aChatroomClientOfANodeCutOffFromRedisIsClosedWith1013() throws Exception {

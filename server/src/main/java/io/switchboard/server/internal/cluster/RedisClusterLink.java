@@ -23,17 +23,20 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * Joins this node to the others through Redis pub/sub, with Lettuce (docs/cluster.md).
@@ -73,6 +76,8 @@ public final class RedisClusterLink implements ClusterLink {
      * the hash, then channel/count pairs (count 0 removes the channel).
      */
     private static final String UPDATE_SCRIPT = LuaScripts.load(RedisClusterLink.class, "update_node_counts.lua");
+    /** Replaces this node's fields in a channel's presence hash; see the script. */
+    private static final String REPLACE_MEMBERS_SCRIPT = LuaScripts.load(RedisClusterLink.class, "replace_node_members.lua");
     private static final int SUBSCRIBE_BATCH = 1000;
 
     private final Broker broker;
@@ -122,6 +127,12 @@ public final class RedisClusterLink implements ClusterLink {
      * that left.
      */
     private final Map<String, Map<String, RosterMember>> members = new HashMap<>();
+    /**
+     * Channels whose presence hash may not hold this node's members as {@link #members} has them: a
+     * write failed, or members came or went while the link was down. Replaced whole by the next
+     * heartbeat (or the link coming up). On the link's lane only.
+     */
+    private final Set<String> staleMembers = new HashSet<>();
     private long seq;
     private long generation;
     private boolean rewriteDue;
@@ -258,8 +269,10 @@ public final class RedisClusterLink implements ClusterLink {
             members.computeIfAbsent(channel, ch -> new HashMap<>()).put(member.id(), member);
             if (up) {
                 byte[] key = presenceKey(channel);
-                commands.async().hset(key, presenceField(member), presenceValue(member));
-                commands.async().pexpire(key, nodeTimeout.toMillis());
+                writePresence(channel, () -> commands.async().hset(key, presenceField(member), presenceValue(member)));
+                writePresence(channel, () -> commands.async().pexpire(key, nodeTimeout.toMillis()));
+            } else {
+                staleMembers.add(channel);
             }
         });
     }
@@ -272,21 +285,56 @@ public final class RedisClusterLink implements ClusterLink {
                 members.remove(channel);
             }
             if (up) {
-                commands.async().hdel(presenceKey(channel), presenceField(member));
+                writePresence(channel, () -> commands.async().hdel(presenceKey(channel), presenceField(member)));
+            } else {
+                staleMembers.add(channel); // the field must go when the link is back, though the member is gone here
             }
         });
     }
 
-    /** Writes this node's members again (Redis may have lost them), or keeps their hashes alive. */
+    /**
+     * Sends a write of {@code channel}'s presence hash; if it fails, or cannot be sent (Lettuce's
+     * request queue is full), marks the channel for the next repair ({@link #staleMembers}).
+     */
+    private void writePresence(String channel, Supplier<CompletionStage<?>> write) {
+        try {
+            write.get().whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    onLinkThread(() -> staleMembers.add(channel));
+                }
+            });
+        } catch (RuntimeException e) {
+            staleMembers.add(channel);
+        }
+    }
+
+    /**
+     * Writes this node's members again (Redis may have lost them), or keeps their hashes alive; then
+     * replaces its fields in the hashes that may be stale ({@link #staleMembers}).
+     */
     private void writeMembers(boolean rewrite) {
         for (Map.Entry<String, Map<String, RosterMember>> channel : members.entrySet()) {
             byte[] key = presenceKey(channel.getKey());
             if (rewrite) {
                 Map<byte[], byte[]> fields = new HashMap<>();
                 channel.getValue().values().forEach(m -> fields.put(presenceField(m), presenceValue(m)));
-                commands.async().hset(key, fields);
+                writePresence(channel.getKey(), () -> commands.async().hset(key, fields));
             }
-            commands.async().pexpire(key, nodeTimeout.toMillis());
+            writePresence(channel.getKey(), () -> commands.async().pexpire(key, nodeTimeout.toMillis()));
+        }
+        for (String channel : new ArrayList<>(staleMembers)) {
+            staleMembers.remove(channel);
+            Map<String, RosterMember> here = members.getOrDefault(channel, Map.of());
+            byte[][] args = new byte[2 + 2 * here.size()][];
+            args[0] = utf8(nodeName + "\t");
+            args[1] = utf8(Long.toString(nodeTimeout.toMillis()));
+            int i = 2;
+            for (RosterMember m : here.values()) {
+                args[i++] = presenceField(m);
+                args[i++] = presenceValue(m);
+            }
+            writePresence(channel, () -> commands.async().eval(REPLACE_MEMBERS_SCRIPT, ScriptOutputType.INTEGER,
+                    new byte[][] {presenceKey(channel)}, args));
         }
     }
 
