@@ -53,6 +53,7 @@ class ClusterIT {
     private static final Pattern DELIVERY = Pattern.compile("\"sender\":\"([^\"]+)\".*\"content\":\\{\"n\":(\\d+)}");
     private static final AtomicInteger CLUSTERS = new AtomicInteger();
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String API_KEY = "cluster-it-key-0123";
     private static RedisProcess redis;
 
     private final String prefix = "it" + CLUSTERS.incrementAndGet() + ":";
@@ -196,10 +197,79 @@ class ClusterIT {
     }
 
     private JdkClient disposable(SwitchboardServer node, String name) {
+        return disposable(node, name, "cross");
+    }
+
+    private JdkClient disposable(SwitchboardServer node, String name, String room) {
         JdkClient c = JdkClient.connect(java.net.URI.create("ws://127.0.0.1:" + node.localAddress().getPort()
-                + "/ws?name=" + name + "&room=cross"));
+                + "/ws?name=" + name + "&room=" + room));
         clients.add(c);
         return c;
+    }
+
+    /**
+     * PROTOCOL.md section 1a, "Presence", across nodes: a join_leave subscriber on one node hears the
+     * members of every dialect on another come and go, and presence lists them all, on the WebSocket
+     * and at {@code GET /api/presence} alike.
+     */
+    @Test
+    void presenceAndJoinLeaveSpanNodes() throws Exception {
+        SwitchboardConfig.Builder config = SwitchboardConfig.builder().lineOnAnyPort().lineChannel("lobby")
+                .apiKey(API_KEY);
+        SwitchboardServer a = node(config);
+        SwitchboardServer b = node(config);
+        JdkClient watcher = client(a, "watcher");
+        assertTrue(watcher.request(PresenceIT.subscribeWithJoinLeave("lobby")).startsWith("{\"status\":\"ok\""));
+
+        JdkClient bea = client(b, "bea");
+        bea.request(subscribe("lobby"));
+        String beaJoin = watcher.next();
+        String beaId = PresenceIT.idIn(beaJoin, "bea");
+        assertEquals(PresenceIT.join(beaId, "bea", "minichats"), beaJoin, "a join crosses nodes");
+        JdkClient dora = disposable(b, "dora", "lobby");
+        String welcome = dora.next();
+        String doraJoin = watcher.next();
+        String doraId = PresenceIT.idIn(doraJoin, "dora");
+        assertEquals(PresenceIT.join(doraId, "dora", "disposable"), doraJoin);
+        assertEquals("{\"type\":\"welcome\",\"data\":{\"room\":{\"name\":\"lobby\",\"activeClients\":[{\"id\":\""
+                + doraId + "\",\"name\":\"dora\"}]}}}", welcome, "a welcome lists disposable members only, on any node");
+        try (LineClient telnet = LineClient.join(b.lineAddress())) {
+            String lineJoin = watcher.next();
+            String lineId = PresenceIT.idIn(lineJoin, telnet.id());
+            assertTrue(lineId.matches(Pattern.quote(telnet.id()) + "@[0-9a-f]{16}"),
+                    "in a cluster a line client's id is its address and its node's: " + lineId);
+            assertEquals(PresenceIT.join(lineId, telnet.id(), "line"), lineJoin);
+
+            String watcherId = PresenceIT.idIn(watcher.request(PresenceIT.presence("lobby", null)), "watcher");
+            String all = "{\"status\":\"ok\",\"info\":{\"channel_name\":\"lobby\",\"clients\":["
+                    + PresenceIT.client(lineId, telnet.id(), "line") + "," + PresenceIT.client(beaId, "bea", "minichats")
+                    + "," + PresenceIT.client(doraId, "dora", "disposable") + ","
+                    + PresenceIT.client(watcherId, "watcher", "minichats") + "]}}";
+            // Redis has b's members a moment after a hears of their joins.
+            awaitTrue(() -> all.equals(watcher.request(PresenceIT.presence("lobby", null))), "a lists b's members");
+            awaitTrue(() -> all.equals(apiPresence(b, "lobby")), "b's HTTP API lists a's member");
+            assertEquals(0.0, Requests.metric(a, "switchboard_presence_partial_total"));
+
+            bea.request(unsubscribe("lobby"));
+            assertEquals(PresenceIT.leave(beaId, "bea", "minichats"), watcher.next());
+            dora.abort();
+            assertEquals(PresenceIT.leave(doraId, "dora", "disposable"), watcher.next());
+            telnet.abort();
+            assertEquals(PresenceIT.leave(lineId, telnet.id(), "line"), watcher.next());
+        }
+        String alone = "{\"status\":\"ok\",\"info\":{\"channel_name\":\"lobby\",\"clients\":["
+                + PresenceIT.client(PresenceIT.idIn(apiPresence(a, "lobby"), "watcher"), "watcher", "minichats") + "]}}";
+        awaitTrue(() -> alone.equals(apiPresence(b, "lobby")), "b's members left presence in Redis");
+    }
+
+    private static String apiPresence(SwitchboardServer node, String channel) {
+        try {
+            return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.localAddress().getPort()
+                    + "/api/presence?channel_name=" + channel)).header("Authorization", "Bearer " + API_KEY).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     private static String idOf(String welcome, String name) {
@@ -422,9 +492,9 @@ class ClusterIT {
     }
 
     @Test
-    void aNodeKilledWithoutCleanupStopsBeingCountedWithinTheTimeout() throws Exception {
+    void aNodeKilledWithoutCleanupStopsBeingCountedAndLeavesPresenceWithinTheTimeout() throws Exception {
         Duration timeout = Duration.ofSeconds(3);
-        SwitchboardServer survivor = node(timeout);
+        SwitchboardServer survivor = node(SwitchboardConfig.builder().clusterNodeTimeout(timeout).apiKey(API_KEY));
         Process doomed = new ProcessBuilder("java", "-jar", Path.of("target", "switchboard.jar").toString(),
                 "--app-host", "127.0.0.1", "--app-port", "0", "--redis-endpoint", redis.endpoint(),
                 "--redis-key-prefix", prefix, "--cluster-node-timeout", "3s", "--line-port", "0")
@@ -433,15 +503,25 @@ class ClusterIT {
             int port = portOf(doomed);
             JdkClient there = JdkClient.connectAs(new InetSocketAddress("127.0.0.1", port), "doomed");
             clients.add(there);
-            String reply = there.request(subscribe("k"));
+            String reply = there.request(subscribe("kkk"));
             assertTrue(reply.startsWith("{\"status\":\"ok\""), reply);
-            awaitTrue(() -> count(survivor, "k") == 1, "the survivor counts the other node's subscriber");
+            JdkClient dead = JdkClient.connect(URI.create("ws://127.0.0.1:" + port + "/ws?name=dead&room=kkk"));
+            clients.add(dead);
+            dead.next(); // its welcome
+            awaitTrue(() -> count(survivor, "kkk") == 2, "the survivor counts the other node's members");
             JdkClient here = client(survivor, "survivor");
-            assertTrue(here.request(subscribe("k")).contains("\"total_subscribers\":2"));
+            assertTrue(here.request(subscribe("kkk")).contains("\"total_subscribers\":3"));
+            awaitTrue(() -> apiPresence(survivor, "kkk").contains("\"client_name\":\"doomed\"")
+                    && apiPresence(survivor, "kkk").contains("\"client_name\":\"dead\""), "the survivor lists them");
 
             doomed.destroyForcibly().waitFor(); // SIGKILL: no goodbye, no cleanup
             long killed = System.nanoTime();
-            awaitTrue(() -> count(survivor, "k") == 1, "the dead node's subscriber is no longer counted");
+            awaitTrue(() -> count(survivor, "kkk") == 1, "the dead node's subscribers are no longer counted");
+            String alone = "{\"status\":\"ok\",\"info\":{\"channel_name\":\"kkk\",\"clients\":["
+                    + PresenceIT.client(PresenceIT.idIn(apiPresence(survivor, "kkk"), "survivor"), "survivor", "minichats")
+                    + "]}}";
+            // Its members are still in Redis (the survivor keeps the channel's hash alive), but not listed.
+            assertEquals(alone, apiPresence(survivor, "kkk"), "its members left presence with it");
             Duration took = Duration.ofNanos(System.nanoTime() - killed);
             // Forgotten 2/3 of the timeout after its last heartbeat, which was at most 1/3 before the
             // kill: no sooner than 1/3 after it (1/4 allows for a late beat), and within the timeout
@@ -478,6 +558,10 @@ class ClusterIT {
         assertTrue(health(a).body().contains("1 publishes did not reach other nodes"), health(a).body());
         assertEquals(1.0, Requests.metric(a, "switchboard_cluster_unforwarded_total"), "counted");
         assertEquals(0.0, Requests.metric(a, "switchboard_cluster_link_up"));
+        // Presence without Redis: this node's members only, counted as partial.
+        String local = a1.request(PresenceIT.presence("o", null));
+        assertEquals(List.of("a1", "a2"), presenceNames(local), local);
+        assertEquals(1.0, Requests.metric(a, "switchboard_presence_partial_total"));
         // A node started while Redis is away starts anyway, and says so.
         SwitchboardServer late = startingNode(Duration.ofSeconds(30));
         assertEquals(503, health(late).statusCode());
@@ -495,6 +579,42 @@ class ClusterIT {
             assertTrue(c.next().contains("{\"n\":2}"), "cross-node delivery resumed");
         }
         assertNull(b1.poll(100), "what could not be forwarded is not delivered late");
+        awaitTrue(() -> presenceNames(b1.request(PresenceIT.presence("o", null))).equals(List.of("a1", "a2", "b1", "l1")),
+                "each node wrote its members again into the Redis that lost them");
+    }
+
+    /**
+     * A member that leaves while its node is cut off from a Redis that keeps its data (here: an
+     * append-only file, fsynced at every write) leaves presence once the link is back: the node
+     * replaces its fields in the hashes it changed meanwhile, not only writes its current members.
+     */
+    @Test
+    void aMemberThatLeavesWhileRedisIsAwayLeavesPresenceWhenItIsBack() throws Exception {
+        Path dir = java.nio.file.Files.createTempDirectory("redis-aof");
+        try (RedisProcess durable = RedisProcess.start("--appendonly", "yes", "--appendfsync", "always",
+                "--dir", dir.toString())) {
+            SwitchboardConfig.Builder config = SwitchboardConfig.builder().redisEndpoint(durable.endpoint())
+                    .redisKeyPrefix(prefix).apiKey(API_KEY);
+            SwitchboardServer a = Requests.startOnLoopback(config);
+            nodes.add(a);
+            SwitchboardServer b = Requests.startOnLoopback(config);
+            nodes.add(b);
+            awaitTrue(() -> a.switchboard().problem() == null && b.switchboard().problem() == null, "both join");
+            JdkClient stays = client(a, "stays");
+            JdkClient goes = client(a, "goes");
+            stays.request(subscribe("aof"));
+            goes.request(subscribe("aof"));
+            awaitTrue(() -> presenceNames(apiPresence(b, "aof")).equals(List.of("goes", "stays")), "b lists a's members");
+
+            durable.stop();
+            awaitTrue(() -> a.switchboard().problem() != null, "a's link is down");
+            goes.request(unsubscribe("aof"));
+            durable.startAgain();
+            assertTrue(durable.command("HLEN", prefix + "presence:aof").contains(":2"), "Redis kept both fields");
+            awaitTrue(() -> a.switchboard().problem() == null, "a's link is back");
+            awaitTrue(() -> presenceNames(apiPresence(b, "aof")).equals(List.of("stays")),
+                    "the member that left meanwhile is gone from Redis too");
+        }
     }
 
     /** docs/guarantees.md, "Close codes": 1013 to a chatroom client of a node whose link to Redis is down. */
@@ -570,6 +690,16 @@ class ClusterIT {
         } catch (Exception e) {
             throw new AssertionError(e);
         }
+    }
+
+    /** The members' names in a presence reply, in its order. */
+    private static List<String> presenceNames(String reply) {
+        List<String> names = new ArrayList<>();
+        Matcher m = Pattern.compile("\"client_name\":\"([^\"]+)\"").matcher(reply);
+        while (m.find()) {
+            names.add(m.group(1));
+        }
+        return names;
     }
 
     private static int portOf(Process p) throws Exception {

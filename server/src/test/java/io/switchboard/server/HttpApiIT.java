@@ -16,7 +16,7 @@ import static io.switchboard.server.testing.Requests.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** POST /api/publish and GET /api/channels on a real server. */
+/** POST /api/publish, GET /api/channels and GET /api/presence on a real server. */
 @Timeout(60)
 class HttpApiIT {
 
@@ -63,6 +63,36 @@ class HttpApiIT {
             assertEquals(200, r.statusCode());
             assertTrue(r.body().contains("{\"channel_name\":\"api-listed\",\"total_subscribers\":1}"), r.body());
         }
+    }
+
+    /** The body of the WebSocket {@code presence} reply (PROTOCOL.md section 1a), for backends. */
+    @Test
+    void listsAChannelsMembersAsThePresenceActionDoes() {
+        try (JdkClient a = JdkClient.connectAs(server.localAddress(), "ann")) {
+            a.request(subscribe("api-presence"));
+            String ws = a.request("{\"action\":\"presence\",\"params\":{\"channel_name\":\"api-presence\"}}");
+            assertTrue(ws.matches("\\{\"status\":\"ok\",\"info\":\\{\"channel_name\":\"api-presence\",\"clients\":\\["
+                    + "\\{\"client_id\":\"[0-9a-f-]{36}\",\"client_name\":\"ann\",\"dialect\":\"minichats\"}]}}"), ws);
+            HttpResponse<String> r = get("/api/presence?channel_name=api-presence", KEY);
+            assertEquals(200, r.statusCode());
+            assertEquals("application/json", r.headers().firstValue("content-type").orElse(""));
+            assertEquals(ws, r.body());
+        }
+        // Names are percent-decoded; a channel nobody is in has no members.
+        assertEquals("{\"status\":\"ok\",\"info\":{\"channel_name\":\"caf\u00e9 au lait\",\"clients\":[]}}",
+                get("/api/presence?channel_name=caf%C3%A9%20au%20lait", KEY).body());
+        assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"Missing parameter 'channel_name'\","
+                + "\"code\":\"missing_param\"}}", get("/api/presence", KEY).body());
+        assertError(400, "missing_param", get("/api/presence?channel=x", KEY));
+        assertError(400, "invalid_param", get("/api/presence?channel_name=", KEY));
+        assertEquals(200, get("/api/presence?channel_name=" + "n".repeat(128), KEY).statusCode(), "128 bytes");
+        assertEquals("{\"status\":\"error\",\"info\":{\"detail\":\"'channel_name' is longer than 128 bytes\","
+                + "\"code\":\"invalid_param\"}}", get("/api/presence?channel_name=" + "n".repeat(129), KEY).body());
+        assertEquals(401, get("/api/presence?channel_name=api-presence", null).statusCode());
+        HttpResponse<String> post = send(HttpRequest.newBuilder(URI.create(base + "/api/presence?channel_name=x"))
+                .POST(HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer " + KEY).build());
+        assertEquals(405, post.statusCode());
+        assertEquals("GET", post.headers().firstValue("allow").orElse(""));
     }
 
     @Test

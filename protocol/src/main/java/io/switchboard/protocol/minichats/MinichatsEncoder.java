@@ -45,6 +45,13 @@ public final class MinichatsEncoder {
     private static final byte[] PUBLICATIONS = ascii(",\"publications\":[");
     private static final byte[] PUBLICATION_OFFSET = ascii("{\"offset\":");
     private static final byte[] PUBLICATION_SENDER = ascii(",\"sender\":");
+    private static final byte[] CLIENTS = ascii(",\"clients\":[");
+    private static final byte[] CLIENT_ID = ascii("{\"client_id\":");
+    private static final byte[] CLIENT_NAME = ascii(",\"client_name\":");
+    private static final byte[] DIALECT = ascii(",\"dialect\":\"");
+    private static final byte[] EVENT_JOIN = ascii("{\"event\":\"join\",\"channel_name\":");
+    private static final byte[] EVENT_LEAVE = ascii("{\"event\":\"leave\",\"channel_name\":");
+    private static final byte[] EVENT_CLIENT = ascii(",\"client\":");
 
     private MinichatsEncoder() {
     }
@@ -55,6 +62,18 @@ public final class MinichatsEncoder {
         byte[] quotedName();
 
         int totalSubscribers();
+    }
+
+    /** A member of a channel, as {@code presence} lists it and join and leave events show it (PROTOCOL.md section 1a). */
+    public interface PresenceMember {
+        /** The member's {@code client_id} as a JSON string literal. */
+        byte[] quotedId();
+
+        /** The member's {@code client_name} as a JSON string literal. */
+        byte[] quotedName();
+
+        /** The member's dialect, {@code minichats}, {@code disposable} or {@code line}: ASCII, no escaping needed. */
+        String dialect();
     }
 
     /** A publication kept in a channel's stream, as {@code history} lists it (PROTOCOL.md section 1a). */
@@ -216,6 +235,67 @@ public final class MinichatsEncoder {
             out.writeBytes(TRUNCATED);
         }
         return out.writeByte('}').writeByte('}');
+    }
+
+    /**
+     * The reply to {@code presence} (PROTOCOL.md section 1a):
+     * {@code {"status":"ok","info":{"channel_name":C,"clients":[{"client_id":I,"client_name":N,"dialect":D},...]}}}
+     * in the order given, at most {@code maxBytes} long like {@link #channels}: the members that do not
+     * fit are left out and {@code "truncated":true} follows the list. The caller must release the
+     * returned buffer.
+     */
+    public static ByteBuf presence(ByteBufAllocator alloc, byte[] requestId, byte[] quotedChannel,
+                                   List<? extends PresenceMember> members, int maxBytes) {
+        ByteBuf out = alloc.buffer(Math.min(maxBytes, 96 + quotedChannel.length + members.size() * 96));
+        out.writeBytes(STATUS_OK);
+        writeRequestId(out, requestId);
+        out.writeBytes(INFO_CHANNEL_NAME).writeBytes(quotedChannel).writeBytes(CLIENTS);
+        // Room kept for the end: "],"truncated":true}}".
+        int limit = maxBytes - TRUNCATED.length - 3;
+        boolean truncated = false;
+        for (int i = 0; i < members.size(); i++) {
+            PresenceMember m = members.get(i);
+            if (out.writerIndex() + 1 + memberLength(m) > limit) {
+                truncated = true;
+                break;
+            }
+            if (i > 0) {
+                out.writeByte(',');
+            }
+            writeMember(out, m);
+        }
+        out.writeByte(']');
+        if (truncated) {
+            out.writeBytes(TRUNCATED);
+        }
+        return out.writeByte('}').writeByte('}');
+    }
+
+    /**
+     * Encodes {@code {"event":"join"|"leave","channel_name":C,"client":{"client_id":I,"client_name":N,"dialect":D}}}
+     * (PROTOCOL.md section 1a: what a {@code join_leave} subscription gets when another member joins or
+     * leaves) as one complete, final, unmasked WebSocket text frame, like {@link #delivery}. The caller
+     * must release the returned buffer.
+     */
+    public static ByteBuf joinLeave(ByteBufAllocator alloc, boolean join, byte[] quotedChannel, PresenceMember member) {
+        byte[] start = join ? EVENT_JOIN : EVENT_LEAVE;
+        int payloadLength = start.length + quotedChannel.length + EVENT_CLIENT.length + memberLength(member) + 1;
+        ByteBuf out = alloc.directBuffer(WebSocketFrames.textHeaderLength(payloadLength) + payloadLength);
+        WebSocketFrames.writeTextHeader(out, payloadLength);
+        out.writeBytes(start).writeBytes(quotedChannel).writeBytes(EVENT_CLIENT);
+        writeMember(out, member);
+        return out.writeByte('}');
+    }
+
+    private static int memberLength(PresenceMember m) {
+        return CLIENT_ID.length + m.quotedId().length + CLIENT_NAME.length + m.quotedName().length + DIALECT.length
+                + m.dialect().length() + 2;
+    }
+
+    private static void writeMember(ByteBuf out, PresenceMember m) {
+        out.writeBytes(CLIENT_ID).writeBytes(m.quotedId()).writeBytes(CLIENT_NAME).writeBytes(m.quotedName())
+                .writeBytes(DIALECT).writeCharSequence(m.dialect(), StandardCharsets.US_ASCII);
+        out.writeByte('"').writeByte('}');
     }
 
     /**

@@ -157,6 +157,67 @@ class MinichatsEncoderTest {
         }
     }
 
+    @Test
+    void listsPresenceUpToTheLimitAndSaysItTruncated() {
+        List<MinichatsEncoder.PresenceMember> two = List.of(member("4f2a-uuid", "Al\"ice", "minichats"),
+                member("127.0.0.1:36832", "127.0.0.1:36832", "line"));
+        String whole = "{\"status\":\"ok\",\"request_id\":7,\"info\":{\"channel_name\":\"room\",\"clients\":["
+                + "{\"client_id\":\"4f2a-uuid\",\"client_name\":\"Al\\\"ice\",\"dialect\":\"minichats\"},"
+                + "{\"client_id\":\"127.0.0.1:36832\",\"client_name\":\"127.0.0.1:36832\",\"dialect\":\"line\"}]}}";
+        byte[] id = "7".getBytes(StandardCharsets.UTF_8);
+        assertJson(whole, MinichatsEncoder.presence(ALLOC, id, JsonStrings.quote("room"), two, 65536));
+        assertJson("{\"status\":\"ok\",\"info\":{\"channel_name\":\"room\",\"clients\":[]}}",
+                MinichatsEncoder.presence(ALLOC, null, JsonStrings.quote("room"), List.of(), 65536));
+        // Room is kept for ',"truncated":true' (17 bytes): the whole list fits in its length plus 17, not in one less.
+        int fits = whole.length() + 17;
+        assertJson(whole, MinichatsEncoder.presence(ALLOC, id, JsonStrings.quote("room"), two, fits));
+        ByteBuf cut = MinichatsEncoder.presence(ALLOC, id, JsonStrings.quote("room"), two, fits - 1);
+        try {
+            String json = cut.toString(StandardCharsets.UTF_8);
+            assertTrue(cut.readableBytes() <= fits - 1, json);
+            assertEquals(whole.substring(0, whole.indexOf(",{\"client_id\":\"127")) + "],\"truncated\":true}}", json);
+        } finally {
+            cut.release();
+        }
+    }
+
+    @Test
+    void encodesJoinAndLeaveEventsAsOneCompleteTextFrame() {
+        MinichatsEncoder.PresenceMember dora = member("0b6f-uuid", "dora", "disposable");
+        for (boolean join : new boolean[] {true, false}) {
+            ByteBuf frame = MinichatsEncoder.joinLeave(ALLOC, join, JsonStrings.quote("caf\u00e9"), dora);
+            try {
+                String payload = "{\"event\":\"" + (join ? "join" : "leave") + "\",\"channel_name\":\"caf\u00e9\","
+                        + "\"client\":{\"client_id\":\"0b6f-uuid\",\"client_name\":\"dora\",\"dialect\":\"disposable\"}}";
+                assertEquals(0x81, frame.readUnsignedByte(), "FIN + text opcode");
+                assertEquals(payload.getBytes(StandardCharsets.UTF_8).length, frame.readUnsignedByte(),
+                        "unmasked 7-bit length");
+                assertEquals(payload, frame.toString(StandardCharsets.UTF_8));
+            } finally {
+                frame.release();
+            }
+        }
+    }
+
+    private static MinichatsEncoder.PresenceMember member(String id, String name, String dialect) {
+        return new MinichatsEncoder.PresenceMember() {
+            @Override
+            public byte[] quotedId() {
+                return JsonStrings.quote(id);
+            }
+
+            @Override
+            public byte[] quotedName() {
+                return JsonStrings.quote(name);
+            }
+
+            @Override
+            public String dialect() {
+                return dialect;
+            }
+        };
+    }
+
     private static MinichatsEncoder.ChannelSummary summary(String name, int count) {
         return new MinichatsEncoder.ChannelSummary() {
             @Override

@@ -39,7 +39,8 @@ public final class MetricsBinder {
         Gauge.builder("switchboard.websocket.connections", node, n -> n.limits().count())
                 .description("WebSocket connections").register(registry);
         Gauge.builder("switchboard.subscriptions", m.subscriptions, LongAdder::sum)
-                .description("subscriptions of this node's connections").register(registry);
+                .description("subscriptions of this node's connections, each a member of its channel's presence")
+                .register(registry);
         Gauge.builder("switchboard.channels", broker, Broker::localChannelCount)
                 .description("channels with subscribers on this node").register(registry);
         Gauge.builder("switchboard.outbound.pending", node, Node::outboundPendingBytes).baseUnit("bytes")
@@ -54,6 +55,10 @@ public final class MetricsBinder {
         FunctionCounter.builder("switchboard.compression.saved", m.compressionSavedBytes, LongAdder::sum)
                 .baseUnit("bytes").description("bytes compressed deliveries saved against their plain frames")
                 .register(registry);
+        counter(registry, "switchboard.presence.requests", m.presenceRequests,
+                "presence requests answered (minichats presence, GET /api/presence)");
+        counter(registry, "switchboard.presence.partial", m.presencePartial,
+                "presence requests answered with this node's members only: the other nodes' could not be read");
         counter(registry, "switchboard.read.pauses", m.readPauses,
                 "times a connection was not read from because it was over its outbound soft limit");
         tagged(registry, "switchboard.errors", "code", m.errors, "error replies, by code");

@@ -89,7 +89,8 @@ public final class Node implements Edge {
 
     /** Every dialect this node serves, as the broker and the cluster envelope know them. */
     public static final Dialects DIALECTS = new Dialects(MinichatsDialect.DIALECT, DisposableDialect.DIALECT,
-            LineDialect.DIALECT, ChatroomSession.DIALECT, RandomchatSession.DIALECT, MinichatsDialect.POSITIONS);
+            LineDialect.DIALECT, ChatroomSession.DIALECT, RandomchatSession.DIALECT, MinichatsDialect.POSITIONS,
+            MinichatsDialect.JOIN_LEAVE, MinichatsDialect.POSITIONS_JOIN_LEAVE);
 
     private final SwitchboardConfig config;
     private final ConnectionAuthorizer connectionAuthorizer;

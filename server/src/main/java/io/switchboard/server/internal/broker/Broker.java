@@ -319,6 +319,69 @@ public final class Broker {
         }
     }
 
+    /**
+     * Makes {@code member}, whose connection holds {@code subscription}, present in the subscription's
+     * channel (PROTOCOL.md section 1a, "Presence"): listed by {@link #presence} here, noted for the
+     * other nodes by the cluster link, and announced to the channel on every node as a
+     * {@link ChannelEvent.Kind#JOINED} event, which each dialect renders its own way. Call from the
+     * connection's event loop right after {@link #subscribe}, once the dialect wrote what must precede
+     * the announcement (disposable's {@code welcome}).
+     */
+    public void join(Subscription subscription, RosterMember member) {
+        ChannelEntry entry = subscription.group.entry;
+        Connection connection = subscription.connection;
+        entry.roster.put(member.id(), member);
+        cluster.memberJoined(entry.name, member);
+        ChannelEvent joined = ChannelEvent.presence(ChannelEvent.Kind.JOINED, member.dialect(), member.id(),
+                member.name(), connection);
+        publish(connection.loop, entry, joined);
+        forward(entry.name, joined);
+    }
+
+    /**
+     * Ends a membership {@link #join} began: unsubscribes, drops {@code member} from the channel's
+     * presence here and in the cluster, and announces {@code kind} ({@link ChannelEvent.Kind#LEFT},
+     * or {@link ChannelEvent.Kind#LEFT_UNANNOUNCED}) to the channel on every node. Call from the
+     * connection's event loop.
+     */
+    public void leave(Subscription subscription, RosterMember member, ChannelEvent.Kind kind) {
+        ChannelEntry entry = subscription.group.entry;
+        entry.roster.remove(member.id(), member);
+        unsubscribe(subscription);
+        cluster.memberLeft(entry.name, member);
+        // The channel may be gone here with its last local member; the other nodes still hear of it.
+        publishEverywhere(subscription.connection.loop, entry.name,
+                ChannelEvent.presence(kind, member.dialect(), member.id(), member.name(), null));
+    }
+
+    /**
+     * The members of a channel on every node, and whether that is all of them ({@code false}: the
+     * other nodes' could not be read, and {@link #members} are this node's only).
+     */
+    public record Presence(List<RosterMember> members, boolean complete) {
+    }
+
+    /**
+     * The members of {@code channelName} on this node and, in a cluster, on the other live nodes
+     * (PROTOCOL.md section 1a, "Presence"); in no particular order. Completes at once on a single node;
+     * in a cluster, when Redis answered (on one of the link's threads) or, with this node's members
+     * only, when it cannot. Never completes exceptionally. Any thread.
+     */
+    public CompletableFuture<Presence> presence(String channelName) {
+        metrics.presenceRequests.increment();
+        CompletableFuture<List<RosterMember>> remote = cluster.remoteMembers(channelName);
+        return remote.thenApply(others -> {
+            ChannelEntry entry = channels.get(channelName);
+            List<RosterMember> members = new ArrayList<>(entry == null ? List.of() : entry.roster.values());
+            if (others == null) {
+                metrics.presencePartial.increment();
+                return new Presence(members, false);
+            }
+            members.addAll(others);
+            return new Presence(members, true);
+        });
+    }
+
     /** Runs {@code action} under the broker's lock if no channel named {@code name} exists. */
     public void ifNoChannel(String name, Runnable action) {
         synchronized (lock) {
@@ -501,8 +564,19 @@ public final class Broker {
         ByteBuf deflated = group.deflating != 0 ? frames.deflated(compressor) : null;
         // The batched payload (no raw newline) once per publish, and only if some member is batched.
         ByteBuf batched = group.batching != 0 ? frames.batched() : null;
-        Fanout.send(origin, group.targets, frames.frame(), deflated, batched, group.dialect.echo() ? null : event.author,
-                null, event.offset);
+        Fanout.send(origin, group.targets, frames.frame(), deflated, batched, skip(group.dialect, event), null,
+                event.offset);
+    }
+
+    /**
+     * The connection of {@code dialect}'s group an event must not reach: its author when the dialect
+     * does not echo (line), or, for a presence event, when the group is not of the author's own
+     * dialect (a minichats member's join does not reach its own {@code join_leave} subscription, while a
+     * disposable member gets its own {@code info}); {@code null} otherwise.
+     */
+    private static Connection skip(Dialect dialect, ChannelEvent event) {
+        boolean echo = dialect.echo() && (event.kind == ChannelEvent.Kind.MESSAGE || dialect == event.dialect);
+        return echo ? null : event.author;
     }
 
     /** The channels with subscribers on this node. */

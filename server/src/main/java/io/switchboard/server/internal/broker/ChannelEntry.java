@@ -21,7 +21,10 @@ public final class ChannelEntry {
     /** Copy-on-write: replaced, never changed in place, so a publisher reads a stable array. */
     public volatile LocalGroup[] groups = NO_GROUPS;
     public volatile int subscribers;
-    /** The disposable members of this channel on this node, by id: what a {@code welcome} lists. */
+    /**
+     * The members of this channel on this node, of every dialect, by id: what presence lists here
+     * ({@link Broker#join}, {@link Broker#leave}); a disposable {@code welcome} shows its own dialect's.
+     */
     public final ConcurrentHashMap<String, RosterMember> roster = new ConcurrentHashMap<>();
 
     ChannelEntry(String name) {

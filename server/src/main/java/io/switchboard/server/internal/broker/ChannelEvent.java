@@ -19,7 +19,13 @@ import io.switchboard.protocol.JsonStrings;
 public final class ChannelEvent {
 
     public enum Kind {
-        MESSAGE(0), JOINED(1), LEFT(2);
+        MESSAGE(0), JOINED(1), LEFT(2),
+        /**
+         * A member left in a way its own dialect does not announce (a line client disconnected by
+         * {@code SHUTDOWN} or by its node stopping): only the dialects that show every member's
+         * presence (minichats {@code join_leave}) show it, as a leave.
+         */
+        LEFT_UNANNOUNCED(3);
 
         /** What a cluster envelope carries: explicit, so that reordering the constants changes nothing on the wire. */
         public final int code;
@@ -39,7 +45,10 @@ public final class ChannelEvent {
     }
 
     public final Kind kind;
-    /** The author's dialect: presence is shown by the author's dialect only. */
+    /**
+     * The author's dialect. Disposable and line show only their own dialect's presence; a
+     * presence event reaches its author only in its own dialect (disposable's own {@code info}).
+     */
     public final Dialect dialect;
     /** The author's id; authors without one of their own (minichats, the HTTP API) use their name. */
     public final String senderId;
@@ -96,7 +105,7 @@ public final class ChannelEvent {
         return e;
     }
 
-    /** A member joining ({@link Kind#JOINED}) or leaving ({@link Kind#LEFT}) a channel. */
+    /** A member joining ({@link Kind#JOINED}) or leaving ({@link Kind#LEFT}, {@link Kind#LEFT_UNANNOUNCED}) a channel. */
     public static ChannelEvent presence(Kind kind, Dialect dialect, String memberId, String memberName, Connection author) {
         return new ChannelEvent(kind, dialect, memberId, memberName, null, System.currentTimeMillis(),
                 Unpooled.EMPTY_BUFFER, author);

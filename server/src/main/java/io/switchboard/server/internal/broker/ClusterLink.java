@@ -18,6 +18,9 @@ public interface ClusterLink {
 
     CompletableFuture<List<RosterMember>> NO_MEMBERS = CompletableFuture.completedFuture(List.of());
 
+    /** What {@link #remoteMembers} completes with when the other nodes' members could not be read. */
+    CompletableFuture<List<RosterMember>> MEMBERS_UNKNOWN = CompletableFuture.completedFuture(null);
+
     /**
      * Notes that {@code channel}'s local subscriber count changed. Called by the broker under its
      * lock; {@code first} when the channel just got its first local subscriber. Returns a future
@@ -33,19 +36,21 @@ public interface ClusterLink {
     }
 
     /**
-     * The disposable members of {@code room} on the other nodes, for a {@code welcome}; the future
-     * completes at once on a single node. It never completes exceptionally (on trouble: none).
+     * The members of {@code channel} on the other nodes that are alive, of every dialect, for presence
+     * and a disposable {@code welcome}; the future completes at once on a single node (none). It
+     * completes with {@code null} when they could not be read (the link is down, or Redis failed or
+     * did not answer in time), never exceptionally; it may complete on any thread.
      */
-    default CompletableFuture<List<RosterMember>> remoteMembers(String room) {
+    default CompletableFuture<List<RosterMember>> remoteMembers(String channel) {
         return NO_MEMBERS;
     }
 
-    /** Notes a disposable member of {@code room} on this node, for the other nodes' welcomes. */
-    default void memberJoined(String room, RosterMember member) {
+    /** Notes a member of {@code channel} on this node, for the other nodes' presence. */
+    default void memberJoined(String channel, RosterMember member) {
     }
 
-    /** Notes that a disposable member of {@code room} on this node left. */
-    default void memberLeft(String room, RosterMember member) {
+    /** Notes that a member of {@code channel} on this node left. */
+    default void memberLeft(String channel, RosterMember member) {
     }
 
     /**

@@ -12,6 +12,7 @@ import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.ClusterLink;
 import io.switchboard.server.internal.broker.History;
+import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.broker.RosterMember;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,18 +24,21 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.BiConsumer;
+import java.util.function.Supplier;
 
 /**
  * Joins this node to the others through Redis pub/sub, with Lettuce (docs/cluster.md).
@@ -48,6 +52,11 @@ import java.util.function.BiConsumer;
  *   <li>Counts: the node keeps its per-channel counts in the hash {@code <prefix>node:<id>}, which
  *       expires unless refreshed by its heartbeat, and tells the others of each change on
  *       {@code <prefix>ctl} ({@link ClusterView} has the messages).</li>
+ *   <li>Presence: each channel's members of every dialect are in the hash
+ *       {@code <prefix>presence:<channel>} (field {@code node TAB id}, value {@code dialect-code TAB name}),
+ *       which expires unless a node with members there refreshes it with its heartbeat; a reader
+ *       ignores the fields of nodes it does not hear from, so a dead node's members are gone within
+ *       the node timeout.</li>
  *   <li>Failures: while Redis is unreachable, local delivery goes on, publishes for other nodes are
  *       counted and dropped (never queued), and {@link #problem()} says why. Lettuce reconnects;
  *       the node then resubscribes, rewrites its hash and rereads the others'.</li>
@@ -69,6 +78,8 @@ public final class RedisClusterLink implements ClusterLink {
      * the hash, then channel/count pairs (count 0 removes the channel).
      */
     private static final String UPDATE_SCRIPT = LuaScripts.load(RedisClusterLink.class, "update_node_counts.lua");
+    /** Replaces this node's fields in a channel's presence hash; see the script. */
+    private static final String REPLACE_MEMBERS_SCRIPT = LuaScripts.load(RedisClusterLink.class, "replace_node_members.lua");
     private static final int SUBSCRIBE_BATCH = 1000;
     /** Appends to a channel's stream and publishes it numbered (history on, issue 18). */
     private static final String PUBLISH_KEPT = LuaScripts.load(RedisClusterLink.class, "publish_kept.lua");
@@ -119,8 +130,18 @@ public final class RedisClusterLink implements ClusterLink {
     private StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
     private final Map<String, Subscribed> subscribed = new HashMap<>();
     private final Map<String, Integer> publishedCounts = new HashMap<>();
-    /** Rooms with disposable members on this node, to those members, as written to Redis. */
-    private final ConcurrentHashMap<String, ConcurrentHashMap<String, RosterMember>> rosters = new ConcurrentHashMap<>();
+    /**
+     * Channels with members on this node, to those members by id, as written to Redis: changed on the
+     * link's lane only, in the order the members came and went, so a rewrite never revives a member
+     * that left.
+     */
+    private final Map<String, Map<String, RosterMember>> members = new HashMap<>();
+    /**
+     * Channels whose presence hash may not hold this node's members as {@link #members} has them: a
+     * write failed, or members came or went while the link was down. Replaced whole by the next
+     * heartbeat (or the link coming up). On the link's lane only.
+     */
+    private final Set<String> staleMembers = new HashSet<>();
     private long seq;
     private long generation;
     private boolean rewriteDue;
@@ -210,69 +231,121 @@ public final class RedisClusterLink implements ClusterLink {
     }
 
     @Override
-    public CompletableFuture<List<RosterMember>> remoteMembers(String room) {
+    public CompletableFuture<List<RosterMember>> remoteMembers(String channel) {
         StatefulRedisConnection<byte[], byte[]> c = commands;
         if (!up || c == null) {
-            return NO_MEMBERS;
+            return MEMBERS_UNKNOWN;
         }
-        CompletableFuture<List<RosterMember>> members = new CompletableFuture<>();
-        c.async().hgetall(roomKey(room)).whenComplete((hash, failure) -> onLinkThread(() -> {
+        CompletableFuture<List<RosterMember>> found = new CompletableFuture<>();
+        c.async().hgetall(presenceKey(channel)).whenComplete((hash, failure) -> onLinkThread(() -> {
             if (failure != null) {
-                logger.debug("Cluster: could not read room {}'s members: {}", room, rootMessage(failure));
-                members.complete(List.of());
+                logger.debug("Cluster: could not read {}'s members: {}", channel, rootMessage(failure));
+                found.complete(null);
                 return;
             }
-            List<RosterMember> list = new ArrayList<>();
-            for (Map.Entry<byte[], byte[]> field : hash.entrySet()) {
-                String key = new String(field.getKey(), StandardCharsets.UTF_8);
-                int tab = key.indexOf('\t');
-                String node = tab < 0 ? "" : key.substring(0, tab);
-                // This node's members come from its own roster; a node not heard of is gone.
-                if (!node.equals(nodeName) && view.knows(node)) {
-                    list.add(RosterMember.of(key.substring(tab + 1), new String(field.getValue(), StandardCharsets.UTF_8)));
-                }
-            }
-            members.complete(list);
+            found.complete(othersOf(hash));
         }));
-        // Never let a welcome wait on a link that stopped answering.
-        return members.completeOnTimeout(List.of(), RedisConnections.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        // Never let a presence or a welcome wait on a link that stopped answering.
+        return found.completeOnTimeout(null, RedisConnections.COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    @Override
-    public void memberJoined(String room, RosterMember member) {
-        rosters.computeIfAbsent(room, r -> new ConcurrentHashMap<>()).put(member.id(), member);
-        StatefulRedisConnection<byte[], byte[]> c = commands;
-        if (up && c != null) {
-            byte[] key = roomKey(room);
-            c.async().hset(key, rosterField(member), utf8(member.name()));
-            c.async().pexpire(key, nodeTimeout.toMillis());
+    /**
+     * The members in a channel's presence hash of the nodes this one hears from, itself left out (its
+     * own members are in the broker's roster). A field this build cannot read is skipped.
+     */
+    private List<RosterMember> othersOf(Map<byte[], byte[]> hash) {
+        List<RosterMember> list = new ArrayList<>(hash.size());
+        for (Map.Entry<byte[], byte[]> field : hash.entrySet()) {
+            String key = new String(field.getKey(), StandardCharsets.UTF_8);
+            String value = new String(field.getValue(), StandardCharsets.UTF_8);
+            int tab = key.indexOf('\t');
+            int valueTab = value.indexOf('\t');
+            // A node not heard of within the node timeout is gone, and its members with it.
+            if (tab < 0 || valueTab < 0 || !view.knows(key.substring(0, tab))) {
+                continue;
+            }
+            try {
+                Dialect dialect = broker.dialects().byCode(Integer.parseInt(value.substring(0, valueTab)));
+                list.add(RosterMember.of(key.substring(tab + 1), value.substring(valueTab + 1), dialect));
+            } catch (IllegalArgumentException e) {
+                logger.debug("Cluster: skipped a presence field this node cannot read: {}", e.getMessage());
+            }
         }
+        return list;
     }
 
     @Override
-    public void memberLeft(String room, RosterMember member) {
-        rosters.computeIfPresent(room, (r, members) -> {
-            members.remove(member.id());
-            return members.isEmpty() ? null : members;
+    public void memberJoined(String channel, RosterMember member) {
+        onLinkThread(() -> {
+            members.computeIfAbsent(channel, ch -> new HashMap<>()).put(member.id(), member);
+            if (up) {
+                byte[] key = presenceKey(channel);
+                writePresence(channel, () -> commands.async().hset(key, presenceField(member), presenceValue(member)));
+                writePresence(channel, () -> commands.async().pexpire(key, nodeTimeout.toMillis()));
+            } else {
+                staleMembers.add(channel);
+            }
         });
-        StatefulRedisConnection<byte[], byte[]> c = commands;
-        if (up && c != null) {
-            c.async().hdel(roomKey(room), rosterField(member));
+    }
+
+    @Override
+    public void memberLeft(String channel, RosterMember member) {
+        onLinkThread(() -> {
+            Map<String, RosterMember> here = members.get(channel);
+            if (here != null && here.remove(member.id()) != null && here.isEmpty()) {
+                members.remove(channel);
+            }
+            if (up) {
+                writePresence(channel, () -> commands.async().hdel(presenceKey(channel), presenceField(member)));
+            } else {
+                staleMembers.add(channel); // the field must go when the link is back, though the member is gone here
+            }
+        });
+    }
+
+    /**
+     * Sends a write of {@code channel}'s presence hash; if it fails, or cannot be sent (Lettuce's
+     * request queue is full), marks the channel for the next repair ({@link #staleMembers}).
+     */
+    private void writePresence(String channel, Supplier<CompletionStage<?>> write) {
+        try {
+            write.get().whenComplete((ignored, failure) -> {
+                if (failure != null) {
+                    onLinkThread(() -> staleMembers.add(channel));
+                }
+            });
+        } catch (RuntimeException e) {
+            staleMembers.add(channel);
         }
     }
 
-    /** Writes this node's disposable members again (Redis may have lost them) or keeps them alive. */
-    private void writeRosters(boolean rewrite) {
-        for (Map.Entry<String, ConcurrentHashMap<String, RosterMember>> room : rosters.entrySet()) {
-            byte[] key = roomKey(room.getKey());
+    /**
+     * Writes this node's members again (Redis may have lost them), or keeps their hashes alive; then
+     * replaces its fields in the hashes that may be stale ({@link #staleMembers}).
+     */
+    private void writeMembers(boolean rewrite) {
+        for (Map.Entry<String, Map<String, RosterMember>> channel : members.entrySet()) {
+            byte[] key = presenceKey(channel.getKey());
             if (rewrite) {
                 Map<byte[], byte[]> fields = new HashMap<>();
-                room.getValue().values().forEach(m -> fields.put(rosterField(m), utf8(m.name())));
-                if (!fields.isEmpty()) {
-                    commands.async().hset(key, fields);
-                }
+                channel.getValue().values().forEach(m -> fields.put(presenceField(m), presenceValue(m)));
+                writePresence(channel.getKey(), () -> commands.async().hset(key, fields));
             }
-            commands.async().pexpire(key, nodeTimeout.toMillis());
+            writePresence(channel.getKey(), () -> commands.async().pexpire(key, nodeTimeout.toMillis()));
+        }
+        for (String channel : new ArrayList<>(staleMembers)) {
+            staleMembers.remove(channel);
+            Map<String, RosterMember> here = members.getOrDefault(channel, Map.of());
+            byte[][] args = new byte[2 + 2 * here.size()][];
+            args[0] = utf8(nodeName + "\t");
+            args[1] = utf8(Long.toString(nodeTimeout.toMillis()));
+            int i = 2;
+            for (RosterMember m : here.values()) {
+                args[i++] = presenceField(m);
+                args[i++] = presenceValue(m);
+            }
+            writePresence(channel, () -> commands.async().eval(REPLACE_MEMBERS_SCRIPT, ScriptOutputType.INTEGER,
+                    new byte[][] {presenceKey(channel)}, args));
         }
     }
 
@@ -438,7 +511,7 @@ public final class RedisClusterLink implements ClusterLink {
         publishedCounts.clear();
         publishedCounts.putAll(counts);
         writeCounts('S', counts);
-        writeRosters(true);
+        writeMembers(true);
         view.markAllStale();
         reconcile();
     }
@@ -613,7 +686,7 @@ public final class RedisClusterLink implements ClusterLink {
                 onLinkThread(() -> rewriteDue = true); // the hash is gone: Redis restarted or evicted it
             }
         });
-        writeRosters(false);
+        writeMembers(false);
         announce();
     }
 
@@ -855,13 +928,17 @@ public final class RedisClusterLink implements ClusterLink {
         return concat(channelPrefix, utf8(channel));
     }
 
-    /** The hash of a room's disposable members: field {@code node TAB id}, value the member's name. */
-    private byte[] roomKey(String room) {
-        return utf8(prefix + "room:" + room);
+    /** The hash of a channel's members: field {@code node TAB id}, value {@code dialect-code TAB name}. */
+    private byte[] presenceKey(String channel) {
+        return utf8(prefix + "presence:" + channel);
     }
 
-    private byte[] rosterField(RosterMember member) {
+    private byte[] presenceField(RosterMember member) {
         return utf8(nodeName + "\t" + member.id());
+    }
+
+    private static byte[] presenceValue(RosterMember member) {
+        return utf8(member.dialect().code() + "\t" + member.name());
     }
 
     private byte[] nodeKey(String node) {

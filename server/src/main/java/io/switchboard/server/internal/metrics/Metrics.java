@@ -68,7 +68,14 @@ public final class Metrics {
     public final LongAdder drops = new LongAdder();
     /** Times a connection's reading was turned off because it was over its outbound soft limit. */
     public final LongAdder readPauses = new LongAdder();
+    /** Subscriptions of this node's connections: every one is a member of its channel's presence. */
     public final LongAdder subscriptions = new LongAdder();
+    /**
+     * Presence requests answered (minichats {@code presence}, {@code GET /api/presence}), and those
+     * answered with this node's members only because the other nodes' could not be read (issue 18).
+     */
+    public final LongAdder presenceRequests = new LongAdder();
+    public final LongAdder presencePartial = new LongAdder();
     /** Messages compressed (permessage-deflate): a delivery once per publish and dialect, a reply once. */
     public final LongAdder compressedMessages = new LongAdder();
     /** Deliveries written compressed, and the bytes they saved against their plain frames. */

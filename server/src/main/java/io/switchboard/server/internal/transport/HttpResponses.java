@@ -49,7 +49,16 @@ public final class HttpResponses {
      * successful keep-alive request. Takes ownership of {@code response}.
      */
     public static ChannelFuture send(ChannelHandlerContext ctx, HttpRequest request, FullHttpResponse response) {
-        boolean keepAlive = response.status().codeClass() == HttpStatusClass.SUCCESS && HttpUtil.isKeepAlive(request);
+        return send(ctx, HttpUtil.isKeepAlive(request), response);
+    }
+
+    /**
+     * {@link #send(ChannelHandlerContext, HttpRequest, FullHttpResponse)} for an answer given after the
+     * request was released: {@code keepAlive} is what {@link HttpUtil#isKeepAlive} said of it. Takes
+     * ownership of {@code response}.
+     */
+    public static ChannelFuture send(ChannelHandlerContext ctx, boolean requestKeepAlive, FullHttpResponse response) {
+        boolean keepAlive = response.status().codeClass() == HttpStatusClass.SUCCESS && requestKeepAlive;
         if (!keepAlive) {
             response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
             return ctx.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);

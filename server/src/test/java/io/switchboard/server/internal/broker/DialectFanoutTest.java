@@ -3,6 +3,9 @@ package io.switchboard.server.internal.broker;
 import io.switchboard.protocol.disposable.DisposableDecoder;
 import io.switchboard.protocol.minichats.MinichatsDecoder;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -12,9 +15,12 @@ import io.switchboard.server.ChannelAuthorizer;
 import io.switchboard.server.ConnectionAuthorizer;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.Node;
+import io.switchboard.server.internal.dialect.disposable.DisposableDialect;
 import io.switchboard.server.internal.dialect.disposable.DisposableSession;
+import io.switchboard.server.internal.dialect.line.LineDialect;
 import io.switchboard.server.internal.dialect.line.LineChat;
 import io.switchboard.server.internal.dialect.line.LineSession;
+import io.switchboard.server.internal.dialect.minichats.MinichatsDialect;
 import io.switchboard.server.internal.dialect.minichats.MinichatsSession;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -38,6 +44,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class DialectFanoutTest {
 
+    private static final ByteBufAllocator ALLOC = PooledByteBufAllocator.DEFAULT;
     private static final MinichatsDecoder MINICHATS_DECODER = new MinichatsDecoder(65536, 32, 128);
     private static final DisposableDecoder DISPOSABLE_DECODER = new DisposableDecoder(65536, 32);
 
@@ -89,6 +96,61 @@ class DialectFanoutTest {
         }
         for (EmbeddedChannel ch : channels) {
             assertNull(ch.readOutbound());
+        }
+    }
+
+    /**
+     * The join_leave variants render a message exactly as their base does (with positions: the
+     * offset, {@code e.offset}), and a presence event of any dialect as a join or leave, which the
+     * base variants do not show (PROTOCOL.md section 1a).
+     */
+    @Test
+    void theJoinLeaveVariantsRenderMessagesAsTheirBaseAndPresenceAsEvents() {
+        ChannelEntry entry = new ChannelEntry("lobby");
+        ByteBuf content = Unpooled.copiedBuffer("{\"n\":1}", StandardCharsets.UTF_8);
+        ChannelEvent message = ChannelEvent.message(MinichatsDialect.DIALECT, "Ann", "Ann", null, 0, content, null);
+        message.offset = 42;
+        try {
+            assertSameRendering(MinichatsDialect.DIALECT, MinichatsDialect.JOIN_LEAVE, entry, message);
+            assertSameRendering(MinichatsDialect.POSITIONS, MinichatsDialect.POSITIONS_JOIN_LEAVE, entry, message);
+            ByteBuf positioned = MinichatsDialect.POSITIONS_JOIN_LEAVE.render(ALLOC, entry, message);
+            try {
+                assertTrue(text(positioned, 2).endsWith(",\"content\":{\"n\":1},\"offset\":42}"), text(positioned, 2));
+            } finally {
+                positioned.release();
+            }
+        } finally {
+            content.release();
+        }
+        for (Dialect author : List.of(MinichatsDialect.DIALECT, DisposableDialect.DIALECT, LineDialect.DIALECT)) {
+            for (ChannelEvent.Kind kind : List.of(ChannelEvent.Kind.JOINED, ChannelEvent.Kind.LEFT,
+                    ChannelEvent.Kind.LEFT_UNANNOUNCED)) {
+                ChannelEvent e = ChannelEvent.presence(kind, author, "id-1", "Bo", null);
+                String expected = "{\"event\":\"" + (kind == ChannelEvent.Kind.JOINED ? "join" : "leave")
+                        + "\",\"channel_name\":\"lobby\",\"client\":{\"client_id\":\"id-1\",\"client_name\":\"Bo\","
+                        + "\"dialect\":\"" + author.name() + "\"}}";
+                for (Dialect variant : List.of(MinichatsDialect.JOIN_LEAVE, MinichatsDialect.POSITIONS_JOIN_LEAVE)) {
+                    ByteBuf frame = variant.render(ALLOC, entry, e);
+                    try {
+                        assertEquals(expected, text(frame, 2));
+                    } finally {
+                        frame.release();
+                    }
+                }
+                assertNull(MinichatsDialect.DIALECT.render(ALLOC, entry, e));
+                assertNull(MinichatsDialect.POSITIONS.render(ALLOC, entry, e));
+            }
+        }
+    }
+
+    private static void assertSameRendering(Dialect base, Dialect variant, ChannelEntry entry, ChannelEvent e) {
+        ByteBuf a = base.render(ALLOC, entry, e);
+        ByteBuf b = variant.render(ALLOC, entry, e);
+        try {
+            assertEquals(a, b, base + " and " + variant);
+        } finally {
+            a.release();
+            b.release();
         }
     }
 

@@ -83,11 +83,16 @@ class ClusterEnvelopeTest {
         assertEquals(2, LineDialect.DIALECT.code());
         assertEquals(3, ChatroomSession.DIALECT.code());
         assertEquals(4, RandomchatSession.DIALECT.code());
+        // The minichats subscription variants (issue 18): reserved, though they never travel.
+        assertEquals(5, MinichatsDialect.POSITIONS.code());
+        assertEquals(6, MinichatsDialect.JOIN_LEAVE.code());
+        assertEquals(7, MinichatsDialect.POSITIONS_JOIN_LEAVE.code());
         for (Dialect d : Node.DIALECTS.all()) {
             assertSame(d, Node.DIALECTS.byCode(d.code()));
         }
         assertEquals(0, ChannelEvent.Kind.MESSAGE.code);
         assertEquals(1, ChannelEvent.Kind.JOINED.code);
         assertEquals(2, ChannelEvent.Kind.LEFT.code);
+        assertEquals(3, ChannelEvent.Kind.LEFT_UNANNOUNCED.code);
     }
 }

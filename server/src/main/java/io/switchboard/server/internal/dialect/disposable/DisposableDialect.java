@@ -9,7 +9,8 @@ import io.switchboard.server.internal.broker.Dialect;
 
 /**
  * The disposable dialect as the broker knows it (PROTOCOL.md section 2): {@code chat} for messages,
- * {@code info} for its own members' comings and goings.
+ * {@code info} for its own members' comings and goings; other dialects' members come and go unseen,
+ * as in the seed, where every member is a disposable one (docs/dialects.md, "Presence").
  */
 public final class DisposableDialect {
 
@@ -28,6 +29,8 @@ public final class DisposableDialect {
             case LEFT:
                 return e.dialect != DIALECT ? null : DisposableEncoder.info(alloc, channel.quotedName(),
                         e.quotedId(), e.quotedName(), e.kind == ChannelEvent.Kind.JOINED);
+            case LEFT_UNANNOUNCED:
+                return null; // only line clients leave unannounced
             default:
                 throw new IllegalStateException("Unhandled event kind: " + e.kind);
         }

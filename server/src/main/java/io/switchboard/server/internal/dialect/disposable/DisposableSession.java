@@ -59,7 +59,7 @@ public final class DisposableSession extends WebSocketSession {
         this.authorizer = authorizer;
         this.handshake = handshake;
         this.room = room;
-        this.self = RosterMember.of(UUID.randomUUID().toString(), name);
+        this.self = RosterMember.of(UUID.randomUUID().toString(), name, DisposableDialect.DIALECT);
     }
 
     @Override
@@ -77,32 +77,32 @@ public final class DisposableSession extends WebSocketSession {
         // In a cluster, the welcome lists the members on the other nodes too: read them first.
         pause();
         remote.whenComplete((members, failure) -> ctx.executor().execute(
-                () -> resume(() -> join(ctx, failure == null ? members : List.of()))));
+                () -> resume(() -> join(ctx, members))));
     }
 
     /**
-     * Joins the room and welcomes the client. The welcome is written in the same task as the
-     * subscribe, so it goes out before any delivery to the room can.
+     * Joins the room and welcomes the client with the room's disposable members, itself included, on
+     * this node and on the others ({@code remote}, {@code null} when they could not be read). The
+     * welcome is written in the same task as the subscribe, so it goes out before any delivery to the
+     * room can, and before the room hears of the join.
      */
     private void join(ChannelHandlerContext ctx, List<RosterMember> remote) {
         subscription = broker.subscribe(connection, room).subscription();
         ChannelEntry entry = subscription.entry();
-        entry.roster.put(self.id(), self);
-        List<DisposableEncoder.Member> members = new ArrayList<>(entry.roster.size() + remote.size());
+        List<DisposableEncoder.Member> members = new ArrayList<>();
         for (RosterMember m : entry.roster.values()) {
-            members.add(welcomed(m));
+            if (m.dialect() == DisposableDialect.DIALECT) {
+                members.add(welcomed(m));
+            }
         }
-        for (RosterMember m : remote) {
-            if (!entry.roster.containsKey(m.id())) {
+        members.add(welcomed(self));
+        for (RosterMember m : remote == null ? List.<RosterMember>of() : remote) {
+            if (m.dialect() == DisposableDialect.DIALECT && !entry.roster.containsKey(m.id())) {
                 members.add(welcomed(m));
             }
         }
         reply(ctx, DisposableEncoder.welcome(ctx.alloc(), entry.quotedName(), members));
-        broker.cluster().memberJoined(room, self);
-        ChannelEvent joined = ChannelEvent.presence(ChannelEvent.Kind.JOINED, DisposableDialect.DIALECT, self.id(),
-                self.name(), connection);
-        broker.publish(connection.loop, entry, joined);
-        broker.forward(room, joined);
+        broker.join(subscription, self);
     }
 
     @Override
@@ -145,13 +145,8 @@ public final class DisposableSession extends WebSocketSession {
         if (subscription == null) {
             return;
         }
-        subscription.entry().roster.remove(self.id());
-        broker.unsubscribe(subscription);
+        broker.leave(subscription, self, ChannelEvent.Kind.LEFT);
         subscription = null;
-        broker.cluster().memberLeft(room, self);
-        // The room may be gone here with its last local member; the other nodes still hear of it.
-        broker.publishEverywhere(connection.loop, room, ChannelEvent.presence(ChannelEvent.Kind.LEFT,
-                DisposableDialect.DIALECT, self.id(), self.name(), null));
     }
 
     /** A member as {@code welcome} lists it. */

@@ -24,10 +24,14 @@ public final class LineDialect {
         switch (e.kind) {
             case MESSAGE:
                 return LineMessages.message(alloc, e.senderName, e.text());
+            // A line client's name is its address:port, what the seed calls its id; its cluster-wide
+            // id is presence's (LineSession).
             case JOINED:
-                return e.dialect != DIALECT ? null : LineMessages.encode(alloc, LineMessages.joined(e.senderId));
+                return e.dialect != DIALECT ? null : LineMessages.encode(alloc, LineMessages.joined(e.senderName));
             case LEFT:
-                return e.dialect != DIALECT ? null : LineMessages.encode(alloc, LineMessages.left(e.senderId));
+                return e.dialect != DIALECT ? null : LineMessages.encode(alloc, LineMessages.left(e.senderName));
+            case LEFT_UNANNOUNCED:
+                return null; // SHUTDOWN and a stopping node disconnect line clients without a word
             default:
                 throw new IllegalStateException("Unhandled event kind: " + e.kind);
         }

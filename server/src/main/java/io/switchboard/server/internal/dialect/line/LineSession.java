@@ -10,6 +10,7 @@ import io.switchboard.protocol.line.LineMessages;
 import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.broker.RosterMember;
 import io.switchboard.server.internal.broker.Subscription;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.session.RateLimiter;
@@ -37,6 +38,8 @@ public final class LineSession extends Session {
     private final String channelName;
     private final RateLimiter rateLimiter;
     private String id;
+    /** This client in its channel's presence: named by its id, with an id unique in the cluster. */
+    private RosterMember self;
     private boolean admitted;
     /** Set when the chat is shut down for this client: its leave is part of the shutdown, not announced. */
     private boolean shutDown;
@@ -70,9 +73,8 @@ public final class LineSession extends Session {
         logger.debug("{} joined the line chat", id);
         subscription = broker.subscribe(connection, channelName).subscription();
         ctx.write(LineMessages.encode(ctx.alloc(), LineMessages.welcome(id, clients)));
-        ChannelEvent joined = ChannelEvent.presence(ChannelEvent.Kind.JOINED, LineDialect.DIALECT, id, id, connection);
-        broker.publish(connection.loop, subscription.entry(), joined);
-        broker.forward(channelName, joined);
+        self = RosterMember.of(presenceId(id, broker.cluster().nodeName()), id, LineDialect.DIALECT);
+        broker.join(subscription, self);
         ctx.flush();
         ctx.fireChannelActive();
     }
@@ -144,16 +146,22 @@ public final class LineSession extends Session {
         if (admitted) {
             chat.leave();
             if (subscription != null) {
-                broker.unsubscribe(subscription);
+                // A shut-down client leaves presence too, but the line chat does not announce it.
+                broker.leave(subscription, self, shutDown ? ChannelEvent.Kind.LEFT_UNANNOUNCED : ChannelEvent.Kind.LEFT);
                 subscription = null;
-                if (!shutDown) {
-                    broker.publishEverywhere(connection.loop, channelName,
-                            ChannelEvent.presence(ChannelEvent.Kind.LEFT, LineDialect.DIALECT, id, id, null));
-                }
             }
             logger.debug("{} left the line chat", id);
         }
         super.channelInactive(ctx);
+    }
+
+    /**
+     * A line client's id in presence (PROTOCOL.md section 1a): its {@code address:port}, which is unique
+     * on its node, and in a cluster {@code @} and the node's name, since clients of two nodes may share
+     * an {@code address:port}.
+     */
+    static String presenceId(String id, String nodeName) {
+        return nodeName == null ? id : id + "@" + nodeName;
     }
 
     @Override

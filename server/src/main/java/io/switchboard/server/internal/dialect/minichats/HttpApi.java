@@ -6,6 +6,9 @@ import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.QueryStringDecoder;
+import io.switchboard.protocol.Names;
 import io.switchboard.protocol.JsonStrings;
 import io.switchboard.protocol.minichats.ApiPublish;
 import io.switchboard.protocol.minichats.ErrorCode;
@@ -20,6 +23,7 @@ import io.switchboard.protocol.minichats.MinichatsException;
 import io.netty.handler.codec.http.HttpMethod;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.broker.Broker;
+import io.switchboard.server.internal.transport.Backpressure;
 import io.switchboard.server.internal.transport.HandshakeRouter;
 import io.switchboard.server.internal.transport.HttpResponses;
 import io.switchboard.server.internal.transport.HttpRoute;
@@ -27,14 +31,16 @@ import io.switchboard.server.internal.transport.HttpRoute;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The HTTP API for backends, on when the server has an API key: {@code POST /api/publish} with
  * {@code {"channel_name": C, "content": X, "sender": S}} publishes as if a client named S had
  * ({@code sender} defaults to {@code api}) and answers how many subscribers it reached;
- * {@code GET /api/channels} lists channels as {@code list_channels} does. Both need
- * {@code Authorization: Bearer <key>}. Bodies over the message limit get 413 from the aggregator.
- * Without a key, both answer 404.
+ * {@code GET /api/channels} lists channels as {@code list_channels} does, and
+ * {@code GET /api/presence?channel_name=C} a channel's members as {@code presence} does (issue 18).
+ * All need {@code Authorization: Bearer <key>}. Bodies over the message limit get 413 from the
+ * aggregator. Without a key, all answer 404.
  *
  * <p>Stateless and thread-safe.
  */
@@ -44,6 +50,7 @@ public final class HttpApi implements HttpRoute {
     public static final String CHANNELS_PATH = "/api/channels";
     /** {@code GET /api/history?channel_name=C[&limit=N][&since_offset=O&since_epoch=E]} (issue 18). */
     public static final String HISTORY_PATH = "/api/history";
+    public static final String PRESENCE_PATH = "/api/presence";
     static final String DEFAULT_SENDER = "api";
 
     private final SwitchboardConfig config;
@@ -58,7 +65,7 @@ public final class HttpApi implements HttpRoute {
 
     @Override
     public List<String> paths() {
-        return List.of(PUBLISH_PATH, CHANNELS_PATH, HISTORY_PATH);
+        return List.of(PUBLISH_PATH, CHANNELS_PATH, HISTORY_PATH, PRESENCE_PATH);
     }
 
     @Override
@@ -66,7 +73,8 @@ public final class HttpApi implements HttpRoute {
         return config.apiKey() == null ? List.of() : List.of(
                 "  POST " + PUBLISH_PATH + "                    publish (Authorization: Bearer API_KEY)",
                 "  GET " + CHANNELS_PATH + "                    channels and counts (same key)",
-                "  GET " + HISTORY_PATH + "?channel_name=C      a channel's kept publications (same key)");
+                "  GET " + HISTORY_PATH + "?channel_name=C      a channel's kept publications (same key)",
+                "  GET " + PRESENCE_PATH + "?channel_name=C     a channel's members on every node (same key)");
     }
 
     /** Serves an API request. Does not release {@code request}. */
@@ -91,6 +99,8 @@ public final class HttpApi implements HttpRoute {
             publish(ctx, request);
         } else if (HISTORY_PATH.equals(path)) {
             history(ctx, request);
+        } else if (PRESENCE_PATH.equals(path)) {
+            presence(ctx, request);
         } else {
             // At most the soft limit: the answer must fit in what the connection may hold.
             ByteBuf body = MinichatsEncoder.channels(ctx.alloc(), null, MinichatsDialect.summaries(broker.channels()),
@@ -217,6 +227,45 @@ public final class HttpApi implements HttpRoute {
 
     private static int parse(String text, int min, int max, String name) throws MinichatsException {
         return (int) parse(text, (long) min, max, name);
+    }
+
+    /**
+     * Answers a channel's members with the body of the WebSocket {@code presence} reply, at most the
+     * soft limit like {@code /api/channels}. In a cluster the answer waits for Redis; the connection
+     * reads nothing meanwhile, so pipelined requests are answered in order.
+     */
+    private void presence(ChannelHandlerContext ctx, FullHttpRequest request) {
+        List<String> names = new QueryStringDecoder(request.uri()).parameters().get("channel_name");
+        String name = names == null || names.isEmpty() ? null : names.get(0);
+        String invalid = name == null ? "Missing parameter 'channel_name'"
+                : Names.check("channel_name", name, config.maxChannelNameBytes());
+        if (invalid != null) {
+            ErrorCode code = name == null ? ErrorCode.MISSING_PARAM : ErrorCode.INVALID_PARAM;
+            publisher.counted(code);
+            HttpResponses.send(ctx, request, HttpResponses.jsonError(ctx, HttpResponseStatus.BAD_REQUEST, code, invalid));
+            return;
+        }
+        boolean keepAlive = HttpUtil.isKeepAlive(request);
+        byte[] quotedChannel = JsonStrings.quote(name);
+        CompletableFuture<Broker.Presence> presence = broker.presence(name);
+        if (presence.isDone()) {
+            HttpResponses.send(ctx, keepAlive, presenceResponse(ctx, quotedChannel, presence.join()));
+            return;
+        }
+        Backpressure backpressure = ctx.pipeline().get(Backpressure.class);
+        backpressure.holdReads();
+        presence.whenComplete((members, failure) -> ctx.executor().execute(() -> {
+            HttpResponses.send(ctx, keepAlive, failure != null
+                    ? HttpResponses.jsonError(ctx, HttpResponseStatus.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL,
+                            "Internal error while listing the channel's members")
+                    : presenceResponse(ctx, quotedChannel, members));
+            backpressure.releaseReads();
+        }));
+    }
+
+    private FullHttpResponse presenceResponse(ChannelHandlerContext ctx, byte[] quotedChannel, Broker.Presence presence) {
+        return HttpResponses.json(HttpResponseStatus.OK, MinichatsEncoder.presence(ctx.alloc(), null, quotedChannel,
+                MinichatsDialect.members(presence.members()), config.outboundSoftLimitBytes()));
     }
 
     /** Compares the bearer token in constant time, so its bytes cannot be guessed by timing. */

@@ -10,8 +10,12 @@ import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.broker.RosterMember;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 
 /**
@@ -21,8 +25,10 @@ import java.util.List;
  * <p>A variant is a {@link Dialect} of its own to the broker, so that it renders each event once
  * for all the subscriptions that asked for the same thing, as it does for each dialect: a
  * subscription with positions is in its loop's group of {@link #POSITIONS}, whose deliveries carry
- * the offset. A connection always speaks {@link #DIALECT}: the variants never author an event and
- * never travel in a cluster envelope, but their codes are reserved like any dialect's.
+ * the offset; one with {@code join_leave} in {@link #JOIN_LEAVE}'s (or {@link #POSITIONS_JOIN_LEAVE}'s,
+ * with both), which also shows every other member's join and leave, whatever its dialect. A
+ * connection always speaks {@link #DIALECT}: the variants never author an event and never travel in
+ * a cluster envelope, but their codes are reserved like any dialect's.
  */
 public final class MinichatsDialect {
 
@@ -34,8 +40,17 @@ public final class MinichatsDialect {
     private MinichatsDialect() {
     }
 
+    /** Subscriptions with {@code join_leave}: messages as {@link #DIALECT}, and join and leave events. Code 6. */
+    public static final Dialect JOIN_LEAVE = new Dialect(6, "minichats+join_leave", true, MinichatsDialect::renderJoinLeave);
+    /** Subscriptions with both: messages as {@link #POSITIONS} (with the offset), and join and leave events. Code 7. */
+    public static final Dialect POSITIONS_JOIN_LEAVE = new Dialect(7, "minichats+positions+join_leave", true,
+            MinichatsDialect::renderPositionsJoinLeave);
+
     /** The variant a subscription is rendered as. */
-    static Dialect forSubscription(boolean positions) {
+    static Dialect forSubscription(boolean positions, boolean joinLeave) {
+        if (joinLeave) {
+            return positions ? POSITIONS_JOIN_LEAVE : JOIN_LEAVE;
+        }
         return positions ? POSITIONS : DIALECT;
     }
 
@@ -84,6 +99,71 @@ public final class MinichatsDialect {
         }
         return MinichatsEncoder.history(alloc, requestId, JsonStrings.quote(channelName),
                 listing.position().quotedEpoch(), listing.position().offset(), publications, maxBytes);
+    }
+
+    /** {@link #render}, and a presence event as a join or leave. The caller must release the returned buffer. */
+    private static ByteBuf renderJoinLeave(ByteBufAllocator alloc, ChannelEntry channel, ChannelEvent e) {
+        return e.kind == ChannelEvent.Kind.MESSAGE ? render(alloc, channel, e) : joinOrLeave(alloc, channel, e);
+    }
+
+    /** {@link #renderPositions}, and a presence event as a join or leave. The caller must release the returned buffer. */
+    private static ByteBuf renderPositionsJoinLeave(ByteBufAllocator alloc, ChannelEntry channel, ChannelEvent e) {
+        return e.kind == ChannelEvent.Kind.MESSAGE ? renderPositions(alloc, channel, e) : joinOrLeave(alloc, channel, e);
+    }
+
+    /**
+     * {@code {"event":"join"|"leave",...}} for a member of any dialect (PROTOCOL.md section 1a); a
+     * line client's leave that the line chat does not announce is a leave too. The caller must
+     * release the returned buffer.
+     */
+    private static ByteBuf joinOrLeave(ByteBufAllocator alloc, ChannelEntry channel, ChannelEvent e) {
+        MinichatsEncoder.PresenceMember member = new MinichatsEncoder.PresenceMember() {
+            @Override
+            public byte[] quotedId() {
+                return e.quotedId();
+            }
+
+            @Override
+            public byte[] quotedName() {
+                return e.quotedName();
+            }
+
+            @Override
+            public String dialect() {
+                return e.dialect.name();
+            }
+        };
+        return MinichatsEncoder.joinLeave(alloc, e.kind == ChannelEvent.Kind.JOINED, channel.quotedName(), member);
+    }
+
+    /**
+     * The members of a channel as {@code presence} lists them: sorted by name, then id (by the bytes of
+     * their UTF-8), so that a reply cut short at the size limit leaves out the same ones each time.
+     */
+    static List<MinichatsEncoder.PresenceMember> members(List<RosterMember> members) {
+        List<RosterMember> sorted = new ArrayList<>(members);
+        sorted.sort(Comparator.comparing((RosterMember m) -> m.name().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned)
+                .thenComparing(m -> m.id().getBytes(StandardCharsets.UTF_8), Arrays::compareUnsigned));
+        List<MinichatsEncoder.PresenceMember> listed = new ArrayList<>(sorted.size());
+        for (RosterMember m : sorted) {
+            listed.add(new MinichatsEncoder.PresenceMember() {
+                @Override
+                public byte[] quotedId() {
+                    return m.quotedId();
+                }
+
+                @Override
+                public byte[] quotedName() {
+                    return m.quotedName();
+                }
+
+                @Override
+                public String dialect() {
+                    return m.dialect().name();
+                }
+            });
+        }
+        return listed;
     }
 
     /** The broker's listing as {@code list_channels} shows it. */

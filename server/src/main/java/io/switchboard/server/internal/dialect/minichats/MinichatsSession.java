@@ -23,6 +23,7 @@ import io.switchboard.server.internal.broker.Broker;
 import io.switchboard.server.internal.broker.ChannelEntry;
 import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.broker.RosterMember;
 import io.switchboard.server.internal.broker.Subscription;
 import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.session.RateLimiter;
@@ -35,6 +36,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -58,6 +60,8 @@ public final class MinichatsSession extends WebSocketSession {
     private final String clientName;
     private final byte[] quotedName;
     private final Map<String, Subscription> subscriptions = new HashMap<>();
+    /** This connection as a member of each channel it subscribes to (PROTOCOL.md section 1a, "Presence"). */
+    private final RosterMember self;
     /**
      * Whether the client connected with {@code ?batch=1} (PROTOCOL.md section 1a): its replies and
      * deliveries are corked and go out several to a frame, and a frame of its may hold several
@@ -94,6 +98,7 @@ public final class MinichatsSession extends WebSocketSession {
         this.subscribeLimiter = new RateLimiter(config.maxSubscribesPerSecond(), System.nanoTime());
         this.clientName = clientName;
         this.quotedName = JsonStrings.quote(clientName);
+        this.self = RosterMember.of(UUID.randomUUID().toString(), clientName, MinichatsDialect.DIALECT);
     }
 
     @Override
@@ -220,7 +225,7 @@ public final class MinichatsSession extends WebSocketSession {
             held = null;
         }
         for (Subscription s : subscriptions.values()) {
-            broker.unsubscribe(s);
+            broker.leave(s, self, ChannelEvent.Kind.LEFT);
         }
         subscriptions.clear();
     }
@@ -270,6 +275,8 @@ public final class MinichatsSession extends WebSocketSession {
                     break;
                 case HISTORY:
                     history(ctx, request);
+                case PRESENCE:
+                    presence(ctx, request);
                     break;
                 default:
                     throw new IllegalStateException("Unhandled action: " + request.action());
@@ -311,8 +318,10 @@ public final class MinichatsSession extends WebSocketSession {
             subscribePositioned(ctx, request);
             return;
         }
-        Broker.Joined joined = broker.subscribe(connection, name);
+        Broker.Joined joined = broker.subscribe(connection, name,
+                MinichatsDialect.forSubscription(false, request.joinLeave()));
         subscriptions.put(name, joined.subscription());
+        broker.join(joined.subscription(), self);
         logger.debug("{} {} subscribed to {}", ctx.channel(), clientName, name);
         if (joined.receiving().isDone()) {
             send(ctx, MinichatsEncoder.subscribed(ctx.alloc(), request.requestId(),
@@ -340,16 +349,17 @@ public final class MinichatsSession extends WebSocketSession {
     private void subscribePositioned(ChannelHandlerContext ctx, MinichatsRequest request) {
         StreamPosition recover = request.recover();
         Broker.Positioning positioning = broker.subscribePositioned(connection, request.channelName(),
-                MinichatsDialect.forSubscription(true), recover == null ? 0 : recover.offset(),
+                MinichatsDialect.forSubscription(true, request.joinLeave()), recover == null ? 0 : recover.offset(),
                 recover == null ? null : recover.epoch());
+        // The subscription is the session's from now on, so a close ends it, and a member of the channel.
+        subscriptions.put(request.channelName(), positioning.subscription());
+        broker.join(positioning.subscription(), self);
         CompletableFuture<Broker.Positioned> positioned = positioning.positioned();
         if (positioned.isDone()) {
             positioned(ctx, request, positioned.join());
             return;
         }
-        // In a cluster the position comes from Redis: requests behind this one wait their turn. The
-        // subscription is the session's already, so a close meanwhile ends it.
-        subscriptions.put(request.channelName(), positioning.subscription());
+        // In a cluster the position comes from Redis: requests behind this one wait their turn.
         pause();
         positioned.whenComplete((p, failure) -> ctx.executor().execute(() -> resume(() -> {
             if (failure != null) {
@@ -366,7 +376,6 @@ public final class MinichatsSession extends WebSocketSession {
     /** Answers a subscribe with positions once its position is known, on the connection's loop. */
     private void positioned(ChannelHandlerContext ctx, MinichatsRequest request, Broker.Positioned p) {
         Subscription subscription = p.joined().subscription();
-        subscriptions.put(request.channelName(), subscription);
         ChannelEntry entry = subscription.entry();
         History.Position at = p.position();
         History.Recovery recovery = p.recovery();
@@ -456,7 +465,7 @@ public final class MinichatsSession extends WebSocketSession {
         if (s == null) {
             throw notSubscribed(request);
         }
-        broker.unsubscribe(s);
+        broker.leave(s, self, ChannelEvent.Kind.LEFT);
         logger.debug("{} {} unsubscribed from {}", ctx.channel(), clientName, request.channelName());
         send(ctx, MinichatsEncoder.ok(ctx.alloc(), request.requestId()));
     }
@@ -481,6 +490,36 @@ public final class MinichatsSession extends WebSocketSession {
                 System.currentTimeMillis(), content, connection);
         broker.publish(connection.loop, entry, event);
         broker.forward(entry.name, event);
+    }
+
+    /**
+     * Lists the members of a channel on every node (PROTOCOL.md section 1a), for whoever may subscribe
+     * to it, subscribed or not. In a cluster the answer waits for Redis (at most its command timeout;
+     * without it, this node's members only), and requests behind it wait their turn, as behind a
+     * subscribe.
+     */
+    private void presence(ChannelHandlerContext ctx, MinichatsRequest request) throws MinichatsException {
+        authorize(ChannelAuthorizer.Operation.SUBSCRIBE, request);
+        byte[] requestId = request.requestId();
+        byte[] quotedChannel = JsonStrings.quote(request.channelName());
+        CompletableFuture<Broker.Presence> presence = broker.presence(request.channelName());
+        if (presence.isDone()) {
+            send(ctx, presenceReply(ctx, requestId, quotedChannel, presence.join()));
+            return;
+        }
+        pause();
+        presence.whenComplete((members, failure) -> ctx.executor().execute(() -> resume(() -> {
+            send(ctx, failure != null ? MinichatsEncoder.error(ctx.alloc(), requestId, ErrorCode.INTERNAL,
+                    "Internal error while serving 'presence'") : presenceReply(ctx, requestId, quotedChannel, members));
+            serveHeld(ctx); // the rest of a batched frame, which may pause again
+        })));
+    }
+
+    /** The reply to {@code presence}, at most {@code MAX_MESSAGE_BYTES}. The caller must release the returned buffer. */
+    private ByteBuf presenceReply(ChannelHandlerContext ctx, byte[] requestId, byte[] quotedChannel,
+                                  Broker.Presence presence) {
+        return MinichatsEncoder.presence(ctx.alloc(), requestId, quotedChannel,
+                MinichatsDialect.members(presence.members()), maxMessageBytes);
     }
 
     /**
