@@ -1054,6 +1054,9 @@ public final class LoadGen {
 
         @Override
         public void onMessage(WsConnection c, ByteBuf payload) {
+            if (client == null) {
+                return; // a connection closed as it opened (a subscriber that left while it reconnected)
+            }
             if (!o.batch) {
                 client.onMessage(c.ctx().alloc(), payload);
                 return;
@@ -1491,7 +1494,10 @@ public final class LoadGen {
             }
         }
 
-        /** Its {@link RecoveryCheck} counts with the tails the publishers left; of one that left, only what came twice or late. */
+        /**
+         * Its {@link RecoveryCheck} counts, with the tails the publishers left; of one that left (a
+         * ramp down), only what came twice or late.
+         */
         RecoveryCheck.Tally tally() {
             int slots = o.publishersPerChannel();
             long[] published = new long[slots];

@@ -112,7 +112,8 @@ class RecoveryCheckTest {
         connected.reconnected(false);
         assertEquals(new Tally(5, 0, 0, 5, 0, 0), connected.tally(new long[] {10}));
         deliver(connected, 0, 9);
-        assertEquals(new Tally(6, 0, 0, 4, 0, 0), connected.tally(new long[] {10}), "earlier tallies left no holes behind");
+        assertEquals(new Tally(6, 0, 0, 4, 0, 0), connected.tally(new long[] {10}),
+                "earlier tallies left no holes behind");
     }
 
     @Test
