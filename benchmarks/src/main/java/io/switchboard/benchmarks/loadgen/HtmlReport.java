@@ -169,6 +169,24 @@ final class HtmlReport {
         h.append(chart("errors", lines, false, false, "seconds", x -> fmt(x), HtmlReport::compact,
                 one ? stages(runs.get(0)) : List.of()));
 
+        if (runs.stream().anyMatch(r -> r.get("reconnect") instanceof Map)) {
+            h.append("<h2>Reconnects over time</h2>\n<p>--recover: connections loadgen dropped, and recovers that "
+                    + "said recovered:true and recovered:false, per second.</p>\n");
+            lines = new ArrayList<>();
+            String[][] keys = {{"drops", "drops"}, {"recovered", "recovered"}, {"unrecovered", "unrecovered"}};
+            for (int i = 0; i < runs.size(); i++) {
+                if (!(runs.get(i).get("reconnect") instanceof Map)) {
+                    continue;
+                }
+                for (int k = 0; k < keys.length; k++) {
+                    lines.add(line(one ? keys[k][1] : labels.get(i) + " " + keys[k][1], i, one ? color(k) : color(i),
+                            !one && k > 0, series(runs.get(i)), keys[k][0], 1));
+                }
+            }
+            h.append(chart("reconnects", lines, false, false, "seconds", x -> fmt(x), HtmlReport::compact,
+                    one ? stages(runs.get(0)) : List.of()));
+        }
+
         boolean server = runs.stream().anyMatch(r -> series(r).get("server_cpu") instanceof List);
         h.append(server ? "<h2>CPU: loadgen's own and the server's</h2>\n" : "<h2>loadgen's own CPU</h2>\n")
                 .append("<p>Share of all of loadgen's cores; at or above 90% the run measures loadgen rather than the "
@@ -226,6 +244,26 @@ final class HtmlReport {
             {"rate (publishes/s, 0 = max)", "rate", null},
             {"content bytes", "size", null},
         };
+        if (runs.stream().anyMatch(r -> r.get("reconnect") instanceof Map)) {
+            Object[][] reconnect = {
+                {"drops", "reconnect.drops", null},
+                {"closed by the server", "reconnect.closed_by_server", null},
+                {"failed reconnect attempts", "reconnect.failed_attempts", null},
+                {"recovered", "reconnect.recovered", null},
+                {"unrecovered", "reconnect.unrecovered", null},
+                {"lost after unrecovered", "reconnect.lost", null},
+                {"replayed", "reconnect.replayed", null},
+                {"gaps after recovered", "reconnect.gaps", null},
+                {"missing while connected", "reconnect.missing_while_connected", null},
+                {"out of order", "reconnect.out_of_order", null},
+                {"recovery p50", "reconnect.recovery_us.p50", "us"},
+                {"recovery p99", "reconnect.recovery_us.p99", "us"},
+                {"recovery max", "reconnect.recovery_us.max", "us"},
+            };
+            Object[][] all = java.util.Arrays.copyOf(rows, rows.length + reconnect.length);
+            System.arraycopy(reconnect, 0, all, rows.length, reconnect.length);
+            rows = all;
+        }
         for (Object[] row : rows) {
             h.append("<tr><td>").append(row[0]).append("</td>");
             for (int i = 0; i < runs.size(); i++) {

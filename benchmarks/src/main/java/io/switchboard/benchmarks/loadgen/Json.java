@@ -4,6 +4,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufInputStream;
 
 import java.io.IOException;
 import java.io.StringWriter;
@@ -124,6 +126,30 @@ final class Json {
             g.writeBoolean((Boolean) v);
         } else {
             g.writeString(String.valueOf(v));
+        }
+    }
+
+    /**
+     * The whole number in the top-level field {@code name} of the JSON object in {@code json} (read
+     * from its reader index, neither moved nor released), or -1 when there is none or it is not an
+     * object. Nested values are skipped, not searched.
+     */
+    static long topLevelLong(ByteBuf json, String name) {
+        try (JsonParser p = FACTORY.createParser((java.io.InputStream) new ByteBufInputStream(json.duplicate()))) {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                return -1;
+            }
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                boolean wanted = name.equals(p.currentName());
+                JsonToken t = p.nextToken();
+                if (wanted) {
+                    return t == JsonToken.VALUE_NUMBER_INT ? p.getLongValue() : -1;
+                }
+                p.skipChildren();
+            }
+            return -1;
+        } catch (IOException e) {
+            return -1;
         }
     }
 

@@ -9,8 +9,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.handler.ssl.SslContext;
 import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.ScheduledFuture;
 import io.switchboard.benchmarks.Frames;
 import io.switchboard.benchmarks.Transports;
 import org.HdrHistogram.Histogram;
@@ -36,8 +38,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
@@ -51,6 +56,10 @@ import java.util.concurrent.locks.LockSupport;
 public final class LoadGen {
 
     private static final int MAX_CONNECTS_IN_FLIGHT = 256;
+    /** --recover: how long a subscriber waits before it tries again after a reconnect attempt failed. */
+    static final long RETRY_DELAY_MILLIS = 100;
+    /** --recover: how long the end of a run waits for subscribers still reconnecting. */
+    static final long RECONNECT_WAIT_SECONDS = 10;
     /** loadgen's own CPU, as a share of all its cores, at or above which its result is suspect. */
     static final double CPU_WARNING = 0.9;
 
@@ -71,14 +80,33 @@ public final class LoadGen {
     private final AtomicReference<String> firstError = new AtomicReference<>();
     private final AtomicReference<String> fatal = new AtomicReference<>();
     private final AtomicLongArray publishedPerChannel;
+    /**
+     * --recover: publishes per channel and publisher slot ({@code channel * publishersPerChannel + slot}),
+     * the sequence numbers each subscriber is owed; {@code null} without --recover.
+     */
+    private final AtomicLongArray publishedPerStream;
+    // --recover: the reconnects of every subscriber, the whole run (warm-up included).
+    private final LongAdder drops = new LongAdder();
+    private final LongAdder closedByServer = new LongAdder();
+    private final LongAdder failedAttempts = new LongAdder();
+    private final LongAdder recovered = new LongAdder();
+    private final LongAdder unrecovered = new LongAdder();
+    private final LongAdder replayed = new LongAdder();
+    /** Reconnect start to the ok that said recovered:true, in microseconds. */
+    private final Recorder recovery = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
+    private final AtomicReference<String> firstServerClose = new AtomicReference<>();
+    /** --drop-all-every's timer; {@code null} when not running. */
+    private ScheduledFuture<?> dropAllTimer;
     private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
     private final List<Publisher> publishers = new ArrayList<>();
     private final Semaphore inFlight = new Semaphore(MAX_CONNECTS_IN_FLIGHT);
     private final Instant startedAt = Instant.now().truncatedTo(ChronoUnit.MILLIS);
     private Bootstrap bootstrap;
-    private Endpoint subscribeTo;
+    private EventLoopGroup group;
+    /** Where subscribers connect: subscriber i to the (i % n)th first ({@code --url}). */
+    private List<Endpoint> subscribeTo;
     private Endpoint publishTo;
-    private int connectionIndex;
+    private final AtomicInteger connectionIndex = new AtomicInteger();
     private volatile boolean publishing;
     private volatile boolean stopping;
     /** Publishes per second the scheduler keeps to now (fixed-rate runs). */
@@ -92,6 +120,7 @@ public final class LoadGen {
         this.err = err;
         this.terminal = terminal;
         this.publishedPerChannel = new AtomicLongArray(o.channels);
+        this.publishedPerStream = o.recover ? new AtomicLongArray(o.channels * o.publishersPerChannel()) : null;
     }
 
     public static void main(String[] args) {
@@ -146,13 +175,17 @@ public final class LoadGen {
         }
         SslContext tls = null;
         try {
-            if (isTls(o.url()) || o.publishUrl != null && isTls(o.publishUrl)) {
+            if (o.urls().stream().anyMatch(LoadGen::isTls) || o.publishUrl != null && isTls(o.publishUrl)) {
                 tls = ClientTls.context(o);
                 out.printf(Locale.ROOT, "loadgen: TLS with %s, trusting %s%n", ClientTls.providerName(),
                         o.insecure ? "any certificate (--insecure)" : o.caFile != null ? o.caFile : "the JDK's CAs");
             }
-            subscribeTo = new Endpoint(o.url(), tls);
-            publishTo = o.publishUrl == null ? subscribeTo : new Endpoint(o.publishUrl, tls);
+            List<Endpoint> endpoints = new ArrayList<>();
+            for (URI u : o.urls()) {
+                endpoints.add(new Endpoint(u, tls));
+            }
+            subscribeTo = List.copyOf(endpoints);
+            publishTo = o.publishUrl == null ? subscribeTo.get(0) : new Endpoint(o.publishUrl, tls);
         } catch (UnknownHostException e) {
             err.println("loadgen: unknown host: " + e.getMessage());
             return 1;
@@ -160,7 +193,7 @@ public final class LoadGen {
             err.println("loadgen: " + e.getMessage());
             return 2;
         }
-        EventLoopGroup group = Transports.newGroup(Runtime.getRuntime().availableProcessors(), "loadgen");
+        group = Transports.newGroup(Runtime.getRuntime().availableProcessors(), "loadgen");
         try {
             bootstrap = new Bootstrap().group(group).channel(Transports.socketChannel())
                     .option(ChannelOption.TCP_NODELAY, true)
@@ -168,7 +201,16 @@ public final class LoadGen {
             out.printf(Locale.ROOT, "loadgen: %s, %d subscribers on %d channel(s), %d publisher(s), %s, %d-byte "
                             + "content, %s against %s%n", o.protocol.name(), o.subscribersToRun(), o.channels,
                     o.publishersToRun(), o.rate > 0 ? o.rate + " publishes/s" : "max rate (window " + o.window + ")",
-                    o.size, describe(plan), o.publishUrl == null ? o.url() : o.url() + ", publishers to " + o.publishUrl);
+                    o.size, describe(plan), o.publishUrl == null ? o.urlText() : o.urlText() + ", publishers to "
+                            + o.publishUrl);
+            if (o.recover) {
+                out.printf(Locale.ROOT, "loadgen: reconnects with recover: %s, %s, reconnecting to %s%n",
+                        o.dropEveryMillis > 0 ? "each subscriber drops every " + o.dropEveryMillis + " ms on average"
+                                : "no random drops",
+                        o.dropAllEveryMillis > 0 ? "all drop every " + o.dropAllEveryMillis + " ms" : "no storms",
+                        o.urls().size() == 1 ? "its --url" : "the " + o.reconnectTo.name().toLowerCase(Locale.ROOT)
+                                + " --url");
+            }
             if (!connectAll()) {
                 return 1;
             }
@@ -249,7 +291,7 @@ public final class LoadGen {
             } else {
                 Subscriber s = new Subscriber(subscribers.size(), ready);
                 subscribers.add(s);
-                connect(s, subscribeTo, "sub" + s.index);
+                s.connect();
             }
             if (fatal.get() != null) {
                 return stopConnecting(connections);
@@ -264,9 +306,12 @@ public final class LoadGen {
         return fatal.get() == null || stopConnecting(connections);
     }
 
-    /** Opens a connection for {@code peer}; the caller holds a permit of {@link #inFlight}. */
+    /**
+     * Opens a connection for {@code peer} on its event loop; the caller holds a permit of
+     * {@link #inFlight} (except a subscriber's reconnect).
+     */
     private void connect(Peer peer, Endpoint endpoint, String name) {
-        int i = connectionIndex++;
+        int i = connectionIndex.getAndIncrement();
         byte[] upgrade = Frames.upgradeRequest(endpoint.host, endpoint.port,
                 o.batch ? Protocol.withQuery(o.protocol.target(endpoint.target, name, peer.channelNames()), "batch=1")
                         : o.protocol.target(endpoint.target, name, peer.channelNames()),
@@ -280,11 +325,9 @@ public final class LoadGen {
             }
         };
         InetSocketAddress local = endpoint.loopback ? new InetSocketAddress("127.0.0." + (1 + i % o.sourceIps), 0) : null;
-        bootstrap.clone().handler(handler).connect(endpoint.remote, local).addListener(f -> {
+        bootstrap.clone(peer.loop).handler(handler).connect(endpoint.remote, local).addListener(f -> {
             if (!f.isSuccess()) {
-                fatal.compareAndSet(null, "cannot connect to " + endpoint.remote.getHostString() + ":" + endpoint.port
-                        + " after " + connected.get() + " connections: " + rootMessage(f.cause()) + hint(f.cause()));
-                inFlight.release();
+                peer.connectFailed(endpoint, f.cause());
             }
         });
     }
@@ -337,6 +380,10 @@ public final class LoadGen {
         double cpu;
         /** The --server-pid process's CPU, a share of all cores; -1 when not sampled. */
         double serverCpu = -1;
+        /** --recover: connections dropped, and recovers answered true and false, in this second. */
+        long drops;
+        long recovered;
+        long unrecovered;
     }
 
     private int measure(List<Options.Stage> plan) throws InterruptedException {
@@ -351,9 +398,12 @@ public final class LoadGen {
                 scheduler.start();
             } else {
                 for (Publisher p : publishers) {
-                    p.connection().ctx().executor().execute(p::fillWindow);
+                    p.loop.execute(p::fillWindow);
                 }
             }
+        }
+        if (o.recover) {
+            startDrops();
         }
         com.sun.management.OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean()
                 instanceof com.sun.management.OperatingSystemMXBean
@@ -370,6 +420,9 @@ public final class LoadGen {
         long lastDeliveries = 0;
         long lastPublishes = 0;
         long lastErrors = 0;
+        long lastDrops = 0;
+        long lastRecovered = 0;
+        long lastUnrecovered = 0;
         Options.Stage stage = plan.get(0);
         int stageIndex = 0;
         int stageStart = 0;
@@ -395,6 +448,17 @@ public final class LoadGen {
             if (o.serverCpu != null) {
                 s.serverCpu = o.serverCpu.sample();
             }
+            if (o.recover) {
+                long dr = drops.sum();
+                long rc = recovered.sum();
+                long ur = unrecovered.sum();
+                s.drops = dr - lastDrops;
+                s.recovered = rc - lastRecovered;
+                s.unrecovered = ur - lastUnrecovered;
+                lastDrops = dr;
+                lastRecovered = rc;
+                lastUnrecovered = ur;
+            }
             series.add(s);
             if (s.measured) {
                 total.add(s.latency);
@@ -418,15 +482,75 @@ public final class LoadGen {
         }
         endProgress();
         publishing = false;
+        if (dropAllTimer != null) {
+            dropAllTimer.cancel(false);
+        }
         if (scheduler != null) {
             scheduler.join(2000);
         }
+        int notReconnected = o.recover ? awaitReconnects() : 0;
         drain();
         if (stage.measured) {
             total.add(latency.getIntervalHistogram());
         }
-        Map<String, Object> result = result(plan, series, total);
+        RecoveryCheck.Tally tally = o.recover ? tallyAll() : null;
+        Map<String, Object> result = result(plan, series, total, tally, notReconnected);
         return report(result);
+    }
+
+    // ---- reconnect storms (--recover) ----
+
+    /** Starts the drops of --drop-every and --drop-all-every, now that publishing has begun. */
+    private void startDrops() {
+        if (o.dropEveryMillis > 0) {
+            for (Subscriber s : subscribers) {
+                s.loop.execute(s::scheduleDrop);
+            }
+        }
+        if (o.dropAllEveryMillis > 0) {
+            dropAllTimer = group.next().scheduleAtFixedRate(() -> {
+                for (Subscriber s : subscribers) {
+                    s.loop.execute(s::drop);
+                }
+            }, o.dropAllEveryMillis, o.dropAllEveryMillis, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /**
+     * Waits, at most {@link #RECONNECT_WAIT_SECONDS}, until no subscriber is between a lost
+     * connection and the ok of its recover; returns how many still are.
+     */
+    private int awaitReconnects() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(RECONNECT_WAIT_SECONDS);
+        for (;;) {
+            int n = 0;
+            for (Subscriber s : subscribers) {
+                n += s.reconnecting && !s.left ? 1 : 0;
+            }
+            if (n == 0 || System.nanoTime() > deadline || fatal.get() != null) {
+                return n;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        }
+    }
+
+    /** Every subscriber's {@link RecoveryCheck} counts, added up, each read on its event loop. */
+    private RecoveryCheck.Tally tallyAll() {
+        RecoveryCheck.Tally all = RecoveryCheck.Tally.ZERO;
+        for (Subscriber s : subscribers) {
+            if (s.expectedFrom < 0) {
+                continue; // never joined: owed nothing
+            }
+            try {
+                all = all.plus(s.loop.submit(s::tally).get(5, TimeUnit.SECONDS));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while counting", e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("subscriber " + s.index + " could not be counted: " + e, e);
+            }
+        }
+        return all;
     }
 
     /** Connects or closes subscribers until {@code target} are open or on their way (from the measuring thread). */
@@ -447,7 +571,7 @@ public final class LoadGen {
         while (open < target && inFlight.tryAcquire()) {
             Subscriber s = new Subscriber(subscribers.size(), null);
             subscribers.add(s);
-            connect(s, subscribeTo, "sub" + s.index);
+            s.connect();
             open++;
         }
     }
@@ -456,9 +580,11 @@ public final class LoadGen {
         long p50 = s.latency.getTotalCount() == 0 ? -1 : s.latency.getValueAtPercentile(50);
         long p99 = s.latency.getTotalCount() == 0 ? -1 : s.latency.getValueAtPercentile(99);
         return String.format(Locale.ROOT, "[%4ds %s] connections %,d  sent/s %,d  received/s %,d  p50 %s  p99 %s  "
-                        + "errors %d  cpu %s%s%s", s.t, s.stage, s.connections, Math.round(s.publishes / s.seconds),
+                        + "errors %d%s  cpu %s%s%s", s.t, s.stage, s.connections, Math.round(s.publishes / s.seconds),
                 Math.round(s.deliveries / s.seconds), p50 < 0 ? "-" : formatMicros(p50),
                 p99 < 0 ? "-" : formatMicros(p99), s.errors,
+                o.recover ? String.format(Locale.ROOT, "  drops %d  recovered %d  unrecovered %d", s.drops,
+                        s.recovered, s.unrecovered) : "",
                 s.cpu < 0 ? "-" : Math.round(s.cpu * 100) + "%",
                 o.serverCpu == null ? "" : "  server cpu " + (s.serverCpu < 0 ? "-" : Math.round(s.serverCpu * 100) + "%"),
                 s.cpu >= CPU_WARNING ? " (loadgen is the bottleneck!)" : "");
@@ -489,7 +615,8 @@ public final class LoadGen {
         long last = -1;
         while (System.nanoTime() < deadline) {
             long now = deliveries.sum();
-            if (o.role == Options.Role.ALL && missing() == 0 || now == last && o.role != Options.Role.ALL) {
+            if (o.role == Options.Role.ALL && (o.recover ? tallyAll().owed() : missing()) == 0
+                    || now == last && o.role != Options.Role.ALL) {
                 return;
             }
             last = now;
@@ -560,7 +687,7 @@ public final class LoadGen {
                 LockSupport.parkNanos(wait);
             }
             Publisher p = publishers.get((int) (k % publishers.size()));
-            p.connection().ctx().executor().execute(() -> p.publish(intended, true));
+            p.loop.execute(() -> p.publish(intended, true));
             next += 1e9 / rate;
         }
     }
@@ -571,7 +698,12 @@ public final class LoadGen {
 
     // ---- the result ----
 
-    private Map<String, Object> result(List<Options.Stage> plan, List<Second> series, Histogram total) {
+    /**
+     * The JSON result. {@code tally} is every subscriber's reconnect check with --recover
+     * ({@code null} without), {@code notReconnected} the subscribers still reconnecting at the end.
+     */
+    private Map<String, Object> result(List<Options.Stage> plan, List<Second> series, Histogram total,
+                                       RecoveryCheck.Tally tally, int notReconnected) {
         double measuredSeconds = 0;
         long measuredDeliveries = 0;
         long measuredPublishes = 0;
@@ -595,7 +727,7 @@ public final class LoadGen {
         r.put("batch", o.batch);
         r.put("duration_s", Math.round(measuredSeconds));
         r.put("protocol", o.protocol.name());
-        r.put("url", o.url().toString());
+        r.put("url", o.urlText());
         if (o.publishUrl != null) {
             r.put("publish_url", o.publishUrl.toString());
         }
@@ -606,8 +738,11 @@ public final class LoadGen {
         r.put("publishes_per_s", measuredSeconds > 0 ? measuredPublishes / measuredSeconds : 0.0);
         r.put("latency_us", Histograms.summary(total));
         r.put("errors", measuredErrors);
-        r.put("missing", missing());
-        r.put("duplicates", duplicates.sum());
+        r.put("missing", tally != null ? tally.owed() : missing());
+        r.put("duplicates", tally != null ? tally.duplicates() : duplicates.sum());
+        if (tally != null) {
+            r.put("reconnect", reconnectResult(tally, notReconnected));
+        }
         if (o.compression) {
             r.put("compressed_messages", compressedMessages.sum());
         }
@@ -666,6 +801,14 @@ public final class LoadGen {
         if (firstError.get() != null) {
             warnings.add("first error from the server: " + firstError.get());
         }
+        if (notReconnected > 0) {
+            warnings.add(notReconnected + " subscriber(s) had not reconnected " + RECONNECT_WAIT_SECONDS
+                    + " s after the end: what they were owed counts as missing");
+        }
+        if (firstServerClose.get() != null) {
+            warnings.add(closedByServer.sum() + " subscriber connection(s) ended without loadgen dropping them "
+                    + "(each reconnected with recover); the first: " + firstServerClose.get());
+        }
         r.put("warnings", warnings);
         List<Object> stages = new ArrayList<>();
         for (Options.Stage s : plan) {
@@ -685,11 +828,41 @@ public final class LoadGen {
         r.put("per_channel", perChannel());
         r.put("series_start_ms", seriesStartMillis);
         r.put("series", seriesColumns(series));
-        boolean passed = measuredErrors == 0 && (long) r.get("missing") == 0 && duplicates.sum() == 0
-                && fatal.get() == null;
+        boolean passed = measuredErrors == 0 && (long) r.get("missing") == 0 && (long) r.get("duplicates") == 0
+                && (tally == null || tally.outOfOrder() == 0) && fatal.get() == null;
         passed &= Threshold.judge(o.thresholds, r, r);
         r.put("passed", passed);
         return r;
+    }
+
+    /** The result's {@code reconnect} section: what the drops, reconnects and recoveries of the whole run did. */
+    private Map<String, Object> reconnectResult(RecoveryCheck.Tally tally, int notReconnected) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        List<Object> urls = new ArrayList<>();
+        for (URI u : o.urls()) {
+            urls.add(u.toString());
+        }
+        m.put("urls", urls);
+        m.put("reconnect_to", o.reconnectTo.name().toLowerCase(Locale.ROOT));
+        m.put("drop_every_ms", o.dropEveryMillis);
+        m.put("drop_all_every_ms", o.dropAllEveryMillis);
+        m.put("drops", drops.sum());
+        m.put("closed_by_server", closedByServer.sum());
+        m.put("failed_attempts", failedAttempts.sum());
+        m.put("recovered", recovered.sum());
+        m.put("unrecovered", unrecovered.sum());
+        m.put("not_reconnected", (long) notReconnected);
+        m.put("replayed", replayed.sum());
+        m.put("lost", tally.lost());
+        m.put("gaps", tally.gaps());
+        m.put("missing_while_connected", tally.missing());
+        m.put("duplicates", tally.duplicates());
+        m.put("out_of_order", tally.outOfOrder());
+        Histogram h = recovery.getIntervalHistogram();
+        m.put("recovery_us", Histograms.summary(h));
+        m.put("recovery_distribution", Histograms.distribution(h));
+        m.put("recovery_histogram", Histograms.encode(h));
+        return m;
     }
 
     /** The warning when loadgen itself was at or above {@link #CPU_WARNING} of its cores in measured seconds. */
@@ -707,7 +880,7 @@ public final class LoadGen {
         Map<String, List<Object>> c = new LinkedHashMap<>();
         for (String k : List.of("t", "stage", "measured", "connections", "publishes_per_s", "deliveries_per_s",
                 "errors", "p50_us", "p90_us", "p99_us", "p999_us", "max_us", "cpu", "server_cpu",
-                "latency_histogram")) {
+                "latency_histogram", "drops", "recovered", "unrecovered")) {
             c.put(k, new ArrayList<>());
         }
         boolean server = o.serverCpu != null;
@@ -728,9 +901,17 @@ public final class LoadGen {
             c.get("cpu").add(s.cpu < 0 ? null : Math.round(s.cpu * 1000) / 1000.0);
             c.get("server_cpu").add(s.serverCpu < 0 ? null : Math.round(s.serverCpu * 1000) / 1000.0);
             c.get("latency_histogram").add(any ? Histograms.encode(s.latency) : null);
+            c.get("drops").add(s.drops);
+            c.get("recovered").add(s.recovered);
+            c.get("unrecovered").add(s.unrecovered);
         }
         if (!server) {
             c.remove("server_cpu");
+        }
+        if (!o.recover) {
+            c.remove("drops");
+            c.remove("recovered");
+            c.remove("unrecovered");
         }
         return new LinkedHashMap<>(c);
     }
@@ -750,6 +931,22 @@ public final class LoadGen {
         }
         out.printf(Locale.ROOT, "errors %d  missing %d  duplicates %d%n", (long) r.get("errors"), (long) r.get("missing"),
                 (long) r.get("duplicates"));
+        Map<String, Object> rc = (Map<String, Object>) r.get("reconnect");
+        if (rc != null) {
+            Map<String, Object> rl = (Map<String, Object>) rc.get("recovery_us");
+            out.printf(Locale.ROOT, "reconnects: drops %d  closed by the server %d  failed attempts %d  recovered %d  "
+                            + "unrecovered %d (lost %d)  replayed %d%n", rc.get("drops"), rc.get("closed_by_server"),
+                    rc.get("failed_attempts"), rc.get("recovered"), rc.get("unrecovered"), rc.get("lost"),
+                    rc.get("replayed"));
+            out.printf(Locale.ROOT, "after reconnects: gaps %d  missing while connected %d  duplicates %d  out of order "
+                            + "%d%n", rc.get("gaps"), rc.get("missing_while_connected"), rc.get("duplicates"),
+                    rc.get("out_of_order"));
+            if (rl.get("p50") != null) {
+                out.printf(Locale.ROOT, "recovery, reconnect start to recovered:true: p50 %s  p99 %s  max %s  (%,d)%n",
+                        formatMicros((long) rl.get("p50")), formatMicros((long) rl.get("p99")),
+                        formatMicros((long) rl.get("max")), (long) rl.get("count"));
+            }
+        }
         for (Object w : (List<Object>) r.get("warnings")) {
             out.println("warning: " + w);
         }
@@ -792,6 +989,13 @@ public final class LoadGen {
         if (firstError.get() != null) {
             err.println("loadgen: first error from the server: " + firstError.get());
         }
+        if (rc != null && ((long) rc.get("gaps") != 0 || (long) rc.get("duplicates") != 0
+                || (long) rc.get("out_of_order") != 0 || (long) rc.get("missing_while_connected") != 0)) {
+            err.printf(Locale.ROOT, "loadgen: failed: after reconnects, gaps %d, duplicates %d, out of order %d, missing "
+                            + "while connected %d%n", rc.get("gaps"), rc.get("duplicates"), rc.get("out_of_order"),
+                    rc.get("missing_while_connected"));
+            return 1;
+        }
         if ((long) r.get("errors") != 0 || (long) r.get("missing") != 0 || (long) r.get("duplicates") != 0) {
             err.println("loadgen: failed: errors, missing or duplicate deliveries");
             return 1;
@@ -801,13 +1005,20 @@ public final class LoadGen {
 
     // ---- peers ----
 
-    /** A connection's role. All but the constructor run on the connection's event loop. */
+    /**
+     * A connection's role. All but the constructor run on its event loop, {@link #loop}, which every
+     * connection of the peer uses (a subscriber's reconnects too).
+     */
     private abstract class Peer implements WsConnection.Listener, Protocol.Events {
         final int index;
+        final EventLoop loop = group.next();
         private final CountDownLatch ready;
         Protocol.Client client;
         private WsConnection connection;
+        /** Its first connection has joined or failed: its permit of {@link #inFlight} is back. */
         private boolean counted;
+        /** Joined and not closed since: counted in {@link #connected}. */
+        private boolean open;
         /** Closed by loadgen on purpose (a ramp down): not a failure. */
         volatile boolean left;
 
@@ -822,15 +1033,30 @@ public final class LoadGen {
             return connection;
         }
 
+        /** The protocol client of a new connection. */
+        Protocol.Client newClient() {
+            return o.protocol.client(this, channelNames());
+        }
+
         @Override
         public void onOpen(WsConnection c) {
             connection = c;
-            client = o.protocol.client(this, channelNames());
+            client = newClient();
             client.opened();
+        }
+
+        /** A connection to {@code endpoint} could not be made: the run cannot go on. */
+        void connectFailed(Endpoint endpoint, Throwable cause) {
+            fatal.compareAndSet(null, "cannot connect to " + endpoint.remote.getHostString() + ":" + endpoint.port
+                    + " after " + connected.get() + " connections: " + rootMessage(cause) + hint(cause));
+            inFlight.release();
         }
 
         @Override
         public void onMessage(WsConnection c, ByteBuf payload) {
+            if (client == null) {
+                return; // a connection closed as it opened (a subscriber that left while it reconnected)
+            }
             if (!o.batch) {
                 client.onMessage(c.ctx().alloc(), payload);
                 return;
@@ -896,9 +1122,12 @@ public final class LoadGen {
 
         @Override
         public void joined() {
+            if (!open) {
+                open = true;
+                connected.incrementAndGet();
+            }
             if (!counted) {
                 counted = true;
-                connected.incrementAndGet();
                 inFlight.release();
                 if (ready != null) {
                     ready.countDown();
@@ -956,15 +1185,21 @@ public final class LoadGen {
             }
             if (client != null) {
                 client.closed();
+                client = null;
             }
-            if (counted && connection != null) {
+            if (open) {
+                open = false;
                 connected.decrementAndGet();
             }
         }
     }
 
-    /** Joins one channel and checks every delivery's order and latency. */
-    private final class Subscriber extends Peer {
+    /**
+     * Joins one channel and checks every delivery's order and latency. With --recover it joins with
+     * positions, drops its connection when told, reconnects whenever a connection ends, and checks
+     * with a {@link RecoveryCheck} instead.
+     */
+    private final class Subscriber extends Peer implements MinichatsProtocol.Positions {
         final int channel;
         private final long[] parsed = new long[2];
         private long nextSeq;
@@ -976,11 +1211,52 @@ public final class LoadGen {
         /** The first sequence number this subscriber must get: 0 unless it joined after publishing began; -1 until joined. */
         volatile long expectedFrom = -1;
         volatile long unique;
+        // --recover only:
+        private final RecoveryCheck check;
+        /** Which of {@link #subscribeTo} its current connection goes to. */
+        private int urlIndex;
+        /** The channel's epoch as last reported, and the last offset received in it; null until joined. */
+        private String epoch;
+        private long offset;
+        /** The highest offset received on the current connection; -1: none yet. */
+        private long connectionOffset = -1;
+        /** After a recovered:true, deliveries up to this offset are the replay; -1: none. */
+        private long replayUpTo = -1;
+        /** Subscribed on the current connection, and not dropped. */
+        private boolean live;
+        /** loadgen is closing the current connection on purpose. */
+        private boolean dropping;
+        /** Counts connections: a drop timer of an earlier one finds a later count and does nothing. */
+        private int generation;
+        private long reconnectStartedNanos;
+        /** From the end of a joined connection to the ok of the next one's recover. */
+        volatile boolean reconnecting;
 
         Subscriber(int index, CountDownLatch ready) {
             super(index, ready);
             this.channel = index % o.channels;
             this.nextSeqs = o.publishersPerChannel() > 1 ? new long[o.publishersPerChannel()] : null;
+            this.check = o.recover ? new RecoveryCheck(o.publishersPerChannel()) : null;
+            this.urlIndex = index % subscribeTo.size();
+        }
+
+        /** Opens its first connection, to its share of --url. */
+        void connect() {
+            LoadGen.this.connect(this, subscribeTo.get(urlIndex), "sub" + index);
+        }
+
+        @Override
+        Protocol.Client newClient() {
+            return o.recover ? MinichatsProtocol.INSTANCE.positions(this, o.channel(channel)) : super.newClient();
+        }
+
+        @Override
+        public void onOpen(WsConnection c) {
+            if (left) {
+                c.ctx().close(); // ramped down while it reconnected
+                return;
+            }
+            super.onOpen(c);
         }
 
         @Override
@@ -997,8 +1273,21 @@ public final class LoadGen {
                 if (nextSeqs != null) {
                     java.util.Arrays.fill(nextSeqs, expectedFrom == 0 ? 0 : -1);
                 }
+                if (check != null) {
+                    int slots = o.publishersPerChannel();
+                    for (int slot = 0; slot < slots; slot++) {
+                        check.expectFrom(slot, publishing ? publishedPerStream.get(channel * slots + slot) : 0);
+                    }
+                }
             }
             super.joined();
+            if (check != null) {
+                live = true;
+                reconnecting = false;
+                if (publishing) {
+                    scheduleDrop();
+                }
+            }
         }
 
         @Override
@@ -1049,6 +1338,174 @@ public final class LoadGen {
             }
             deliveries.increment();
             latency.recordValue(Math.max(0, (now - parsed[1]) / 1000));
+        }
+
+        // ---- --recover ----
+
+        @Override
+        public String epoch() {
+            return epoch;
+        }
+
+        @Override
+        public long offset() {
+            return offset;
+        }
+
+        @Override
+        public void subscribed(Boolean recoveredAll, long latest, String latestEpoch) {
+            if (recoveredAll == null) {
+                epoch = latestEpoch; // the first subscribe: positions from here
+                offset = Math.max(latest, connectionOffset);
+                return;
+            }
+            check.reconnected(recoveredAll);
+            if (recoveredAll) {
+                recovered.increment();
+                recovery.recordValue(Math.max(0, (System.nanoTime() - reconnectStartedNanos) / 1000));
+                replayUpTo = latest; // O+1 up to here follow, then live ones
+            } else {
+                unrecovered.increment();
+                epoch = latestEpoch;
+                offset = latest;
+                replayUpTo = -1;
+            }
+        }
+
+        @Override
+        public void delivered(ByteBuf buf, int contentAt, long deliveredOffset) {
+            long now = System.nanoTime();
+            if (deliveredOffset >= 0) {
+                offset = deliveredOffset;
+                connectionOffset = Math.max(connectionOffset, deliveredOffset);
+            }
+            if (!Content.parse(buf, contentAt, parsed)) {
+                return; // not loadgen's content (another client's message on the channel)
+            }
+            long tagged = parsed[0];
+            boolean replay = deliveredOffset >= 0 && deliveredOffset <= replayUpTo;
+            RecoveryCheck.Verdict v = check.delivered((int) (tagged >>> Publisher.SLOT_SHIFT),
+                    tagged & ((1L << Publisher.SLOT_SHIFT) - 1), replay);
+            if (v == RecoveryCheck.Verdict.FOREIGN) {
+                return;
+            }
+            if (v != RecoveryCheck.Verdict.DUPLICATE) {
+                unique++;
+            }
+            deliveries.increment();
+            if (replay) {
+                replayed.increment(); // its latency is the outage's, not the live path's
+            } else {
+                latency.recordValue(Math.max(0, (now - parsed[1]) / 1000));
+            }
+        }
+
+        /** --drop-every: drops this connection after a random time, exponential with the option's mean. */
+        void scheduleDrop() {
+            if (o.dropEveryMillis <= 0 || !live) {
+                return;
+            }
+            int g = generation;
+            double u = ThreadLocalRandom.current().nextDouble();
+            long delayMicros = Math.max(1, (long) (-Math.log(1 - u) * o.dropEveryMillis * 1000));
+            loop.schedule(() -> {
+                if (generation == g) {
+                    drop();
+                }
+            }, delayMicros, TimeUnit.MICROSECONDS);
+        }
+
+        /** Closes the current connection, if subscribed and still publishing; a reconnect follows. */
+        void drop() {
+            if (!live || left || !publishing) {
+                return;
+            }
+            live = false;
+            dropping = true;
+            drops.increment();
+            connection().ctx().close();
+        }
+
+        @Override
+        public void onFailure(WsConnection c, String reason) {
+            if (check == null || expectedFrom < 0) {
+                super.onFailure(c, reason); // the first connection: as without --recover
+                return;
+            }
+            if (live && !dropping && !left && !stopping) {
+                closedByServer.increment();
+                firstServerClose.compareAndSet(null, "subscriber " + index + ": " + reason);
+            }
+        }
+
+        @Override
+        public void onClosed(WsConnection c) {
+            super.onClosed(c);
+            if (check == null || expectedFrom < 0 || left || stopping) {
+                return;
+            }
+            boolean joinedThen = live || dropping;
+            live = false;
+            dropping = false;
+            generation++;
+            if (joinedThen) {
+                reconnectStartedNanos = System.nanoTime();
+                reconnecting = true;
+                reconnect(false);
+            } else {
+                failedAttempts.increment(); // closed before its recover was answered
+                reconnect(true);
+            }
+        }
+
+        @Override
+        void connectFailed(Endpoint endpoint, Throwable cause) {
+            if (check == null || expectedFrom < 0) {
+                super.connectFailed(endpoint, cause);
+                return;
+            }
+            failedAttempts.increment();
+            reconnect(true);
+        }
+
+        /** Connects again, to the --url --reconnect-to says; after {@link #RETRY_DELAY_MILLIS} when {@code retry}. */
+        private void reconnect(boolean retry) {
+            int n = subscribeTo.size();
+            switch (o.reconnectTo) {
+                case NEXT:
+                    urlIndex = (urlIndex + 1) % n;
+                    break;
+                case RANDOM:
+                    urlIndex = ThreadLocalRandom.current().nextInt(n);
+                    break;
+                default:
+                    break;
+            }
+            connectionOffset = -1;
+            Runnable go = () -> {
+                if (!left && !stopping) {
+                    connect();
+                }
+            };
+            if (retry) {
+                loop.schedule(go, RETRY_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+            } else {
+                go.run();
+            }
+        }
+
+        /**
+         * Its {@link RecoveryCheck} counts, with the tails the publishers left; of one that left (a
+         * ramp down), only what came twice or late.
+         */
+        RecoveryCheck.Tally tally() {
+            int slots = o.publishersPerChannel();
+            long[] published = new long[slots];
+            for (int slot = 0; slot < slots; slot++) {
+                published[slot] = publishedPerStream.get(channel * slots + slot);
+            }
+            RecoveryCheck.Tally t = check.tally(published);
+            return left ? new RecoveryCheck.Tally(0, 0, 0, 0, t.duplicates(), t.outOfOrder()) : t;
         }
     }
 
@@ -1157,6 +1614,10 @@ public final class LoadGen {
             ByteBuf payload = client.publish(alloc, o.channel(channel), seq, intendedNanos, o.size);
             unanswered++;
             publishedPerChannel.incrementAndGet(channel);
+            if (publishedPerStream != null) {
+                int perChannel = o.publishersPerChannel();
+                publishedPerStream.incrementAndGet(channel * perChannel + (int) (slotBits >>> SLOT_SHIFT));
+            }
             publishes.increment();
             send(payload, flush);
         }

@@ -14,9 +14,12 @@ final class Options {
 
     enum Role { ALL, SUBSCRIBERS, PUBLISHERS }
 
+    /** Where a subscriber reconnects after a drop, among {@link #urls()} ({@code --reconnect-to}). */
+    enum ReconnectTo { SAME, NEXT, RANDOM }
+
     Protocol protocol = MinichatsProtocol.INSTANCE;
-    /** Where subscribers connect; {@code null}: the protocol's default. */
-    URI url;
+    /** Where subscribers connect, subscriber i to the (i % n)th; empty: the protocol's default. */
+    List<URI> urls = List.of();
     /** Where publishers connect; {@code null}: {@link #url()}. */
     URI publishUrl;
     int subscribers = 1000;
@@ -59,6 +62,17 @@ final class Options {
     boolean insecure;
     /** The command line as given, for the report. */
     String command = "";
+    /**
+     * minichats: subscribe with positions and, whenever a subscriber's connection ends, reconnect it
+     * and subscribe with {@code recover} from the last offset it received ({@code --recover}, issue 18).
+     * Implied by the two drop options.
+     */
+    boolean recover;
+    /** Mean interval at which each subscriber drops its connection, in ms; 0: never ({@code --drop-every}). */
+    long dropEveryMillis;
+    /** Interval at which every subscriber drops its connection at once, in ms; 0: never ({@code --drop-all-every}). */
+    long dropAllEveryMillis;
+    ReconnectTo reconnectTo = ReconnectTo.NEXT;
 
     static final String USAGE = String.join("\n",
             "Usage: java -jar loadgen.jar [OPTION VALUE]...",
@@ -74,11 +88,13 @@ final class Options {
             "",
             "  --protocol NAME        minichats (/api/connect), disposable (/ws rooms), chatroom (topics),",
             "                         nats (NATS over WebSocket)                    [minichats]",
-            "  --url URL              ws://host:port/path or wss:// (TLS)  [the protocol's:",
+            "  --url URL[,URL...]     ws://host:port/path or wss:// (TLS)  [the protocol's:",
             "                         ws://127.0.0.1:3501/api/connect, .../ws, .../chatroom; nats: ws://127.0.0.1:8080/]",
+            "                         several (the nodes of a cluster): subscriber i connects to the (i % n)th",
             "  --ca-file FILE         wss://: trust the PEM CA certificate(s) in FILE instead of the JDK's",
             "  --insecure             wss://: trust any certificate and check no host name (a throwaway one)",
-            "  --publish-url URL      publishers connect here instead (another node of a cluster) [--url]",
+            "  --publish-url URL      publishers connect here instead (another node of a cluster)",
+            "                         [the first --url]",
             "  --subscribers N        subscriber connections                       [1000]",
             "  --channels C           channels; subscriber i joins channel i % C   [1]",
             "  --publishers P         publisher connections (at most C, or a multiple of C: P/C publishers",
@@ -108,12 +124,28 @@ final class Options {
             "                         and split each frame on \\n; the publishes a frame's answers (or a",
             "                         window) call for go out together, one per line, up to 16 KiB a frame",
             "",
+            "Reconnect storms (minichats, a node with HISTORY_SIZE > 0; PROTOCOL.md 1a):",
+            "  --recover              subscribe with positions; a subscriber whose connection ends, however,",
+            "                         reconnects at once and subscribes with recover from the last offset",
+            "                         and epoch it received (a failed attempt is retried after 100 ms)",
+            "  --drop-every T         --recover, and each subscriber closes its connection at random moments,",
+            "                         on average every T (exponential intervals; 500ms, 2s, 1m)  [off]",
+            "  --drop-all-every T     --recover, and every T all subscribers close their connections at once",
+            "                         (a storm)                                    [off]",
+            "  --reconnect-to WHERE   same (its last --url), next (the next --url), random (any)   [next]",
+            "  Each subscriber checks every publisher's sequence numbers across its reconnects: a skip after a",
+            "  reconnect that said recovered:true is a gap, one after recovered:false is lost (allowed), a",
+            "  repeat is a duplicate, a late one out of order. Gaps, duplicates, out-of-order deliveries and",
+            "  missing ones fail the run. Replayed deliveries are counted apart; latency is the live ones'.",
+            "",
             "Thresholds: p50, p90, p99, p999, max, mean (latency: us, ms or s; ms without a unit),",
             "deliveries_per_s, publishes_per_s, errors, missing, duplicates, cpu (loadgen's, percent of",
-            "its cores); operators < <= > >= = !=.",
+            "its cores); with --recover also recovery_p50, recovery_p90, recovery_p99, recovery_max",
+            "(reconnect start to the ok that said recovered:true), gaps, out_of_order, lost, recovered,",
+            "unrecovered, drops; operators < <= > >= = !=.",
             "",
-            "Exit codes: 0 passed; 1 the run failed (errors, missing or duplicate deliveries, a crossed",
-            "threshold, a server that refuses or is not there); 2 a usage error.",
+            "Exit codes: 0 passed; 1 the run failed (errors, missing, duplicate or out-of-order deliveries,",
+            "gaps, a crossed threshold, a server that refuses or is not there); 2 a usage error.",
             "",
             "Latency needs sender and receivers on one machine (it compares System.nanoTime).",
             "One process opens about N + P sockets; keep that under its open-file limit (ulimit -n),",
@@ -137,7 +169,7 @@ final class Options {
             }
             String name = flag.substring(2);
             if (name.equals("json") || name.equals("no-progress") || name.equals("insecure")
-                    || name.equals("compression") || name.equals("batch")) {
+                    || name.equals("compression") || name.equals("batch") || name.equals("recover")) {
                 o.set(name, "true");
                 continue;
             }
@@ -159,9 +191,14 @@ final class Options {
             case "protocol":
                 protocol = Protocol.named(v);
                 break;
-            case "url":
-                url = parseUrl(flag, v);
+            case "url": {
+                List<URI> list = new ArrayList<>();
+                for (String u : v.split(",", -1)) {
+                    list.add(parseUrl(flag, u.trim()));
+                }
+                urls = List.copyOf(list);
                 break;
+            }
             case "publish-url":
                 publishUrl = parseUrl(flag, v);
                 break;
@@ -252,12 +289,37 @@ final class Options {
             case "batch":
                 batch = Boolean.parseBoolean(v);
                 break;
+            case "recover":
+                recover = Boolean.parseBoolean(v);
+                break;
+            case "drop-every":
+                dropEveryMillis = parseMillis(flag, v);
+                break;
+            case "drop-all-every":
+                dropAllEveryMillis = parseMillis(flag, v);
+                break;
+            case "reconnect-to":
+                try {
+                    reconnectTo = ReconnectTo.valueOf(v.toUpperCase(Locale.ROOT));
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException(flag + " " + v + ": expected same, next or random");
+                }
+                break;
             default:
                 throw new IllegalArgumentException("unknown option '" + flag + "'");
         }
     }
 
     private Options validate() {
+        recover |= dropEveryMillis > 0 || dropAllEveryMillis > 0;
+        if (recover && protocol != MinichatsProtocol.INSTANCE) {
+            throw new IllegalArgumentException(reconnectOption() + ": recovery after a reconnect is a minichats "
+                    + "extension, not " + protocol.name() + "'s");
+        }
+        if (recover && role != Role.ALL) {
+            throw new IllegalArgumentException(reconnectOption() + " with --role " + role.name().toLowerCase(Locale.ROOT)
+                    + ": the reconnect check needs the publishers in the same process (--role all)");
+        }
         if (batch && protocol != MinichatsProtocol.INSTANCE) {
             throw new IllegalArgumentException("--batch: batched frames are a minichats extension, not "
                     + protocol.name() + "'s");
@@ -295,8 +357,28 @@ final class Options {
         return this;
     }
 
+    /** The option that turned reconnects on, for messages. */
+    private String reconnectOption() {
+        return dropEveryMillis > 0 ? "--drop-every" : dropAllEveryMillis > 0 ? "--drop-all-every" : "--recover";
+    }
+
+    /** The first URL subscribers connect to (publishers too, without {@code --publish-url}). */
     URI url() {
-        return url != null ? url : protocol.defaultUrl();
+        return urls().get(0);
+    }
+
+    /** Every URL subscribers connect to: {@code --url}'s, or the protocol's default. */
+    List<URI> urls() {
+        return urls.isEmpty() ? List.of(protocol.defaultUrl()) : urls;
+    }
+
+    /** {@code --url} as given: its URLs joined by commas. */
+    String urlText() {
+        StringBuilder b = new StringBuilder();
+        for (URI u : urls()) {
+            b.append(b.length() == 0 ? "" : ",").append(u);
+        }
+        return b.toString();
     }
 
     private static URI parseUrl(String flag, String v) {
@@ -341,6 +423,41 @@ final class Options {
             throw new IllegalArgumentException(flag + " " + v + ": expected at least " + min + " s");
         }
         return n;
+    }
+
+    /**
+     * A duration in milliseconds: {@code 500ms}, {@code 2s}, {@code 1m}, {@code 1h}, or a whole number
+     * of seconds; 0 turns the option off.
+     */
+    static long parseMillis(String flag, String v) {
+        String t = v.trim().toLowerCase(Locale.ROOT);
+        long scale;
+        String digits;
+        if (t.endsWith("ms")) {
+            scale = 1;
+            digits = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("s")) {
+            scale = 1000;
+            digits = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("m")) {
+            scale = 60_000;
+            digits = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("h")) {
+            scale = 3_600_000;
+            digits = t.substring(0, t.length() - 1);
+        } else {
+            scale = 1000;
+            digits = t;
+        }
+        try {
+            long n = Long.parseLong(digits.trim());
+            if (n >= 0 && n <= Long.MAX_VALUE / scale) {
+                return n * scale;
+            }
+        } catch (NumberFormatException e) {
+            // the message below
+        }
+        throw new IllegalArgumentException(flag + " " + v + ": expected a duration such as 500ms, 2s or 1m");
     }
 
     private static String commandLine(String[] args) {

@@ -10,14 +10,22 @@ import java.util.regex.Pattern;
 
 /**
  * A pass/fail rule on a run's result, such as {@code p99<5ms} or {@code missing=0}: a metric, an
- * operator and a value. Latencies compare in microseconds (the unit of the JSON result).
+ * operator and a value. Latencies compare in microseconds (the unit of the JSON result). The
+ * metrics of --recover ({@code recovery_p99}, {@code gaps}, ...) are read from the result's
+ * {@code reconnect} section; a run without one has no value for them, which fails.
  */
 final class Threshold {
 
     private static final Pattern RULE = Pattern.compile("\\s*([a-z_0-9]+)\\s*(<=|>=|!=|==|<|>|=)\\s*([0-9]+(?:\\.[0-9]+)?)\\s*([a-z%]*)\\s*");
     private static final List<String> LATENCIES = List.of("p50", "p90", "p99", "p999", "max", "mean");
+    /** Reconnect start to the ok that said recovered:true: {@code reconnect.recovery_us}'s p50, ... */
+    private static final List<String> RECOVERY_LATENCIES = List.of("recovery_p50", "recovery_p90", "recovery_p99",
+            "recovery_max");
     private static final List<String> COUNTS = List.of("deliveries_per_s", "publishes_per_s", "errors", "missing",
             "duplicates", "cpu");
+    /** Counts of the {@code reconnect} section. */
+    private static final List<String> RECONNECT_COUNTS = List.of("gaps", "out_of_order", "lost", "recovered",
+            "unrecovered", "drops");
 
     final String text;
     final String metric;
@@ -55,7 +63,7 @@ final class Threshold {
         String metric = m.group(1);
         double value = Double.parseDouble(m.group(3));
         String unit = m.group(4);
-        if (LATENCIES.contains(metric)) {
+        if (isLatency(metric)) {
             switch (unit) {
                 case "us":
                     break;
@@ -70,9 +78,10 @@ final class Threshold {
                     throw new IllegalArgumentException("--threshold '" + text + "': unit '" + unit
                             + "' (expected: us, ms or s)");
             }
-        } else if (!COUNTS.contains(metric)) {
+        } else if (!COUNTS.contains(metric) && !RECONNECT_COUNTS.contains(metric)) {
             throw new IllegalArgumentException("--threshold '" + text + "': unknown metric '" + metric + "' (expected: "
-                    + String.join(", ", LATENCIES) + ", " + String.join(", ", COUNTS) + ")");
+                    + String.join(", ", LATENCIES) + ", " + String.join(", ", COUNTS) + ", with --recover "
+                    + String.join(", ", RECOVERY_LATENCIES) + ", " + String.join(", ", RECONNECT_COUNTS) + ")");
         } else if (!unit.isEmpty() && !(metric.equals("cpu") && unit.equals("%"))) {
             throw new IllegalArgumentException("--threshold '" + text + "': " + metric + " takes no unit");
         }
@@ -80,11 +89,30 @@ final class Threshold {
         return new Threshold(text, metric, op, value);
     }
 
-    /** The metric's value in a result: latencies from its {@code latency_us}, cpu in percent. */
+    private static boolean isLatency(String metric) {
+        return LATENCIES.contains(metric) || RECOVERY_LATENCIES.contains(metric);
+    }
+
+    /**
+     * The metric's value in a result: latencies from its {@code latency_us}, recovery latencies and
+     * reconnect counts from its {@code reconnect}, cpu in percent.
+     */
     double actual(Map<String, Object> result) {
         if (LATENCIES.contains(metric)) {
             Object latency = result.get("latency_us");
             return latency instanceof Map ? Json.number(((Map<?, ?>) latency).get(metric)) : Double.NaN;
+        }
+        if (RECOVERY_LATENCIES.contains(metric) || RECONNECT_COUNTS.contains(metric)) {
+            Object reconnect = result.get("reconnect");
+            if (!(reconnect instanceof Map)) {
+                return Double.NaN;
+            }
+            if (RECONNECT_COUNTS.contains(metric)) {
+                return Json.number(((Map<?, ?>) reconnect).get(metric));
+            }
+            Object latency = ((Map<?, ?>) reconnect).get("recovery_us");
+            String key = metric.substring("recovery_".length());
+            return latency instanceof Map ? Json.number(((Map<?, ?>) latency).get(key)) : Double.NaN;
         }
         if (metric.equals("cpu")) {
             Object cpu = result.get("cpu");
@@ -93,7 +121,7 @@ final class Threshold {
         return Json.number(result.get(metric));
     }
 
-    /** Whether {@code actual} passes; NaN (no such figure: no deliveries for a latency) fails. */
+    /** Whether {@code actual} passes; NaN (no such figure: no deliveries for a latency, no --recover) fails. */
     boolean passes(double actual) {
         if (Double.isNaN(actual)) {
             return false;
@@ -119,7 +147,7 @@ final class Threshold {
         if (Double.isNaN(actual)) {
             return "no value";
         }
-        if (LATENCIES.contains(metric)) {
+        if (isLatency(metric)) {
             return LoadGen.formatMicros((long) actual);
         }
         if (metric.equals("cpu")) {

@@ -162,6 +162,22 @@ class LoadGenIT {
         Files.writeString(bad, "{\"subscribers\": ");
         assertUsage("--scenario " + bad + ": ", "--scenario", bad.toString());
         assertUsage("--scenario nope.json: no such file", "--scenario", "nope.json");
+        assertUsage("--url http://b/: expected ws://host[:port]/path", "--url", "ws://a/,http://b/");
+        assertUsage("--drop-every: recovery after a reconnect is a minichats extension, not nats's", "--protocol",
+                "nats", "--drop-every", "1s");
+        assertUsage("--recover with --role subscribers: the reconnect check needs the publishers in the same process",
+                "--recover", "--role", "subscribers");
+        assertUsage("--drop-all-every soon: expected a duration such as 500ms, 2s or 1m", "--drop-all-every", "soon");
+        assertUsage("--reconnect-to sideways: expected same, next or random", "--reconnect-to", "sideways");
+    }
+
+    @Test
+    void recoverAgainstANodeWithoutHistoryStopsSayingSo() {
+        Run r = run("--url", base + "/api/connect", "--recover", "--subscribers", "2", "--duration", "1", "--warmup",
+                "0", "--channel-prefix", "no-history");
+        assertEquals(1, r.exit, r.all());
+        assertTrue(r.err.contains("HISTORY_SIZE > 0"), r.err);
+        assertFalse(r.err.contains("\tat "), r.err);
     }
 
     @Test
