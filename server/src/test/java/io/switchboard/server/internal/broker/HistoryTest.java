@@ -109,7 +109,7 @@ class HistoryTest {
             assertEquals(3, h.notRecovered.sum());
             assertEquals(List.of(9L, 10L), h.list(s, 2, 0, null).publications().stream().map(k -> k.offset).toList());
             assertEquals(List.of(7L, 8L), h.list(s, 2, 6, s.epoch).publications().stream().map(k -> k.offset).toList());
-            assertNull(h.list(s, 2, 6, "other"));
+            assertNull(h.list(s, 2, 6, "other").publications(), "another epoch: no publications");
             assertEquals(10, h.list(s, 0, 0, null).position().offset());
         }
     }
