@@ -52,6 +52,7 @@ class ClusterIT {
 
     private static final Pattern DELIVERY = Pattern.compile("\"sender\":\"([^\"]+)\".*\"content\":\\{\"n\":(\\d+)}");
     private static final AtomicInteger CLUSTERS = new AtomicInteger();
+    private static final String EXPIRED = "switchboard_cluster_nodes_expired_total";
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static RedisProcess redis;
 
@@ -438,11 +439,13 @@ class ClusterIT {
             awaitTrue(() -> count(survivor, "k") == 1, "the survivor counts the other node's subscriber");
             JdkClient here = client(survivor, "survivor");
             assertTrue(here.request(subscribe("k")).contains("\"total_subscribers\":2"));
+            assertEquals(0.0, Requests.metric(survivor, EXPIRED), "a node that beats is never forgotten");
 
             doomed.destroyForcibly().waitFor(); // SIGKILL: no goodbye, no cleanup
             long killed = System.nanoTime();
             awaitTrue(() -> count(survivor, "k") == 1, "the dead node's subscriber is no longer counted");
             Duration took = Duration.ofNanos(System.nanoTime() - killed);
+            awaitTrue(() -> Requests.metric(survivor, EXPIRED) == 1.0, "the forgotten node counted");
             // Forgotten 2/3 of the timeout after its last heartbeat, which was at most 1/3 before the
             // kill: no sooner than 1/3 after it (1/4 allows for a late beat), and within the timeout
             // (2 s of margin for a loaded machine's sweeps and scheduling).
@@ -507,6 +510,7 @@ class ClusterIT {
         clients.add(c);
         assertEquals(1013, c.awaitClose(), "no id to give: try again later");
         assertEquals("cluster unavailable", c.closeReason());
+        assertEquals(1.0, Requests.metric(a, "switchboard_closes_total{reason=\"cluster_unavailable\"}"), "counted");
     }
 
     @Test
