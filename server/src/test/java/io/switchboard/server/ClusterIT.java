@@ -197,10 +197,26 @@ class ClusterIT {
     }
 
     private JdkClient disposable(SwitchboardServer node, String name) {
-        JdkClient c = JdkClient.connect(java.net.URI.create("ws://127.0.0.1:" + node.localAddress().getPort()
-                + "/ws?name=" + name + "&room=cross"));
+        return disposable(node, name, "cross");
+    }
+
+    private JdkClient disposable(SwitchboardServer node, String name, String room) {
+        return disposable(node.localAddress(), name, room);
+    }
+
+    private JdkClient disposable(InetSocketAddress node, String name, String room) {
+        JdkClient c = JdkClient.connect(URI.create("ws://127.0.0.1:" + node.getPort() + "/ws?name=" + name
+                + "&room=" + room));
         clients.add(c);
         return c;
+    }
+
+    /** The {@code welcome} a new disposable member of {@code room} on {@code node} gets; the member leaves. */
+    private static String welcomeOn(SwitchboardServer node, String room) {
+        try (JdkClient probe = JdkClient.connect(URI.create("ws://127.0.0.1:" + node.localAddress().getPort()
+                + "/ws?name=probe&room=" + room))) {
+            return probe.next();
+        }
     }
 
     private static String idOf(String welcome, String name) {
@@ -422,6 +438,13 @@ class ClusterIT {
         }
     }
 
+    /**
+     * docs/guarantees.md, {@code CLUSTER_NODE_TIMEOUT}: a node killed with SIGKILL (no goodbye, its
+     * Redis keys left behind) is forgotten between a third of the timeout and all of it after it
+     * dies: its subscribers are no longer counted, and its disposable members are no longer listed
+     * in a {@code welcome} on another node, even while a member there keeps the room's hash alive
+     * in Redis. The survivor counts the forgotten node in {@code cluster_nodes_expired_total}.
+     */
     @Test
     void aNodeKilledWithoutCleanupStopsBeingCountedWithinTheTimeout() throws Exception {
         Duration timeout = Duration.ofSeconds(3);
@@ -439,12 +462,22 @@ class ClusterIT {
             awaitTrue(() -> count(survivor, "k") == 1, "the survivor counts the other node's subscriber");
             JdkClient here = client(survivor, "survivor");
             assertTrue(here.request(subscribe("k")).contains("\"total_subscribers\":2"));
+            // A disposable member on each node; the survivor's keeps the room's hash from expiring.
+            JdkClient keeper = disposable(survivor, "keeper", "haunt");
+            assertTrue(keeper.next().startsWith("{\"type\":\"welcome\""));
+            JdkClient ghost = disposable(new InetSocketAddress("127.0.0.1", port), "ghost", "haunt");
+            assertTrue(ghost.next().startsWith("{\"type\":\"welcome\""));
+            awaitTrue(() -> welcomeOn(survivor, "haunt").contains("\"name\":\"ghost\""),
+                    "a welcome on the survivor lists the other node's member");
             assertEquals(0.0, Requests.metric(survivor, EXPIRED), "a node that beats is never forgotten");
 
             doomed.destroyForcibly().waitFor(); // SIGKILL: no goodbye, no cleanup
             long killed = System.nanoTime();
             awaitTrue(() -> count(survivor, "k") == 1, "the dead node's subscriber is no longer counted");
             Duration took = Duration.ofNanos(System.nanoTime() - killed);
+            String welcome = welcomeOn(survivor, "haunt");
+            assertFalse(welcome.contains("\"name\":\"ghost\""), "the dead node's member is gone with it: " + welcome);
+            assertTrue(welcome.contains("\"name\":\"keeper\""), welcome);
             awaitTrue(() -> Requests.metric(survivor, EXPIRED) == 1.0, "the forgotten node counted");
             // Forgotten 2/3 of the timeout after its last heartbeat, which was at most 1/3 before the
             // kill: no sooner than 1/3 after it (1/4 allows for a late beat), and within the timeout
