@@ -2,6 +2,7 @@ package io.switchboard.server;
 
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.LineClient;
+import io.switchboard.server.testing.NodeProcess;
 import io.switchboard.server.testing.RedisProcess;
 import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterAll;
@@ -10,8 +11,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -52,6 +51,7 @@ class ClusterIT {
 
     private static final Pattern DELIVERY = Pattern.compile("\"sender\":\"([^\"]+)\".*\"content\":\\{\"n\":(\\d+)}");
     private static final AtomicInteger CLUSTERS = new AtomicInteger();
+    private static final String EXPIRED = "switchboard_cluster_nodes_expired_total";
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String API_KEY = "cluster-it-key-0123";
     private static RedisProcess redis;
@@ -201,10 +201,22 @@ class ClusterIT {
     }
 
     private JdkClient disposable(SwitchboardServer node, String name, String room) {
-        JdkClient c = JdkClient.connect(java.net.URI.create("ws://127.0.0.1:" + node.localAddress().getPort()
-                + "/ws?name=" + name + "&room=" + room));
+        return disposable(node.localAddress(), name, room);
+    }
+
+    private JdkClient disposable(InetSocketAddress node, String name, String room) {
+        JdkClient c = JdkClient.connect(URI.create("ws://127.0.0.1:" + node.getPort() + "/ws?name=" + name
+                + "&room=" + room));
         clients.add(c);
         return c;
+    }
+
+    /** The {@code welcome} a new disposable member of {@code room} on {@code node} gets; the member leaves. */
+    private static String welcomeOn(SwitchboardServer node, String room) {
+        try (JdkClient probe = JdkClient.connect(URI.create("ws://127.0.0.1:" + node.localAddress().getPort()
+                + "/ws?name=probe&room=" + room))) {
+            return probe.next();
+        }
     }
 
     /**
@@ -491,6 +503,13 @@ class ClusterIT {
         }
     }
 
+    /**
+     * docs/guarantees.md, {@code CLUSTER_NODE_TIMEOUT}: a node killed with SIGKILL (no goodbye, its
+     * Redis keys left behind) is forgotten between a third of the timeout and all of it after it
+     * dies: its subscribers are no longer counted, and its disposable members are no longer listed
+     * in a {@code welcome} on another node, even while a member there keeps the room's hash alive
+     * in Redis. The survivor counts the forgotten node in {@code cluster_nodes_expired_total}.
+     */
     @Test
     void aNodeKilledWithoutCleanupStopsBeingCountedAndLeavesPresenceWithinTheTimeout() throws Exception {
         Duration timeout = Duration.ofSeconds(3);
@@ -500,7 +519,7 @@ class ClusterIT {
                 "--redis-key-prefix", prefix, "--cluster-node-timeout", "3s", "--line-port", "0")
                 .redirectErrorStream(true).start();
         try {
-            int port = portOf(doomed);
+            int port = NodeProcess.portOf(doomed);
             JdkClient there = JdkClient.connectAs(new InetSocketAddress("127.0.0.1", port), "doomed");
             clients.add(there);
             String reply = there.request(subscribe("kkk"));
@@ -513,6 +532,14 @@ class ClusterIT {
             assertTrue(here.request(subscribe("kkk")).contains("\"total_subscribers\":3"));
             awaitTrue(() -> apiPresence(survivor, "kkk").contains("\"client_name\":\"doomed\"")
                     && apiPresence(survivor, "kkk").contains("\"client_name\":\"dead\""), "the survivor lists them");
+            // A disposable member on each node; the survivor's keeps the room's hash from expiring.
+            JdkClient keeper = disposable(survivor, "keeper", "haunt");
+            assertTrue(keeper.next().startsWith("{\"type\":\"welcome\""));
+            JdkClient ghost = disposable(new InetSocketAddress("127.0.0.1", port), "ghost", "haunt");
+            assertTrue(ghost.next().startsWith("{\"type\":\"welcome\""));
+            awaitTrue(() -> welcomeOn(survivor, "haunt").contains("\"name\":\"ghost\""),
+                    "a welcome on the survivor lists the other node's member");
+            assertEquals(0.0, Requests.metric(survivor, EXPIRED), "a node that beats is never forgotten");
 
             doomed.destroyForcibly().waitFor(); // SIGKILL: no goodbye, no cleanup
             long killed = System.nanoTime();
@@ -523,6 +550,10 @@ class ClusterIT {
             // Its members are still in Redis (the survivor keeps the channel's hash alive), but not listed.
             assertEquals(alone, apiPresence(survivor, "kkk"), "its members left presence with it");
             Duration took = Duration.ofNanos(System.nanoTime() - killed);
+            String welcome = welcomeOn(survivor, "haunt");
+            assertFalse(welcome.contains("\"name\":\"ghost\""), "the dead node's member is gone with it: " + welcome);
+            assertTrue(welcome.contains("\"name\":\"keeper\""), welcome);
+            awaitTrue(() -> Requests.metric(survivor, EXPIRED) == 1.0, "the forgotten node counted");
             // Forgotten 2/3 of the timeout after its last heartbeat, which was at most 1/3 before the
             // kill: no sooner than 1/3 after it (1/4 allows for a late beat), and within the timeout
             // (2 s of margin for a loaded machine's sweeps and scheduling).
@@ -627,6 +658,7 @@ class ClusterIT {
         clients.add(c);
         assertEquals(1013, c.awaitClose(), "no id to give: try again later");
         assertEquals("cluster unavailable", c.closeReason());
+        assertEquals(1.0, Requests.metric(a, "switchboard_closes_total{reason=\"cluster_unavailable\"}"), "counted");
     }
 
     @Test
@@ -700,29 +732,6 @@ class ClusterIT {
             names.add(m.group(1));
         }
         return names;
-    }
-
-    private static int portOf(Process p) throws Exception {
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        Pattern listening = Pattern.compile("listening on 127\\.0\\.0\\.1:(\\d+) ");
-        for (String line; (line = out.readLine()) != null; ) {
-            Matcher m = listening.matcher(line);
-            if (m.find()) {
-                Thread drain = new Thread(() -> {
-                    try {
-                        while (out.readLine() != null) {
-                            // keep the pipe from filling
-                        }
-                    } catch (Exception ignored) {
-                        // the process is gone
-                    }
-                });
-                drain.setDaemon(true);
-                drain.start();
-                return Integer.parseInt(m.group(1));
-            }
-        }
-        throw new AssertionError("the node exited before listening");
     }
 
     private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {

@@ -40,30 +40,46 @@ public class DebugPageIT {
         server.stop().join();
     }
 
+    /** Each refused request is counted in {@code refused_total{reason="debug_host"}}, as it is answered. */
     @Test
     void refusesAForeignHostWith403AndAReason() throws IOException {
         int port = page.getPort();
+        double before = refusals();
+        int refused = 0;
         for (String host : List.of("rebound.example:" + port, "rebound.example", "127.0.0.1.nip.io:" + port,
                 "127.0.0.1:" + (port == 1 ? 2 : 1), "pinned.example:" + port)) {
             String response = get(host);
             assertTrue(response.startsWith("HTTP/1.1 403 Forbidden\r\n"), host + ": " + response);
             assertTrue(response.endsWith("\r\n\r\nHost '" + host + "' is not the inspection page's address; list it "
                     + "in DEBUG_ALLOWED_HOSTS to allow it\n"), response);
+            assertEquals(before + ++refused, refusals(), host + " counted");
         }
         String none = send("GET /json HTTP/1.0\r\n\r\n");
         assertTrue(none.startsWith("HTTP/1.1 403 Forbidden\r\n"), none);
         assertTrue(none.endsWith("A request to the inspection page needs a Host header\n"), none);
+        assertEquals(before + refused + 1, refusals(), "no Host counted");
     }
 
+    /** The boundary of the rule: the hosts it allows are served and not counted as refused. */
     @Test
     void servesItsOwnAddressLoopbackNamesAndTheConfiguredHosts() throws IOException {
         int port = page.getPort();
+        double before = refusals();
         for (String host : List.of("127.0.0.1:" + port, "127.0.0.1", "localhost:" + port, "LOCALHOST",
                 "[::1]:" + port, "[::1]", "inspect.example", "Inspect.Example:" + port, "pinned.example:1")) {
             String response = get(host);
             assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), host + ": " + response);
             assertTrue(response.contains("\"clients\":["), response);
         }
+        assertEquals(before, refusals(), "nothing refused");
+    }
+
+    /**
+     * The inspection page's refusals so far; read after a response was received, which the page
+     * writes after counting its refusal.
+     */
+    private static double refusals() {
+        return Requests.metric(server, "switchboard_refused_total{reason=\"debug_host\"}");
     }
 
     @Test

@@ -171,7 +171,17 @@ class DisposableIT {
             ann.client.send("{\"text\":\"" + emoji + "\"}");
             assertEquals(chat("error-room", ann, "\"" + emoji + "\""), bob.client.next());
             assertEquals(chat("error-room", ann, "\"" + emoji + "\""), ann.client.next());
+
+            // Each error counted by its reason as it is sent; the 300 characters are not an error.
+            assertEquals(3.0, errors("empty"));
+            assertEquals(1.0, errors("too_long"), "301 characters refused, 300 taken");
+            assertEquals(4.0, errors("invalid"));
+            assertEquals(1.0, errors("binary"));
         }
+    }
+
+    private double errors(String reason) {
+        return Requests.metric(server, "switchboard_disposable_errors_total{reason=\"" + reason + "\"}");
     }
 
     @Test
@@ -253,6 +263,7 @@ class DisposableIT {
             assertEquals(3, got.stream().filter(m -> m.startsWith("{\"type\":\"chat\"")).count(), got.toString());
             assertEquals(1008, c.awaitClose());
             assertEquals("Rate limit exceeded", c.closeReason());
+            assertEquals(2.0, Requests.metric(limited, "switchboard_disposable_errors_total{reason=\"rate_limited\"}"));
         }
     }
 

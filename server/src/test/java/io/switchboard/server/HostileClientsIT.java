@@ -1,7 +1,9 @@
 package io.switchboard.server;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.netty.channel.EventLoop;
 import io.switchboard.server.testing.JdkClient;
+import io.switchboard.server.testing.RawClient;
 import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,7 +27,11 @@ import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -33,6 +39,7 @@ import java.util.function.Supplier;
 import static io.switchboard.server.testing.Requests.publish;
 import static io.switchboard.server.testing.Requests.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -40,7 +47,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * a client that sends as fast as it can while it never reads what it is sent. Each attack must end
  * with the attacker's connection closed by the node, a well-behaved client served throughout, and
  * what the node held for the attacker (its outbound bytes, and the JVM's direct memory and heap, read
- * from the MXBeans) under the documented bound: the hard limit plus one reply.
+ * from the MXBeans) under the documented bound: the hard limit plus one reply. A chatroom client
+ * that floods one topic's owner is bounded before any outbound limit: at most 64 of its requests
+ * are in flight ({@link #aChatroomClientHasAtMost64RequestsInFlight}).
  */
 @Timeout(180)
 public class HostileClientsIT {
@@ -135,6 +144,118 @@ public class HostileClientsIT {
             assertEquals(1.0, Requests.metric(server, "switchboard_closes_total{reason=\"slow_consumer\"}"),
                     "closed at an outbound limit");
         }
+    }
+
+    /**
+     * docs/guarantees.md, "chatroom work in flight": a client may have 64 subscribes, unsubscribes
+     * and updates handed to their topics' owners and not done; the one that makes 64 stops reading,
+     * so the 65th is not read until one is done. The topic's owner (the loop of the client that
+     * created it) is held by the test while a client on another loop sends 70 updates at once:
+     * reading stops with exactly 64 read (counted in {@code chatroom_read_pauses_total}), and once
+     * the owner runs again every update is applied, in order.
+     */
+    @Test
+    void aChatroomClientHasAtMost64RequestsInFlight() throws Exception {
+        int limit = 64;
+        int sent = limit + 6;
+        Map<Integer, EventLoop> loops = new ConcurrentHashMap<>(); // by the client's port
+        Switchboard switchboard = Switchboard.create(SwitchboardConfig.builder().host("127.0.0.1").port(0)
+                .ioThreads(2).maxMessagesPerSecond(0).build());
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        switchboard.bindMetrics(registry);
+        CountDownLatch release = new CountDownLatch(1);
+        try (SwitchboardServer server = SwitchboardServer.builder(switchboard)
+                .pipelineCustomizer(p -> loops.put(((InetSocketAddress) p.channel().remoteAddress()).getPort(),
+                        p.channel().eventLoop())).build()) {
+            server.start().join();
+            // Released before the server closes, whatever happens: the node cannot stop while a loop is held.
+            try (RawClient owner = chatroomClient(server)) {
+                holdTheOwnerWhileAClientFloodsIt(server, owner, loops, registry, release, limit, sent);
+            } finally {
+                release.countDown();
+            }
+        }
+    }
+
+    /**
+     * {@code owner} makes a topic (its loop owns it); a client on the other loop subscribes, then
+     * sends {@code sent} updates at once while the test holds the owner's loop.
+     */
+    private static void holdTheOwnerWhileAClientFloodsIt(SwitchboardServer server, RawClient owner,
+                                                         Map<Integer, EventLoop> loops, SimpleMeterRegistry registry,
+                                                         CountDownLatch release, int limit, int sent) throws Exception {
+        String subscribe = "{\"type\":\"subscribe\",\"content\":{\"topic_name\":\"inflight\",\"type\":\"int\"}}";
+        owner.sendText(subscribe);
+        assertTrue(owner.readText().contains("\"version\":0"), "the topic is made, owned by its creator's loop");
+        EventLoop ownerLoop = loops.get(owner.localPort());
+        RawClient sender = null;
+        for (int tries = 0; tries < 4 && sender == null; tries++) { // the loops take connections in turn
+            RawClient c = chatroomClient(server);
+            if (loops.get(c.localPort()) != ownerLoop) {
+                sender = c;
+            } else {
+                c.close();
+            }
+        }
+        assertNotNull(sender, "a client on the other loop");
+        try (RawClient c = sender) {
+            EventLoop senderLoop = loops.get(c.localPort());
+            c.sendText(subscribe);
+            assertTrue(c.readText().contains("\"version\":0"));
+            // The subscribe's task has run on the owner, and its end on the sender's loop: none in flight.
+            ownerLoop.submit(() -> { }).get(10, TimeUnit.SECONDS);
+            senderLoop.submit(() -> { }).get(10, TimeUnit.SECONDS);
+            double readBefore = counter(registry, "switchboard.messages.in");
+            assertEquals(0.0, counter(registry, "switchboard.chatroom.read.pauses"));
+
+            CountDownLatch held = new CountDownLatch(1);
+            ownerLoop.execute(() -> {
+                held.countDown();
+                try {
+                    release.await(60, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(held.await(10, TimeUnit.SECONDS), "the owner's loop is held");
+            ByteArrayOutputStream updates = new ByteArrayOutputStream();
+            for (int i = 1; i <= sent; i++) {
+                updates.writeBytes(RawClient.maskedFrame(RawClient.TEXT, true, ("{\"type\":\"update\",\"content\":"
+                        + "{\"topic_name\":\"inflight\",\"change\":{\"type\":\"set\",\"value\":" + i + "}}}")
+                        .getBytes(StandardCharsets.UTF_8)));
+            }
+            c.write(updates.toByteArray());
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (counter(registry, "switchboard.chatroom.read.pauses") < 1) {
+                assertTrue(System.nanoTime() < deadline, "reading stopped within 10 s");
+                Thread.sleep(5);
+            }
+            // The pause is counted as the 64th is handed over, after it was counted as read; while
+            // the owner is held no task is done, so nothing more is read: a limit of 63 or 65 reads 63 or 65.
+            assertEquals(limit, counter(registry, "switchboard.messages.in") - readBefore,
+                    "read up to the limit and not one more");
+            release.countDown();
+            for (int i = 1; i <= sent; i++) {
+                String applied = "\"value\":" + i + ",\"version\":" + i + "}";
+                String update = owner.readText();
+                assertTrue(update.contains(applied), update);
+                update = c.readText();
+                assertTrue(update.contains(applied), update);
+            }
+            assertEquals(sent, counter(registry, "switchboard.messages.in") - readBefore, "the rest read once one was done");
+        }
+    }
+
+    /** A chatroom connection to {@code server}, its {@code hello} read. */
+    private static RawClient chatroomClient(SwitchboardServer server) throws IOException {
+        RawClient c = new RawClient(server.localAddress());
+        assertTrue(c.upgrade("/chatroom").startsWith("HTTP/1.1 101 "));
+        assertTrue(c.readText().startsWith("{\"type\":\"hello\""));
+        return c;
+    }
+
+    private static double counter(SimpleMeterRegistry registry, String name) {
+        return registry.get(name).functionCounter().count();
     }
 
     /**

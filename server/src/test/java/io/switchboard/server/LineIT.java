@@ -43,6 +43,11 @@ class LineIT {
         assertEquals("A new client has connected to the chat: id = " + b.id(), a.readLine());
     }
 
+    /** The error lines {@code node} sent for {@code reason} ({@code switchboard_line_errors_total}). */
+    private static double lineErrors(SwitchboardServer node, String reason) {
+        return Requests.metric(node, "switchboard_line_errors_total{reason=\"" + reason + "\"}");
+    }
+
     @Test
     void welcomesAnnouncesRelaysToOthersAndSaysGoodbye() throws Exception {
         try (LineClient a = new LineClient(line)) {
@@ -75,10 +80,13 @@ class LineIT {
             String max = "x".repeat(4096);
             a.send(max);
             assertEquals(a.id() + ": " + max, b.readLine());
+            assertEquals(0.0, lineErrors(server, "too_long"), "4096 bytes is a line");
             a.send("y".repeat(4097) + "z".repeat(10_000));
             assertEquals("Your line was longer than 4096 bytes and was not sent", a.readLine());
+            assertEquals(1.0, lineErrors(server, "too_long"), "4097 bytes is not, counted once");
             a.send("still here");
             assertEquals(a.id() + ": still here", b.readLine(), "the rest of the long line was dropped, not sent");
+            assertEquals(1.0, lineErrors(server, "too_long"));
         }
     }
 
@@ -121,17 +129,24 @@ class LineIT {
             assertTrue(a.isClosedByServer());
             assertEquals(a.id() + " has left the chat", b.readLine());
             assertEquals(1.0, Requests.metric(limited, "switchboard_closes_total{reason=\"rate_limit\"}"));
+            assertEquals(2.0, lineErrors(limited, "rate_limited"), "the two lines answered, not the one that closed");
         }
     }
 
+    /** LINE_MAX_CLIENTS at 3: the third client joins, the fourth is told and closed, and counted. */
     @Test
     void refusesOneClientOverTheCap() throws Exception {
+        String refused = "switchboard_refused_total{reason=\"line_full\"}";
         try (SwitchboardServer capped = Requests.startOnLoopback(SwitchboardConfig.builder()
                 .lineOnAnyPort().lineMaxClients(3));
              LineClient a = LineClient.join(capped.lineAddress()); LineClient b = LineClient.join(capped.lineAddress());
-             LineClient c = LineClient.join(capped.lineAddress()); LineClient over = new LineClient(capped.lineAddress())) {
-            assertEquals("The chat server is full (3 clients): try again later", over.readLine());
-            assertTrue(over.isClosedByServer());
+             LineClient c = LineClient.join(capped.lineAddress())) {
+            assertEquals(0.0, Requests.metric(capped, refused), "three clients are within the cap");
+            try (LineClient over = new LineClient(capped.lineAddress())) {
+                assertEquals("The chat server is full (3 clients): try again later", over.readLine());
+                assertTrue(over.isClosedByServer());
+            }
+            assertEquals(1.0, Requests.metric(capped, refused), "the fourth counted");
             assertJoined(a, b);
             assertJoined(a, c);
             assertNull(a.poll(300), "the refused client never joined");
@@ -144,6 +159,7 @@ class LineIT {
             assertJoined(a, b);
             a.send("SHUTDOWN");
             assertEquals("SHUTDOWN is not allowed on this server (LINE_ALLOW_SHUTDOWN=false)", a.readLine());
+            assertEquals(1.0, lineErrors(server, "shutdown_refused"));
             assertNull(b.poll(300), "and nobody else hears of it");
             a.send("still on");
             assertEquals(a.id() + ": still on", b.readLine());

@@ -69,6 +69,8 @@ public class UnpairedSurrogateIT {
 
     @Test
     void disposableAnswersAnErrorFrameAndServesTheNextMessage() throws Exception {
+        String counted = "switchboard_disposable_errors_total{reason=\"not_unicode\"}";
+        double before = Requests.metric(server, counted);
         try (RawClient c = new RawClient(address)) {
             assertTrue(c.upgrade("/ws?name=Ann&room=surrogates").startsWith("HTTP/1.1 101 "));
             assertTrue(c.readText().startsWith("{\"type\":\"welcome\""));
@@ -80,6 +82,7 @@ public class UnpairedSurrogateIT {
             String chat = c.readText();
             assertTrue(chat.startsWith("{\"type\":\"chat\"") && chat.endsWith(",\"text\":\"hello\"}}"), chat);
         }
+        assertEquals(before + 1, Requests.metric(server, counted), "counted");
     }
 
     @Test

@@ -51,7 +51,7 @@ public final class DisposableDecoder {
         boolean notString = false;
         try (JsonParser p = json.createParser((InputStream) new ByteBufInputStream(payload.duplicate()))) {
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new DisposableException(NOT_A_MESSAGE);
+                throw new DisposableException(DisposableException.Kind.INVALID, NOT_A_MESSAGE);
             }
             for (JsonToken t = p.nextToken(); t == JsonToken.FIELD_NAME; t = p.nextToken()) {
                 String field = p.currentName();
@@ -64,22 +64,22 @@ public final class DisposableDecoder {
                 p.skipChildren();
             }
             if (p.nextToken() != null) {
-                throw new DisposableException(NOT_A_MESSAGE);
+                throw new DisposableException(DisposableException.Kind.INVALID, NOT_A_MESSAGE);
             }
         } catch (IOException e) {
-            throw new DisposableException(NOT_A_MESSAGE);
+            throw new DisposableException(DisposableException.Kind.INVALID, NOT_A_MESSAGE);
         }
         if (JsonStrings.unpairedSurrogate(payload, payload.readerIndex(), payload.readableBytes()) >= 0) {
-            throw new DisposableException(NOT_UNICODE);
+            throw new DisposableException(DisposableException.Kind.NOT_UNICODE, NOT_UNICODE);
         }
         if (notString) {
-            throw new DisposableException(NOT_A_STRING);
+            throw new DisposableException(DisposableException.Kind.INVALID, NOT_A_STRING);
         }
         if (text == null || text.isEmpty()) {
-            throw new DisposableException(EMPTY);
+            throw new DisposableException(DisposableException.Kind.EMPTY, EMPTY);
         }
         if (text.codePointCount(0, text.length()) > MAX_TEXT_CHARACTERS) {
-            throw new DisposableException(TOO_LONG);
+            throw new DisposableException(DisposableException.Kind.TOO_LONG, TOO_LONG);
         }
         return text;
     }

@@ -117,8 +117,16 @@ class DisposableCodecTest {
         }
     }
 
+    /** The refusal's text is {@code expected}, and its kind the one that text stands for. */
     private void assertRefused(String expected, String json) {
-        assertEquals(expected, assertThrows(DisposableException.class, () -> decode(json)).getMessage(), json);
+        DisposableException e = assertThrows(DisposableException.class, () -> decode(json));
+        assertEquals(expected, e.getMessage(), json);
+        assertEquals(switch (expected) {
+            case DisposableDecoder.EMPTY -> DisposableException.Kind.EMPTY;
+            case DisposableDecoder.TOO_LONG -> DisposableException.Kind.TOO_LONG;
+            case DisposableDecoder.NOT_UNICODE -> DisposableException.Kind.NOT_UNICODE;
+            default -> DisposableException.Kind.INVALID;
+        }, e.kind(), json);
     }
 
     private static String payload(ByteBuf b) {

@@ -63,7 +63,12 @@ public final class MetricsBinder {
                 "times a connection was not read from because it was over its outbound soft limit");
         tagged(registry, "switchboard.errors", "code", m.errors, "error replies, by code");
         tagged(registry, "switchboard.closes", "reason", m.closes, "connections the node closed, by reason");
-        tagged(registry, "switchboard.refused", "reason", m.refusals, "WebSocket upgrades refused, by reason");
+        tagged(registry, "switchboard.refused", "reason", m.refusals,
+                "WebSocket upgrades, line clients and inspection page requests refused, by reason");
+        tagged(registry, "switchboard.disposable.errors", "reason", m.disposableErrors,
+                "error frames sent to disposable clients, by reason");
+        tagged(registry, "switchboard.line.errors", "reason", m.lineErrors,
+                "error lines sent to line clients, by reason");
         tagged(registry, "switchboard.randomchat.limited", "limit", m.randomchatLimits,
                 "randomchat requests refused by a per-user limit, by limit");
         TokenAuth tokenAuth = node.tokenAuth();
@@ -100,6 +105,8 @@ public final class MetricsBinder {
                 .register(registry);
         counter(registry, "switchboard.chatroom.topics.expired", chatroom.expiredTopics,
                 "chatroom topics dropped with their values after CHATROOM_TOPIC_IDLE_TIMEOUT without subscribers");
+        counter(registry, "switchboard.chatroom.read.pauses", chatroom.readPauses,
+                "times a chatroom client was not read from because 64 of its topic requests were in flight");
         History history = broker.history();
         if (history != null) {
             // History and recovery (issue 18): only with HISTORY_SIZE > 0
@@ -127,6 +134,9 @@ public final class MetricsBinder {
                     .description("1 while the link to Redis is up").register(registry);
             FunctionCounter.builder("switchboard.cluster.unforwarded", broker.cluster(), ClusterLink::unforwarded)
                     .description("publishes that did not reach the other nodes").register(registry);
+            FunctionCounter.builder("switchboard.cluster.nodes.expired", broker.cluster(), ClusterLink::nodesExpired)
+                    .description("other nodes forgotten after CLUSTER_NODE_TIMEOUT without a heartbeat")
+                    .register(registry);
         }
     }
 

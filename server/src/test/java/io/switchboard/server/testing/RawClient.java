@@ -82,6 +82,11 @@ public final class RawClient implements AutoCloseable {
         out = socket.getOutputStream();
     }
 
+    /** The client's port: the node sees it as the connection's remote port. */
+    public int localPort() {
+        return socket.getLocalPort();
+    }
+
     /** Sends raw bytes, e.g. an HTTP request. */
     public void write(String raw) throws IOException {
         out.write(raw.getBytes(StandardCharsets.UTF_8));

@@ -102,6 +102,11 @@ public interface ClusterLink {
         return 0;
     }
 
+    /** Other nodes forgotten because they went silent for the node timeout, since the start. */
+    default long nodesExpired() {
+        return 0;
+    }
+
     /**
      * This node's name in the cluster, under which it keeps its Redis hash alive while it runs;
      * {@code null} on a single node.

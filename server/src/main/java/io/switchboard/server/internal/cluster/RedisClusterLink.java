@@ -108,6 +108,7 @@ public final class RedisClusterLink implements ClusterLink {
     private final Set<String> dirty = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean reconcileScheduled = new AtomicBoolean();
     private final LongAdder unforwarded = new LongAdder();
+    private final LongAdder nodesExpired = new LongAdder();
     private final BiConsumer<Object, Throwable> countFailure = (result, failure) -> {
         if (failure != null) {
             unforwarded.increment();
@@ -362,6 +363,11 @@ public final class RedisClusterLink implements ClusterLink {
     @Override
     public long unforwarded() {
         return unforwarded.sum();
+    }
+
+    @Override
+    public long nodesExpired() {
+        return nodesExpired.sum();
     }
 
     @Override
@@ -702,7 +708,9 @@ public final class RedisClusterLink implements ClusterLink {
     private void forgetSilentNodes() {
         // Two heartbeats missed in a row: forgotten within the node timeout of its last sign of life.
         for (String node : view.expire(System.nanoTime(), nodeTimeout.toNanos() * 2 / 3)) {
-            logger.warn("Cluster: node {} went silent; its subscribers are no longer counted", node);
+            nodesExpired.increment();
+            logger.warn("Cluster: node {} went silent; its subscribers and disposable members are no longer counted",
+                    node);
         }
     }
 

@@ -26,14 +26,50 @@ public final class Metrics {
          * No HTTP request completed, nor a WebSocket handshake, within {@code HANDSHAKE_TIMEOUT}
          * (slowloris, silence, an idle keep-alive connection, a TLS handshake never finished).
          */
-        HANDSHAKE_TIMEOUT
+        HANDSHAKE_TIMEOUT,
+        /** A chatroom client of a cluster node with no id to give: its link to Redis is down (close 1013). */
+        CLUSTER_UNAVAILABLE
     }
 
-    /** Why the node refused a WebSocket upgrade. */
+    /**
+     * Why the node refused a connection or a request before any session served it: a WebSocket
+     * upgrade, a line client, a request to the inspection page.
+     */
     public enum Refusal {
         ORIGIN, FULL, PER_ADDRESS, AUTHORIZER,
         /** HTTP 400: a name or room the dialect refuses (minichats {@code client_name}, disposable {@code name}, {@code room}). */
-        INVALID
+        INVALID,
+        /** A line client over {@code LINE_MAX_CLIENTS}: told the chat is full and closed. */
+        LINE_FULL,
+        /** A request to the inspection page whose {@code Host} is not the page's ({@code DEBUG_ALLOWED_HOSTS}): 403. */
+        DEBUG_HOST
+    }
+
+    /** Why a disposable client got an {@code error} frame (PROTOCOL.md section 2); the connection lives on. */
+    public enum DisposableError {
+        /** An empty, missing or {@code null} {@code text}. */
+        EMPTY,
+        /** A {@code text} over 300 characters. */
+        TOO_LONG,
+        /** Not one JSON object, or a {@code text} that is not a string. */
+        INVALID,
+        /** A string with an unpaired surrogate, which no UTF-8 text can carry. */
+        NOT_UNICODE,
+        /** The application's channel authorizer refused the publish. */
+        FORBIDDEN,
+        BINARY,
+        /** Over {@code MAX_MESSAGE_RATE} (a second's worth in a row closes: {@link Close#RATE_LIMIT}). */
+        RATE_LIMITED
+    }
+
+    /** Why a line client was answered with an error line (PROTOCOL.md section 3); the connection lives on. */
+    public enum LineError {
+        /** A line over 4096 bytes, dropped up to its end. */
+        TOO_LONG,
+        /** Over {@code MAX_MESSAGE_RATE} (a second's worth in a row closes: {@link Close#RATE_LIMIT}). */
+        RATE_LIMITED,
+        /** {@code SHUTDOWN} without {@code LINE_ALLOW_SHUTDOWN}. */
+        SHUTDOWN_REFUSED
     }
 
     /** Why a TLS connection ended before its handshake completed (issue 19). */
@@ -84,6 +120,8 @@ public final class Metrics {
     public final Map<ErrorCode, LongAdder> errors = counters(ErrorCode.class);
     public final Map<Close, LongAdder> closes = counters(Close.class);
     public final Map<Refusal, LongAdder> refusals = counters(Refusal.class);
+    public final Map<DisposableError, LongAdder> disposableErrors = counters(DisposableError.class);
+    public final Map<LineError, LongAdder> lineErrors = counters(LineError.class);
     public final Map<RandomchatLimit, LongAdder> randomchatLimits = counters(RandomchatLimit.class);
     /** TLS handshakes completed, and those that failed, by reason (issue 19). */
     public final LongAdder tlsHandshakes = new LongAdder();
@@ -105,6 +143,14 @@ public final class Metrics {
 
     public void refuse(Refusal why) {
         refusals.get(why).increment();
+    }
+
+    public void disposableError(DisposableError why) {
+        disposableErrors.get(why).increment();
+    }
+
+    public void lineError(LineError why) {
+        lineErrors.get(why).increment();
     }
 
     public void tlsFailure(TlsFailure why) {

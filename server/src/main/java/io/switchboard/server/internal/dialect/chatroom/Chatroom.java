@@ -81,6 +81,8 @@ public final class Chatroom {
     public final LongAdder rejectedUpdates = new LongAdder();
     public final LongAdder ignoredResponses = new LongAdder();
     public final LongAdder expiredTopics = new LongAdder();
+    /** Times a client was not read from because {@link ChatroomSession#MAX_OUTSTANDING} of its tasks were in flight. */
+    public final LongAdder readPauses = new LongAdder();
     /** The estimated heap cost of every (non-special) topic's value on this node, against {@link #maxMemory}. */
     private final AtomicLong memory = new AtomicLong();
 

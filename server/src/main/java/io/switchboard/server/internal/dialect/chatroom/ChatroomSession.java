@@ -13,6 +13,7 @@ import io.switchboard.protocol.chatroom.TopicType;
 import io.switchboard.server.SlowConsumerPolicy;
 import io.switchboard.server.internal.session.SessionContext;
 import io.switchboard.server.internal.broker.Dialect;
+import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.session.WebSocketSession;
 
 import java.net.InetSocketAddress;
@@ -109,6 +110,7 @@ public class ChatroomSession extends WebSocketSession {
         pause(); // in a cluster the id comes from Redis: nothing is served before hello
         next.whenComplete((assigned, failure) -> ctx.executor().execute(() -> {
             if (failure != null) {
+                metrics.close(Metrics.Close.CLUSTER_UNAVAILABLE);
                 close(ctx, WebSocketCloseStatus.TRY_AGAIN_LATER, "cluster unavailable");
                 resume(() -> { });
             } else {
@@ -250,10 +252,12 @@ public class ChatroomSession extends WebSocketSession {
 
     /**
      * Counts one more task of this client's in flight on the topics' owners (against
-     * {@link #MAX_OUTSTANDING}); {@link #ownerTaskDone} on this loop ends it. Event loop only.
+     * {@link #MAX_OUTSTANDING}; the one that reaches it stops reading, counted in
+     * {@link Chatroom#readPauses}); {@link #ownerTaskDone} on this loop ends it. Event loop only.
      */
     void taskStarted() {
         if (++outstanding == MAX_OUTSTANDING) {
+            room.readPauses.increment();
             backpressure.holdReads();
         }
     }

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.QueryStringDecoder;
 import io.switchboard.protocol.chatroom.JsonValues;
 import io.switchboard.server.SwitchboardConfig;
 import io.switchboard.server.internal.transport.HttpDeadline;
+import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.transport.HttpResponses;
 
 import java.io.IOException;
@@ -37,8 +38,9 @@ import java.util.TreeMap;
  * ({@link SwitchboardConfig#debugAllowedHosts()}): bound to loopback, it is still reachable from
  * any web page in a local browser whose DNS name the page's author rebinds to 127.0.0.1, and the
  * browser would then let that page read every topic; such a request carries the author's name in
- * {@code Host} and gets 403 (issue 15). Its connections close after {@code HANDSHAKE_TIMEOUT}
- * without a request ({@link HttpDeadline}, started by the channel initializer).
+ * {@code Host} and gets 403 (issue 15), counted in {@code refused_total{reason="debug_host"}}. Its
+ * connections close after {@code HANDSHAKE_TIMEOUT} without a request ({@link HttpDeadline},
+ * started by the channel initializer).
  *
  * <p>Stateless and {@link Sharable}.
  */
@@ -61,6 +63,7 @@ public final class DebugPage extends SimpleChannelInboundHandler<FullHttpRequest
         HttpDeadline.requestSeen(ctx.channel());
         String host = request.headers().get(HttpHeaderNames.HOST);
         if (!hostAllowed(host, (InetSocketAddress) ctx.channel().localAddress())) {
+            room.metrics.refuse(Metrics.Refusal.DEBUG_HOST);
             HttpResponses.send(ctx, request, HttpResponses.text(ctx, HttpResponseStatus.FORBIDDEN, host == null
                     ? "A request to the inspection page needs a Host header\n"
                     : "Host '" + host + "' is not the inspection page's address; list it in DEBUG_ALLOWED_HOSTS to "

@@ -14,6 +14,7 @@ import io.switchboard.server.internal.broker.ChannelEvent;
 import io.switchboard.server.internal.broker.Dialect;
 import io.switchboard.server.internal.broker.RosterMember;
 import io.switchboard.server.internal.broker.Subscription;
+import io.switchboard.server.internal.metrics.Metrics;
 import io.switchboard.server.internal.session.WebSocketSession;
 
 import java.util.ArrayList;
@@ -114,12 +115,19 @@ public final class DisposableSession extends WebSocketSession {
         try {
             text = decoder.decode(payload);
         } catch (DisposableException e) {
+            metrics.disposableError(switch (e.kind()) {
+                case EMPTY -> Metrics.DisposableError.EMPTY;
+                case TOO_LONG -> Metrics.DisposableError.TOO_LONG;
+                case INVALID -> Metrics.DisposableError.INVALID;
+                case NOT_UNICODE -> Metrics.DisposableError.NOT_UNICODE;
+            });
             reply(ctx, DisposableEncoder.error(ctx.alloc(), e.getMessage()));
             return;
         }
         String refusal = authorizer.authorize(ChannelAuthorizer.Operation.PUBLISH, room, self.name(), handshake,
                 identity);
         if (refusal != null) {
+            metrics.disposableError(Metrics.DisposableError.FORBIDDEN);
             reply(ctx, DisposableEncoder.error(ctx.alloc(), refusal));
             return;
         }
@@ -130,12 +138,14 @@ public final class DisposableSession extends WebSocketSession {
 
     @Override
     public void onBinary(ChannelHandlerContext ctx, ByteBuf payload) {
+        metrics.disposableError(Metrics.DisposableError.BINARY);
         reply(ctx, DisposableEncoder.error(ctx.alloc(),
                 "Binary frames are not supported: send {\"text\": \"...\"} in a text frame"));
     }
 
     @Override
     public void onRateLimited(ChannelHandlerContext ctx) {
+        metrics.disposableError(Metrics.DisposableError.RATE_LIMITED);
         reply(ctx, DisposableEncoder.error(ctx.alloc(),
                 "Too many messages: at most " + config.maxMessagesPerSecond() + " per second"));
     }

@@ -27,7 +27,9 @@ import java.nio.charset.StandardCharsets;
  * the shared namespace, from connect to disconnect. Each line it sends is a message to the
  * channel; others' messages reach it as {@code name: text} lines, never its own.
  *
- * <p>Reads lines of UTF-8, invalid sequences replaced; blank lines are ignored. One instance per
+ * <p>Reads lines of UTF-8, invalid sequences replaced; blank lines are ignored. Each error line it
+ * is sent is counted by reason ({@link Metrics.LineError}), a client refused because the chat is
+ * full in {@code refused_total{reason="line_full"}}. One instance per
  * connection; it lives on the connection's event loop and is not thread-safe.
  */
 public final class LineSession extends Session {
@@ -64,6 +66,7 @@ public final class LineSession extends Session {
                 : String.valueOf(remote);
         int clients = chat.join(ctx.channel());
         if (clients == 0) {
+            metrics.refuse(Metrics.Refusal.LINE_FULL);
             logger.debug("{} refused: the line chat is full", id);
             ctx.writeAndFlush(LineMessages.encode(ctx.alloc(), LineMessages.full(chat.maxClients())))
                     .addListener(ChannelFutureListener.CLOSE);
@@ -99,6 +102,7 @@ public final class LineSession extends Session {
                     ctx.flush();
                     ctx.close();
                 } else {
+                    metrics.lineError(Metrics.LineError.RATE_LIMITED);
                     say(ctx, "Too many lines: at most " + config.maxMessagesPerSecond() + " per second\n");
                 }
                 return;
@@ -117,6 +121,7 @@ public final class LineSession extends Session {
 
     private void shutdownCommand(ChannelHandlerContext ctx) {
         if (!config.lineAllowShutdown()) {
+            metrics.lineError(Metrics.LineError.SHUTDOWN_REFUSED);
             say(ctx, LineMessages.shutdownRefused());
             return;
         }
@@ -134,6 +139,7 @@ public final class LineSession extends Session {
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException) {
             // The decoder drops the rest of the line; the connection goes on.
+            metrics.lineError(Metrics.LineError.TOO_LONG);
             say(ctx, LineMessages.tooLong());
             ctx.flush();
         } else {
