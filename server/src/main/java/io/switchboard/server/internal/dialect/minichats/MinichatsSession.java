@@ -275,6 +275,7 @@ public final class MinichatsSession extends WebSocketSession {
                     break;
                 case HISTORY:
                     history(ctx, request);
+                    break;
                 case PRESENCE:
                     presence(ctx, request);
                     break;
