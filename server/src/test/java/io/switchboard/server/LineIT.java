@@ -1,6 +1,7 @@
 package io.switchboard.server;
 
 import io.switchboard.server.testing.LineClient;
+import io.switchboard.server.testing.RateLimits;
 import io.switchboard.server.testing.Requests;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -8,8 +9,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -23,6 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 @Timeout(60)
 class LineIT {
+
+    /** The answer to the line that closes a client for flooding. */
+    private static final String CLOSING = "Too many lines: closing the connection";
 
     private SwitchboardServer server;
     private InetSocketAddress line;
@@ -111,26 +119,68 @@ class LineIT {
         }
     }
 
-    /** dialects.md, "line": lines over MAX_MESSAGE_RATE are answered, a second's worth refused in a row closes. */
+    /**
+     * dialects.md, "line": lines over MAX_MESSAGE_RATE are answered, a second's worth refused in a
+     * row closes (told in a line of its own). One line at a time, each once it was relayed to the
+     * other client or refused, held to the limiter's rules ({@link RateLimits}).
+     */
     @Test
     void answersLinesOverTheRateAndClosesAfterASecondsWorthRefusedInARow() throws Exception {
+        int rate = 3;
         try (SwitchboardServer limited = Requests.startOnLoopback(SwitchboardConfig.builder().lineOnAnyPort()
-                .maxMessagesPerSecond(3));
+                .maxMessagesPerSecond(rate));
              LineClient a = LineClient.join(limited.lineAddress()); LineClient b = LineClient.join(limited.lineAddress())) {
             assertJoined(a, b);
-            // Six lines at once, far faster than one per 333 ms: three pass, the next three are refused.
-            a.write("1\n2\n3\n4\n5\n6\n".getBytes(StandardCharsets.UTF_8));
-            for (int i = 1; i <= 3; i++) {
-                assertEquals(a.id() + ": " + i, b.readLine());
+            List<Boolean> refused = new ArrayList<>();
+            long start = System.nanoTime(); // the bucket is full (it holds no more) until the first line
+            for (int i = 0; ; i++) {
+                assertTrue(i < 1_000, "not closed after " + i + " lines: " + refused);
+                String answer = answerOrRelay(a, b, "m" + i);
+                if (CLOSING.equals(answer)) {
+                    break;
+                }
+                assertTrue(answer == null || answer.equals("Too many lines: at most 3 per second"), answer);
+                refused.add(answer != null);
             }
-            assertEquals("Too many lines: at most 3 per second", a.readLine());
-            assertEquals("Too many lines: at most 3 per second", a.readLine());
-            assertEquals("Too many lines: closing the connection", a.readLine());
+            long elapsed = System.nanoTime() - start;
             assertTrue(a.isClosedByServer());
-            assertEquals(a.id() + " has left the chat", b.readLine());
+            int refusals = RateLimits.assertTheLimitersRulesUpToTheClose(rate, refused, elapsed);
             assertEquals(1.0, Requests.metric(limited, "switchboard_closes_total{reason=\"rate_limit\"}"));
-            assertEquals(2.0, lineErrors(limited, "rate_limited"), "the two lines answered, not the one that closed");
+            assertEquals(refusals, lineErrors(limited, "rate_limited"), "the lines refused, not the one that closed");
         }
+    }
+
+    /**
+     * Sends {@code text} from {@code a} and waits, at most {@link LineClient#WAIT_MILLIS}, until it
+     * is relayed to {@code b} (returns {@code null}) or {@code a} is answered (returns the answer):
+     * one of the two, as {@code a} never gets its own line and {@code b} never hears of a refused
+     * one. An answer that closes {@code a} is returned once {@code b} heard of its leave too (which
+     * may be read first).
+     */
+    private static String answerOrRelay(LineClient a, LineClient b, String text) throws IOException {
+        a.send(text);
+        String left = a.id() + " has left the chat";
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LineClient.WAIT_MILLIS);
+        while (System.nanoTime() < deadline) {
+            String heard = b.poll(5);
+            if (left.equals(heard)) {
+                assertEquals(CLOSING, a.readLine(), "only a close makes a leave");
+                return CLOSING;
+            }
+            if (heard != null) {
+                assertEquals(a.id() + ": " + text, heard);
+                return null;
+            }
+            String answer = a.poll(5);
+            if (CLOSING.equals(answer)) {
+                assertEquals(left, b.readLine(), "nothing more was relayed");
+            }
+            if (answer != null) {
+                return answer;
+            }
+        }
+        throw new AssertionError("'" + text + "' neither relayed nor answered within " + LineClient.WAIT_MILLIS
+                + " ms");
     }
 
     /** LINE_MAX_CLIENTS at 3: the third client joins, the fourth is told and closed, and counted. */

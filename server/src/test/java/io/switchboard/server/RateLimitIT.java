@@ -7,25 +7,17 @@ import org.junit.jupiter.api.Timeout;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.IntFunction;
 
+import static io.switchboard.server.testing.RateLimits.assertTheLimitersRulesUpToTheClose;
+import static io.switchboard.server.testing.RateLimits.exchangeUntilClosed;
 import static io.switchboard.server.testing.Requests.metric;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The per-connection rate limits on a real server, checked against the limiter's rules
- * ({@code RateLimiter}: a bucket of one second's worth, {@code R} tokens, full at the start and
- * refilled at {@code R} a second; {@code R} refused in a row close the connection) without
- * assuming how fast the messages go: a client sends one message at a time, each once the previous
- * one is answered (so nothing it sends is left unread when the node closes), until it is closed.
- * The answers must be the first {@code R} accepted, then accepted or refused in any mix without
- * {@code R} refusals in a row, ending with {@code R - 1} refusals (the {@code R}-th closes
- * unanswered). How many more
- * were accepted is bounded by what the bucket can have refilled in the time the client measured
- * from before its first message to the close: {@code R} a second, so none when the exchange took
- * under {@code 1/R} s. The bound only loosens on a slow machine; it never fails there.
- * {@code RateLimiterTest} checks the refill itself, to the nanosecond, with a clock of its own.
+ * The per-connection rate limits on a real server, checked against the limiter's rules without
+ * assuming how fast the messages go ({@link io.switchboard.server.testing.RateLimits}): a client
+ * sends one message at a time, each once the previous one is answered, until it is closed.
  */
 @Timeout(30)
 class RateLimitIT {
@@ -52,7 +44,8 @@ class RateLimitIT {
             for (String r : replies) {
                 assertTrue(r.equals(LIST_OK) || r.equals(LIMITED), r);
             }
-            int refused = assertTheLimitersRules(replies.stream().map(LIMITED::equals).toList(), elapsed);
+            int refused = assertTheLimitersRulesUpToTheClose(RATE, replies.stream().map(LIMITED::equals).toList(),
+                    elapsed);
             assertEquals(refused, metric(server, "switchboard_errors_total{code=\"rate_limited\"}"), "the refusals counted");
             assertEquals(1.0, metric(server, "switchboard_closes_total{reason=\"rate_limit\"}"), "the close counted");
         }
@@ -92,74 +85,11 @@ class RateLimitIT {
                     assertTrue(r.startsWith("{\"status\":\"ok\",\"info\":{\"channels\":["), "a list is not a subscribe: " + r);
                 }
             }
-            int refused = assertTheLimitersRules(limiter, elapsed);
+            int refused = assertTheLimitersRulesUpToTheClose(RATE, limiter, elapsed);
             assertEquals(refused, metric(server, "switchboard_errors_total{code=\"rate_limited\"}"), "the refusals counted");
             assertEquals(1.0, metric(server, "switchboard_closes_total{reason=\"subscribe_rate_limit\"}"),
                     "the close counted");
             assertEquals(0.0, metric(server, "switchboard_closes_total{reason=\"rate_limit\"}"), "not the message rate");
         }
-    }
-
-    /**
-     * Checks the answers a limiter of {@link #RATE} gave, in order ({@code true}: refused), up to
-     * the refusal that closed the connection (not answered), against its rules; returns the
-     * refusals answered.
-     */
-    private static int assertTheLimitersRules(List<Boolean> refusedInOrder, long elapsedNanos) {
-        String answers = refusedInOrder.toString();
-        assertTrue(refusedInOrder.size() >= 2 * RATE - 1, "a full bucket, then RATE - 1 answered refusals: " + answers);
-        for (int i = 0; i < RATE; i++) {
-            assertEquals(false, refusedInOrder.get(i), "the bucket starts full: the first " + RATE + " pass: " + answers);
-        }
-        int run = 0;
-        for (boolean refused : refusedInOrder) {
-            run = refused ? run + 1 : 0;
-            assertTrue(run < RATE, RATE + " refused in a row close the connection: " + answers);
-        }
-        assertEquals(RATE - 1, run, "the answers end with the refusals before the one that closed: " + answers);
-        int accepted = (int) refusedInOrder.stream().filter(r -> !r).count();
-        // What the bucket can have refilled at RATE a second, over at most the time measured.
-        long refillable = elapsedNanos * RATE / 1_000_000_000L;
-        assertTrue(accepted <= RATE + refillable, accepted + " accepted in " + elapsedNanos / 1_000_000
-                + " ms, at most " + RATE + " plus " + refillable + " refilled: " + answers);
-        return refusedInOrder.size() - accepted;
-    }
-
-    /**
-     * Sends {@code message.apply(i)} for i = 0, 1, ..., each once the node answered the one before,
-     * until the node closes the connection instead of answering (at most 1,000 messages). Returns
-     * the answers, in order.
-     */
-    private static List<String> exchangeUntilClosed(JdkClient c, IntFunction<String> message) {
-        List<String> answers = new ArrayList<>();
-        for (int i = 0; c.closedBy() == null; i++) {
-            assertTrue(i < 1_000, "not closed after " + i + " messages: " + answers);
-            c.send(message.apply(i));
-            String answer = answerOrClose(c);
-            if (answer != null) {
-                answers.add(answer);
-            }
-        }
-        return answers;
-    }
-
-    /** The next message, or {@code null} once the node's close arrived with none before it; waits at most {@link JdkClient#WAIT}. */
-    private static String answerOrClose(JdkClient c) {
-        long deadline = System.nanoTime() + JdkClient.WAIT.toNanos();
-        try {
-            while (System.nanoTime() < deadline) {
-                String m = c.poll(5);
-                if (m != null) {
-                    return m;
-                }
-                if (c.closedBy() != null) {
-                    return c.poll(0); // what arrived before the close is queued before it completes
-                }
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
-        }
-        throw new AssertionError("neither an answer nor a close within " + JdkClient.WAIT);
     }
 }

@@ -15,11 +15,14 @@ import java.nio.charset.StandardCharsets;
  */
 public final class LineClient implements AutoCloseable {
 
-    private static final int WAIT_MILLIS = 10_000;
+    /** How long a read waits, in milliseconds, unless told otherwise. */
+    public static final int WAIT_MILLIS = 10_000;
 
     private final Socket socket;
     private final InputStream in;
     private final OutputStream out;
+    /** The line read so far: kept when a {@link #poll} times out in the middle of it. */
+    private final ByteArrayOutputStream line = new ByteArrayOutputStream();
 
     public LineClient(InetSocketAddress address) throws IOException {
         socket = new Socket();
@@ -55,17 +58,21 @@ public final class LineClient implements AutoCloseable {
 
     /** The next line, without its {@code \n}; fails when none comes within the wait or the server closed. */
     public String readLine() throws IOException {
-        ByteArrayOutputStream line = new ByteArrayOutputStream();
         for (int b = in.read(); b != '\n'; b = in.read()) {
             if (b < 0) {
                 throw new AssertionError("closed by the server after '" + line.toString(StandardCharsets.UTF_8) + "'");
             }
             line.write(b);
         }
-        return line.toString(StandardCharsets.UTF_8);
+        String text = line.toString(StandardCharsets.UTF_8);
+        line.reset();
+        return text;
     }
 
-    /** The next line if one comes within {@code millis}, else {@code null}. */
+    /**
+     * The next line, or {@code null} once a read waited {@code millis} in vain; what came of the
+     * line so far is kept for the next read, so polling never loses a line.
+     */
     public String poll(int millis) throws IOException {
         socket.setSoTimeout(millis);
         try {
