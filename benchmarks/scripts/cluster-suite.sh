@@ -6,6 +6,7 @@
 #
 #   benchmarks/scripts/cluster-suite.sh
 #   ONLY=100x1 benchmarks/scripts/cluster-suite.sh     # just the runs whose names match
+#   HISTORY_SIZE=1000 benchmarks/scripts/cluster-suite.sh   # with history (issue 18) on every node
 #
 # Needs the jars (mvn -q -B package -DskipTests), taskset (util-linux), and redis-server on PATH or
 # the embedded-redis jar in ~/.m2 (the server module's tests download it).
@@ -34,7 +35,7 @@ node() { # port, extra options...
   local port=$1
   shift
   taskset -c 0 java -jar "$top/server/target/switchboard.jar" --app-host 127.0.0.1 --app-port "$port" \
-    --io-threads 1 --max-message-rate 0 "$@" >"$log-$port.log" 2>&1 &
+    --io-threads 1 --max-message-rate 0 --line-port 0 --history-size "${HISTORY_SIZE:-0}" "$@" >"$log-$port.log" 2>&1 &
   pids+=($!)
 }
 node "$a" --redis-endpoint "127.0.0.1:$redis_port"

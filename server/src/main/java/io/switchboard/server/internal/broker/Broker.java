@@ -219,8 +219,10 @@ public final class Broker {
      * publishes from every node, the stream is read from Redis, and then, on the connection's loop and
      * under this node's copy's lock, the position is the later of Redis's and the copy's, the missed
      * publishes are Redis's up to its read and the copy's after it, and the subscription skips up to
-     * the position. The future completes on the connection's loop; with the link down, the position
-     * is the copy's and a recovery fails.
+     * the position. The future completes on the connection's loop, in the task that fixed the
+     * position: the caller must write its reply and the missed publishes in that task (a callback
+     * added before it completes runs there), since fan-outs of later publishes queue behind it.
+     * With the link down, the position is the copy's and a recovery fails.
      */
     private Positioning subscribePositionedInCluster(Connection connection, String channelName,
                                                      Dialect renderAs, long recoverOffset, String recoverEpoch) {

@@ -360,18 +360,28 @@ public final class MinichatsSession extends WebSocketSession {
             positioned(ctx, request, positioned.join());
             return;
         }
-        // In a cluster the position comes from Redis: requests behind this one wait their turn.
+        // In a cluster the position comes from Redis: requests behind this one wait their turn. The
+        // future completes on this loop, in the task that fixed the position: the ok and the replay
+        // must be written in that same task, before any fan-out queued behind it delivers a later
+        // publish (a hop to another task here let live deliveries overtake the replay).
         pause();
-        positioned.whenComplete((p, failure) -> ctx.executor().execute(() -> resume(() -> {
-            if (failure != null) {
-                exceptionCaught(ctx, failure);
-                return;
+        positioned.whenComplete((p, failure) -> {
+            Runnable answer = () -> resume(() -> {
+                if (failure != null) {
+                    exceptionCaught(ctx, failure);
+                    return;
+                }
+                if (!connection.closing) {
+                    positioned(ctx, request, p);
+                }
+                serveHeld(ctx);
+            });
+            if (ctx.executor().inEventLoop()) {
+                answer.run();
+            } else {
+                ctx.executor().execute(answer); // failed before reaching the loop
             }
-            if (!connection.closing) {
-                positioned(ctx, request, p);
-            }
-            serveHeld(ctx);
-        })));
+        });
     }
 
     /** Answers a subscribe with positions once its position is known, on the connection's loop. */
