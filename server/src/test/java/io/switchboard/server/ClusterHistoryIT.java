@@ -18,10 +18,13 @@ import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
-import static io.switchboard.server.testing.Requests.publish;
+import static io.switchboard.server.testing.Positions.epoch;
+import static io.switchboard.server.testing.Positions.n;
+import static io.switchboard.server.testing.Positions.offset;
+import static io.switchboard.server.testing.Positions.positioned;
+import static io.switchboard.server.testing.Positions.publishAll;
+import static io.switchboard.server.testing.Positions.recover;
 import static io.switchboard.server.testing.Requests.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -38,9 +41,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(180)
 class ClusterHistoryIT {
 
-    private static final Pattern OFFSET = Pattern.compile("\"offset\":(\\d+)");
-    private static final Pattern EPOCH = Pattern.compile("\"epoch\":\"([^\"]+)\"");
-    private static final Pattern N = Pattern.compile("\"content\":\\{\"n\":(\\d+)}");
     private static final AtomicInteger CLUSTERS = new AtomicInteger();
     private static RedisProcess redis;
 
@@ -77,45 +77,6 @@ class ClusterHistoryIT {
         JdkClient c = JdkClient.connectAs(address, name);
         clients.add(c);
         return c;
-    }
-
-    private static String positioned(String channel) {
-        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\",\"positions\":true}}";
-    }
-
-    private static String recover(String channel, long offset, String epoch) {
-        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\",\"recover\":{\"offset\":"
-                + offset + ",\"epoch\":\"" + epoch + "\"}}}";
-    }
-
-    private static long offset(String message) {
-        Matcher m = OFFSET.matcher(message);
-        assertTrue(m.find(), "an offset in " + message);
-        return Long.parseLong(m.group(1));
-    }
-
-    private static String epoch(String message) {
-        Matcher m = EPOCH.matcher(message);
-        assertTrue(m.find(), "an epoch in " + message);
-        return m.group(1);
-    }
-
-    private static int n(String delivery) {
-        Matcher m = N.matcher(delivery);
-        assertTrue(m.find(), "a numbered content in " + delivery);
-        return Integer.parseInt(m.group(1));
-    }
-
-    /** Publishes {"n":i} for each i, each acknowledged (the publisher's own copies read past). */
-    private static void publishAll(JdkClient p, String channel, int from, int to) {
-        for (int i = from; i < to; i++) {
-            p.send(publish(channel, "{\"n\":" + i + "}"));
-            String m;
-            do {
-                m = p.next();
-            } while (!m.startsWith("{\"status\""));
-            assertEquals("{\"status\":\"ok\"}", m);
-        }
     }
 
     /** Reads {@code count} deliveries, checking they continue {@code last} with consecutive offsets; returns the last offset. */

@@ -15,11 +15,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
+import static io.switchboard.server.testing.Positions.epoch;
+import static io.switchboard.server.testing.Positions.n;
+import static io.switchboard.server.testing.Positions.numbers;
+import static io.switchboard.server.testing.Positions.offset;
+import static io.switchboard.server.testing.Positions.positioned;
+import static io.switchboard.server.testing.Positions.publishAll;
+import static io.switchboard.server.testing.Positions.recover;
 import static io.switchboard.server.testing.Requests.metric;
-import static io.switchboard.server.testing.Requests.publish;
 import static io.switchboard.server.testing.Requests.subscribe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,43 +40,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(120)
 class HistoryIT {
 
-    private static final Pattern OFFSET = Pattern.compile("\"offset\":(\\d+)");
-    private static final Pattern EPOCH = Pattern.compile("\"epoch\":\"([^\"]+)\"");
-    private static final Pattern N = Pattern.compile("\"content\":\\{\"n\":(\\d+)}");
-
     private static SwitchboardServer node(SwitchboardConfig.Builder config) {
         return Requests.startOnLoopback(config.maxMessagesPerSecond(0));
     }
 
-    private static String positioned(String channel) {
-        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\",\"positions\":true}}";
-    }
-
-    private static String recover(String channel, long offset, String epoch) {
-        return "{\"action\":\"subscribe\",\"params\":{\"channel_name\":\"" + channel + "\",\"recover\":{\"offset\":"
-                + offset + ",\"epoch\":\"" + epoch + "\"}}}";
-    }
-
     private static String history(String channel, String more) {
         return "{\"action\":\"history\",\"params\":{\"channel_name\":\"" + channel + "\"" + more + "}}";
-    }
-
-    private static long offset(String message) {
-        Matcher m = OFFSET.matcher(message);
-        assertTrue(m.find(), "an offset in " + message);
-        return Long.parseLong(m.group(1));
-    }
-
-    private static String epoch(String message) {
-        Matcher m = EPOCH.matcher(message);
-        assertTrue(m.find(), "an epoch in " + message);
-        return m.group(1);
-    }
-
-    private static int n(String delivery) {
-        Matcher m = N.matcher(delivery);
-        assertTrue(m.find(), "a numbered content in " + delivery);
-        return Integer.parseInt(m.group(1));
     }
 
     /** A publisher subscribed (without positions) to {@code channel}; its own copies are left unread. */
@@ -80,18 +53,6 @@ class HistoryIT {
         JdkClient p = JdkClient.connectAs(address, "pub");
         assertTrue(p.request(subscribe(channel)).contains("\"status\":\"ok\""));
         return p;
-    }
-
-    /** Publishes {"n":i} for each i, each acknowledged (the publisher's copies read past). */
-    private static void publishAll(JdkClient p, String channel, int from, int to) {
-        for (int i = from; i < to; i++) {
-            p.send(publish(channel, "{\"n\":" + i + "}"));
-            String m;
-            do {
-                m = p.next();
-            } while (!m.startsWith("{\"status\""));
-            assertEquals("{\"status\":\"ok\"}", m);
-        }
     }
 
     @Test
@@ -174,15 +135,6 @@ class HistoryIT {
             }
             assertEquals(expected, seen);
         }
-    }
-
-    private static List<Integer> numbers(String reply) {
-        List<Integer> ns = new ArrayList<>();
-        Matcher m = N.matcher(reply);
-        while (m.find()) {
-            ns.add(Integer.parseInt(m.group(1)));
-        }
-        return ns;
     }
 
     /**

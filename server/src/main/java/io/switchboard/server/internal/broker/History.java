@@ -167,9 +167,17 @@ public final class History {
     void append(ChannelStream s, ChannelEvent event) {
         long now = clock.getAsLong();
         expire(s, now);
-        long offset = ++s.top;
-        event.offset = offset;
-        Kept k = new Kept(offset, event.quotedName(), event.sentAt, ByteBufUtil.getBytes(event.content), now);
+        event.offset = s.top + 1;
+        keep(s, event, now);
+    }
+
+    /**
+     * Keeps {@code event} as {@code s}'s newest publish, at its offset, and drops what the size and
+     * memory bounds say must go. The caller holds {@code s}'s lock.
+     */
+    private void keep(ChannelStream s, ChannelEvent event, long now) {
+        s.top = event.offset;
+        Kept k = new Kept(event.offset, event.quotedName(), event.sentAt, ByteBufUtil.getBytes(event.content), now);
         s.kept.addLast(k);
         bytes.addAndGet(k.bytes());
         kept.increment();
@@ -207,17 +215,7 @@ public final class History {
         } else {
             expire(s, now);
         }
-        s.top = offset;
-        Kept k = new Kept(offset, event.quotedName(), event.sentAt, ByteBufUtil.getBytes(event.content), now);
-        s.kept.addLast(k);
-        bytes.addAndGet(k.bytes());
-        kept.increment();
-        while (s.kept.size() > size) {
-            drop(s.kept.pollFirst(), Eviction.SIZE);
-        }
-        while (bytes.get() > maxBytes && s.kept.size() > 1) {
-            drop(s.kept.pollFirst(), Eviction.MEMORY);
-        }
+        keep(s, event, now);
         return true;
     }
 

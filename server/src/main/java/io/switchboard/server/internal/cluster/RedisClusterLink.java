@@ -793,11 +793,8 @@ public final class RedisClusterLink implements ClusterLink {
             if (ClusterEnvelope.origin(message) == nodeId || !startsWith(redisChannel, channelPrefix)) {
                 return;
             }
-            String channel = new String(redisChannel, channelPrefix.length, redisChannel.length - channelPrefix.length,
-                    StandardCharsets.UTF_8);
-            ChannelEntry entry = broker.channel(channel);
+            ChannelEntry entry = subscribedEntry(redisChannel);
             if (entry == null) {
-                onLinkThread(() -> dropStale(channel));
                 return;
             }
             ClusterEnvelope envelope = ClusterEnvelope.decode(message, broker.dialects());
@@ -894,11 +891,8 @@ public final class RedisClusterLink implements ClusterLink {
         }
         long offset = Long.parseLong(new String(message, 1, space - 1, StandardCharsets.US_ASCII));
         String epoch = new String(message, space + 1, space2 - space - 1, StandardCharsets.UTF_8);
-        String channel = new String(redisChannel, channelPrefix.length, redisChannel.length - channelPrefix.length,
-                StandardCharsets.UTF_8);
-        ChannelEntry entry = broker.channel(channel);
+        ChannelEntry entry = subscribedEntry(redisChannel);
         if (entry == null) {
-            onLinkThread(() -> dropStale(channel));
             return;
         }
         ClusterEnvelope envelope = ClusterEnvelope.decode(Arrays.copyOfRange(message, space2 + 1, message.length),
@@ -910,7 +904,21 @@ public final class RedisClusterLink implements ClusterLink {
                     + maxMessageBytes);
         }
         event.offset = offset;
-        broker.deliverKept(channel, epoch, event);
+        broker.deliverKept(entry.name, epoch, event);
+    }
+
+    /**
+     * The channel a message on {@code redisChannel} is for, when it has subscribers here; otherwise
+     * {@code null}, and the node's stale SUBSCRIBE is dropped.
+     */
+    private ChannelEntry subscribedEntry(byte[] redisChannel) {
+        String channel = new String(redisChannel, channelPrefix.length, redisChannel.length - channelPrefix.length,
+                StandardCharsets.UTF_8);
+        ChannelEntry entry = broker.channel(channel);
+        if (entry == null) {
+            onLinkThread(() -> dropStale(channel));
+        }
+        return entry;
     }
 
     private byte[][] streamKeys(String channel) {
