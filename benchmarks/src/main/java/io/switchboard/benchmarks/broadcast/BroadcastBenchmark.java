@@ -38,7 +38,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * One publish to a channel with N subscribers on real loopback sockets, timed from the publish
  * until the last subscriber has received its frame. {@code server=switchboard} is the node with 2
- * event loops; {@code server=netty} is the floor, {@link BareFanoutServer}, fanning out the same
+ * event loops ({@code switchboard-history}: with history on, issue 18); {@code server=netty} is the floor, {@link BareFanoutServer}, fanning out the same
  * bytes. Divide the time by N for the cost per delivery; {@code -prof gc} gives the bytes this JVM
  * (server and publisher) allocates per publish, which must not grow with N.
  *
@@ -66,7 +66,8 @@ public class BroadcastBenchmark {
     @Param({"1", "100", "1000", "10000"})
     public int subscribers;
 
-    @Param({"switchboard", "netty"})
+    /** {@code switchboard-history}: the node with {@code HISTORY_SIZE=1000}, each publish appended to its stream (issue 18). */
+    @Param({"switchboard", "switchboard-history", "netty"})
     public String server;
 
     private SwitchboardServer switchboard;
@@ -88,11 +89,12 @@ public class BroadcastBenchmark {
                 CONTENT.length());
         int frameLength = Frames.serverFrameLength(payload);
         int port;
-        boolean websocket = "switchboard".equals(server);
+        boolean websocket = server.startsWith("switchboard");
         if (websocket) {
             switchboard = SwitchboardServer.create(SwitchboardConfig.builder().host("127.0.0.1").port(0).ioThreads(2)
                     // The fleet's subscribers only read (no pongs); the floor sends no pings either.
-                    .maxMessagesPerSecond(0).pingInterval(Duration.ZERO).build());
+                    .maxMessagesPerSecond(0).pingInterval(Duration.ZERO)
+                    .historySize("switchboard-history".equals(server) ? 1000 : 0).build());
             switchboard.start().join();
             port = switchboard.localAddress().getPort();
         } else {
