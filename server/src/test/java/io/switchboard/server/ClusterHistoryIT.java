@@ -208,6 +208,8 @@ class ClusterHistoryIT {
         publisher.request(subscribe("gone"));
         publishAll(publisher, "gone", 0, 3);
         long last = readOn(sub, 0, 3, new ArrayList<>());
+        JdkClient late = client(a.localAddress(), "late");
+        assertEquals(3, offset(late.request(positioned("gone"))), "joined at 3: it skips what is on its way up to 3");
         redis.stop();
         awaitTrue(() -> a.switchboard().problem() != null, "the node sees Redis gone");
         JdkClient meanwhile = client(a.localAddress(), "meanwhile");
@@ -219,6 +221,12 @@ class ClusterHistoryIT {
         String ok = after.request(recover("gone", last, epoch));
         assertTrue(ok.contains("\"recovered\":false"), ok);
         assertNotEquals(epoch, epoch(ok), "a new stream, a new epoch");
+        // The new stream counts from 1 again: a subscriber that stayed connected, positioned at 3 of
+        // the old epoch, gets its publishes (its position held in the old stream only).
+        publishAll(publisher, "gone", 3, 5);
+        List<Integer> got = new ArrayList<>();
+        readOn(late, 0, 2, got);
+        assertEquals(List.of(3, 4), got);
     }
 
     private static void awaitTrue(BooleanSupplier condition, String what) throws InterruptedException {

@@ -204,7 +204,7 @@ public final class Broker {
                     continue; // forgotten meanwhile: make it anew
                 }
                 Joined joined = subscribe(connection, channelName, renderAs);
-                joined.subscription().skipUpTo(s.top);
+                joined.subscription().skipUpTo(s.top, s.generation);
                 History.Recovery recovery = recoverEpoch == null ? null
                         : history.recover(s, recoverOffset, recoverEpoch);
                 return new Positioning(joined.subscription(),
@@ -227,7 +227,7 @@ public final class Broker {
     private Positioning subscribePositionedInCluster(Connection connection, String channelName,
                                                      Dialect renderAs, long recoverOffset, String recoverEpoch) {
         Joined joined = subscribe(connection, channelName, renderAs);
-        joined.subscription().skipUpTo(Long.MAX_VALUE);
+        joined.subscription().skipUpTo(Long.MAX_VALUE, 0);
         ClusterLink.ReadMode mode = recoverEpoch == null ? ClusterLink.ReadMode.POSITION : ClusterLink.ReadMode.RECOVER;
         return new Positioning(joined.subscription(), joined.receiving()
                 .exceptionally(failure -> null)
@@ -261,7 +261,10 @@ public final class Broker {
                 if (recovery != null) {
                     history.counted(recovery.recovered());
                 }
-                joined.subscription().skipUpTo(at.offset());
+                // A floor of Redis's position when the copy is of another epoch: the copy starts afresh,
+                // in a new generation, at the first publish of this epoch it receives.
+                joined.subscription().skipUpTo(at.offset(),
+                        read == null || s.epoch.equals(read.epoch()) ? s.generation : s.generation + 1);
                 return new Positioned(joined, at, recovery);
             }
         }
@@ -311,14 +314,17 @@ public final class Broker {
                         : read.publications());
             });
         }
-        while (true) {
+        History.Listing listing = null;
+        while (listing == null) {
             History.ChannelStream s = history.stream(channelName);
             synchronized (s) {
                 if (!s.removed) {
-                    return CompletableFuture.completedFuture(history.list(s, limit, sinceOffset, sinceEpoch));
+                    listing = history.list(s, limit, sinceOffset, sinceEpoch);
                 }
             }
         }
+        history.sweepIfDue(channels::containsKey); // a node without publishes sweeps here too
+        return CompletableFuture.completedFuture(listing);
     }
 
     /**
@@ -434,7 +440,9 @@ public final class Broker {
      */
     private void publishKept(String channelName, ChannelEvent event) {
         if (cluster != ClusterLink.NONE) {
-            if (cluster.publishKept(channelName, event)) {
+            // A line client's own lines must not come back to it, and one that comes back from Redis
+            // has no author on this node: in a cluster the line chat's lines are not kept (unnumbered).
+            if (event.dialect.echo() && cluster.publishKept(channelName, event)) {
                 event.sharedKept = true; // numbered by Redis, delivered here too when it comes back
                 return;
             }
@@ -482,8 +490,7 @@ public final class Broker {
     /**
      * In a cluster with history: delivers a message Redis numbered ({@code event.offset}, of
      * {@code epoch}), received from the cluster, this node's own included, after noting it in this
-     * node's copy of the stream; a publish already seen is not delivered again. Called by the
-     * cluster link, in the order Redis published them.
+     * node's copy of the stream. Called by the cluster link, in the order Redis published them.
      */
     public void deliverKept(String channelName, String epoch, ChannelEvent event) {
         while (true) {
@@ -492,11 +499,10 @@ public final class Broker {
                 if (s.removed) {
                     continue;
                 }
-                if (history.record(s, epoch, event)) {
-                    ChannelEntry entry = channels.get(channelName);
-                    if (entry != null) {
-                        fanOut(null, entry, event);
-                    }
+                history.record(s, epoch, event);
+                ChannelEntry entry = channels.get(channelName);
+                if (entry != null) {
+                    fanOut(null, entry, event);
                 }
                 break;
             }
@@ -567,7 +573,7 @@ public final class Broker {
         // The batched payload (no raw newline) once per publish, and only if some member is batched.
         ByteBuf batched = group.batching != 0 ? frames.batched() : null;
         Fanout.send(origin, group.targets, frames.frame(), deflated, batched, skip(group.dialect, event), null,
-                event.offset);
+                event.offset, event.generation);
     }
 
     /**

@@ -62,6 +62,11 @@ public final class ChannelEvent {
      */
     public long offset = -1;
     /**
+     * The generation of the stream {@link #offset} is of: it changes when a cluster's stream starts
+     * afresh (a new epoch, or Redis rolled back), so that floors of the old one do not hold.
+     */
+    public int generation;
+    /**
      * Set once the cluster took a message for its stream (history on, in a cluster): it reaches the
      * other nodes, and this one, from Redis, so it is neither fanned out here now nor forwarded.
      */

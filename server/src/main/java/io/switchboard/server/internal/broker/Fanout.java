@@ -52,10 +52,11 @@ public final class Fanout implements Runnable {
     private final Connection skip;
     private final Object tag;
     private final long offset;
+    private final int generation;
 
     /** Takes ownership of {@code frame}, {@code deflated} and {@code batched} (both may be {@code null}). */
     private Fanout(Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched, Connection skip, Object tag,
-                   long offset) {
+                   long offset, int generation) {
         this.targets = targets;
         this.frame = frame;
         this.deflated = deflated;
@@ -63,6 +64,7 @@ public final class Fanout implements Runnable {
         this.skip = skip;
         this.tag = tag;
         this.offset = offset;
+        this.generation = generation;
     }
 
     /**
@@ -78,12 +80,12 @@ public final class Fanout implements Runnable {
      * frame. Does not take ownership of {@code frames}.
      *
      * <p>{@code targets} must be a snapshot ({@link Targets#of}); a channel group's are the broker's,
-     * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, ByteBuf, Connection, Object, long)}.
+     * which sends them with {@link #send(LoopTable, Targets, ByteBuf, ByteBuf, ByteBuf, Connection, Object, long, int)}.
      */
     public static boolean send(LoopTable origin, Targets targets, FrameVariants frames, Connection skip, Object tag) {
         // No batched payload: only minichats connections are batched, and they get channel publishes
         // (Broker.send); should one be among these targets, it makes its own (deliver).
-        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), null, skip, tag, -1);
+        return send(origin, targets, frames.frame(), frames.deflatedFor(targets), null, skip, tag, -1, 0);
     }
 
     /**
@@ -91,21 +93,22 @@ public final class Fanout implements Runnable {
      * chosen: {@code deflated} (or {@code null}: none) for the targets that negotiated the extension,
      * {@code batched} (the payload without a raw newline, {@link FrameVariants#batched}; or
      * {@code null}: each batched target makes its own) for the batched targets, {@code frame} for the
-     * others; a channel publish's {@code offset} in its stream (-1: none), which targets that joined at
-     * a later position skip ({@link Targets#floors}). Does not take ownership of any of them.
+     * others; a channel publish's {@code offset} in its stream (-1: none) and the stream's
+     * {@code generation}, by which targets that joined at a later position skip it
+     * ({@link Targets#skips}). Does not take ownership of any of them.
      */
     static boolean send(LoopTable origin, Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched,
-                        Connection skip, Object tag, long offset) {
+                        Connection skip, Object tag, long offset, int generation) {
         LoopTable loop = targets.loop;
         if (loop == origin) {
-            deliver(targets, frame, deflated, batched, skip, tag, offset);
+            deliver(targets, frame, deflated, batched, skip, tag, offset, generation);
             return true;
         }
         ByteBuf duplicate = frame.retainedDuplicate();
         ByteBuf deflatedDuplicate = deflated == null ? null : deflated.retainedDuplicate();
         ByteBuf batchedDuplicate = batched == null ? null : batched.retainedDuplicate();
         try {
-            loop.executor.execute(new Fanout(targets, duplicate, deflatedDuplicate, batchedDuplicate, skip, tag, offset));
+            loop.executor.execute(new Fanout(targets, duplicate, deflatedDuplicate, batchedDuplicate, skip, tag, offset, generation));
             return true;
         } catch (RejectedExecutionException e) {
             duplicate.release();
@@ -123,7 +126,7 @@ public final class Fanout implements Runnable {
     @Override
     public void run() {
         try {
-            deliver(targets, frame, deflated, batched, skip, tag, offset);
+            deliver(targets, frame, deflated, batched, skip, tag, offset, generation);
         } finally {
             frame.release();
             if (deflated != null) {
@@ -144,7 +147,7 @@ public final class Fanout implements Runnable {
      * once for the loop. Does not take ownership of any of the buffers.
      */
     static void deliver(Targets targets, ByteBuf frame, ByteBuf deflated, ByteBuf batched, Connection skip, Object tag,
-                        long offset) {
+                        long offset, int generation) {
         LoopTable loop = targets.loop;
         assert loop.executor.inEventLoop();
         Connection[] c = targets.connections;
@@ -155,7 +158,7 @@ public final class Fanout implements Runnable {
         try {
             for (int i = 0, n = targets.size; i < n; i++) {
                 Connection target = c[i];
-                if (target == skip || floors != null && offset >= 0 && offset <= floors[i]) {
+                if (target == skip || floors != null && targets.skips(i, offset, generation)) {
                     continue;
                 }
                 if (target.batched && target.receiver == null) {

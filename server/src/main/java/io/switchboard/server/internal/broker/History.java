@@ -122,6 +122,8 @@ public final class History {
         final ArrayDeque<Kept> kept = new ArrayDeque<>();
         /** Set once the stream left {@link #streams}: whoever finds it so looks it up again. */
         boolean removed;
+        /** Incremented whenever this copy starts afresh (a cluster's new epoch, or a rollback). */
+        int generation;
 
         ChannelStream(String name, String epoch) {
             this.name = name;
@@ -168,6 +170,7 @@ public final class History {
         long now = clock.getAsLong();
         expire(s, now);
         event.offset = s.top + 1;
+        event.generation = s.generation;
         keep(s, event, now);
     }
 
@@ -191,22 +194,25 @@ public final class History {
 
     /**
      * In a cluster: notes a publish numbered by Redis ({@code offset} in {@code event}, of
-     * {@code epoch}) as this node receives it, in the order Redis published them. A new epoch (the
-     * stream expired, or Redis lost it) starts the copy afresh, as does a gap (pub/sub lost messages
-     * while the node reconnected); an offset already seen is refused: returns {@code false}, and the
-     * caller does not deliver it. The caller holds {@code s}'s lock.
+     * {@code epoch}) as this node receives it, in the order Redis published them, and sets the
+     * event's generation. A new epoch (the stream expired, or Redis lost it) starts the copy afresh
+     * in a new generation, as does an offset at or below the copy's (Redis rolled back to a snapshot:
+     * pub/sub never repeats a message, and a node's own publishes reach it only this way), so the
+     * floors of subscribers of the old one do not skip the new one; a gap (pub/sub lost messages
+     * while the node reconnected) starts the copy afresh in the same generation. The caller holds
+     * {@code s}'s lock.
      */
-    boolean record(ChannelStream s, String epoch, ChannelEvent event) {
+    void record(ChannelStream s, String epoch, ChannelEvent event) {
         long offset = event.offset;
         boolean sameEpoch = s.epoch.equals(epoch);
-        if (sameEpoch && offset <= s.top) {
-            return false;
-        }
         long now = clock.getAsLong();
         if (!sameEpoch || offset != s.top + 1) {
             Kept k;
             while ((k = s.kept.pollFirst()) != null) {
                 drop(k, Eviction.SIZE);
+            }
+            if (!sameEpoch || offset <= s.top) {
+                s.generation++;
             }
             if (!sameEpoch) {
                 s.epoch = epoch;
@@ -215,8 +221,8 @@ public final class History {
         } else {
             expire(s, now);
         }
+        event.generation = s.generation;
         keep(s, event, now);
-        return true;
     }
 
     /**

@@ -23,13 +23,14 @@ public final class Subscription {
     }
 
     /**
-     * Makes this subscription skip the channel's publishes up to {@code offset}: those on their way
-     * to its loop when it joined at that position (issue 18). On the connection's loop.
+     * Makes this subscription skip the channel's publishes up to {@code offset} of the stream's
+     * {@code generation}: those on their way to its loop when it joined at that position (issue 18).
+     * On the connection's loop.
      */
-    void skipUpTo(long offset) {
+    void skipUpTo(long offset, int generation) {
         assert group.loop.executor.inEventLoop();
         if (!removed) {
-            group.targets.skipUpTo(index, offset);
+            group.targets.skipUpTo(index, offset, generation);
         }
     }
 }

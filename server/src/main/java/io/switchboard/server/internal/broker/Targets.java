@@ -24,6 +24,12 @@ public final class Targets {
      * has such a member, and always for a snapshot.
      */
     long[] floors;
+    /**
+     * Per target, the generation of the stream its floor is of ({@link ChannelEvent#generation}): a
+     * floor holds only within its generation, so a stream started afresh (a cluster's new epoch) is
+     * not skipped. Allocated with {@link #floors}.
+     */
+    int[] floorGenerations;
 
     private Targets(LoopTable loop, Connection[] connections, int size) {
         this.loop = loop;
@@ -89,20 +95,34 @@ public final class Targets {
             connections = Arrays.copyOf(connections, size * 2);
             if (floors != null) {
                 floors = Arrays.copyOf(floors, connections.length);
+                floorGenerations = Arrays.copyOf(floorGenerations, connections.length);
             }
         }
         if (floors != null) {
             floors[size] = 0;
+            floorGenerations[size] = 0;
         }
         connections[size++] = connection;
     }
 
-    /** Makes the target at {@code index} skip publishes up to {@code offset}, in place: a {@link LocalGroup}'s, on its loop. */
-    void skipUpTo(int index, long offset) {
+    /**
+     * Makes the target at {@code index} skip publishes up to {@code offset} of the stream's
+     * {@code generation} ({@link Long#MAX_VALUE}: everything, until its position is known), in place:
+     * a {@link LocalGroup}'s, on its loop.
+     */
+    void skipUpTo(int index, long offset, int generation) {
         if (floors == null) {
             floors = new long[connections.length];
+            floorGenerations = new int[connections.length];
         }
         floors[index] = offset;
+        floorGenerations[index] = generation;
+    }
+
+    /** Whether the target at {@code index} skips a publish at {@code offset} of {@code generation} (-1: unnumbered). */
+    boolean skips(int index, long offset, int generation) {
+        long floor = floors[index];
+        return floor == Long.MAX_VALUE || offset >= 0 && offset <= floor && floorGenerations[index] == generation;
     }
 
     /** Swap-removes the target at {@code index}, in place: a {@link LocalGroup}'s, on its loop. */
@@ -113,6 +133,8 @@ public final class Targets {
         if (floors != null) {
             floors[index] = floors[last];
             floors[last] = 0;
+            floorGenerations[index] = floorGenerations[last];
+            floorGenerations[last] = 0;
         }
     }
 }

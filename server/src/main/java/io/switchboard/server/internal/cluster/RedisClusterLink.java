@@ -91,6 +91,8 @@ public final class RedisClusterLink implements ClusterLink {
     private final int maxMessageBytes;
     private final int historySize;
     private final long historyTtlMillis;
+    /** The most publications a {@code history} read takes from Redis. */
+    private final int readCap;
     private final long nodeId;
     private final String nodeName;
     private final String endpoint;
@@ -167,6 +169,7 @@ public final class RedisClusterLink implements ClusterLink {
         this.maxMessageBytes = config.maxMessageBytes();
         this.historySize = config.historySize();
         this.historyTtlMillis = config.historyTtl().toMillis();
+        this.readCap = Math.max(1, config.maxMessageBytes() / 64);
         SecureRandom random = new SecureRandom();
         long id;
         do {
@@ -819,10 +822,21 @@ public final class RedisClusterLink implements ClusterLink {
         if (!up || c == null) {
             return false;
         }
+        byte[] envelope = ClusterEnvelope.encode(nodeId, event);
         try {
             c.async().eval(PUBLISH_KEPT, ScriptOutputType.INTEGER, streamKeys(channel), utf8(Long.toString(historyTtlMillis)),
-                    utf8(Integer.toString(historySize)), utf8(newEpoch()), redisChannel(channel),
-                    ClusterEnvelope.encode(nodeId, event)).whenComplete(countFailure);
+                    utf8(Integer.toString(historySize)), utf8(newEpoch()), redisChannel(channel), envelope)
+                    .whenComplete((offset, failure) -> {
+                        if (failure != null) {
+                            // Not numbered (or not known to be: a timeout may yet have published it):
+                            // delivered here, unnumbered, as while the link is down.
+                            unforwarded.increment();
+                            ChannelEntry entry = broker.channel(channel);
+                            if (entry != null) {
+                                broker.deliverReceived(entry, ClusterEnvelope.decode(envelope, broker.dialects()).event());
+                            }
+                        }
+                    });
             return true;
         } catch (RuntimeException e) {
             unforwarded.increment(); // e.g. Lettuce's request queue is full
@@ -838,9 +852,13 @@ public final class RedisClusterLink implements ClusterLink {
         }
         CompletableFuture<StreamRead> read = new CompletableFuture<>();
         try {
+            // history without a limit reads at most what a reply can hold (a publication takes 64 bytes
+            // or more of it), not a whole stream: Redis runs the script alone.
+            int most = mode == ReadMode.NEWEST || mode == ReadMode.SINCE
+                    ? (count == 0 ? readCap : Math.min(count, readCap)) : count;
             c.async().<List<Object>>eval(READ_KEPT, ScriptOutputType.MULTI, streamKeys(channel),
                     utf8(Long.toString(historyTtlMillis)), utf8(newEpoch()), utf8(mode.name().toLowerCase(Locale.ROOT)),
-                    utf8(Long.toString(after)), utf8(Integer.toString(count))).whenComplete((reply, failure) -> {
+                    utf8(Long.toString(after)), utf8(Integer.toString(most))).whenComplete((reply, failure) -> {
                         if (failure != null) {
                             logger.debug("Cluster: could not read {}'s stream: {}", channel, rootMessage(failure));
                             read.complete(null);

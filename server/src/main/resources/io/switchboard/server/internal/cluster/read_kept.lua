@@ -10,6 +10,7 @@ local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then
   epoch = ARGV[2]
   redis.call('HSET', KEYS[1], 'epoch', epoch, 'top', 0)
+  redis.call('DEL', KEYS[2]) -- a list that outlived its hash (evicted) is of another epoch
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
 end
 local top = tonumber(redis.call('HGET', KEYS[1], 'top'))

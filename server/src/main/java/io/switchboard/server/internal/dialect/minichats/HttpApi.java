@@ -163,16 +163,25 @@ public final class HttpApi implements HttpRoute {
                 throw new MinichatsException(ErrorCode.INVALID_PARAM, "'since_epoch' must be 1 to "
                         + StreamPosition.MAX_EPOCH_LENGTH + " characters", null);
             }
-            // Read from Redis in a cluster: answered when the read completes, on the connection's loop.
+            CompletableFuture<History.Listing> listing = broker.history(channel, limit, sinceOffset, sinceEpoch);
+            if (listing.isDone()) {
+                answerHistory(ctx, request, channel, listing.getNow(null), listing.isCompletedExceptionally()
+                        ? new IllegalStateException("failed") : null);
+                return;
+            }
+            // Read from Redis in a cluster: answered when the read completes, on the connection's loop;
+            // the connection reads nothing meanwhile, so pipelined requests are answered in order.
+            Backpressure backpressure = ctx.pipeline().get(Backpressure.class);
+            backpressure.holdReads();
             request.retain();
-            broker.history(channel, limit, sinceOffset, sinceEpoch).whenComplete((listing, failure) ->
-                    ctx.executor().execute(() -> {
-                        try {
-                            answerHistory(ctx, request, channel, listing, failure);
-                        } finally {
-                            request.release();
-                        }
-                    }));
+            listing.whenComplete((l, failure) -> ctx.executor().execute(() -> {
+                try {
+                    answerHistory(ctx, request, channel, l, failure);
+                } finally {
+                    request.release();
+                    backpressure.releaseReads();
+                }
+            }));
         } catch (MinichatsException e) {
             publisher.counted(e.code());
             HttpResponseStatus status = e.code() == ErrorCode.NOT_AVAILABLE
