@@ -297,9 +297,10 @@ public final class Broker {
     }
 
     /**
-     * What {@code history} lists of {@code channelName} (see {@link History#list}); {@code null} when
-     * {@code sinceEpoch} is not the stream's. A channel without a stream gets one, so the epoch it
-     * answers is the one its next publishes carry. History must be on.
+     * What {@code history} lists of {@code channelName} (see {@link History#list}): without
+     * publications when {@code sinceEpoch} is not the stream's; in a cluster read from Redis, failing
+     * when the link is down. A channel without a stream gets one, so the epoch it answers is the one
+     * its next publishes carry. History must be on.
      */
     public CompletableFuture<History.Listing> history(String channelName, int limit, long sinceOffset,
                                                       String sinceEpoch) {
