@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Batched frames (issue 17, PROTOCOL.md 1a) against unbatched Switchboard and nats-server 2.9 over
 # WebSocket, side by side: for each round, each of the three servers in turn (a fresh one per
-# mode, pinned to CPU 0; Switchboard with one event loop; loadgen pinned to CPU 1), two runs at max
-# rate (a window of unanswered publishes per publisher: WINDOW, default 256, for the one fan-out
-# publisher; FANIN_WINDOW, default 16, for each of the 100 fan-in ones, so what is in flight at the
-# end, 1,600 publishes x 110 deliveries, drains before loadgen stops waiting):
-#   fan-out: 1 publisher -> 1 channel -> 1,000 subscribers;
-#   fan-in:  100 publishers -> 1 channel, 10 subscribers (loadgen --publishers 100 --channels 1;
-#            every publisher is a member of the channel, as minichats requires, so the server
-#            delivers each publish to 110 connections; deliveries/s counts the 10 subscribers').
+# mode, pinned to CPU 0; Switchboard with one event loop; loadgen pinned to CPU 1), one run per
+# shape of SHAPES (default "fan-out fan-in"; the max-rate ones keep a window of unanswered
+# publishes per publisher: WINDOW, default 256, for the one fan-out publisher; FANIN_WINDOW,
+# default 16, for each of the 100 fan-in ones, so what is in flight at the end, 1,600 publishes x
+# 110 deliveries, drains before loadgen stops waiting):
+#   fan-out:  1 publisher -> 1 channel -> 1,000 subscribers, max rate;
+#   fan-in:   100 publishers -> 1 channel, 10 subscribers, max rate (loadgen --publishers 100
+#             --channels 1; every publisher is a member of the channel, as minichats requires, so
+#             the server delivers each publish to 110 connections; deliveries/s counts the 10
+#             subscribers');
+#   rate-2k:  2,000 publishes/s over 100 channels x 10 subscribers (4 publishers): latency;
+#   rate-20k: 20,000 publishes/s over the same: latency under load.
 # MODES (default "sb sb-batch nats"), in this order each round: sb (Switchboard, one message per
 # frame), sb-batch (loadgen --batch: ?batch=1), nats (loadgen --protocol nats against nats-server
 # -c with a websocket block, no compression); also sb-cork (unbatched clients, the node with
-# --cork-frames true: one write per connection per batch, frames unchanged).
+# --cork-frames true: one write per connection per batch, frames unchanged) and floor (the bare
+# Netty WebSocket floor, BareWebSocketServer from benchmarks.jar, one event loop: the same writes,
+# one frame per message, without the rest of a server).
 # ROUNDS rounds (default 3), alternating the modes; DURATION (default 10) and WARMUP (default 3)
 # seconds per run; SIZE content bytes (default 40). Prints one line per run: round, mode, shape,
 # loadgen's JSON (deliveries_per_s, server_cpu, missing, ...). A failed run is printed and the
-# suite goes on. About ROUNDS x 6 x (DURATION + WARMUP + connecting) seconds.
+# suite goes on. About ROUNDS x modes x shapes x (DURATION + WARMUP + 3) seconds.
 #
 #   mvn -q -B package -DskipTests && benchmarks/scripts/batch-suite.sh
 #   DURATION=2 WARMUP=1 ROUNDS=1 benchmarks/scripts/batch-suite.sh      # a smoke check
@@ -31,6 +37,7 @@ window=${WINDOW:-256}
 fanin_window=${FANIN_WINDOW:-16}
 port=${PORT:-3599}
 modes=${MODES:-sb sb-batch nats}
+shape_list=${SHAPES:-fan-out fan-in}
 nats_port=${NATS_PORT:-3598}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=side-by-side.sh
@@ -55,17 +62,31 @@ CONF
   exit 1
 }
 
+start_floor() {
+  taskset -c 0 java -cp "$top/benchmarks/target/benchmarks.jar" io.switchboard.benchmarks.broadcast.BareWebSocketServer \
+    "$port" 1 >"$log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do grep -q "listening on" "$log" && return; sleep 0.2; done
+  echo "the floor did not start: $(cat "$log")" >&2
+  exit 1
+}
+
 shapes() { # mode, loadgen options for the mode...
-  local mode=$1
+  local mode=$1 shape
+  local -a opts
   shift
-  run "round=$round mode=$mode fan-out" --channel-prefix "bo$round$mode" \
-    --subscribers 1000 --channels 1 --publishers 1 --window "$window" --size "$size" \
-    --duration "$duration" --warmup "$warmup" --server-pid "$server" "$@" \
-    || echo "(loadgen failed that run: its JSON above says why; the suite goes on)"
-  run "round=$round mode=$mode fan-in" --channel-prefix "bi$round$mode" \
-    --subscribers 10 --channels 1 --publishers 100 --window "$fanin_window" --size "$size" \
-    --duration "$duration" --warmup "$warmup" --server-pid "$server" "$@" \
-    || echo "(loadgen failed that run: its JSON above says why; the suite goes on)"
+  for shape in $shape_list; do
+    case $shape in
+      fan-out) opts=(--subscribers 1000 --channels 1 --publishers 1 --window "$window") ;;
+      fan-in) opts=(--subscribers 10 --channels 1 --publishers 100 --window "$fanin_window") ;;
+      rate-2k) opts=(--subscribers 1000 --channels 100 --publishers 4 --rate 2000) ;;
+      rate-20k) opts=(--subscribers 1000 --channels 100 --publishers 4 --rate 20000) ;;
+      *) echo "unknown shape '$shape' (fan-out, fan-in, rate-2k, rate-20k)" >&2; exit 2 ;;
+    esac
+    run "round=$round mode=$mode $shape" --channel-prefix "b$round$mode$shape" "${opts[@]}" --size "$size" \
+      --duration "$duration" --warmup "$warmup" --server-pid "$server" "$@" \
+      || echo "(loadgen failed that run: its JSON above says why; the suite goes on)"
+  done
 }
 
 for round in $(seq "$rounds"); do
@@ -74,8 +95,9 @@ for round in $(seq "$rounds"); do
       sb) start "$top/server/target/switchboard.jar"; shapes sb ;;
       sb-batch) start "$top/server/target/switchboard.jar"; shapes sb-batch --batch ;;
       sb-cork) start "$top/server/target/switchboard.jar" --cork-frames true; shapes sb-cork ;;
+      floor) start_floor; shapes floor ;;
       nats) start_nats; shapes nats --protocol nats --url "ws://127.0.0.1:$nats_port/" ;;
-      *) echo "unknown mode '$mode' (sb, sb-batch, sb-cork, nats)" >&2; exit 2 ;;
+      *) echo "unknown mode '$mode' (sb, sb-batch, sb-cork, floor, nats)" >&2; exit 2 ;;
     esac
     stop
   done

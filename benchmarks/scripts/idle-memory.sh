@@ -4,16 +4,18 @@
 # again, and prints the difference per connection. Bounded: loadgen exits by itself.
 #
 #   benchmarks/scripts/idle-memory.sh 5000
+#   benchmarks/scripts/idle-memory.sh 5000 --cork-frames true     # node options after the count
 #
 # Needs the jars: mvn -q -B package -DskipTests
 set -euo pipefail
-n=${1:?usage: idle-memory.sh CONNECTIONS}
+n=${1:?usage: idle-memory.sh CONNECTIONS [NODE OPTION VALUE]...}
+shift
 port=${PORT:-3599}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 server_jar=$top/server/target/switchboard.jar
 loadgen_jar=$top/benchmarks/target/loadgen.jar
 
-java -jar "$server_jar" --app-host 127.0.0.1 --app-port "$port" --io-threads 2 >/tmp/idle-memory-server.log 2>&1 &
+java -jar "$server_jar" --app-host 127.0.0.1 --app-port "$port" --io-threads 2 "$@" >/tmp/idle-memory-server.log 2>&1 &
 server=$!
 trap 'kill $server 2>/dev/null || true; kill $loadgen 2>/dev/null || true' EXIT
 loadgen=
@@ -33,8 +35,10 @@ hold=$(( 30 + n / 500 ))
 java -jar "$loadgen_jar" --url "ws://127.0.0.1:$port/api/connect" --subscribers "$n" --channels 100 \
   --publishers 0 --warmup 0 --duration "$hold" >/tmp/idle-memory-loadgen.log 2>&1 &
 loadgen=$!
-for _ in $(seq 600); do grep -q "connected $n " /tmp/idle-memory-loadgen.log && break; sleep 0.5; done
-grep -q "connected $n " /tmp/idle-memory-loadgen.log || { echo "loadgen did not connect $n"; cat /tmp/idle-memory-loadgen.log; exit 1; }
+# loadgen's progress line says "connections 5,000" once all are in.
+all=$(echo "$n" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta')
+for _ in $(seq 600); do grep -q "connections $all " /tmp/idle-memory-loadgen.log && break; sleep 0.5; done
+grep -q "connections $all " /tmp/idle-memory-loadgen.log || { echo "loadgen did not connect $n"; cat /tmp/idle-memory-loadgen.log; exit 1; }
 read -r heap1 rss1 < <(measure)
 awk -v n="$n" -v h0="$heap0" -v h1="$heap1" -v r0="$rss0" -v r1="$rss1" 'BEGIN {
   printf "connections %d: heap %+d KiB (%.0f bytes/connection), RSS %+d KiB (%.0f bytes/connection)\n",

@@ -8,7 +8,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import static io.switchboard.benchmarks.loadgen.MinichatsProtocol.ascii;
 
 /**
  * chatroom topics (PROTOCOL.md section 4): a channel is a {@code string} topic. After {@code hello}
@@ -21,10 +20,10 @@ final class ChatroomProtocol extends Protocol {
 
     static final ChatroomProtocol INSTANCE = new ChatroomProtocol();
 
-    private static final ByteBuf UPDATE = ascii("{\"type\":\"update\"");
-    private static final ByteBuf HELLO = ascii("{\"type\":\"hello\"");
-    private static final ByteBuf REJECT = ascii("{\"type\":\"reject_update\"");
-    private static final ByteBuf VALUE_KEY = ascii("\"value\":\"");
+    private static final byte[] UPDATE = key("{\"type\":\"update\"");
+    private static final byte[] HELLO = key("{\"type\":\"hello\"");
+    private static final byte[] REJECT = key("{\"type\":\"reject_update\"");
+    private static final byte[] VALUE_KEY = key("\"value\":\"");
 
     @Override
     String name() {

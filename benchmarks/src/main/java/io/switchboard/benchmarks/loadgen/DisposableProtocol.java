@@ -7,7 +7,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import static io.switchboard.benchmarks.loadgen.MinichatsProtocol.ascii;
 
 /**
  * disposable rooms (PROTOCOL.md section 2): a connection is in the one room of its URL
@@ -18,10 +17,10 @@ final class DisposableProtocol extends Protocol {
 
     static final DisposableProtocol INSTANCE = new DisposableProtocol();
 
-    private static final ByteBuf CHAT = ascii("{\"type\":\"chat\"");
-    private static final ByteBuf WELCOME = ascii("{\"type\":\"welcome\"");
-    private static final ByteBuf ERROR = ascii("{\"type\":\"error\"");
-    private static final ByteBuf TEXT_KEY = ascii("\"text\":\"");
+    private static final byte[] CHAT = key("{\"type\":\"chat\"");
+    private static final byte[] WELCOME = key("{\"type\":\"welcome\"");
+    private static final byte[] ERROR = key("{\"type\":\"error\"");
+    private static final byte[] TEXT_KEY = key("\"text\":\"");
 
     @Override
     String name() {

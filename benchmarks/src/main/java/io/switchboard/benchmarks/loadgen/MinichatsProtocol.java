@@ -18,8 +18,8 @@ final class MinichatsProtocol extends Protocol {
 
     static final MinichatsProtocol INSTANCE = new MinichatsProtocol();
 
-    private static final ByteBuf CONTENT_KEY = ascii("\"content\":\"");
-    private static final ByteBuf STATUS_OK = ascii("\"status\":\"ok\"");
+    private static final byte[] CONTENT_KEY = key("\"content\":\"");
+    private static final byte[] STATUS_OK = key("\"status\":\"ok\"");
 
     @Override
     String name() {
@@ -188,9 +188,5 @@ final class MinichatsProtocol extends Protocol {
         request.put("action", "subscribe");
         request.put("params", params);
         return Json.write(request);
-    }
-
-    static ByteBuf ascii(String s) {
-        return Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(s, StandardCharsets.US_ASCII));
     }
 }
