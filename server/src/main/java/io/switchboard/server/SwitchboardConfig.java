@@ -360,7 +360,8 @@ public final class SwitchboardConfig {
      * 17): the frames written to a connection in one event-loop batch are copied into one
      * per-connection buffer and written once at the batch's flush, instead of one write each. Each
      * message keeps its own frame (unlike a minichats client's {@code ?batch=1}, which is always
-     * corked). Default false.
+     * corked). Default true: it takes the node's CPU per fan-out delivery down 2 to 3 times at no
+     * cost in latency or idle heap (docs/benchmarks.md); false writes each frame on its own.
      */
     public boolean corkFrames() {
         return corkFrames;
@@ -813,7 +814,7 @@ public final class SwitchboardConfig {
         private int compressionLevel = 6;
 
         // corking (issue 17)
-        private boolean corkFrames;
+        private boolean corkFrames = true;
 
         // Access and connections
         private String apiKey;
@@ -1123,7 +1124,7 @@ public final class SwitchboardConfig {
             return this;
         }
 
-        /** See {@link SwitchboardConfig#corkFrames()}. Default: false. */
+        /** See {@link SwitchboardConfig#corkFrames()}. Default: true. */
         public Builder corkFrames(boolean corkFrames) {
             this.corkFrames = corkFrames;
             return this;

@@ -50,11 +50,11 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class BareWebSocketServer implements AutoCloseable {
 
     static {
-        // The node's recycler sizes (Main.NETTY_DEFAULTS), so both hold a whole fan-out in the
-        // stack; set before anything below loads Netty's buffers.
-        System.setProperty("io.netty.recycler.chunkSize", System.getProperty("io.netty.recycler.chunkSize", "16384"));
-        System.setProperty("io.netty.recycler.maxCapacityPerThread",
-                System.getProperty("io.netty.recycler.maxCapacityPerThread", "65536"));
+        // The node's Netty settings (Main.NETTY_DEFAULTS: the recycler off), unless given with -D:
+        // both servers run alike. Set before anything below loads Netty's buffers.
+        if (System.getProperty("io.netty.recycler.maxCapacityPerThread") == null) {
+            System.setProperty("io.netty.recycler.maxCapacityPerThread", "0");
+        }
     }
 
     private static final ByteBuf ACTION_PUBLISH = ascii("\"action\":\"publish\"");

@@ -55,8 +55,8 @@ import java.util.concurrent.TimeUnit;
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
 @Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled", "-Xmx2g",
-        // The runnable node's defaults (Main.NETTY_DEFAULTS), for both servers: no allocation per delivery.
-        "-Dio.netty.recycler.chunkSize=16384", "-Dio.netty.recycler.maxCapacityPerThread=65536"})
+        // The runnable node's defaults (Main.NETTY_DEFAULTS: the recycler off), for both servers.
+        "-Dio.netty.recycler.maxCapacityPerThread=0"})
 public class BroadcastBenchmark {
 
     private static final String CHANNEL = "bench";

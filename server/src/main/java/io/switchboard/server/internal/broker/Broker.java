@@ -39,9 +39,10 @@ import java.util.function.Function;
 public final class Broker {
 
     /**
-     * Frames are encoded with the pooled allocator, not Netty 4.2's default adaptive one: a pooled
-     * buffer's {@code retainedDuplicate()} comes from a recycler, so a fan-out allocates nothing
-     * per subscriber.
+     * Frames are encoded with the pooled allocator, not Netty 4.2's default adaptive one: a frame
+     * is one small buffer per publish and dialect, freed by the loop that took it, which the
+     * pooled allocator's thread caches serve best. A subscriber takes a copy of it into its cork
+     * ({@code CORK_FRAMES}) or a duplicate, a young object with the recycler off (Main).
      */
     private final ByteBufAllocator frameAllocator = PooledByteBufAllocator.DEFAULT;
     private final ConcurrentHashMap<String, ChannelEntry> channels = new ConcurrentHashMap<>();

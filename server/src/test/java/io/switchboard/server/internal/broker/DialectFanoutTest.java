@@ -48,7 +48,9 @@ class DialectFanoutTest {
     private static final MinichatsDecoder MINICHATS_DECODER = new MinichatsDecoder(65536, 32, 128);
     private static final DisposableDecoder DISPOSABLE_DECODER = new DisposableDecoder(65536, 32);
 
-    private final Node node = new Node(SwitchboardConfig.builder().lineChannel("lobby").build(),
+    // Uncorked (CORK_FRAMES off), so each subscriber's frame is a duplicate whose root shows the
+    // one encoding; a corked subscriber gets a copy of the same frame (BackpressureCorkTest).
+    private final Node node = new Node(SwitchboardConfig.builder().lineChannel("lobby").corkFrames(false).build(),
             ConnectionAuthorizer.ALLOW_ALL, ChannelAuthorizer.ALLOW_ALL);
     private final LineChat lineChat = new LineChat(50);
     private final List<EmbeddedChannel> channels = new ArrayList<>();

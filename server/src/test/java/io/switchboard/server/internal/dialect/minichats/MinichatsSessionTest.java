@@ -37,7 +37,9 @@ class MinichatsSessionTest {
 
     private static final MinichatsDecoder MINICHATS_DECODER = new MinichatsDecoder(65536, 32, 128);
 
-    private final Node node = new Node(SwitchboardConfig.builder().build(), ConnectionAuthorizer.ALLOW_ALL,
+    // Uncorked (CORK_FRAMES off), so each subscriber's frame is a duplicate whose root shows the
+    // one encoding; a corked subscriber gets a copy of the same frame (BackpressureCorkTest).
+    private final Node node = new Node(SwitchboardConfig.builder().corkFrames(false).build(), ConnectionAuthorizer.ALLOW_ALL,
             ChannelAuthorizer.ALLOW_ALL);
     private final Broker broker = node.broker();
     private final List<EmbeddedChannel> channels = new ArrayList<>();
