@@ -3,8 +3,9 @@ package io.switchboard.server;
 import io.switchboard.server.testing.JdkClient;
 import io.switchboard.server.testing.RawClient;
 import io.switchboard.server.testing.Requests;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.InetSocketAddress;
 import java.net.URI;
@@ -23,7 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A subscriber that stops reading, after NATS's slow-consumer test: a raw socket with a tiny
  * receive buffer that never reads while a publisher floods its channel. The node must bound what it
- * holds for it (close it, or drop its deliveries) while a fast subscriber gets every message.
+ * holds for it (close it, or drop its deliveries) while a fast subscriber gets every message. Each
+ * case runs corked (CORK_FRAMES, the default: the limits count the cork's bytes) and uncorked.
  */
 @Timeout(120)
 class SlowConsumerIT {
@@ -31,9 +33,10 @@ class SlowConsumerIT {
     private static final int MESSAGES = 4000;
     private static final String CONTENT = "\"" + "x".repeat(4000) + "\"";
 
-    @Test
-    void closesASlowConsumerAndTheOthersGetEverything() throws Exception {
-        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder()
+    @ParameterizedTest(name = "corked: {0}")
+    @ValueSource(booleans = {true, false})
+    void closesASlowConsumerAndTheOthersGetEverything(boolean cork) throws Exception {
+        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder().corkFrames(cork)
                 .maxMessagesPerSecond(0).outboundSoftLimitBytes(64 * 1024).outboundHardLimitBytes(2 * 1024 * 1024))) {
             try (RawClient slow = slowSubscriber(server.localAddress());
                  JdkClient fast = JdkClient.connectAs(server.localAddress(), "fast");
@@ -51,9 +54,10 @@ class SlowConsumerIT {
         }
     }
 
-    @Test
-    void dropsASlowConsumersDeliveriesUnderTheDropPolicy() throws Exception {
-        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder()
+    @ParameterizedTest(name = "corked: {0}")
+    @ValueSource(booleans = {true, false})
+    void dropsASlowConsumersDeliveriesUnderTheDropPolicy(boolean cork) throws Exception {
+        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder().corkFrames(cork)
                 .maxMessagesPerSecond(0).slowConsumerPolicy(SlowConsumerPolicy.DROP))) {
             // The default soft limit (1 MiB) is above one batch (400 KB), so the clients that read
             // never go over it; the one that does not read does, and loses deliveries, not its connection.
@@ -74,10 +78,11 @@ class SlowConsumerIT {
         }
     }
 
-    @Test
-    void closesAConsumerThatStaysOverTheSoftLimitForItsTime() throws Exception {
+    @ParameterizedTest(name = "corked: {0}")
+    @ValueSource(booleans = {true, false})
+    void closesAConsumerThatStaysOverTheSoftLimitForItsTime(boolean cork) throws Exception {
         // A hard limit far above what the flood leaves pending: only the soft limit's time can close it.
-        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder()
+        try (SwitchboardServer server = Requests.startOnLoopback(SwitchboardConfig.builder().corkFrames(cork)
                 .maxMessagesPerSecond(0).outboundSoftLimitBytes(64 * 1024).outboundHardLimitBytes(1L << 30)
                 .outboundSoftLimitTime(Duration.ofSeconds(2))
                 // The time it gets to take its close once it is one (not a bound on this test's speed).
