@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Batched frames (issue 17, PROTOCOL.md 1a) against unbatched Switchboard and nats-server 2.9 over
-# WebSocket, side by side: for each round, each of the three servers in turn (a fresh one per
+# WebSocket, side by side: for each round, each mode's server in turn (a fresh one per
 # mode, pinned to CPU 0; Switchboard with one event loop; loadgen pinned to CPU 1), one run per
 # shape of SHAPES (default "fan-out fan-in"; the max-rate ones keep a window of unanswered
 # publishes per publisher: WINDOW, default 256, for the one fan-out publisher; FANIN_WINDOW,
@@ -13,18 +13,20 @@
 #             subscribers');
 #   rate-2k:  2,000 publishes/s over 100 channels x 10 subscribers (4 publishers): latency;
 #   rate-20k: 20,000 publishes/s over the same: latency under load.
-# MODES (default "sb sb-batch nats"), in this order each round: sb (Switchboard, one message per
-# frame), sb-batch (loadgen --batch: ?batch=1), nats (loadgen --protocol nats against nats-server
-# -c with a websocket block, no compression); also sb-cork (unbatched clients, the node with
-# --cork-frames true: one write per connection per batch, frames unchanged) and floor (the bare
-# Netty WebSocket floor, BareWebSocketServer from benchmarks.jar, one event loop: the same writes,
-# one frame per message, without the rest of a server).
+# MODES (default "sb sb-batch nats"), in this order each round: sb (Switchboard as it ships:
+# one message per frame, corked), sb-batch (loadgen --batch: ?batch=1), nats (loadgen --protocol
+# nats against nats-server -c with a websocket block, no compression); also sb-uncorked (the node
+# with --cork-frames false: one write per frame), prev (the jar PREV_JAR, as it ships: the build
+# to compare against) and floor (the bare Netty WebSocket floor, BareWebSocketServer from
+# benchmarks.jar, one event loop: the same writes, one per frame, without the rest of a server).
 # ROUNDS rounds (default 3), alternating the modes; DURATION (default 10) and WARMUP (default 3)
 # seconds per run; SIZE content bytes (default 40). Prints one line per run: round, mode, shape,
 # loadgen's JSON (deliveries_per_s, server_cpu, missing, ...). A failed run is printed and the
 # suite goes on. About ROUNDS x modes x shapes x (DURATION + WARMUP + 3) seconds.
 #
 #   mvn -q -B package -DskipTests && benchmarks/scripts/batch-suite.sh
+#   PREV_JAR=/tmp/before/server/target/switchboard.jar MODES="prev sb sb-uncorked sb-batch floor nats" \
+#     SHAPES="fan-out fan-in rate-2k rate-20k" benchmarks/scripts/batch-suite.sh   # docs/benchmarks.md's table
 #   DURATION=2 WARMUP=1 ROUNDS=1 benchmarks/scripts/batch-suite.sh      # a smoke check
 #
 # Needs taskset (util-linux) and nats-server on PATH (Debian: apt-get install nats-server).
@@ -94,10 +96,11 @@ for round in $(seq "$rounds"); do
     case $mode in
       sb) start "$top/server/target/switchboard.jar"; shapes sb ;;
       sb-batch) start "$top/server/target/switchboard.jar"; shapes sb-batch --batch ;;
-      sb-cork) start "$top/server/target/switchboard.jar" --cork-frames true; shapes sb-cork ;;
+      sb-uncorked) start "$top/server/target/switchboard.jar" --cork-frames false; shapes sb-uncorked ;;
+      prev) start "${PREV_JAR:?prev: set PREV_JAR to the jar to compare against}"; shapes prev ;;
       floor) start_floor; shapes floor ;;
       nats) start_nats; shapes nats --protocol nats --url "ws://127.0.0.1:$nats_port/" ;;
-      *) echo "unknown mode '$mode' (sb, sb-batch, sb-cork, floor, nats)" >&2; exit 2 ;;
+      *) echo "unknown mode '$mode' (sb, sb-batch, sb-uncorked, prev, floor, nats)" >&2; exit 2 ;;
     esac
     stop
   done

@@ -33,7 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * (PROTOCOL.md section 1) for loadgen, so loadgen can measure it beside the node in one run.
  * It does what the node must (the HTTP upgrade with Netty's handshaker, reading text frames, a
  * subscriber list per channel, an {@code ok} per request, one delivery frame per publish written to
- * every subscriber as a retained duplicate, one flush per touched connection per batch) and
+ * every subscriber as a retained duplicate, one flush per touched connection per event-loop batch,
+ * as a task queued at the loop's first write like the node's {@code LoopTable.flushLater}) and
  * nothing else: requests are found with byte scans that trust loadgen's layout instead of being
  * parsed, nothing is validated or limited, there is no session, no metrics, no backpressure and no
  * rate limit. What the node costs beyond it is the cost of being a server and not a benchmark.
@@ -66,13 +67,19 @@ public final class BareWebSocketServer implements AutoCloseable {
     private final Channel listener;
     /** channel name → event loop → that loop's subscribers (each list touched only by its loop). */
     private final Map<String, Map<EventExecutor, List<ChannelHandlerContext>>> channels = new ConcurrentHashMap<>();
-    /** Each loop's connections written to since its last flush. */
-    private final FastThreadLocal<List<ChannelHandlerContext>> dirty = new FastThreadLocal<>() {
+    /** Each loop's connections written to since its last flush, and whether its flush task is queued. */
+    private final FastThreadLocal<Touched> dirty = new FastThreadLocal<>() {
         @Override
-        protected List<ChannelHandlerContext> initialValue() {
-            return new ArrayList<>();
+        protected Touched initialValue() {
+            return new Touched();
         }
     };
+
+    /** One loop's connections to flush; touched by that loop only. */
+    private static final class Touched {
+        final List<ChannelHandlerContext> connections = new ArrayList<>();
+        boolean flushQueued;
+    }
 
     public BareWebSocketServer(int port, int ioThreads) throws InterruptedException {
         this.group = Transports.newGroup(ioThreads, "floor-io");
@@ -105,26 +112,36 @@ public final class BareWebSocketServer implements AutoCloseable {
         return channels.computeIfAbsent(channel, c -> new ConcurrentHashMap<>()).computeIfAbsent(loop, l -> new ArrayList<>());
     }
 
-    /** Writes a complete frame to {@code ctx}'s connection, past every handler; takes ownership of {@code frame}. */
+    /**
+     * Writes a complete frame to {@code ctx}'s connection, past every handler, and has it flushed
+     * by the loop's flush task, queued at the loop's first write: it runs once the loop has served
+     * every read of its batch. Takes ownership of {@code frame}.
+     */
     private void write(ChannelHandlerContext ctx, ByteBuf frame) {
-        List<ChannelHandlerContext> touched = dirty.get();
+        Touched touched = dirty.get();
         Session session = (Session) ctx.handler();
         if (!session.dirty) {
             session.dirty = true;
-            touched.add(ctx);
+            touched.connections.add(ctx);
+        }
+        if (!touched.flushQueued) {
+            touched.flushQueued = true;
+            ctx.executor().execute(this::flushTouched);
         }
         ctx.pipeline().firstContext().write(frame, ctx.voidPromise());
     }
 
     /** Flushes every connection this loop wrote to since its last flush. */
     private void flushTouched() {
-        List<ChannelHandlerContext> touched = dirty.get();
-        for (int i = 0, n = touched.size(); i < n; i++) {
-            ChannelHandlerContext ctx = touched.get(i);
+        Touched touched = dirty.get();
+        touched.flushQueued = false;
+        List<ChannelHandlerContext> connections = touched.connections;
+        for (int i = 0, n = connections.size(); i < n; i++) {
+            ChannelHandlerContext ctx = connections.get(i);
             ((Session) ctx.handler()).dirty = false;
             ctx.flush();
         }
-        touched.clear();
+        connections.clear();
     }
 
     /** Writes a retained duplicate of {@code frame} to each of {@code subscribers}. Does not release {@code frame}. */
@@ -146,7 +163,6 @@ public final class BareWebSocketServer implements AutoCloseable {
                 List<String> names = new QueryStringDecoder(uri).parameters().get("client_name");
                 name = names == null ? "anonymous" : names.get(0);
                 write(ctx, frame(ascii("{\"status\":\"ok\",\"info\":{\"client_name\":\"" + name + "\"}}")));
-                flushTouched();
             }
             super.userEventTriggered(ctx, evt);
         }
@@ -175,7 +191,6 @@ public final class BareWebSocketServer implements AutoCloseable {
                             } finally {
                                 frame.release();
                             }
-                            flushTouched();
                         });
                     }
                 }
@@ -206,12 +221,6 @@ public final class BareWebSocketServer implements AutoCloseable {
                 total += loop.size();
             }
             return total;
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            flushTouched();
-            ctx.fireChannelReadComplete();
         }
 
         @Override
