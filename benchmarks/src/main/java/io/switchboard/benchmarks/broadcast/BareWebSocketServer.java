@@ -2,7 +2,6 @@ package io.switchboard.benchmarks.broadcast;
 
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -18,6 +17,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolConfig;
 import io.netty.handler.codec.http.websocketx.WebSocketServerProtocolHandler;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.FastThreadLocal;
+import io.switchboard.benchmarks.Bytes;
 import io.switchboard.benchmarks.Transports;
 
 import java.net.InetSocketAddress;
@@ -58,9 +58,10 @@ public final class BareWebSocketServer implements AutoCloseable {
         }
     }
 
-    private static final ByteBuf ACTION_PUBLISH = ascii("\"action\":\"publish\"");
-    private static final ByteBuf CHANNEL_KEY = ascii("\"channel_name\":\"");
-    private static final ByteBuf CONTENT_KEY = ascii("\"content\":");
+    // Found with Bytes.indexOf, as loadgen finds its keys (a word at a time).
+    private static final byte[] ACTION_PUBLISH = key("\"action\":\"publish\"");
+    private static final byte[] CHANNEL_KEY = key("\"channel_name\":\"");
+    private static final byte[] CONTENT_KEY = key("\"content\":");
     private static final ByteBuf OK = Unpooled.unreleasableBuffer(frame(ascii("{\"status\":\"ok\"}")));
 
     private final EventLoopGroup group;
@@ -171,7 +172,7 @@ public final class BareWebSocketServer implements AutoCloseable {
         protected void channelRead0(ChannelHandlerContext ctx, TextWebSocketFrame msg) {
             ByteBuf request = msg.content();
             String channel = stringAfter(request, CHANNEL_KEY);
-            if (ByteBufUtil.indexOf(ACTION_PUBLISH, request) < 0) {
+            if (Bytes.indexOf(request, ACTION_PUBLISH) < 0) {
                 subscribers(channel, ctx.executor()).add(ctx);
                 joined.add(channel);
                 write(ctx, frame(ascii("{\"status\":\"ok\",\"info\":{\"channel_name\":\"" + channel
@@ -181,7 +182,7 @@ public final class BareWebSocketServer implements AutoCloseable {
             write(ctx, OK.duplicate());
             ByteBuf delivery = delivery(ctx, request, channel);
             try {
-                for (var loop : channels.get(channel).entrySet()) {
+                for (var loop : channels.getOrDefault(channel, Map.of()).entrySet()) {
                     if (loop.getKey() != ctx.executor()) {
                         List<ChannelHandlerContext> others = loop.getValue();
                         ByteBuf frame = delivery.retain();
@@ -202,9 +203,9 @@ public final class BareWebSocketServer implements AutoCloseable {
 
         /** The delivery frame of a publish, built once: {@code sender}, {@code channel_name}, {@code sent_at}, then the request's content as sent. */
         private ByteBuf delivery(ChannelHandlerContext ctx, ByteBuf request, String channel) {
-            int content = ByteBufUtil.indexOf(CONTENT_KEY, request);
+            int content = Bytes.indexOf(request, CONTENT_KEY);
             // The content runs to the request's last two bytes ("}}" closing params and the request).
-            int from = content + CONTENT_KEY.readableBytes();
+            int from = content + CONTENT_KEY.length;
             int length = request.writerIndex() - 2 - from;
             String head = "{\"sender\":\"" + name + "\",\"channel_name\":\"" + channel + "\",\"sent_at\":\""
                     + Instant.now() + "\",\"content\":";
@@ -215,6 +216,7 @@ public final class BareWebSocketServer implements AutoCloseable {
             return frame(payload);
         }
 
+        /** The channel's subscribers on every loop; other loops' counts may be a moment old (a benchmark's reply). */
         private int total(String channel) {
             int total = 0;
             for (List<ChannelHandlerContext> loop : channels.get(channel).values()) {
@@ -238,8 +240,8 @@ public final class BareWebSocketServer implements AutoCloseable {
     }
 
     /** The string value following {@code key} (which ends with its opening quote), up to the next quote. */
-    private static String stringAfter(ByteBuf buf, ByteBuf key) {
-        int from = ByteBufUtil.indexOf(key, buf) + key.readableBytes();
+    private static String stringAfter(ByteBuf buf, byte[] key) {
+        int from = Bytes.indexOf(buf, key) + key.length;
         int to = buf.indexOf(from, buf.writerIndex(), (byte) '"');
         return buf.toString(from, to - from, StandardCharsets.UTF_8);
     }
@@ -259,6 +261,10 @@ public final class BareWebSocketServer implements AutoCloseable {
         frame.writeBytes(payload);
         payload.release();
         return frame;
+    }
+
+    private static byte[] key(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
     }
 
     private static ByteBuf ascii(String s) {

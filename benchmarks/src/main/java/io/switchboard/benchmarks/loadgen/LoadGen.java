@@ -68,7 +68,7 @@ public final class LoadGen {
     private final PrintStream err;
     private final boolean terminal;
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
-    private final LoopRecorder latency = new LoopRecorder(TimeUnit.SECONDS.toMicros(60), 3);
+    private final Recorder latency = new Recorder(TimeUnit.SECONDS.toMicros(60), 3);
     private final LongAdder deliveries = new LongAdder();
     private final LongAdder publishes = new LongAdder();
     private final LongAdder errors = new LongAdder();
@@ -443,7 +443,7 @@ public final class LoadGen {
             s.publishes = p - lastPublishes;
             s.errors = e - lastErrors;
             s.seconds = (now - last) / 1e9;
-            s.latency = latency.interval();
+            s.latency = latency.getIntervalHistogram();
             s.cpu = os == null ? -1 : os.getProcessCpuLoad();
             if (o.serverCpu != null) {
                 s.serverCpu = o.serverCpu.sample();
@@ -491,7 +491,7 @@ public final class LoadGen {
         int notReconnected = o.recover ? awaitReconnects() : 0;
         drain();
         if (stage.measured) {
-            total.add(latency.interval());
+            total.add(latency.getIntervalHistogram());
         }
         RecoveryCheck.Tally tally = o.recover ? tallyAll() : null;
         Map<String, Object> result = result(plan, series, total, tally, notReconnected);
@@ -1012,8 +1012,6 @@ public final class LoadGen {
     private abstract class Peer implements WsConnection.Listener, Protocol.Events {
         final int index;
         final EventLoop loop = group.next();
-        /** Where this peer's latencies go: its loop's histogram. */
-        final LoopRecorder.Slot latencyHere = latency.slot(loop);
         private final CountDownLatch ready;
         Protocol.Client client;
         private WsConnection connection;
@@ -1318,7 +1316,7 @@ public final class LoadGen {
                 duplicates.increment();
             }
             deliveries.increment();
-            latencyHere.record(Math.max(0, (now - parsed[1]) / 1000));
+            latency.recordValue(Math.max(0, (now - parsed[1]) / 1000));
         }
 
         /** A delivery on a channel with several publishers: order and gaps are per publisher. */
@@ -1339,7 +1337,7 @@ public final class LoadGen {
                 duplicates.increment();
             }
             deliveries.increment();
-            latencyHere.record(Math.max(0, (now - parsed[1]) / 1000));
+            latency.recordValue(Math.max(0, (now - parsed[1]) / 1000));
         }
 
         // ---- --recover ----
@@ -1398,7 +1396,7 @@ public final class LoadGen {
             if (replay) {
                 replayed.increment(); // its latency is the outage's, not the live path's
             } else {
-                latencyHere.record(Math.max(0, (now - parsed[1]) / 1000));
+                latency.recordValue(Math.max(0, (now - parsed[1]) / 1000));
             }
         }
 

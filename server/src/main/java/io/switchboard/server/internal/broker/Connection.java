@@ -134,7 +134,7 @@ public final class Connection {
         if (corksFrames) {
             return deliverBatched(frame); // the frame's bytes copied into the cork
         }
-        // A void promise and a recycled duplicate: nothing is allocated per subscriber.
+        // A void promise and a duplicate (CORK_FRAMES off): an outbound entry per delivery.
         return deliver(frame, ctx.voidPromise());
     }
 

@@ -11,8 +11,8 @@ import java.util.concurrent.RejectedExecutionException;
  * chatroom topics and randomchat: a frame, encoded once, goes to each event loop that has targets in
  * one task carrying a retained duplicate of it and that loop's {@link Targets} (never one task per
  * target), or inline when the targets are on the caller's own loop; there each target gets it
- * through {@link Connection#deliver(ByteBuf)} (a recycled duplicate and a void promise: nothing
- * allocated per target), which handles slow consumers and leaves the flush to the end of the batch
+ * through {@link Connection#deliver(ByteBuf)} (copied into the target's cork, or a duplicate with a
+ * void promise when corking is off), which handles slow consumers and leaves the flush to the end of the batch
  * ({@link LoopTable#flushLater}).
  *
  * <p>A dialect that must know whether each frame reached the socket (randomchat: a message counts as

@@ -31,7 +31,7 @@ import java.util.function.Consumer;
  *
  * <p>An applied change is encoded once into a frame and handed to the broker's {@link Fanout} with
  * each event loop's subscribers: one task per loop that has subscribers, carrying a duplicate of the
- * frame, and the loop writes it to each (nothing allocated per subscriber). A new subscriber's
+ * frame, and the loop writes it to each (into its cork: no encoding per subscriber). A new subscriber's
  * snapshot is sent the same way, so it reaches the subscriber before any later update. Always as a
  * task, also to the owner's own loop (no origin given to the fan-out): no subscriber is written to
  * while the topic walks its state, and an update keeps its place behind what the owner's loop
