@@ -65,7 +65,8 @@ CONF
 }
 
 start_floor() {
-  taskset -c 0 java -cp "$top/benchmarks/target/benchmarks.jar" io.switchboard.benchmarks.broadcast.BareWebSocketServer \
+  # shellcheck disable=SC2086 # SERVER_JAVA_OPTS (side-by-side.sh) is a list of JVM options
+  taskset -c 0 java ${SERVER_JAVA_OPTS:-} -cp "$top/benchmarks/target/benchmarks.jar" io.switchboard.benchmarks.broadcast.BareWebSocketServer \
     "$port" 1 >"$log" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "listening on" "$log" && return; sleep 0.2; done

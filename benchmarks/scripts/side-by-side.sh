@@ -6,11 +6,13 @@ log=$(mktemp)
 server=
 trap 'rm -f "$log"; [ -z "$server" ] || kill "$server" 2>/dev/null || true' EXIT
 
-# start JAR [node options...]: starts a node and waits until it listens.
+# start JAR [node options...]: starts a node and waits until it listens. SERVER_JAVA_OPTS (unset:
+# none) go to the server's JVM only, e.g. "-Dio.netty.recycler.maxCapacityPerThread=4096".
 start() {
   local jar=$1
   shift
-  taskset -c 0 java -jar "$jar" --app-host 127.0.0.1 --app-port "$port" --line-port 0 --io-threads 1 \
+  # shellcheck disable=SC2086 # SERVER_JAVA_OPTS is a list of JVM options
+  taskset -c 0 java ${SERVER_JAVA_OPTS:-} -jar "$jar" --app-host 127.0.0.1 --app-port "$port" --line-port 0 --io-threads 1 \
     --max-message-rate 0 "$@" >"$log" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "listening on" "$log" && return; sleep 0.2; done
